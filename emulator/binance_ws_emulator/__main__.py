@@ -1,0 +1,43 @@
+"""`python -m binance_ws_emulator` / `binance-ws-emulator`: run the local exchange until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from .auth import DOCS_HMAC_API_KEY
+from .server import Emulator
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="binance-ws-emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--ping-interval", type=float, default=20.0)
+    parser.add_argument("--pong-timeout", type=float, default=60.0)
+    parser.add_argument("--max-lifetime", type=float, default=24 * 3600.0)
+    parser.add_argument("--weight-limit", type=int, default=6000)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    async def run() -> None:
+        emulator = Emulator(
+            host=args.host, port=args.port, seed=args.seed, ping_interval=args.ping_interval,
+            pong_timeout=args.pong_timeout, max_lifetime=args.max_lifetime, weight_limit=args.weight_limit,
+        )
+        async with emulator:
+            print(f"listening on {emulator.url}", flush=True)
+            print(f"demo HMAC api key: {DOCS_HMAC_API_KEY} (secret: the one published in the Binance docs)", flush=True)
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

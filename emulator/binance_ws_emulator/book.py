@@ -1,0 +1,131 @@
+"""A price-time-priority order book per symbol (pure, no I/O)."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class Order:
+    symbol: str
+    order_id: int
+    client_order_id: str
+    account: str
+    side: str  # BUY / SELL
+    type: str
+    time_in_force: str
+    price: Decimal  # 0 for MARKET
+    orig_qty: Decimal
+    created_ms: int
+    quote_order_qty: Decimal = ZERO
+    executed_qty: Decimal = ZERO
+    cumulative_quote_qty: Decimal = ZERO
+    status: str = "NEW"
+    update_ms: int = 0
+    working_ms: int = -1
+    order_list_id: int = -1
+    stp_mode: str = "EXPIRE_MAKER"
+    expiry_reason: str | None = None
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.orig_qty - self.executed_qty
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("NEW", "PARTIALLY_FILLED")
+
+
+@dataclass(slots=True)
+class Fill:
+    price: Decimal
+    qty: Decimal
+    maker: Order
+    trade_id: int
+
+
+@dataclass(slots=True)
+class Trade:
+    trade_id: int
+    price: Decimal
+    qty: Decimal
+    time_ms: int
+    is_buyer_maker: bool
+
+
+@dataclass
+class Book:
+    """Bids and asks as sorted price levels, each a FIFO queue of resting orders."""
+
+    symbol: str
+    bids: dict[Decimal, list[Order]] = field(default_factory=dict)
+    asks: dict[Decimal, list[Order]] = field(default_factory=dict)
+    bid_prices: list[Decimal] = field(default_factory=list)  # ascending; best is last
+    ask_prices: list[Decimal] = field(default_factory=list)  # ascending; best is first
+    trades: list[Trade] = field(default_factory=list)
+    update_id: int = 1
+
+    def best_bid(self) -> Decimal | None:
+        return self.bid_prices[-1] if self.bid_prices else None
+
+    def best_ask(self) -> Decimal | None:
+        return self.ask_prices[0] if self.ask_prices else None
+
+    def last_price(self) -> Decimal | None:
+        return self.trades[-1].price if self.trades else None
+
+    def rest(self, order: Order) -> None:
+        levels, prices = (self.bids, self.bid_prices) if order.side == "BUY" else (self.asks, self.ask_prices)
+        if order.price not in levels:
+            levels[order.price] = []
+            bisect.insort(prices, order.price)
+        levels[order.price].append(order)
+        self.update_id += 1
+
+    def remove(self, order: Order) -> bool:
+        levels, prices = (self.bids, self.bid_prices) if order.side == "BUY" else (self.asks, self.ask_prices)
+        queue = levels.get(order.price)
+        if not queue or order not in queue:
+            return False
+        queue.remove(order)
+        if not queue:
+            del levels[order.price]
+            prices.remove(order.price)
+        self.update_id += 1
+        return True
+
+    def opposite(self, side: str) -> list[tuple[Decimal, list[Order]]]:
+        """Opposite levels, best first."""
+        if side == "BUY":
+            return [(p, self.asks[p]) for p in self.ask_prices]
+        return [(p, self.bids[p]) for p in reversed(self.bid_prices)]
+
+    def crosses(self, side: str, price: Decimal) -> bool:
+        best = self.best_ask() if side == "BUY" else self.best_bid()
+        if best is None:
+            return False
+        return price >= best if side == "BUY" else price <= best
+
+    def fillable(self, side: str, limit: Decimal | None, qty: Decimal) -> Decimal:
+        """How much of `qty` could fill now at `limit` or better (for FOK)."""
+        total = ZERO
+        for price, queue in self.opposite(side):
+            if limit is not None and (price > limit if side == "BUY" else price < limit):
+                break
+            total += sum((o.remaining for o in queue), ZERO)
+            if total >= qty:
+                return qty
+        return total
+
+    def depth(self, limit: int) -> tuple[list[list[str]], list[list[str]]]:
+        bids = [[_fmt(p), _fmt(sum((o.remaining for o in self.bids[p]), ZERO))] for p in reversed(self.bid_prices)]
+        asks = [[_fmt(p), _fmt(sum((o.remaining for o in self.asks[p]), ZERO))] for p in self.ask_prices]
+        return bids[:limit], asks[:limit]
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value:.8f}"

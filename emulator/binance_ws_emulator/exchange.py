@@ -1,0 +1,325 @@
+"""Exchange state shared by all connections: symbols, books, accounts, keys, orders (sans-IO).
+
+The clock is injected (`now_ms`), so the rules are testable without sockets or sleeps.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .auth import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET, ApiKey, KeyKind, make_key
+from .book import ZERO, Book, Fill, Order, Trade
+from .errors import EmulatorError
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    symbol: str
+    base: str
+    quote: str
+    tick_size: Decimal
+    step_size: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    min_notional: Decimal
+    mid: Decimal  # seed price
+
+    def exchange_info(self) -> dict[str, Any]:
+        return {
+            "symbol": self.symbol,
+            "status": "TRADING",
+            "baseAsset": self.base,
+            "baseAssetPrecision": 8,
+            "quoteAsset": self.quote,
+            "quotePrecision": 8,
+            "quoteAssetPrecision": 8,
+            "baseCommissionPrecision": 8,
+            "quoteCommissionPrecision": 8,
+            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
+            "icebergAllowed": True,
+            "ocoAllowed": True,
+            "otoAllowed": True,
+            "opoAllowed": True,
+            "quoteOrderQtyMarketAllowed": True,
+            "allowTrailingStop": True,
+            "cancelReplaceAllowed": True,
+            "amendAllowed": True,
+            "pegInstructionsAllowed": True,
+            "isSpotTradingAllowed": True,
+            "isMarginTradingAllowed": False,
+            "filters": [
+                {"filterType": "PRICE_FILTER", "minPrice": f"{self.tick_size:.8f}", "maxPrice": "1000000.00000000", "tickSize": f"{self.tick_size:.8f}"},
+                {"filterType": "LOT_SIZE", "minQty": f"{self.min_qty:.8f}", "maxQty": f"{self.max_qty:.8f}", "stepSize": f"{self.step_size:.8f}"},
+                {"filterType": "NOTIONAL", "minNotional": f"{self.min_notional:.8f}", "applyMinToMarket": True, "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": 5},
+                {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
+            ],
+            "permissions": [],
+            "permissionSets": [["SPOT"]],
+            "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
+            "allowedSelfTradePreventionModes": ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT"],
+        }
+
+
+DEFAULT_SYMBOLS = (
+    SymbolInfo("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"), Decimal("0.00001"), Decimal("9000"), Decimal("5"), Decimal("50000")),
+    SymbolInfo("ETHUSDT", "ETH", "USDT", Decimal("0.01"), Decimal("0.0001"), Decimal("0.0001"), Decimal("100000"), Decimal("5"), Decimal("3000")),
+    SymbolInfo("ETHBTC", "ETH", "BTC", Decimal("0.00001"), Decimal("0.0001"), Decimal("0.0001"), Decimal("100000"), Decimal("0.0001"), Decimal("0.06")),
+)
+
+MARKET_MAKER = "__market_maker__"
+
+
+@dataclass
+class Account:
+    name: str
+    balances: dict[str, list[Decimal]] = field(default_factory=dict)  # asset -> [free, locked]
+
+    def free(self, asset: str) -> Decimal:
+        return self.balances.setdefault(asset, [ZERO, ZERO])[0]
+
+    def move(self, asset: str, free: Decimal = ZERO, locked: Decimal = ZERO) -> None:
+        entry = self.balances.setdefault(asset, [ZERO, ZERO])
+        entry[0] += free
+        entry[1] += locked
+
+
+Listener = Callable[[str, dict[str, Any]], None]  # (account, event)
+
+
+class Exchange:
+    """All state of the emulated exchange."""
+
+    def __init__(self, *, seed: int = 1, symbols: tuple[SymbolInfo, ...] = DEFAULT_SYMBOLS, now_ms: Callable[[], int]) -> None:
+        self.now_ms = now_ms
+        self.random = random.Random(seed)
+        self.symbols = {s.symbol: s for s in symbols}
+        self.books = {s.symbol: Book(s.symbol) for s in symbols}
+        self.accounts: dict[str, Account] = {}
+        self.keys: dict[str, ApiKey] = {}
+        self.orders: dict[int, Order] = {}
+        self.listeners: list[Listener] = []
+        self._order_ids = iter(range(1, 1 << 62))
+        self._trade_ids = iter(range(1, 1 << 62))
+        self.add_key(DOCS_HMAC_API_KEY, "hmac", account="demo", secret=DOCS_HMAC_SECRET)
+        self._seed_books()
+
+    # -- setup -----------------------------------------------------------------------------
+
+    def account(self, name: str) -> Account:
+        if name not in self.accounts:
+            account = self.accounts[name] = Account(name)
+            for asset, amount in (("USDT", "1000000"), ("BTC", "10"), ("ETH", "100"), ("BNB", "100")):
+                account.move(asset, free=Decimal(amount))
+        return self.accounts[name]
+
+    def add_key(self, api_key: str, kind: KeyKind, *, account: str, secret: str | bytes = b"", public_key_pem: bytes | str = b"") -> None:
+        self.keys[api_key] = make_key(api_key, kind, account=account, secret=secret, public_key_pem=public_key_pem)
+        self.account(account)
+
+    def _seed_books(self) -> None:
+        maker = self.account(MARKET_MAKER)
+        for info in self.symbols.values():
+            maker.move(info.base, free=Decimal(10**9))
+            maker.move(info.quote, free=Decimal(10**12))
+            for level in range(1, 21):
+                offset = info.tick_size * level * 10
+                qty = (info.step_size * self.random.randint(1000, 50000)).quantize(info.step_size)
+                for side, price in (("BUY", info.mid - offset), ("SELL", info.mid + offset)):
+                    self._place(MARKET_MAKER, info.symbol, side, "LIMIT", "GTC", price, qty, ZERO, None)
+            # a little trade history so trades/klines have data
+            for _ in range(5):
+                self._place(MARKET_MAKER, info.symbol, "BUY", "MARKET", "GTC", ZERO, info.step_size * 100, ZERO, None)
+
+    # -- trading ---------------------------------------------------------------------------
+
+    def new_client_order_id(self) -> str:
+        return "".join(self.random.choice(string.ascii_letters + string.digits) for _ in range(22))
+
+    def place(
+        self,
+        account: str,
+        symbol: str,
+        side: str,
+        type_: str,
+        time_in_force: str,
+        price: Decimal,
+        quantity: Decimal,
+        quote_order_qty: Decimal,
+        client_order_id: str | None,
+    ) -> tuple[Order, list[Fill]]:
+        for other in self.orders.values():
+            if other.account == account and other.is_open and other.client_order_id == client_order_id:
+                raise EmulatorError(400, -2010, "Duplicate order sent.")
+        return self._place(account, symbol, side, type_, time_in_force, price, quantity, quote_order_qty, client_order_id)
+
+    def _place(
+        self, account_name: str, symbol: str, side: str, type_: str, tif: str, price: Decimal,
+        quantity: Decimal, quote_order_qty: Decimal, client_order_id: str | None,
+    ) -> tuple[Order, list[Fill]]:
+        info = self.symbols[symbol]
+        book = self.books[symbol]
+        account = self.account(account_name)
+        now = self.now_ms()
+        if type_ == "LIMIT_MAKER" and book.crosses(side, price):
+            raise EmulatorError(400, -2010, "Order would immediately match and take.")
+        # balance check and lock
+        if side == "BUY":
+            need = price * quantity if type_ != "MARKET" else (quote_order_qty or self._market_cost(book, side, quantity))
+            asset = info.quote
+        else:
+            need = quantity
+            asset = info.base
+        if account.free(asset) < need:
+            raise EmulatorError(400, -2010, "Account has insufficient balance for requested action.")
+        order = Order(
+            symbol, next(self._order_ids), client_order_id or self.new_client_order_id(), account_name, side, type_,
+            tif, price, quantity, now, quote_order_qty=quote_order_qty, update_ms=now, working_ms=now,
+        )
+        self.orders[order.order_id] = order
+        if type_ == "LIMIT" and tif == "FOK" and book.fillable(side, price, quantity) < quantity:
+            order.status, order.expiry_reason = "EXPIRED", "UNFILLED_FOK_ORDER_EXPIRED"
+            self._notify_order(order, "NEW", None)
+            self._notify_order(order, "EXPIRED", None)
+            return order, []
+        self._notify_order(order, "NEW", None)
+        fills = self._match(order, info, book)
+        if order.remaining > 0 and order.status != "FILLED":
+            if type_ in ("LIMIT", "LIMIT_MAKER") and tif == "GTC":
+                book.rest(order)
+                lock_asset, lock_amount = (info.quote, order.price * order.remaining) if side == "BUY" else (info.base, order.remaining)
+                account.move(lock_asset, free=-lock_amount, locked=lock_amount)
+            else:
+                order.status = "EXPIRED"
+                order.expiry_reason = "INSUFFICIENT_LIQUIDITY" if type_ == "MARKET" else "UNFILLED_IOC_QUANTITY_EXPIRED"
+                self._notify_order(order, "EXPIRED", None)
+        if fills:
+            self._notify_balances(account_name, (info.base, info.quote))
+        return order, fills
+
+    def _market_cost(self, book: Book, side: str, qty: Decimal) -> Decimal:
+        total, left = ZERO, qty
+        for price, queue in book.opposite(side):
+            for maker in queue:
+                take = min(left, maker.remaining)
+                total += take * price
+                left -= take
+                if left <= 0:
+                    return total
+        return total
+
+    def _match(self, taker: Order, info: SymbolInfo, book: Book) -> list[Fill]:
+        fills: list[Fill] = []
+        taker_account = self.account(taker.account)
+        for price, queue in book.opposite(taker.side):
+            if taker.type != "MARKET" and (price > taker.price if taker.side == "BUY" else price < taker.price):
+                break
+            for maker in list(queue):
+                if taker.type == "MARKET" and taker.quote_order_qty > 0:
+                    budget = taker.quote_order_qty - taker.cumulative_quote_qty
+                    qty = min(maker.remaining, (budget / price).quantize(info.step_size, rounding="ROUND_DOWN"))
+                    if qty <= 0:
+                        break
+                else:
+                    qty = min(maker.remaining, taker.remaining)
+                if qty <= 0:
+                    break
+                fill = Fill(price, qty, maker, next(self._trade_ids))
+                fills.append(fill)
+                self._settle(taker, maker, price, qty, info, taker_account)
+                book.trades.append(Trade(fill.trade_id, price, qty, self.now_ms(), taker.side == "SELL"))
+                if maker.remaining == 0:
+                    book.remove(maker)
+                if taker.remaining == 0 or (taker.quote_order_qty > 0 and taker.cumulative_quote_qty >= taker.quote_order_qty):
+                    break
+            else:
+                continue
+            break
+        if taker.quote_order_qty > 0:
+            taker.orig_qty = taker.executed_qty
+        return fills
+
+    def _settle(self, taker: Order, maker: Order, price: Decimal, qty: Decimal, info: SymbolInfo, taker_account: Account) -> None:
+        quote = price * qty
+        maker_account = self.account(maker.account)
+        if taker.side == "BUY":
+            taker_account.move(info.quote, free=-quote)
+            taker_account.move(info.base, free=qty)
+            maker_account.move(info.base, locked=-qty)
+            maker_account.move(info.quote, free=quote)
+        else:
+            taker_account.move(info.base, free=-qty)
+            taker_account.move(info.quote, free=quote)
+            maker_account.move(info.quote, locked=-quote)
+            maker_account.move(info.base, free=qty)
+        now = self.now_ms()
+        for order in (taker, maker):
+            order.executed_qty += qty
+            order.cumulative_quote_qty += quote
+            order.status = "FILLED" if order.remaining == 0 else "PARTIALLY_FILLED"
+            order.update_ms = now
+        self._notify_order(taker, "TRADE", (price, qty))
+        self._notify_order(maker, "TRADE", (price, qty))
+        if maker.account != taker.account:
+            self._notify_balances(maker.account, (info.base, info.quote))
+
+    def cancel(self, account: str, symbol: str, order_id: int | None, orig_client_order_id: str | None) -> Order:
+        order = self.find(account, symbol, order_id, orig_client_order_id)
+        if order is None or not order.is_open:
+            raise EmulatorError(400, -2011, "Unknown order sent.")
+        info = self.symbols[symbol]
+        self.books[symbol].remove(order)
+        lock_asset, amount = (info.quote, order.price * order.remaining) if order.side == "BUY" else (info.base, order.remaining)
+        self.account(account).move(lock_asset, free=amount, locked=-amount)
+        order.status = "CANCELED"
+        order.update_ms = self.now_ms()
+        self._notify_order(order, "CANCELED", None)
+        self._notify_balances(account, (lock_asset,))
+        return order
+
+    def find(self, account: str, symbol: str, order_id: int | None, client_order_id: str | None) -> Order | None:
+        if order_id is not None:
+            order = self.orders.get(order_id)
+            if order is None or order.account != account or order.symbol != symbol:
+                return None
+            if client_order_id is not None and order.client_order_id != client_order_id:
+                raise EmulatorError(400, -2039, "Client order ID is not correct for this order ID.")
+            return order
+        matches = [o for o in self.orders.values() if o.account == account and o.symbol == symbol and o.client_order_id == client_order_id]
+        return max(matches, key=lambda o: o.order_id) if matches else None
+
+    # -- user-data events ------------------------------------------------------------------
+
+    def _notify_order(self, order: Order, execution_type: str, trade: tuple[Decimal, Decimal] | None) -> None:
+        if not self.listeners or order.account == MARKET_MAKER:
+            return
+        now = self.now_ms()
+        price, qty = trade or (ZERO, ZERO)
+        event = {
+            "e": "executionReport", "E": now, "s": order.symbol, "c": order.client_order_id, "S": order.side,
+            "o": order.type, "f": order.time_in_force, "q": f"{order.orig_qty:.8f}", "p": f"{order.price:.8f}",
+            "P": "0.00000000", "F": "0.00000000", "g": order.order_list_id, "C": "", "x": execution_type,
+            "X": order.status, "r": "NONE", "i": order.order_id, "l": f"{qty:.8f}", "z": f"{order.executed_qty:.8f}",
+            "L": f"{price:.8f}", "n": "0", "N": None, "T": now, "t": -1 if trade is None else len(self.books[order.symbol].trades) + 1,
+            "I": 0, "w": order.is_open, "m": False, "M": False, "O": order.created_ms,
+            "Z": f"{order.cumulative_quote_qty:.8f}", "Y": f"{price * qty:.8f}", "Q": f"{order.quote_order_qty:.8f}",
+            "W": order.working_ms, "V": order.stp_mode,
+        }
+        for listener in list(self.listeners):
+            listener(order.account, event)
+
+    def _notify_balances(self, account_name: str, assets: tuple[str, ...]) -> None:
+        if not self.listeners or account_name == MARKET_MAKER:
+            return
+        account = self.account(account_name)
+        now = self.now_ms()
+        event = {
+            "e": "outboundAccountPosition", "E": now, "u": now,
+            "B": [{"a": a, "f": f"{account.balances[a][0]:.8f}", "l": f"{account.balances[a][1]:.8f}"} for a in assets if a in account.balances],
+        }
+        for listener in list(self.listeners):
+            listener(account_name, event)

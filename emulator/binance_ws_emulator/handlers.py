@@ -1,0 +1,418 @@
+"""Method handlers: parameter validation with Binance's codes, then the exchange."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from .book import Order
+from .errors import EmulatorError
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
+    from .session import Session
+
+SIGNED = frozenset({"apiKey", "signature", "timestamp", "recvWindow"})
+
+
+@dataclass
+class Request:
+    session: Session
+    exchange: Exchange
+    method: str
+    params: dict[str, Any]
+    account: str | None
+
+    def known(self, *names: str) -> None:
+        """-1103 for parameters the method does not take (catches client bugs)."""
+        allowed = set(names) | SIGNED
+        for name in self.params:
+            if name not in allowed:
+                raise EmulatorError(400, -1103, f"An unknown parameter was sent: '{name}'.")
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        value = self.params.get(name)
+        if value is None or value == "":
+            if required:
+                raise EmulatorError.mandatory(name)
+            return None
+        if not isinstance(value, str):
+            raise EmulatorError.illegal(name)
+        return value
+
+    def integer(self, name: str, *, required: bool = False, default: int | None = None) -> int | None:
+        value = self.params.get(name)
+        if value is None or value == "":
+            if required:
+                raise EmulatorError.mandatory(name)
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | str) or not re.fullmatch(r"-?\d{1,19}", str(value)):
+            raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'.")
+        return int(value)
+
+    def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
+        value = self.params.get(name)
+        if value is None or value == "":
+            if required:
+                raise EmulatorError.mandatory(name)
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | str) or "e" in str(value).lower():
+            raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.")
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.") from None
+        if number < 0:
+            raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'.")
+        return number
+
+    def enum(self, name: str, values: tuple[str, ...], code: int, msg: str, *, required: bool = False) -> str | None:
+        value = self.text(name, required=required)
+        if value is not None and value not in values:
+            raise EmulatorError(400, code, msg)
+        return value
+
+    def symbol(self) -> str:
+        symbol = self.text("symbol", required=True)
+        assert symbol is not None
+        if symbol not in self.exchange.symbols:
+            raise EmulatorError(400, -1121, "Invalid symbol.")
+        return symbol
+
+
+@dataclass(frozen=True)
+class Handler:
+    name: str
+    security: str  # NONE, TRADE, USER_DATA, SIGNED, USER_STREAM_SESSION
+    weight: Callable[[dict[str, Any]], int]
+    run: Callable[[Request], Any]
+    orders: int = 0
+
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def method(name: str, security: str = "NONE", weight: int | Callable[[dict[str, Any]], int] = 1, orders: int = 0) -> Callable[[Callable[[Request], Any]], Callable[[Request], Any]]:
+    def register(func: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        fn = weight if callable(weight) else (lambda _params, w=weight: w)
+        HANDLERS[name] = Handler(name, security, fn, func, orders)
+        return func
+
+    return register
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value:.8f}"
+
+
+# -- general ---------------------------------------------------------------------------
+
+
+@method("ping")
+def ping(req: Request) -> dict[str, Any]:
+    req.known()
+    return {}
+
+
+@method("time")
+def server_time(req: Request) -> dict[str, Any]:
+    req.known()
+    return {"serverTime": req.exchange.now_ms()}
+
+
+@method("exchangeInfo", weight=20)
+def exchange_info(req: Request) -> dict[str, Any]:
+    req.known("symbol", "symbols", "permissions", "showPermissionSets", "symbolStatus")
+    wanted = list(req.exchange.symbols)
+    if (symbol := req.text("symbol")) is not None:
+        if symbol not in req.exchange.symbols:
+            raise EmulatorError(400, -1121, "Invalid symbol.")
+        wanted = [symbol]
+    if isinstance(req.params.get("symbols"), list):
+        for name in req.params["symbols"]:
+            if name not in req.exchange.symbols:
+                raise EmulatorError(400, -1121, "Invalid symbol.")
+        wanted = list(req.params["symbols"])
+    return {
+        "timezone": "UTC",
+        "serverTime": req.exchange.now_ms(),
+        "rateLimits": [
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": req.session.limits.weight_limit},
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": req.session.limits.orders_per_10s},
+            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": req.session.limits.orders_per_day},
+            {"rateLimitType": "CONNECTIONS", "interval": "MINUTE", "intervalNum": 5, "limit": 300},
+        ],
+        "exchangeFilters": [],
+        "symbols": [req.exchange.symbols[s].exchange_info() for s in wanted],
+    }
+
+
+def _depth_weight(params: dict[str, Any]) -> int:
+    try:
+        limit = int(params.get("limit", 100))
+    except (TypeError, ValueError):
+        return 5
+    return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
+
+
+@method("depth", weight=_depth_weight)
+def depth(req: Request) -> dict[str, Any]:
+    req.known("symbol", "limit", "symbolStatus")
+    symbol = req.symbol()
+    limit = req.integer("limit", default=100)
+    assert limit is not None
+    if not 1 <= limit <= 5000:
+        raise EmulatorError(400, -1130, "Data sent for parameter 'limit' is not valid.")
+    book = req.exchange.books[symbol]
+    bids, asks = book.depth(limit)
+    return {"lastUpdateId": book.update_id, "bids": bids, "asks": asks}
+
+
+# -- trading ----------------------------------------------------------------------------
+
+ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
+ORDER_PARAMS = (
+    "symbol", "side", "type", "timeInForce", "price", "quantity", "quoteOrderQty", "newClientOrderId",
+    "newOrderRespType", "stopPrice", "trailingDelta", "icebergQty", "strategyId", "strategyType",
+    "selfTradePreventionMode", "pegPriceType", "pegOffsetValue", "pegOffsetType",
+)
+
+
+def _validate_order(req: Request) -> dict[str, Any]:
+    symbol = req.symbol()
+    side = req.enum("side", ("BUY", "SELL"), -1117, "Invalid side.", required=True)
+    type_ = req.enum("type", ORDER_TYPES, -1116, "Invalid orderType.", required=True)
+    tif = req.enum("timeInForce", ("GTC", "IOC", "FOK"), -1115, "Invalid timeInForce.")
+    price = req.decimal("price")
+    quantity = req.decimal("quantity")
+    quote_qty = req.decimal("quoteOrderQty")
+    req.enum("newOrderRespType", ("ACK", "RESULT", "FULL"), -1100, "Illegal characters found in parameter 'newOrderRespType'.")
+    client_id = req.text("newClientOrderId")
+    if client_id is not None and not re.fullmatch(r"[.A-Za-z0-9_-]{1,36}", client_id):
+        raise EmulatorError(400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.")
+    if type_ in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and tif is None:
+        raise EmulatorError.mandatory("timeInForce")
+    if type_ in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and price is None:
+        raise EmulatorError.mandatory("price")
+    if type_ == "MARKET":
+        if quantity is None and quote_qty is None:
+            raise EmulatorError(400, -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
+        if quantity is not None and quote_qty is not None:
+            raise EmulatorError(400, -1106, "Parameter 'quoteOrderQty' sent when not required.")
+    elif quantity is None:
+        raise EmulatorError.mandatory("quantity")
+    if type_ in ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT") and "stopPrice" not in req.params and "trailingDelta" not in req.params:
+        raise EmulatorError(400, -1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!")
+    info = req.exchange.symbols[symbol]
+    if price is not None:
+        if price < info.tick_size or price % info.tick_size != 0:
+            raise EmulatorError(400, -1013, "Filter failure: PRICE_FILTER")
+    if quantity is not None:
+        if quantity < info.min_qty or quantity > info.max_qty or quantity % info.step_size != 0:
+            raise EmulatorError(400, -1013, "Filter failure: LOT_SIZE")
+    reference = price if price is not None else req.exchange.books[symbol].last_price() or info.mid
+    notional = quote_qty if quote_qty is not None else reference * (quantity or 0)
+    if notional < info.min_notional:
+        raise EmulatorError(400, -1013, "Filter failure: NOTIONAL")
+    return {"symbol": symbol, "side": side, "type": type_, "tif": tif or "GTC", "price": price or Decimal(0),
+            "quantity": quantity or Decimal(0), "quote_qty": quote_qty or Decimal(0), "client_id": client_id}
+
+
+@method("order.test", security="TRADE", weight=lambda p: 20 if p.get("computeCommissionRates") is True else 1)
+def order_test(req: Request) -> dict[str, Any]:
+    req.known(*ORDER_PARAMS, "computeCommissionRates")
+    _validate_order(req)
+    if req.params.get("computeCommissionRates") is True:
+        rates = {"maker": "0.00100000", "taker": "0.00100000"}
+        return {
+            "standardCommissionForOrder": rates,
+            "specialCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
+            "taxCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
+            "discount": {"enabledForAccount": False, "enabledForSymbol": False, "discountAsset": "BNB", "discount": "0.25000000"},
+        }
+    return {}
+
+
+def order_report(order: Order, fills: list[Any] | None, resp_type: str) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "symbol": order.symbol, "orderId": order.order_id, "orderListId": order.order_list_id,
+        "clientOrderId": order.client_order_id, "transactTime": order.update_ms,
+    }
+    if resp_type == "ACK":
+        return report
+    report.update({
+        "price": _fmt(order.price), "origQty": _fmt(order.orig_qty), "executedQty": _fmt(order.executed_qty),
+        "origQuoteOrderQty": _fmt(order.quote_order_qty), "cummulativeQuoteQty": _fmt(order.cumulative_quote_qty),
+        "status": order.status, "timeInForce": order.time_in_force, "type": order.type, "side": order.side,
+        "workingTime": order.working_ms, "selfTradePreventionMode": order.stp_mode,
+    })
+    if order.expiry_reason:
+        report["expiryReason"] = order.expiry_reason
+    if resp_type == "FULL":
+        report["fills"] = [
+            {"price": _fmt(f.price), "qty": _fmt(f.qty), "commission": "0.00000000", "commissionAsset": "BNB", "tradeId": f.trade_id}
+            for f in fills or []
+        ]
+    return report
+
+
+@method("order.place", security="TRADE", weight=1, orders=1)
+def order_place(req: Request) -> dict[str, Any]:
+    req.known(*ORDER_PARAMS)
+    order_args = _validate_order(req)
+    assert req.account is not None
+    order, fills = req.exchange.place(
+        req.account, order_args["symbol"], order_args["side"], order_args["type"], order_args["tif"],
+        order_args["price"], order_args["quantity"], order_args["quote_qty"], order_args["client_id"],
+    )
+    default = "FULL" if order.type in ("LIMIT", "MARKET") else "ACK"
+    return order_report(order, fills, req.text("newOrderRespType") or default)
+
+
+def _query_report(order: Order) -> dict[str, Any]:
+    return {
+        "symbol": order.symbol, "orderId": order.order_id, "orderListId": order.order_list_id,
+        "clientOrderId": order.client_order_id, "price": _fmt(order.price), "origQty": _fmt(order.orig_qty),
+        "executedQty": _fmt(order.executed_qty), "cummulativeQuoteQty": _fmt(order.cumulative_quote_qty),
+        "status": order.status, "timeInForce": order.time_in_force, "type": order.type, "side": order.side,
+        "stopPrice": "0.00000000", "icebergQty": "0.00000000", "time": order.created_ms, "updateTime": order.update_ms,
+        "isWorking": order.is_open, "workingTime": order.working_ms, "origQuoteOrderQty": _fmt(order.quote_order_qty),
+        "selfTradePreventionMode": order.stp_mode,
+    }
+
+
+def _order_ref(req: Request) -> tuple[int | None, str | None]:
+    order_id = req.integer("orderId")
+    client_id = req.text("origClientOrderId")
+    if order_id is None and client_id is None:
+        raise EmulatorError(400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+    return order_id, client_id
+
+
+@method("order.status", security="USER_DATA", weight=4)
+def order_status(req: Request) -> dict[str, Any]:
+    req.known("symbol", "orderId", "origClientOrderId")
+    symbol = req.symbol()
+    order_id, client_id = _order_ref(req)
+    assert req.account is not None
+    order = req.exchange.find(req.account, symbol, order_id, client_id)
+    if order is None:
+        raise EmulatorError(400, -2013, "Order does not exist.")
+    return _query_report(order)
+
+
+@method("order.cancel", security="TRADE", weight=1)
+def order_cancel(req: Request) -> dict[str, Any]:
+    req.known("symbol", "orderId", "origClientOrderId", "newClientOrderId", "cancelRestrictions")
+    symbol = req.symbol()
+    order_id, client_id = _order_ref(req)
+    assert req.account is not None
+    order = req.exchange.cancel(req.account, symbol, order_id, client_id)
+    previous = order.client_order_id
+    order.client_order_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
+    report = _query_report(order)
+    for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking", "workingTime"):
+        report.pop(key, None)
+    return {"symbol": order.symbol, "origClientOrderId": previous, **{k: v for k, v in report.items() if k != "symbol"}, "transactTime": order.update_ms}
+
+
+@method("openOrders.status", security="USER_DATA", weight=lambda p: 6 if "symbol" in p else 80)
+def open_orders_status(req: Request) -> list[dict[str, Any]]:
+    req.known("symbol")
+    symbol = req.symbol() if "symbol" in req.params else None
+    return [
+        _query_report(o) for o in req.exchange.orders.values()
+        if o.account == req.account and o.is_open and (symbol is None or o.symbol == symbol)
+    ]
+
+
+@method("account.status", security="USER_DATA", weight=20)
+def account_status(req: Request) -> dict[str, Any]:
+    req.known("omitZeroBalances")
+    assert req.account is not None
+    account = req.exchange.account(req.account)
+    omit = req.params.get("omitZeroBalances") is True
+    now = req.exchange.now_ms()
+    return {
+        "makerCommission": 10, "takerCommission": 10, "buyerCommission": 0, "sellerCommission": 0,
+        "canTrade": True, "canWithdraw": True, "canDeposit": True,
+        "commissionRates": {"maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000", "seller": "0.00000000"},
+        "brokered": False, "requireSelfTradePrevention": False, "preventSor": False, "updateTime": now,
+        "accountType": "SPOT",
+        "balances": [
+            {"asset": asset, "free": _fmt(free), "locked": _fmt(locked)}
+            for asset, (free, locked) in sorted(account.balances.items())
+            if not (omit and free == 0 and locked == 0)
+        ],
+        "permissions": ["SPOT"], "uid": abs(hash(req.account)) % 10**9,
+    }
+
+
+# -- session and user data ----------------------------------------------------------------
+
+
+def _session_status(req: Request) -> dict[str, Any]:
+    session = req.session
+    return {
+        "apiKey": session.logged_on_key, "authorizedSince": session.authorized_since,
+        "connectedSince": session.connected_ms, "returnRateLimits": session.options.return_rate_limits,
+        "serverTime": req.exchange.now_ms(), "userDataStream": bool(session.subscriptions),
+    }
+
+
+@method("session.logon", security="SIGNED", weight=2)
+def session_logon(req: Request) -> dict[str, Any]:
+    req.known()
+    return _session_status(req)
+
+
+@method("session.status", weight=2)
+def session_status(req: Request) -> dict[str, Any]:
+    req.known()
+    return _session_status(req)
+
+
+@method("session.logout", weight=2)
+def session_logout(req: Request) -> dict[str, Any]:
+    req.known()
+    session = req.session
+    if session.logged_on_key is not None:
+        account = req.exchange.keys[session.logged_on_key].account
+        for subscription_id, subscribed in list(session.subscriptions.items()):
+            if subscribed == account:
+                session.terminate(subscription_id)
+    session.logged_on_key = None
+    session.authorized_since = None
+    return _session_status(req)
+
+
+@method("userDataStream.subscribe", security="USER_STREAM_SESSION", weight=2)
+def user_data_subscribe(req: Request) -> dict[str, Any]:
+    req.known()
+    session = req.session
+    if req.account in session.subscriptions.values():
+        raise EmulatorError(400, -2035, "User Data Stream subscription already active.")
+    subscription_id = session.next_subscription
+    session.next_subscription += 1
+    assert req.account is not None
+    session.subscriptions[subscription_id] = req.account
+    return {"subscriptionId": subscription_id}
+
+
+@method("userDataStream.unsubscribe", weight=2)
+def user_data_unsubscribe(req: Request) -> dict[str, Any]:
+    req.known("subscriptionId")
+    wanted = req.integer("subscriptionId")
+    for subscription_id in list(req.session.subscriptions):
+        if wanted is None or wanted == subscription_id:
+            req.session.terminate(subscription_id)
+    return {}
+
+
+@method("session.subscriptions", weight=2)
+def session_subscriptions(req: Request) -> list[dict[str, Any]]:
+    req.known()
+    return [{"subscriptionId": s} for s in req.session.subscriptions]

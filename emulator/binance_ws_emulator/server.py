@@ -1,0 +1,377 @@
+"""The server shell: asyncio streams + wsproto (full control over frames, pings and closes).
+
+Runs in its own thread and event loop (`Emulator.start()`), so blocking and
+asyncio tests alike can use it, or inside a running loop (`await emulator.serve()`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import wsproto
+import wsproto.events as ev
+from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+
+from .exchange import Exchange
+from .limits import IpLimits
+from .session import Session, SessionOptions
+
+log = logging.getLogger("binance_ws_emulator")
+
+
+@dataclass
+class Faults:
+    """Misbehaviour on demand, for tests. All fields may be changed while running."""
+
+    drop_after_requests: int | None = None  # close the TCP connection after N more requests (unanswered)
+    drop_after_execute: bool = False  # with drop_after_requests: execute the last request before dropping
+    delay_ms: int = 0  # delay every response
+    answer_status: dict[str, tuple[int, int, str, bool]] = field(default_factory=dict)  # method -> (status, code, msg, execute first)
+    send_pings: bool = True
+    answer_pings: bool = True  # pong our client's pings
+    ignore_pongs: bool = False  # never count the client's pongs (so it gets disconnected)
+    malformed_next: int = 0  # send N malformed text frames before the next response
+    max_frame_bytes: int = 1 << 20
+
+
+class Emulator:
+    """A local Binance Spot WebSocket API.
+
+    Args:
+        host, port: where to listen (port 0 picks a free port).
+        seed: deterministic books and ids.
+        ping_interval: seconds between server pings (Binance: 20).
+        pong_timeout: disconnect when no pong for this long (Binance: 60).
+        max_lifetime: disconnect connections older than this (Binance: 24 h).
+        weight_limit: REQUEST_WEIGHT per minute.
+        clock_offset_ms: shift the server clock (to test timestamp handling).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 1,
+        ping_interval: float = 20.0,
+        pong_timeout: float = 60.0,
+        max_lifetime: float = 24 * 3600.0,
+        weight_limit: int = 6000,
+        orders_per_10s: int = 50,
+        clock_offset_ms: int = 0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.ping_interval = ping_interval
+        self.pong_timeout = pong_timeout
+        self.max_lifetime = max_lifetime
+        self.clock_offset_ms = clock_offset_ms
+        self.exchange = Exchange(seed=seed, now_ms=self.now_ms)
+        self.limits = IpLimits(weight_limit=weight_limit, orders_per_10s=orders_per_10s)
+        self.faults = Faults()
+        self.requests: dict[str, int] = {}  # method -> how many requests arrived (for "sent once" asserts)
+        self.connections_opened = 0
+        self._conns: set[_Conn] = set()
+        self._server: asyncio.base_events.Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.RLock()
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000) + self.clock_offset_ms
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.host}:{self.port}/ws-api/v3"
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Start listening in the running loop."""
+        self._loop = asyncio.get_running_loop()
+        self._server = await asyncio.start_server(self._accept, self.host, self.port, limit=1 << 20)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def aclose(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for conn in list(self._conns):
+                conn.abort()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    async def __aenter__(self) -> Emulator:
+        await self.serve()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def start(self) -> Emulator:
+        """Run in a background thread; returns once listening."""
+        ready = threading.Event()
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(self.serve())
+            ready.set()
+            loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="binance-ws-emulator", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self.aclose(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
+        self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- control API -----------------------------------------------------------------------
+
+    def call(self, func: Any, *args: Any) -> Any:
+        """Run `func(*args)` on the emulator's loop (thread-safe) and return its result."""
+        if self._loop is None:
+            return func(*args)
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            return func(*args)
+        future: asyncio.Future[Any] = asyncio.run_coroutine_threadsafe(_async_call(func, *args), self._loop)  # type: ignore[assignment]
+        return future.result(5)
+
+    def drop_connections(self) -> None:
+        """Cut every connection now, without a close frame (like a network failure)."""
+        self.call(lambda: [c.abort() for c in list(self._conns)])
+
+    def close_connections(self, code: int = 1001, reason: str = "server going away") -> None:
+        """Close every connection with a close frame (server-initiated close)."""
+        self.call(lambda: [c.close(code, reason) for c in list(self._conns)])
+
+    def shutdown_notice(self) -> None:
+        """Send the `serverShutdown` event to every connection."""
+        frame = json.dumps({"event": {"e": "serverShutdown", "E": self.now_ms()}})
+        self.call(lambda: [c.send_text(frame) for c in list(self._conns)])
+
+    def register_key(self, api_key: str, kind: str, *, account: str, secret: str | bytes = b"", public_key_pem: bytes | str = b"") -> None:
+        self.call(lambda: self.exchange.add_key(api_key, kind, account=account, secret=secret, public_key_pem=public_key_pem))  # type: ignore[arg-type]
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._conns)
+
+    # -- connections -----------------------------------------------------------------------
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = _Conn(self, reader, writer)
+        self._conns.add(conn)
+        self.connections_opened += 1
+        try:
+            await conn.run()
+        except Exception:  # never let one connection take the server down
+            log.exception("connection failed")
+        finally:
+            self._conns.discard(conn)
+            conn.session_close()
+
+
+async def _async_call(func: Any, *args: Any) -> Any:
+    return func(*args)
+
+
+class _Conn:
+    _ids = itertools.count(1)
+
+    def __init__(self, emulator: Emulator, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.emulator = emulator
+        self.reader = reader
+        self.writer = writer
+        self.ws = wsproto.WSConnection(wsproto.ConnectionType.SERVER)
+        self.session: Session | None = None
+        self.number = next(self._ids)
+        self.last_pong = time.monotonic()
+        self.opened = time.monotonic()
+        self.closed = False
+        self.tasks: list[asyncio.Task[None]] = []
+        self.text_parts: list[str] = []
+
+    def session_close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        if self.session is not None:
+            self.session.close()
+
+    def abort(self) -> None:
+        self.closed = True
+        transport = self.writer.transport
+        transport.abort()
+
+    def _write(self, data: bytes) -> None:
+        if not self.closed and not self.writer.is_closing():
+            self.writer.write(data)
+
+    def send_text(self, text: str) -> None:
+        with contextlib.suppress(LocalProtocolError):
+            self._write(self.ws.send(ev.TextMessage(data=text)))
+
+    def close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(LocalProtocolError):
+            self._write(self.ws.send(ev.CloseConnection(code=code, reason=reason)))
+        self.closed = True
+        self.writer.close()
+
+    async def run(self) -> None:
+        emu = self.emulator
+        while not self.closed:
+            data = await self.reader.read(65536)
+            if not data:
+                break
+            try:
+                self.ws.receive_data(data)
+                for event in self.ws.events():
+                    await self._on_event(event)
+            except RemoteProtocolError as exc:
+                log.info("protocol error from client: %s", exc)
+                with contextlib.suppress(LocalProtocolError):
+                    self._write(self.ws.send(exc.event_hint)) if exc.event_hint else None
+                break
+            with contextlib.suppress(ConnectionError):
+                await self.writer.drain()
+        self.closed = True
+        with contextlib.suppress(Exception):
+            self.writer.close()
+        del emu
+
+    async def _on_event(self, event: ev.Event) -> None:
+        emu = self.emulator
+        if isinstance(event, ev.Request):
+            parts = urlsplit(event.target)
+            if parts.path.rstrip("/") not in ("/ws-api/v3", ""):
+                self._write(self.ws.send(ev.RejectConnection(status_code=404)))
+                self.closed = True
+                return
+            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            options = SessionOptions(
+                return_rate_limits=query.get("returnRateLimits", "true").lower() != "false",
+                microseconds=query.get("timeUnit", "").upper() == "MICROSECOND",
+            )
+            self._write(self.ws.send(ev.AcceptConnection()))
+            self.session = Session(emu.exchange, emu.limits, options, send_event=self.send_text)
+            self.tasks.append(asyncio.create_task(self._keepalive()))
+        elif isinstance(event, ev.TextMessage):
+            self.text_parts.append(event.data)
+            if not event.message_finished:
+                if sum(map(len, self.text_parts)) > emu.faults.max_frame_bytes:
+                    self.close(1009, "message too big")
+                return
+            text = "".join(self.text_parts)
+            self.text_parts.clear()
+            await self._on_request(text)
+        elif isinstance(event, ev.BytesMessage):
+            self.close(1003, "binary frames are not supported")
+        elif isinstance(event, ev.Ping):
+            if emu.faults.answer_pings:
+                self._write(self.ws.send(event.response()))
+        elif isinstance(event, ev.Pong):
+            if not emu.faults.ignore_pongs:
+                self.last_pong = time.monotonic()
+        elif isinstance(event, ev.CloseConnection):
+            with contextlib.suppress(LocalProtocolError):
+                self._write(self.ws.send(event.response()))
+            self.closed = True
+
+    async def _on_request(self, text: str) -> None:
+        emu = self.emulator
+        faults = emu.faults
+        assert self.session is not None
+        method = _peek_method(text)
+        if method:
+            emu.requests[method] = emu.requests.get(method, 0) + 1
+        if faults.drop_after_requests is not None:
+            faults.drop_after_requests -= 1
+            if faults.drop_after_requests <= 0:
+                faults.drop_after_requests = None
+                if faults.drop_after_execute:
+                    self.session.handle(text)
+                self.abort()
+                return
+        forced = faults.answer_status.get(method or "")
+        if forced is not None:
+            status, code, msg, execute = forced
+            if execute:
+                self.session.handle(text)
+            request_id = _peek_id(text)
+            response = json.dumps({"id": request_id, "status": status, "error": {"code": code, "msg": msg}})
+        else:
+            response = self.session.handle(text)
+        if faults.delay_ms:
+            await asyncio.sleep(faults.delay_ms / 1000)
+        while faults.malformed_next > 0:
+            faults.malformed_next -= 1
+            self.send_text('{"id": 1, "status": 200, "result": ')
+        self.send_text(response)
+
+    async def _keepalive(self) -> None:
+        emu = self.emulator
+        payload = itertools.count(1)
+        try:
+            while not self.closed:
+                await asyncio.sleep(min(0.1, emu.ping_interval, emu.pong_timeout / 4, emu.max_lifetime / 4))
+                now = time.monotonic()
+                if now - self.opened >= emu.max_lifetime:
+                    self.close(1000, "connection lifetime exceeded")
+                    await self.writer.drain()
+                    return
+                if emu.faults.send_pings and now - getattr(self, "_last_ping", 0.0) >= emu.ping_interval:
+                    self._last_ping = now
+                    self._write(self.ws.send(ev.Ping(str(next(payload)).encode())))
+                if now - self.last_pong > emu.pong_timeout:
+                    log.info("no pong for %.1f s: disconnecting", emu.pong_timeout)
+                    self.close(1008, "pong timeout")
+                    return
+        except (ConnectionError, asyncio.CancelledError):
+            return
+
+
+def _peek_method(text: str) -> str | None:
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    method = message.get("method") if isinstance(message, dict) else None
+    return method if isinstance(method, str) else None
+
+
+def _peek_id(text: str) -> Any:
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    return message.get("id") if isinstance(message, dict) else None
+
+
+def env_port() -> int:
+    return int(os.environ.get("BINANCE_EMULATOR_PORT", "0"))

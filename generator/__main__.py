@@ -1,0 +1,65 @@
+"""python -m generator: regenerate generated/ from spec/ (or --check that it is fresh)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import emit, ir, load
+from . import generate as generate_files
+from .errors import SpecError
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "spec" / "binance-spot-ws.asyncapi.yaml"
+OUT = ROOT / "generated" / "binance_spot_ws"
+
+
+def api_json(spec: Path) -> dict[str, object]:
+    """The public API surface (methods, parameters, types) for changelog diffs."""
+    api = ir.build(load.document(spec))
+    return {
+        m.wire: {
+            "python": m.name,
+            "security": m.security,
+            "result": m.result_type,
+            "deprecated": m.deprecated,
+            "params": {p.name: {"type": p.annotation, "required": p.required} for p in m.params},
+        }
+        for m in api.methods
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__)
+    parser.add_argument("--spec", type=Path, default=SPEC)
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--check", action="store_true", help="fail if --out differs from a fresh generation")
+    parser.add_argument("--api-json", action="store_true", help="print the public API surface as JSON")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        if args.api_json:
+            print(json.dumps(api_json(args.spec), indent=1, sort_keys=True))
+            return 0
+        files = generate_files(args.spec)
+    except SpecError as error:
+        print(f"spec error: {error}", file=sys.stderr)
+        return 2
+    if args.check:
+        difference = emit.diff(files, args.out)
+        if difference:
+            print(difference[:20000], file=sys.stderr)
+            print(f"{args.out} is stale: run `nox -s generate`", file=sys.stderr)
+            return 1
+        print(f"{args.out} is up to date")
+        return 0
+    emit.write(files, args.out)
+    print(f"generated {len(files)} files in {args.out} ({time.perf_counter() - started:.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""Stage 5: format with ruff, then write atomically or compare (drift check)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _ruff() -> list[str]:
+    found = shutil.which("ruff", path=os.path.dirname(sys.executable)) or shutil.which("ruff")
+    return [found] if found else [sys.executable, "-m", "ruff"]
+
+
+def formatted(files: dict[str, str]) -> dict[str, str]:
+    """Lint-fix (imports) and format every .py file with the project's pinned ruff config."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        for name, text in files.items():
+            (base / name).write_text(text, encoding="utf-8")
+        python = [str(base / n) for n in files if n.endswith(".py")]
+        config = ["--config", str(ROOT / "pyproject.toml")]
+        subprocess.run(
+            [*_ruff(), "check", "--fix-only", "--quiet", "--select", "F401,I,UP", *config, *python],
+            check=False, capture_output=True,
+        )
+        result = subprocess.run([*_ruff(), "format", "--quiet", *config, *python], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"ruff format failed on generated code:\n{result.stderr}")
+        return {name: (base / name).read_text(encoding="utf-8") for name in files}
+
+
+def write(files: dict[str, str], out: Path) -> None:
+    """Replace `out` with exactly `files` (no stale leftovers), via a sibling temp dir."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out.parent))
+    for name, text in files.items():
+        (staging / name).write_text(text, encoding="utf-8")
+    backup = out.with_name(out.name + ".old")
+    if out.exists():
+        out.rename(backup)
+    staging.rename(out)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def diff(files: dict[str, str], out: Path) -> str:
+    """Unified diff between `files` and the tree at `out` ('' when identical)."""
+    chunks: list[str] = []
+    existing = {p.name for p in out.iterdir() if p.is_file()} if out.is_dir() else set()
+    for name in sorted(existing | set(files)):
+        old = (out / name).read_text(encoding="utf-8") if name in existing else ""
+        new = files.get(name, "")
+        if old != new:
+            chunks.extend(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+                )
+            )
+    return "".join(chunks)

@@ -1,0 +1,90 @@
+"""Stage 1-2: read the YAML safely, keep a JSON-pointer -> line map, resolve local $refs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError
+
+
+@dataclass
+class Document:
+    file: Path
+    root: dict[str, Any]
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def error(self, pointer: str, message: str) -> SpecError:
+        line = self.lines.get(pointer)
+        probe = pointer
+        while line is None and "/" in probe:
+            probe = probe.rsplit("/", 1)[0]
+            line = self.lines.get(probe)
+        return SpecError(self.file, pointer, line, message)
+
+    def get(self, pointer: str) -> Any:
+        """The node at a local JSON pointer such as `#/components/schemas/Side`."""
+        if not pointer.startswith("#"):
+            raise self.error(pointer, "only local $refs ('#/...') are supported")
+        node: Any = self.root
+        for part in pointer[1:].split("/")[1:]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise self.error(pointer, "dangling $ref: nothing at this path")
+        return node
+
+    def deref(self, node: Any, pointer: str) -> tuple[Any, str]:
+        """Follow `$ref`s (and chains of them); returns the node and where it really is."""
+        seen: set[str] = set()
+        while isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            if not isinstance(ref, str):
+                raise self.error(pointer, "$ref must be a string")
+            if ref in seen:
+                raise self.error(pointer, f"circular $ref {ref}")
+            seen.add(ref)
+            try:
+                node = self.get(ref)
+            except SpecError as exc:
+                raise self.error(pointer, f"dangling $ref {ref!r}") from exc
+            pointer = ref
+        return node, pointer
+
+
+def document(path: Path) -> Document:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(path, "#", None, f"cannot read spec: {exc}") from None
+    try:
+        root = yaml.safe_load(text)
+        lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SpecError(path, "#", mark.line + 1 if mark else None, f"invalid YAML: {exc}") from None
+    if not isinstance(root, dict):
+        raise SpecError(path, "#", 1, "the spec must be a YAML mapping")
+    return Document(path, root, lines)
+
+
+def _line_map(node: yaml.Node | None, pointer: str = "#") -> dict[str, int]:
+    out: dict[str, int] = {}
+    if node is None:
+        return out
+    out[pointer] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = str(key.value).replace("~", "~0").replace("/", "~1")
+            out[f"{pointer}/{name}"] = key.start_mark.line + 1
+            out.update({k: v for k, v in _line_map(value, f"{pointer}/{name}").items() if k not in out})
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            out.update(_line_map(item, f"{pointer}/{index}"))
+    return out

@@ -1,0 +1,36 @@
+"""Stage 4b: IR -> `{relative path: source}` through the Jinja templates in templates/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from . import models
+from .ir import Api
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    undefined=jinja2.StrictUndefined,  # a typo in a template fails loudly
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
+
+
+def package(api: Api) -> dict[str, str]:
+    header = models.HEADER.format(spec=api.spec_name)
+    client = ENV.get_template("client.py.jinja")
+    return {
+        "__init__.py": ENV.get_template("__init__.py.jinja").render(api=api, header=header),
+        "_methods.py": ENV.get_template("methods.py.jinja").render(api=api, header=header),
+        "_aliases.py": ENV.get_template("aliases.py.jinja").render(api=api, header=header),
+        "_async_client.py": client.render(api=api, header=header, aio=True),
+        "_client.py": client.render(api=api, header=header, aio=False),
+        "types.py": models.render(api),
+        "API.md": ENV.get_template("API.md.jinja").render(api=api),
+        "py.typed": "",
+    }

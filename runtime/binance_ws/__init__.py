@@ -1,0 +1,70 @@
+"""Handwritten runtime of the Binance Spot WebSocket API SDK.
+
+Generated code (`binance_spot_ws`) imports this package; this package never
+imports the generated one. Users import everything from `binance_spot_ws`.
+"""
+
+from __future__ import annotations
+
+from ._async import PRODUCTION, TESTNET, AsyncConnection, ReconnectPolicy
+from ._model import Model
+from ._sync import Connection
+from .errors import (
+    ApiError,
+    AuthError,
+    BadRequest,
+    BinanceError,
+    ConnectionClosed,
+    IpBanned,
+    ParamError,
+    RateLimited,
+    RequestTimeout,
+    ServerError,
+    TransportError,
+    UnknownExecutionStatus,
+)
+from .events import ConnectionEvent, ConnectionState, StreamGap, UnknownEvent
+from .method import Method, Security, Weight, WeightRule
+from .protocol import Protocol, new_client_order_id
+from .signing import Ed25519Key, HmacKey, RsaKey, Signer, key_from_env, key_from_pem
+from .wire import RateLimit, format_decimal, signature_payload
+
+__all__ = [
+    "PRODUCTION",
+    "TESTNET",
+    "ApiError",
+    "AsyncConnection",
+    "AuthError",
+    "BadRequest",
+    "BinanceError",
+    "Connection",
+    "ConnectionClosed",
+    "ConnectionEvent",
+    "ConnectionState",
+    "Ed25519Key",
+    "HmacKey",
+    "IpBanned",
+    "Method",
+    "Model",
+    "ParamError",
+    "Protocol",
+    "RateLimit",
+    "RateLimited",
+    "ReconnectPolicy",
+    "RequestTimeout",
+    "RsaKey",
+    "Security",
+    "ServerError",
+    "Signer",
+    "StreamGap",
+    "TransportError",
+    "UnknownEvent",
+    "UnknownExecutionStatus",
+    "Weight",
+    "WeightRule",
+    "format_decimal",
+    "key_from_env",
+    "key_from_pem",
+    "new_client_order_id",
+    "signature_payload",
+]

@@ -1,0 +1,603 @@
+"""The asyncio shell: moves frames between `Protocol` and httpx-ws connections.
+
+One supervisor task owns the connection life: connect, log on again and
+resubscribe after every reconnect, rotate make-before-break before the 24-hour
+limit, back off with jitter when the server is unreachable. Each connection
+("link") has one reader task and its own table of requests in flight, so a
+rotation can drain the old link while new requests already use the new one.
+
+What happens to a request whose link drops is decided by the caller's own
+coroutine: retry-safe methods are sent again on the next link, state-changing
+ones raise `UnknownExecutionStatus` and are never sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import itertools
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+import wsproto.events
+from httpx_ws import WebSocketDisconnect, WebSocketNetworkError, aconnect_ws
+
+from .errors import (
+    ApiError,
+    BinanceError,
+    ConnectionClosed,
+    IpBanned,
+    RateLimited,
+    RequestTimeout,
+    TransportError,
+    UnknownExecutionStatus,
+)
+from .events import ConnectionEvent, ConnectionState, StreamGap, UnknownEvent
+from .method import Method, Security
+from .protocol import Call, Protocol
+from .ratelimit import Policy, RateLimiter
+from .signing import Signer
+from .wire import Frame
+
+R = TypeVar("R")
+
+log = logging.getLogger("binance_ws")
+
+PRODUCTION = "wss://ws-api.binance.com:443/ws-api/v3"
+TESTNET = "wss://ws-api.testnet.binance.vision/ws-api/v3"
+
+
+class _ServerTime(msgspec.Struct, frozen=True):
+    serverTime: int
+
+
+_TIME: Method[None, _ServerTime] = Method("time", None, _ServerTime, weight=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconnectPolicy:
+    """Exponential backoff with jitter between reconnect attempts."""
+
+    initial_delay: float = 0.25
+    max_delay: float = 30.0
+    factor: float = 2.0
+    max_attempts: int | None = None  # None: keep trying until close()
+
+    def delay(self, attempt: int) -> float:
+        base = min(self.max_delay, self.initial_delay * self.factor ** max(0, attempt - 1))
+        return base * random.uniform(0.5, 1.0)
+
+
+class _Lost(Exception):
+    """Internal: the link carrying a request dropped before the answer came."""
+
+
+class _Link:
+    """One WebSocket connection and the requests in flight on it."""
+
+    _serial = itertools.count(1)
+
+    def __init__(self) -> None:
+        self.number = next(self._serial)
+        self.ws: Any = None
+        self.task: asyncio.Task[None] | None = None
+        self.opened = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.pending: dict[int, tuple[Call, asyncio.Future[Frame]]] = {}
+        self.logged_on = False
+        self.error: BaseException | None = None
+        self.deliver_events = True
+
+    def fail_pending(self, exc: BaseException) -> None:
+        for _, future in self.pending.values():
+            if not future.done():
+                future.set_exception(exc)
+        self.pending.clear()
+
+
+class AsyncConnection:
+    """A resilient connection to the Binance Spot WebSocket API (asyncio).
+
+    Args:
+        url: endpoint, `PRODUCTION` (default) or `TESTNET` or a local emulator.
+        key: an `HmacKey`, `RsaKey` or `Ed25519Key`; needed for signed methods.
+        recv_window: default `recvWindow` (ms, up to 3 decimals) for signed methods.
+        timeout: seconds to wait for each answer.
+        http_client: an `httpx.AsyncClient` to reuse (proxies, TLS settings).
+        rate_limit: "wait" (default) sleeps before a request would exceed a limit,
+            "raise" raises `RateLimited` instead, "off" only honours 429/418.
+        max_in_flight: bound on requests awaiting an answer at once.
+        keepalive_interval / keepalive_timeout: our own pings; no pong in time
+            means a dead connection, which is then replaced.
+        max_lifetime: seconds after which a connection is rotated (Binance closes at 24 h).
+        reconnect: backoff policy for reconnecting.
+        user_data_buffer: events kept for a slow `user_data()` consumer; past that,
+            events are dropped and a `StreamGap("overflow")` marks the hole.
+        on_connection_event: called with each `ConnectionEvent`.
+        on_user_data: called with each user-data event (in the reader; keep it quick).
+        sync_clock: measure the server clock offset with `time` on connect.
+    """
+
+    _event_type: Any = None  # set by the generated client: the tagged union of events
+
+    def __init__(
+        self,
+        *,
+        url: str = PRODUCTION,
+        key: Signer | None = None,
+        recv_window: Decimal | int | None = None,
+        timeout: float = 10.0,
+        http_client: httpx.AsyncClient | None = None,
+        rate_limit: Policy = "wait",
+        max_in_flight: int = 1000,
+        keepalive_interval: float | None = 20.0,
+        keepalive_timeout: float | None = 20.0,
+        max_lifetime: float = 23.5 * 3600,
+        reconnect: ReconnectPolicy | None = None,
+        user_data_buffer: int = 10_000,
+        on_connection_event: Callable[[ConnectionEvent], None] | None = None,
+        on_user_data: Callable[[Any], None] | None = None,
+        sync_clock: bool = False,
+    ) -> None:
+        self.url = url
+        self.protocol = Protocol(key, recv_window=recv_window)
+        self.timeout = timeout
+        self.rate_limiter = RateLimiter(rate_limit)
+        self.clock_offset_ms = 0
+        self._http_client = http_client
+        self._owns_http_client = http_client is None
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._keepalive = (keepalive_interval, keepalive_timeout)
+        self._max_lifetime = max_lifetime
+        self._reconnect = reconnect or ReconnectPolicy()
+        self._on_connection_event = on_connection_event
+        self._on_user_data = on_user_data
+        self._sync_clock = sync_clock
+        self._ids = itertools.count(1)
+        self._active: _Link | None = None
+        self._ready = asyncio.Event()
+        self._closing = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._rotate_now = asyncio.Event()
+        self._logon: Call | None = None
+        self._subscribe: Call | None = None
+        self._events: collections.deque[Any] = collections.deque()
+        self._events_max = user_data_buffer
+        self._events_wakeup = asyncio.Event()
+        self._events_overflowed = False
+        self._recent_events: collections.deque[bytes] = collections.deque(maxlen=256)
+        self._event_decoder: msgspec.json.Decoder[Any] | None = (
+            msgspec.json.Decoder(self._event_type) if self._event_type is not None else None
+        )
+        self.state = ConnectionState.CLOSED
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self.url!r}, key={self.protocol.key!r}, state={self.state.value})"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self: _C) -> _C:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def connect(self) -> None:
+        """Open the first connection (raises `TransportError` if it fails), then supervise."""
+        if self._http_client is None:
+            self._http_client = httpx.AsyncClient(timeout=self.timeout)
+        self._set_state(ConnectionState.CONNECTING)
+        link = await self._open_link()
+        self._activate(link)
+        self._supervisor = asyncio.create_task(self._supervise(link), name="binance-ws-supervisor")
+
+    async def close(self) -> None:
+        """Close every connection; requests still waiting fail with `ConnectionClosed`."""
+        if self._closing:
+            return
+        self._closing = True
+        self._ready.set()  # wake waiters so they see _closing
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._supervisor
+        for link in {self._active} - {None}:
+            assert link is not None
+            await self._close_link(link)
+        self._set_state(ConnectionState.CLOSED)
+        self._events_wakeup.set()
+        if self._owns_http_client and self._http_client is not None:
+            await self._http_client.aclose()
+
+    def rotate(self) -> None:
+        """Replace the connection now, make-before-break (as before the 24-hour limit)."""
+        self._rotate_now.set()
+
+    # -- requests --------------------------------------------------------------------------
+
+    async def _request(self, method: Method[Any, R], args: Mapping[str, Any]) -> R:
+        call = self.protocol.prepare(method, args)  # ParamError here: nothing sent
+        async with self._in_flight:
+            result = await self._perform(call)
+        return result  # type: ignore[no-any-return]
+
+    async def request_raw(self, method: str, params: Mapping[str, Any] | None = None, *, signed: bool = False) -> Any:
+        """Call a method the spec does not know yet; returns the decoded JSON `result`."""
+        raw: Method[None, Any] = Method(
+            method, None, Any, security=Security.SIGNED if signed else Security.NONE, retry_safe=False
+        )
+        return await self._request(raw, dict(params or {}))
+
+    async def _perform(self, call: Call) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        resynced = False
+        while True:
+            link = await self._wait_ready(deadline, call)
+            await self._respect_limits(call, deadline)
+            try:
+                frame = await self._exchange(link, call, deadline)
+            except _Lost:
+                if call.method.retry_safe and not self._closing:
+                    continue  # sent again, re-signed, on the next connection
+                raise self._unknown(call, "connection lost") from None
+            outcome = Protocol.outcome(call, frame)
+            if isinstance(outcome, BaseException):
+                if isinstance(outcome, ApiError):
+                    self._after_error(outcome)
+                    if outcome.code == -1021 and not resynced:
+                        # Rejected before execution: safe to retry once with a synced clock.
+                        resynced = True
+                        await self.sync_clock()
+                        continue
+                raise outcome
+            self._after_success(call, link)
+            return outcome
+
+    async def _exchange(self, link: _Link, call: Call, deadline: float) -> Frame:
+        """Send `call` on `link` and wait for its response frame."""
+        loop = asyncio.get_running_loop()
+        request_id = next(self._ids)
+        frame_text = self.protocol.frame(request_id, call, self.now_ms(), logged_on=link.logged_on)
+        future: asyncio.Future[Frame] = loop.create_future()
+        link.pending[request_id] = (call, future)
+        try:
+            try:
+                self.rate_limiter.spend(call.weight, 1 if call.client_order_id else 0, self.now_ms())
+                await link.ws.send_text(frame_text)
+            except Exception as exc:
+                # A failed write may still have put bytes on the wire.
+                link.pending.pop(request_id, None)
+                if call.method.retry_safe:
+                    raise _Lost() from exc
+                raise self._unknown(call, f"send failed: {type(exc).__name__}") from None
+            try:
+                return await asyncio.wait_for(future, max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                if call.method.retry_safe:
+                    raise RequestTimeout(f"{call.method.wire}: no answer within {self.timeout} s") from None
+                raise self._unknown(call, "timeout") from None
+        finally:
+            link.pending.pop(request_id, None)
+
+    def _unknown(self, call: Call, reason: str) -> UnknownExecutionStatus:
+        return UnknownExecutionStatus(
+            method=call.method.wire, params=call.params, client_order_id=call.client_order_id, reason=reason
+        )
+
+    async def _wait_ready(self, deadline: float, call: Call) -> _Link:
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._closing:
+                raise ConnectionClosed("the client is closed")
+            link = self._active
+            if self._ready.is_set() and link is not None and not link.closed.is_set():
+                return link
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise RequestTimeout(f"{call.method.wire}: not connected within {self.timeout} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), remaining)
+
+    async def _respect_limits(self, call: Call, deadline: float) -> None:
+        limiter = self.rate_limiter
+        while True:
+            now = self.now_ms()
+            wait_ms = limiter.delay_ms(call.weight, 1 if call.client_order_id else 0, now)
+            if wait_ms <= 0:
+                return
+            if limiter.banned and now < limiter.blocked_until_ms:
+                raise IpBanned(status=418, code=-1003, msg="IP banned; not sending until the ban lifts",
+                               method=call.method.wire, data={"retryAfter": limiter.blocked_until_ms})
+            if limiter.policy == "raise":
+                raise RateLimited(status=429, code=-1003, msg="request would exceed a rate limit (not sent)",
+                                  method=call.method.wire, data={"retryAfter": now + wait_ms})
+            log.warning("rate limit: waiting %.3f s before %s", wait_ms / 1000, call.method.wire)
+            await asyncio.sleep(wait_ms / 1000)
+
+    def _after_error(self, error: ApiError) -> None:
+        if isinstance(error, RateLimited):
+            until = error.retry_after_ms or (self.now_ms() + 1000)
+            self.rate_limiter.block(until, banned=isinstance(error, IpBanned))
+
+    def _after_success(self, call: Call, link: _Link) -> None:
+        wire = call.method.wire
+        if wire == "session.logon":
+            self._logon, link.logged_on = call, True
+        elif wire == "session.logout":
+            self._logon, link.logged_on = None, False
+            self._subscribe = None
+        elif wire in ("userDataStream.subscribe", "userDataStream.subscribe.signature"):
+            self._subscribe = call
+        elif wire == "userDataStream.unsubscribe":
+            self._subscribe = None
+
+    def now_ms(self) -> int:
+        """Milliseconds on the server's clock (local clock plus the measured offset)."""
+        return int(time.time() * 1000) + self.clock_offset_ms
+
+    async def sync_clock(self) -> int:
+        """Measure the server clock offset with `time` (half the round trip); returns it in ms."""
+        call = self.protocol.prepare(_TIME, {})
+        best: tuple[float, int] | None = None
+        for _ in range(3):
+            sent = time.time() * 1000
+            result = await self._perform_raw(call)
+            received = time.time() * 1000
+            offset = int(result.serverTime - (sent + received) / 2)
+            if best is None or received - sent < best[0]:
+                best = (received - sent, offset)
+        assert best is not None
+        self.clock_offset_ms = best[1]
+        return self.clock_offset_ms
+
+    async def _perform_raw(self, call: Call) -> Any:
+        loop = asyncio.get_running_loop()
+        link = await self._wait_ready(loop.time() + self.timeout, call)
+        frame = await self._exchange(link, call, loop.time() + self.timeout)
+        outcome = Protocol.outcome(call, frame)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    # -- connections -----------------------------------------------------------------------
+
+    async def _open_link(self) -> _Link:
+        """Connect, then log on and resubscribe before the link takes requests."""
+        link = _Link()
+        link.task = asyncio.create_task(self._run_link(link), name=f"binance-ws-link-{link.number}")
+        opened = asyncio.create_task(link.opened.wait())
+        closed = asyncio.create_task(link.closed.wait())
+        try:
+            await asyncio.wait({opened, closed}, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            opened.cancel()
+            closed.cancel()
+        if not link.opened.is_set() or link.closed.is_set():
+            await self._close_link(link)
+            reason = link.error or TimeoutError("connect timed out")
+            raise TransportError(f"cannot connect to {self.url}: {type(reason).__name__}: {reason}")
+        try:
+            await self._restore_session(link)
+        except BaseException:
+            await self._close_link(link)
+            raise
+        return link
+
+    async def _restore_session(self, link: _Link) -> None:
+        loop = asyncio.get_running_loop()
+        if self._sync_clock:
+            await self._exchange_checked(link, self.protocol.prepare(_TIME, {}), loop)
+        if self._logon is not None:
+            await self._exchange_checked(link, self._logon, loop)
+            link.logged_on = True
+        if self._subscribe is not None:
+            await self._exchange_checked(link, self._subscribe, loop)
+
+    async def _exchange_checked(self, link: _Link, call: Call, loop: asyncio.AbstractEventLoop) -> Any:
+        try:
+            frame = await self._exchange(link, call, loop.time() + self.timeout)
+        except _Lost:
+            raise TransportError(f"connection lost during {call.method.wire}") from None
+        outcome = Protocol.outcome(call, frame)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if call.method is _TIME:
+            self.clock_offset_ms = int(outcome.serverTime - time.time() * 1000)
+        return outcome
+
+    async def _run_link(self, link: _Link) -> None:
+        interval, keepalive_timeout = self._keepalive
+        try:
+            async with aconnect_ws(
+                self.url,
+                self._http_client,
+                keepalive_ping_interval_seconds=interval,
+                keepalive_ping_timeout_seconds=keepalive_timeout,
+                max_message_size_bytes=1 << 20,
+            ) as ws:
+                link.ws = ws
+                link.opened.set()
+                while True:
+                    try:
+                        event = await ws.receive()
+                    except (WebSocketDisconnect, WebSocketNetworkError) as exc:
+                        link.error = exc
+                        break
+                    if isinstance(event, wsproto.events.TextMessage):
+                        self._on_frame(link, event.data)
+                    else:
+                        log.debug("ignoring non-text frame %s", type(event).__name__)
+        except asyncio.CancelledError:
+            link.error = link.error or ConnectionClosed("closed")
+        except BaseException as exc:  # noqa: BLE001 - includes ExceptionGroup from anyio
+            link.error = exc
+        finally:
+            link.closed.set()
+            link.fail_pending(_Lost())
+
+    def _on_frame(self, link: _Link, text: str) -> None:
+        try:
+            frame = Protocol.parse(text)
+        except msgspec.DecodeError:
+            log.warning("undecodable frame from server ignored (%d chars)", len(text))
+            return
+        if frame.event is not None:
+            if link.deliver_events:
+                self._on_event(frame.event)
+            return
+        if frame.rateLimits:
+            self.rate_limiter.update(frame.rateLimits, self.now_ms())
+        entry = link.pending.pop(frame.id, None) if isinstance(frame.id, int) else None
+        if entry is None:
+            if frame.id is None and frame.error is not None and frame.error.code == -2015:
+                log.warning("session logon revoked by the server (-2015)")
+                link.logged_on = False
+            return
+        future = entry[1]
+        if not future.done():
+            future.set_result(frame)
+
+    async def _close_link(self, link: _Link) -> None:
+        if link.task is not None and not link.task.done():
+            link.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await link.task
+
+    def _activate(self, link: _Link) -> None:
+        self._active = link
+        self._ready.set()
+        self._set_state(ConnectionState.CONNECTED)
+
+    async def _supervise(self, link: _Link) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._closing:
+            rotate_at = loop.time() + self._max_lifetime * random.uniform(0.97, 1.0)
+            lost = asyncio.create_task(link.closed.wait())
+            rotate = asyncio.create_task(self._rotate_now.wait())
+            await asyncio.wait({lost, rotate}, timeout=max(0.0, rotate_at - loop.time()),
+                               return_when=asyncio.FIRST_COMPLETED)
+            lost.cancel()
+            rotate.cancel()
+            if link.closed.is_set():
+                link = await self._reconnect_after_loss(link)
+            else:
+                self._rotate_now.clear()
+                link = await self._rotate(link)
+
+    async def _reconnect_after_loss(self, old: _Link) -> _Link:
+        self._ready.clear()
+        reason = f"{type(old.error).__name__}: {old.error}" if old.error else "connection lost"
+        log.warning("connection lost (%s); reconnecting", reason)
+        attempt = 0
+        while True:
+            attempt += 1
+            self._set_state(ConnectionState.RECONNECTING, reason, attempt)
+            if self._reconnect.max_attempts is not None and attempt > self._reconnect.max_attempts:
+                self._closing = True
+                self._ready.set()
+                self._set_state(ConnectionState.CLOSED, "gave up reconnecting", attempt)
+                raise ConnectionClosed("gave up reconnecting")
+            await asyncio.sleep(self._reconnect.delay(attempt))
+            try:
+                link = await self._open_link()
+            except (BinanceError, OSError) as exc:
+                reason = str(exc)
+                continue
+            if self._subscribe is not None:
+                self._push_event(StreamGap("reconnected"))
+            self._activate(link)
+            return link
+
+    async def _rotate(self, old: _Link) -> _Link:
+        """Make-before-break: the new link is logged on and subscribed before the switch."""
+        self._set_state(ConnectionState.ROTATING, "connection lifetime")
+        try:
+            new = await self._open_link()
+        except (BinanceError, OSError) as exc:
+            log.warning("rotation failed (%s); keeping the current connection", exc)
+            self._set_state(ConnectionState.CONNECTED, "rotation postponed")
+            return old
+        old.deliver_events = False  # the new subscription delivers from now on
+        self._activate(new)
+        asyncio.create_task(self._drain_and_close(old))
+        return new
+
+    async def _drain_and_close(self, link: _Link) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        while link.pending and loop.time() < deadline and not link.closed.is_set():
+            await asyncio.sleep(0.01)
+        await self._close_link(link)
+
+    def _set_state(self, state: ConnectionState, reason: str = "", attempt: int = 0) -> None:
+        self.state = state
+        log.info("connection %s%s", state.value, f" ({reason})" if reason else "")
+        if self._on_connection_event is not None:
+            try:
+                self._on_connection_event(ConnectionEvent(state, reason, attempt))
+            except Exception:
+                log.exception("on_connection_event callback failed")
+
+    # -- user data -------------------------------------------------------------------------
+
+    def _on_event(self, raw: msgspec.Raw) -> None:
+        data = bytes(raw)
+        if data in self._recent_events:
+            return  # the same event seen on both links around a rotation
+        self._recent_events.append(data)
+        event: Any
+        try:
+            event = self._event_decoder.decode(data) if self._event_decoder else msgspec.json.decode(data)
+        except msgspec.ValidationError:
+            generic = msgspec.json.decode(data)
+            event = UnknownEvent(str(generic.get("e", "")), generic)
+        if getattr(event, "raw", None) is None and type(event).__name__ == "ServerShutdown":
+            self.rotate()
+        if isinstance(event, UnknownEvent) and event.type == "serverShutdown":
+            self.rotate()
+        self._push_event(event)
+
+    def _push_event(self, event: Any) -> None:
+        if self._on_user_data is not None:
+            try:
+                self._on_user_data(event)
+            except Exception:
+                log.exception("on_user_data callback failed")
+        if len(self._events) >= self._events_max:
+            self._events_overflowed = True
+            return
+        if self._events_overflowed:
+            self._events_overflowed = False
+            self._events.append(StreamGap("overflow"))
+        self._events.append(event)
+        self._events_wakeup.set()
+
+    async def user_data(self) -> AsyncIterator[Any]:
+        """User-data events in order, as typed structs, with `StreamGap` markers.
+
+        Subscribe first (`session_logon()` then `user_data_stream_subscribe()`); the
+        runtime resubscribes after reconnects and rotations by itself.
+        """
+        while True:
+            while self._events:
+                yield self._events.popleft()
+            if self._closing:
+                return
+            self._events_wakeup.clear()
+            await self._events_wakeup.wait()
+
+
+_C = TypeVar("_C", bound=AsyncConnection)

@@ -1,0 +1,13 @@
+"""The base class of every generated Struct."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Model(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
+    """Immutable, cycle-free (so `gc=False` is safe) and cheap to decode.
+
+    Unknown fields are ignored on decode: the exchange adds fields over time and
+    an SDK that breaks on a new field is worse than one that ignores it.
+    """

@@ -1,0 +1,177 @@
+"""Every exception this package raises.
+
+    BinanceError
+    ├── ParamError(ValueError)         an argument is invalid; nothing was sent
+    ├── TransportError(ConnectionError) could not talk to the server
+    │   ├── ConnectionClosed           the client is closed, or reconnecting gave up
+    │   └── RequestTimeout(TimeoutError) a read-only request got no answer in time
+    ├── ApiError                       the server answered with an error
+    │   ├── BadRequest                 4xx
+    │   │   └── AuthError              -1002, -1022, -2014, -2015 (bad key, signature, permissions)
+    │   ├── RateLimited                429 (`retry_after_ms`)
+    │   │   └── IpBanned               418
+    │   └── ServerError                5xx on a request that changes nothing
+    └── UnknownExecutionStatus         a state-changing request was (or may have been)
+                                       sent, and its outcome is unknown: a 5xx, -1006 or
+                                       -1007 answer, a timeout, or a connection lost in
+                                       flight. Reconcile with `client_order_id`.
+
+Secrets never reach an exception: errors carry the wire parameters without
+`apiKey` and `signature`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+_REDACTED = frozenset({"apiKey", "signature"})
+
+
+def _public(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (params or {}).items() if k not in _REDACTED}
+
+
+class BinanceError(Exception):
+    """Base class of every exception raised by this package."""
+
+
+class ParamError(BinanceError, ValueError):
+    """An argument is invalid; detected before anything was sent."""
+
+    def __init__(self, method: str, param: str, problem: str) -> None:
+        super().__init__(f"{method}: parameter {param!r}: {problem}")
+        self.method = method
+        self.param = param
+        self.problem = problem
+
+
+class TransportError(BinanceError, ConnectionError):
+    """The connection failed or could not be established."""
+
+
+class ConnectionClosed(TransportError):
+    """The client is closed, or gave up reconnecting."""
+
+
+class RequestTimeout(TransportError, TimeoutError):
+    """A request that changes nothing got no answer within its timeout."""
+
+
+class ApiError(BinanceError):
+    """The server answered with an error.
+
+    Attributes:
+        status: HTTP-like status of the response (400, 401, 409, 418, 429, 5xx).
+        code: Binance error code (negative), e.g. -1022.
+        msg: Binance error message.
+        method: wire name of the method, e.g. ``order.place``.
+        request_id: the id of the request.
+        data: the optional ``error.data`` object (cancel-replace details, retryAfter).
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        code: int,
+        msg: str,
+        method: str = "",
+        request_id: int | str | None = None,
+        data: Any = None,
+    ) -> None:
+        super().__init__(f"{method or 'request'} failed: status {status}, code {code}: {msg}")
+        self.status = status
+        self.code = code
+        self.msg = msg
+        self.method = method
+        self.request_id = request_id
+        self.data = data
+
+
+class BadRequest(ApiError):
+    """A 4xx answer: the request was rejected and did not execute."""
+
+
+class AuthError(BadRequest):
+    """The key, signature or permissions were rejected."""
+
+
+class RateLimited(ApiError):
+    """Status 429: a rate limit was exceeded. Wait until `retry_after_ms` (epoch ms)."""
+
+    @property
+    def retry_after_ms(self) -> int | None:
+        if isinstance(self.data, Mapping):
+            value = self.data.get("retryAfter")
+            return int(value) if value is not None else None
+        return None
+
+
+class IpBanned(RateLimited):
+    """Status 418: the IP is banned until `retry_after_ms`; the client stops sending."""
+
+
+class ServerError(ApiError):
+    """A 5xx answer to a request that changes nothing (safe to retry)."""
+
+
+class UnknownExecutionStatus(BinanceError):
+    """A state-changing request may or may not have executed.
+
+    Never retry blindly: query the order by `client_order_id` (the runtime always
+    sets one on order placement) or watch the user-data stream.
+
+    Attributes:
+        method: wire name of the method.
+        params: the wire parameters as sent (without apiKey and signature).
+        client_order_id: the client order id (or list client order id) sent, if any.
+        reason: what happened (``"connection lost"``, ``"timeout"``, ``"-1007 TIMEOUT"``...).
+        status, code, msg: set when the server answered (5xx, -1006, -1007).
+    """
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        params: Mapping[str, Any] | None,
+        client_order_id: str | None,
+        reason: str,
+        status: int | None = None,
+        code: int | None = None,
+        msg: str | None = None,
+    ) -> None:
+        hint = f"; reconcile with client order id {client_order_id!r}" if client_order_id else ""
+        super().__init__(f"{method}: execution status unknown ({reason}){hint}")
+        self.method = method
+        self.params = _public(params)
+        self.client_order_id = client_order_id
+        self.reason = reason
+        self.status = status
+        self.code = code
+        self.msg = msg
+
+
+#: code -> class; codes not listed map by status.
+_BY_CODE: dict[int, type[ApiError]] = {
+    -1002: AuthError,
+    -1022: AuthError,
+    -2014: AuthError,
+    -2015: AuthError,
+}
+
+#: Codes meaning "sent, outcome unknown" whatever the status says.
+UNKNOWN_STATUS_CODES = frozenset({-1006, -1007})
+
+
+def error_class(status: int, code: int) -> type[ApiError]:
+    """The exception class for an error response."""
+    if status == 418:
+        return IpBanned
+    if status == 429:
+        return RateLimited
+    if code in _BY_CODE:
+        return _BY_CODE[code]
+    if status >= 500:
+        return ServerError
+    return BadRequest

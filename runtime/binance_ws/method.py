@@ -1,0 +1,133 @@
+"""What the runtime needs to know about one API method, generated from the spec."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+class Security(enum.Enum):
+    """Binance security types; all but NONE need a signed request (or a session logon)."""
+
+    NONE = "NONE"
+    TRADE = "TRADE"
+    USER_DATA = "USER_DATA"
+    USER_STREAM = "USER_STREAM"
+    SIGNED = "SIGNED"
+
+    @property
+    def signed(self) -> bool:
+        return self is not Security.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class WeightRule:
+    """One `x-weight` rule from the spec; see spec/README.md."""
+
+    param: str
+    weight: int | None = None
+    present: bool | None = None
+    equals: Any = None
+    ranges: tuple[tuple[int | None, int], ...] = ()
+    count_ranges: tuple[tuple[int | None, int], ...] = ()
+    per_item: int | None = None
+    cap: int | None = None
+
+    def evaluate(self, params: Mapping[str, Any], default: Any) -> int | None:
+        value = params.get(self.param, default)
+        if self.present is not None:
+            return self.weight if (self.param in params) == self.present else None
+        if self.equals is not None:
+            return self.weight if value == self.equals else None
+        if value is None:
+            return None
+        if self.ranges:
+            return _in_ranges(self.ranges, int(value))
+        if self.count_ranges:
+            return _in_ranges(self.count_ranges, len(value))
+        if self.per_item is not None:
+            total = self.per_item * len(value)
+            return min(total, self.cap) if self.cap is not None else total
+        return self.weight
+
+
+def _in_ranges(ranges: Sequence[tuple[int | None, int]], value: int) -> int | None:
+    for bound, weight in ranges:
+        if bound is None or value <= bound:
+            return weight
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    """Request weight: a base value and rules that depend on the parameters."""
+
+    base: int
+    rules: tuple[WeightRule, ...] = ()
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def of(self, params: Mapping[str, Any]) -> int:
+        for rule in self.rules:
+            weight = rule.evaluate(params, self.defaults.get(rule.param))
+            if weight is not None:
+                return weight
+        return self.base
+
+
+class Method(Generic[P, R]):
+    """An API method: its wire name, parameter and result types, and metadata.
+
+    Generated code creates one constant per method (``ORDER_PLACE``). The runtime
+    reads it; it never imports the generated package.
+    """
+
+    __slots__ = (
+        "client_id_param",
+        "decoder",
+        "deprecated",
+        "params",
+        "require_one_of",
+        "result",
+        "retry_safe",
+        "security",
+        "weight",
+        "wire",
+        "wire_to_python",
+    )
+
+    def __init__(
+        self,
+        wire: str,
+        params: type[P] | None,
+        result: Any,
+        *,
+        security: Security = Security.NONE,
+        weight: Weight | int = 1,
+        retry_safe: bool = True,
+        deprecated: bool = False,
+        require_one_of: tuple[tuple[str, ...], ...] = (),
+        client_id_param: str | None = None,
+    ) -> None:
+        self.wire = wire
+        self.params = params
+        self.result = result
+        self.security = security
+        self.weight = weight if isinstance(weight, Weight) else Weight(weight)
+        self.retry_safe = retry_safe
+        self.deprecated = deprecated
+        self.require_one_of = require_one_of
+        self.client_id_param = client_id_param
+        self.decoder: msgspec.json.Decoder[R] = msgspec.json.Decoder(result)
+        self.wire_to_python: dict[str, str] = (
+            {f.encode_name: f.name for f in msgspec.structs.fields(params)} if params else {}
+        )
+
+    def __repr__(self) -> str:
+        return f"Method({self.wire!r}, security={self.security.value}, weight={self.weight.base})"

@@ -1,0 +1,94 @@
+"""Rate-limit bookkeeping, kept in step with the server's own `rateLimits` counts.
+
+Binance counts in fixed calendar intervals (a MINUTE bucket resets at each whole
+minute). Every response tells the current count; between responses the limiter
+adds the weight of what it sent, so concurrent callers cannot all slip through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from .wire import RateLimit
+
+_SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
+
+Policy = Literal["wait", "raise", "off"]
+
+
+@dataclass(slots=True)
+class Bucket:
+    kind: str  # REQUEST_WEIGHT or ORDERS
+    interval: str
+    interval_num: int
+    limit: int
+    count: int
+    start_ms: int
+
+    @property
+    def length_ms(self) -> int:
+        return _SECONDS.get(self.interval, 60) * self.interval_num * 1000
+
+    def current(self, now_ms: int) -> int:
+        """Usage in the bucket that contains `now_ms` (0 once the interval rolled over)."""
+        return self.count if now_ms - now_ms % self.length_ms == self.start_ms else 0
+
+    def reset_at_ms(self, now_ms: int) -> int:
+        return now_ms - now_ms % self.length_ms + self.length_ms
+
+
+class RateLimiter:
+    """Tracks REQUEST_WEIGHT and ORDERS usage and says how long to wait before sending."""
+
+    def __init__(self, policy: Policy = "wait") -> None:
+        self.policy: Policy = policy
+        self.buckets: dict[tuple[str, str, int], Bucket] = {}
+        self.blocked_until_ms = 0
+        self.banned = False
+
+    def update(self, limits: Iterable[RateLimit], now_ms: int) -> None:
+        for item in limits:
+            key = (item.rateLimitType, item.interval, item.intervalNum)
+            bucket = self.buckets.get(key)
+            if bucket is None:
+                bucket = self.buckets[key] = Bucket(
+                    item.rateLimitType, item.interval, item.intervalNum, item.limit, 0, 0
+                )
+            bucket.limit = item.limit
+            bucket.count = item.count
+            bucket.start_ms = now_ms - now_ms % bucket.length_ms
+
+    def delay_ms(self, weight: int, orders: int, now_ms: int) -> int:
+        """0 if a request of this weight (placing `orders` orders) may go now, else ms to wait."""
+        wait = max(0, self.blocked_until_ms - now_ms)
+        if self.policy == "off":
+            return wait
+        for bucket in self.buckets.values():
+            cost = weight if bucket.kind == "REQUEST_WEIGHT" else orders
+            if cost and bucket.current(now_ms) + cost > bucket.limit:
+                wait = max(wait, bucket.reset_at_ms(now_ms) - now_ms)
+        return wait
+
+    def spend(self, weight: int, orders: int, now_ms: int) -> None:
+        """Count a request that is being sent (the next response corrects the numbers)."""
+        for bucket in self.buckets.values():
+            cost = weight if bucket.kind == "REQUEST_WEIGHT" else orders
+            if cost:
+                if bucket.current(now_ms) == 0:
+                    bucket.count = 0
+                    bucket.start_ms = now_ms - now_ms % bucket.length_ms
+                bucket.count += cost
+
+    def block(self, until_ms: int, *, banned: bool) -> None:
+        """After a 429 (or a 418 ban), send nothing until `until_ms`."""
+        self.blocked_until_ms = max(self.blocked_until_ms, until_ms)
+        self.banned = self.banned or banned
+
+    def usage(self) -> dict[str, tuple[int, int]]:
+        """`{"REQUEST_WEIGHT/1MINUTE": (count, limit), ...}` for display and metrics."""
+        return {
+            f"{b.kind}/{b.interval_num}{b.interval}": (b.count, b.limit)
+            for b in self.buckets.values()
+        }

@@ -1,0 +1,185 @@
+"""API keys and request signing: HMAC-SHA256 (hex), RSA PKCS#1 v1.5 SHA-256 and Ed25519 (base64).
+
+Keys keep their secret out of `repr`, `str`, logs and exceptions: only a prefix of
+the (public) API key is ever shown.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """What the runtime needs from a key."""
+
+    @property
+    def api_key(self) -> str: ...
+
+    def sign(self, payload: bytes) -> str: ...
+
+
+def _masked(api_key: str) -> str:
+    return f"{api_key[:6]}…" if len(api_key) > 6 else "…"
+
+
+class HmacKey:
+    """An HMAC-SHA256 API key (secret key string from Binance)."""
+
+    __slots__ = ("_api_key", "_secret")
+
+    def __init__(self, api_key: str, secret: str | bytes) -> None:
+        self._api_key = api_key
+        self._secret = secret.encode() if isinstance(secret, str) else bytes(secret)
+
+    @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    def sign(self, payload: bytes) -> str:
+        return hmac.new(self._secret, payload, hashlib.sha256).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"HmacKey(api_key='{_masked(self._api_key)}')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> object:  # never pickle a secret by accident
+        raise TypeError("keys cannot be pickled")
+
+
+def _load_pem(pem: bytes | str, password: bytes | str | None) -> object:
+    data = pem.encode() if isinstance(pem, str) else pem
+    secret = password.encode() if isinstance(password, str) else password
+    try:
+        return serialization.load_pem_private_key(data, secret)
+    except (ValueError, TypeError) as exc:
+        # The cryptography message never contains key material, but keep ours generic.
+        raise ValueError(f"cannot load private key: {type(exc).__name__}") from None
+
+
+class RsaKey:
+    """An RSA API key: signs with RSASSA-PKCS1-v1_5 / SHA-256, base64 output."""
+
+    __slots__ = ("_api_key", "_key")
+
+    def __init__(self, api_key: str, private_key: RSAPrivateKey) -> None:
+        self._api_key = api_key
+        self._key = private_key
+
+    @classmethod
+    def from_pem(
+        cls, pem: bytes | str, *, api_key: str, password: bytes | str | None = None
+    ) -> RsaKey:
+        key = _load_pem(pem, password)
+        if not isinstance(key, RSAPrivateKey):
+            raise TypeError("expected an RSA private key")
+        return cls(api_key, key)
+
+    @classmethod
+    def from_pem_file(
+        cls, path: str | os.PathLike[str], *, api_key: str, password: bytes | str | None = None
+    ) -> RsaKey:
+        return cls.from_pem(Path(path).read_bytes(), api_key=api_key, password=password)
+
+    @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    def sign(self, payload: bytes) -> str:
+        signature = self._key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
+        return base64.b64encode(signature).decode()
+
+    def __repr__(self) -> str:
+        return f"RsaKey(api_key='{_masked(self._api_key)}')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> object:
+        raise TypeError("keys cannot be pickled")
+
+
+class Ed25519Key:
+    """An Ed25519 API key (the only type Binance accepts for `session.logon`)."""
+
+    __slots__ = ("_api_key", "_key")
+
+    def __init__(self, api_key: str, private_key: Ed25519PrivateKey) -> None:
+        self._api_key = api_key
+        self._key = private_key
+
+    @classmethod
+    def from_pem(
+        cls, pem: bytes | str, *, api_key: str, password: bytes | str | None = None
+    ) -> Ed25519Key:
+        key = _load_pem(pem, password)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise TypeError("expected an Ed25519 private key")
+        return cls(api_key, key)
+
+    @classmethod
+    def from_pem_file(
+        cls, path: str | os.PathLike[str], *, api_key: str, password: bytes | str | None = None
+    ) -> Ed25519Key:
+        return cls.from_pem(Path(path).read_bytes(), api_key=api_key, password=password)
+
+    @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    def sign(self, payload: bytes) -> str:
+        return base64.b64encode(self._key.sign(payload)).decode()
+
+    def __repr__(self) -> str:
+        return f"Ed25519Key(api_key='{_masked(self._api_key)}')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> object:
+        raise TypeError("keys cannot be pickled")
+
+
+Key = HmacKey | RsaKey | Ed25519Key
+
+
+def key_from_pem(
+    pem: bytes | str, *, api_key: str, password: bytes | str | None = None
+) -> RsaKey | Ed25519Key:
+    """Load an RSA or Ed25519 key, whichever the PEM holds."""
+    key = _load_pem(pem, password)
+    if isinstance(key, Ed25519PrivateKey):
+        return Ed25519Key(api_key, key)
+    if isinstance(key, RSAPrivateKey):
+        return RsaKey(api_key, key)
+    raise TypeError("expected an RSA or Ed25519 private key")
+
+
+def key_from_env(prefix: str = "BINANCE") -> Key:
+    """A key from the environment.
+
+    `{prefix}_API_KEY` plus either `{prefix}_API_SECRET` (HMAC) or
+    `{prefix}_PRIVATE_KEY_PATH` / `{prefix}_PRIVATE_KEY` (PEM text; RSA or Ed25519),
+    with an optional `{prefix}_PRIVATE_KEY_PASSPHRASE`.
+    """
+    env = os.environ
+    api_key = env.get(f"{prefix}_API_KEY")
+    if not api_key:
+        raise KeyError(f"{prefix}_API_KEY is not set")
+    if secret := env.get(f"{prefix}_API_SECRET"):
+        return HmacKey(api_key, secret)
+    password = env.get(f"{prefix}_PRIVATE_KEY_PASSPHRASE")
+    if path := env.get(f"{prefix}_PRIVATE_KEY_PATH"):
+        return key_from_pem(Path(path).read_bytes(), api_key=api_key, password=password)
+    if pem := env.get(f"{prefix}_PRIVATE_KEY"):
+        return key_from_pem(pem, api_key=api_key, password=password)
+    raise KeyError(f"set {prefix}_API_SECRET, {prefix}_PRIVATE_KEY_PATH or {prefix}_PRIVATE_KEY")

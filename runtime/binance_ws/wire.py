@@ -1,0 +1,125 @@
+"""Wire formats: validating and rendering parameters, request frames, response frames.
+
+One function, `wire_params`, produces the parameter mapping that is both signed
+and sent, so the signature always covers exactly what goes on the wire.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from .errors import ParamError
+from .method import Method
+
+_UNSET = msgspec.UNSET
+
+
+class RateLimit(msgspec.Struct, frozen=True, gc=False):
+    """One `rateLimits` entry: usage of a limit after the request."""
+
+    rateLimitType: str
+    interval: str
+    intervalNum: int
+    limit: int
+    count: int = 0
+
+
+class ErrorBody(msgspec.Struct, frozen=True, gc=False):
+    code: int
+    msg: str
+    data: Any = None
+
+
+class Frame(msgspec.Struct, frozen=True, gc=False):
+    """Any frame from the server: a response (`status`) or an event (`event`)."""
+
+    id: int | str | None = None
+    status: int = 0
+    result: msgspec.Raw = msgspec.Raw(b"null")
+    error: ErrorBody | None = None
+    rateLimits: list[RateLimit] | None = None
+    event: msgspec.Raw | None = None
+    subscriptionId: int | None = None
+
+
+FRAME_DECODER = msgspec.json.Decoder(Frame)
+_ENCODER = msgspec.json.Encoder()
+
+
+def format_decimal(value: Decimal) -> str:
+    """Plain notation, never `1E-8`: Binance rejects exponents."""
+    text = format(value, "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _render(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_render(v) for v in value]
+    return value
+
+
+def wire_params(method: Method[Any, Any], args: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate `args` (wire name -> value, UNSET for absent) and render them for the wire.
+
+    Raises:
+        ParamError: naming the Python parameter, before anything is sent.
+    """
+    given = {k: v for k, v in args.items() if v is not _UNSET}
+    if method.params is None:
+        return given
+    try:
+        validated = msgspec.convert(given, method.params, strict=False)
+    except msgspec.ValidationError as exc:
+        raise _param_error(method, str(exc)) from None
+    out: dict[str, Any] = msgspec.to_builtins(validated, builtin_types=(Decimal,), order="sorted")
+    for group in method.require_one_of:
+        if not any(name in out for name in group):
+            names = " or ".join(method.wire_to_python.get(n, n) for n in group)
+            raise ParamError(method.wire, names, "one of these parameters is required")
+    return {k: _render(v) for k, v in out.items()}
+
+
+def _param_error(method: Method[Any, Any], message: str) -> ParamError:
+    # msgspec says "Expected `int`, got `str` - at `$.limit`": map the wire path back
+    # to the Python argument name the caller used.
+    problem, _, path = message.partition(" - at `$.")
+    wire = path.rstrip("`").split(".")[0].split("[")[0]
+    if not wire and "missing required field" in problem:
+        wire = problem.rsplit("`", 2)[-2] if problem.count("`") >= 2 else ""
+    return ParamError(method.wire, method.wire_to_python.get(wire, wire or "?"), problem)
+
+
+def payload_value(value: Any) -> str:
+    """How a JSON parameter value appears in the signature payload."""
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return _ENCODER.encode(value).decode()
+
+
+def signature_payload(params: Mapping[str, Any]) -> bytes:
+    """All parameters but `signature`, sorted by name, `key=value` joined by `&`, UTF-8."""
+    return "&".join(
+        f"{key}={payload_value(params[key])}" for key in sorted(params) if key != "signature"
+    ).encode()
+
+
+def encode_request(request_id: int | str, method: str, params: Mapping[str, Any]) -> str:
+    """One request frame (text)."""
+    if params:
+        return _ENCODER.encode({"id": request_id, "method": method, "params": params}).decode()
+    return _ENCODER.encode({"id": request_id, "method": method}).decode()
