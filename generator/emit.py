@@ -28,7 +28,8 @@ def formatted(files: dict[str, str]) -> dict[str, str]:
         config = ["--config", str(ROOT / "pyproject.toml")]
         subprocess.run(
             [*_ruff(), "check", "--fix-only", "--quiet", "--select", "F401,I,UP", *config, *python],
-            check=False, capture_output=True,
+            check=False,
+            capture_output=True,
         )
         result = subprocess.run([*_ruff(), "format", "--quiet", *config, *python], capture_output=True, text=True)
         if result.returncode != 0:

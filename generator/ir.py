@@ -162,7 +162,7 @@ class _Builder:
     # -- AsyncAPI 3.x: operations with a reply ---------------------------------------------
 
     def pairs_v3(self) -> Iterator[_Pair]:
-        for name, ptr, node in self._messages():
+        for _name, ptr, node in self._messages():
             if self._kind(node, ptr) == "event":
                 self._event_message(node, ptr)
         operations = self.doc.root.get("operations") or {}
@@ -178,7 +178,9 @@ class _Builder:
             reply = operation.get("reply")
             replies = (reply or {}).get("messages") or []
             if not replies:
-                raise self.doc.error(op_ptr, f"operation {op_name!r} has no reply message (a method without a response)")
+                raise self.doc.error(
+                    op_ptr, f"operation {op_name!r} has no reply message (a method without a response)"
+                )
             response, response_ptr = self.doc.deref(replies[0], f"{op_ptr}/reply/messages/0")
             extensions = {k: v for k, v in operation.items() if k.startswith("x-")}
             yield _Pair(request, request_ptr, response, response_ptr, extensions)
@@ -191,7 +193,7 @@ class _Builder:
         if isinstance(event, dict) and isinstance(event.get("$ref"), str):
             target, _ = self.doc.deref(event, f"{pointer}/payload/properties/event")
             if isinstance(target, dict) and "oneOf" in target and event["$ref"].startswith(_SCHEMAS):
-                self.event_type = event["$ref"][len(_SCHEMAS):]
+                self.event_type = event["$ref"][len(_SCHEMAS) :]
 
     event_type: str | None = None
 
@@ -201,7 +203,7 @@ class _Builder:
             ref = schema["$ref"]
             target, _ = self.doc.deref(schema, pointer)
             if ref.startswith(_SCHEMAS):
-                return ref[len(_SCHEMAS):], target
+                return ref[len(_SCHEMAS) :], target
             return fallback, target
         return fallback, schema
 
@@ -236,7 +238,7 @@ class _Builder:
         ordered = dict(sorted(self.bundle.items(), key=lambda kv: _order_key(kv[0], methods)))
         return Api(
             package=self.package,
-            spec_name=self.doc.file.name,
+            spec_name=_display_path(self.doc.file),
             spec_sha256=hashlib.sha256(raw).hexdigest(),
             title=str(info.get("title", "")),
             version=str(info.get("version", "")),
@@ -263,7 +265,9 @@ class _Builder:
         params_type: str | None = None
         params_schema: dict[str, Any] = {}
         if "params" in props:
-            params_type, params_schema = self._named(props["params"], f"{ptr}/payload/properties/params", f"{base}Params")
+            params_type, params_schema = self._named(
+                props["params"], f"{ptr}/payload/properties/params", f"{base}Params"
+            )
             if not isinstance(params_schema, dict):
                 raise self.doc.error(f"{ptr}/payload/properties/params", "params must be an object schema")
             params_schema = _without(params_schema, RUNTIME_PARAMS)
@@ -288,7 +292,8 @@ class _Builder:
             result_type = f"types.{result_name}"
         # metadata
         signed_in_seed = "signature" in ((props.get("params") or {}).get("properties") or {}) or (
-            isinstance(props.get("params"), dict) and "$ref" in props["params"]
+            isinstance(props.get("params"), dict)
+            and "$ref" in props["params"]
             and "signature" in (self.doc.deref(props["params"], ptr)[0].get("properties") or {})
         )
         security = str(ext.get("x-security", "SIGNED" if signed_in_seed else "NONE"))
@@ -305,7 +310,12 @@ class _Builder:
         weight_expr, weight_doc = self._weight(ext.get("x-weight", 1), f"{ptr}/x-weight", params_schema)
         for wire in wires:
             client_id = ext.get("x-client-id-param")
-            if client_id is None and security == "TRADE" and not retry_safe and (".place" in wire or "cancelReplace" in wire):
+            if (
+                client_id is None
+                and security == "TRADE"
+                and not retry_safe
+                and (".place" in wire or "cancelReplace" in wire)
+            ):
                 client_id = next((n for n in ("newClientOrderId", "listClientOrderId") if n in wire_names), None)
             name = str(ext.get("x-python-name") or naming.snake(wire))
             summary = _clean(request.get("summary") or request.get("title") or wire)
@@ -339,7 +349,9 @@ class _Builder:
             python = (node.get("x-python-name") if isinstance(node, dict) else None) or naming.snake(wire)
             annotation = self._annotation(node, prop_ptr)
             target, _ = self.doc.deref(node, prop_ptr)
-            doc = _clean((node.get("description") if isinstance(node, dict) else None) or (target or {}).get("description") or "")
+            doc = _clean(
+                (node.get("description") if isinstance(node, dict) else None) or (target or {}).get("description") or ""
+            )
             yield Param(wire, python, annotation, wire in required, doc)
 
     def _annotation(self, node: Any, pointer: str) -> str:
@@ -352,7 +364,7 @@ class _Builder:
         if isinstance(target.get("enum"), list):
             literal = "Literal[" + ", ".join(json.dumps(str(v)) for v in target["enum"]) + "]"
             if isinstance(ref, str) and ref.startswith(_SCHEMAS):
-                return f"types.{ref[len(_SCHEMAS):]} | {literal}"
+                return f"types.{ref[len(_SCHEMAS) :]} | {literal}"
             return literal
         kind = target.get("type")
         if isinstance(kind, list):
@@ -388,8 +400,11 @@ class _Builder:
                 defaults[param] = target["default"]
             args = [repr(param)]
             for key, arg in (
-                ("weight", "weight"), ("present", "present"), ("equals", "equals"),
-                ("perItem", "per_item"), ("cap", "cap"),
+                ("weight", "weight"),
+                ("present", "present"),
+                ("equals", "equals"),
+                ("perItem", "per_item"),
+                ("cap", "cap"),
             ):
                 if key in rule:
                     args.append(f"{arg}={rule[key]!r}")
@@ -422,7 +437,7 @@ class _Builder:
             target, _ = self.doc.deref(schema, pointer)
             if not ref.startswith(_SCHEMAS):
                 return self._convert(target, ref, owner, params=params, depth=depth)
-            name = ref[len(_SCHEMAS):]
+            name = ref[len(_SCHEMAS) :]
             if isinstance(target, dict) and target.get("x-array-like"):
                 self._add_def(name, target, ref, params=False)
                 return {"customTypePath": f"{self.package}._aliases.{name}"}
@@ -441,8 +456,11 @@ class _Builder:
             elif key == "discriminator" and isinstance(value, dict):
                 out[key] = {
                     "propertyName": value.get("propertyName"),
-                    **({"mapping": {k: v.replace(_SCHEMAS, "#/$defs/") for k, v in value["mapping"].items()}}
-                       if "mapping" in value else {}),
+                    **(
+                        {"mapping": {k: v.replace(_SCHEMAS, "#/$defs/") for k, v in value["mapping"].items()}}
+                        if "mapping" in value
+                        else {}
+                    ),
                 }
             else:
                 out[key] = value
@@ -450,7 +468,9 @@ class _Builder:
             out["additionalProperties"] = True  # a free-form object: dict[str, Any]
         return out
 
-    def _properties(self, props: dict[str, Any], pointer: str, owner: str, *, params: bool, depth: int) -> dict[str, Any]:
+    def _properties(
+        self, props: dict[str, Any], pointer: str, owner: str, *, params: bool, depth: int
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         seen: dict[str, str] = {}
         for wire, node in props.items():
@@ -472,13 +492,18 @@ class _Builder:
         if isinstance(node, dict) and node.get("type") == "object" and node.get("properties"):
             name = f"{owner}{naming.pascal(snake)}"
             self._add_def(name, node, pointer, params=params)
-            return {"$ref": f"#/$defs/{name}", **({"description": node["description"]} if "description" in node else {})}
+            return {
+                "$ref": f"#/$defs/{name}",
+                **({"description": node["description"]} if "description" in node else {}),
+            }
         if isinstance(node, dict) and node.get("type") == "array" and isinstance(node.get("items"), dict):
             items = node["items"]
             if items.get("type") == "object" and items.get("properties"):
                 name = f"{owner}{naming.pascal(snake)}Item"
                 self._add_def(name, items, f"{pointer}/items", params=params)
-                converted = self._convert({k: v for k, v in node.items() if k != "items"}, pointer, owner, params=params)
+                converted = self._convert(
+                    {k: v for k, v in node.items() if k != "items"}, pointer, owner, params=params
+                )
                 return {**converted, "items": {"$ref": f"#/$defs/{name}"}}
         return self._convert(node, pointer, owner, params=params, depth=depth + 1)
 
@@ -500,6 +525,16 @@ class _Builder:
             yield Row(name, tuple(fields), _clean(schema.get("description") or ""))
 
 
+def _display_path(path: Any) -> str:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
 def _suffix_match(request_name: str, responses: dict[str, Any]) -> str | None:
     stem = request_name.removesuffix("Request")
     best: str | None = None
@@ -511,8 +546,11 @@ def _suffix_match(request_name: str, responses: dict[str, Any]) -> str | None:
 
 
 def _free_form(schema: Any) -> bool:
-    return isinstance(schema, dict) and schema.get("type") == "object" and "properties" not in schema and not any(
-        k in schema for k in ("oneOf", "anyOf", "allOf", "$ref")
+    return (
+        isinstance(schema, dict)
+        and schema.get("type") == "object"
+        and "properties" not in schema
+        and not any(k in schema for k in ("oneOf", "anyOf", "allOf", "$ref"))
     )
 
 
@@ -531,7 +569,10 @@ def _require_unique(document: Document, methods: list[Method]) -> None:
     for method in methods:
         for key in (method.name, "const:" + method.const):
             if key in seen and seen[key] != method.wire:
-                raise document.error("#/components/messages", f"{method.wire!r} and {seen[key]!r} both become {method.name!r}; add x-python-name")
+                raise document.error(
+                    "#/components/messages",
+                    f"{method.wire!r} and {seen[key]!r} both become {method.name!r}; add x-python-name",
+                )
             seen[key] = method.wire
     wires = [m.wire for m in methods]
     duplicates = sorted({w for w in wires if wires.count(w) > 1})
@@ -551,7 +592,11 @@ def _with_docstring(method: Method, description: str, pointer: str) -> Method:
     lines = [method.summary]
     if description and description != method.summary:
         lines += ["", *textwrap.wrap(description, 88)]
-    retry = "retried after a lost connection" if method.retry_safe else "never sent twice; outcome-unknown errors carry the client order id"
+    retry = (
+        "retried after a lost connection"
+        if method.retry_safe
+        else "never sent twice; outcome-unknown errors carry the client order id"
+    )
     lines += ["", f"`{method.wire}` · security {method.security} · weight {method.weight_doc} · {retry}."]
     if method.deprecated:
         lines += ["", "Deprecated by Binance."]

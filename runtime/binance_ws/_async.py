@@ -167,6 +167,7 @@ class AsyncConnection:
         self._ready = asyncio.Event()
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self._rotate_now = asyncio.Event()
         self._logon: Call | None = None
         self._subscribe: Call | None = None
@@ -319,11 +320,21 @@ class AsyncConnection:
             if wait_ms <= 0:
                 return
             if limiter.banned and now < limiter.blocked_until_ms:
-                raise IpBanned(status=418, code=-1003, msg="IP banned; not sending until the ban lifts",
-                               method=call.method.wire, data={"retryAfter": limiter.blocked_until_ms})
+                raise IpBanned(
+                    status=418,
+                    code=-1003,
+                    msg="IP banned; not sending until the ban lifts",
+                    method=call.method.wire,
+                    data={"retryAfter": limiter.blocked_until_ms},
+                )
             if limiter.policy == "raise":
-                raise RateLimited(status=429, code=-1003, msg="request would exceed a rate limit (not sent)",
-                                  method=call.method.wire, data={"retryAfter": now + wait_ms})
+                raise RateLimited(
+                    status=429,
+                    code=-1003,
+                    msg="request would exceed a rate limit (not sent)",
+                    method=call.method.wire,
+                    data={"retryAfter": now + wait_ms},
+                )
             log.warning("rate limit: waiting %.3f s before %s", wait_ms / 1000, call.method.wire)
             await asyncio.sleep(wait_ms / 1000)
 
@@ -421,13 +432,14 @@ class AsyncConnection:
     async def _run_link(self, link: _Link) -> None:
         interval, keepalive_timeout = self._keepalive
         try:
-            async with aconnect_ws(
+            connect: Any = aconnect_ws(
                 self.url,
                 self._http_client,
                 keepalive_ping_interval_seconds=interval,
                 keepalive_ping_timeout_seconds=keepalive_timeout,
                 max_message_size_bytes=1 << 20,
-            ) as ws:
+            )
+            async with connect as ws:
                 link.ws = ws
                 link.opened.set()
                 while True:
@@ -442,7 +454,7 @@ class AsyncConnection:
                         log.debug("ignoring non-text frame %s", type(event).__name__)
         except asyncio.CancelledError:
             link.error = link.error or ConnectionClosed("closed")
-        except BaseException as exc:  # noqa: BLE001 - includes ExceptionGroup from anyio
+        except BaseException as exc:  # includes ExceptionGroup from anyio
             link.error = exc
         finally:
             link.closed.set()
@@ -487,8 +499,9 @@ class AsyncConnection:
             rotate_at = loop.time() + self._max_lifetime * random.uniform(0.97, 1.0)
             lost = asyncio.create_task(link.closed.wait())
             rotate = asyncio.create_task(self._rotate_now.wait())
-            await asyncio.wait({lost, rotate}, timeout=max(0.0, rotate_at - loop.time()),
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {lost, rotate}, timeout=max(0.0, rotate_at - loop.time()), return_when=asyncio.FIRST_COMPLETED
+            )
             lost.cancel()
             rotate.cancel()
             if link.closed.is_set():
@@ -532,7 +545,8 @@ class AsyncConnection:
             return old
         old.deliver_events = False  # the new subscription delivers from now on
         self._activate(new)
-        asyncio.create_task(self._drain_and_close(old))
+        self._background.add(task := asyncio.create_task(self._drain_and_close(old)))
+        task.add_done_callback(self._background.discard)
         return new
 
     async def _drain_and_close(self, link: _Link) -> None:

@@ -90,9 +90,13 @@ class Connection:
     def user_data(self, timeout: float | None = None) -> Iterator[Any]:
         """User-data events as a blocking iterator (see `AsyncConnection.user_data`)."""
         agen = self._conn.user_data()
+
+        async def step() -> Any:
+            return await agen.__anext__()
+
         while True:
             try:
-                yield self._run(agen.__anext__(), timeout)
+                yield self._run(step(), timeout)
             except StopAsyncIteration:
                 return
 

@@ -126,7 +126,9 @@ class Method(Generic[P, R]):
         self.client_id_param = client_id_param
         self.decoder: msgspec.json.Decoder[R] = msgspec.json.Decoder(result)
         self.wire_to_python: dict[str, str] = (
-            {f.encode_name: f.name for f in msgspec.structs.fields(params)} if params else {}
+            {f.encode_name: f.name for f in msgspec.structs.fields(params)}  # type: ignore[arg-type]
+            if params
+            else {}
         )
 
     def __repr__(self) -> str:

@@ -80,9 +80,7 @@ class Protocol:
             params["recvWindow"] = self.recv_window
         return Call(method, params, client_order_id, method.weight.of(params))
 
-    def frame(
-        self, request_id: int | str, call: Call, now_ms: int, *, logged_on: bool = False
-    ) -> str:
+    def frame(self, request_id: int | str, call: Call, now_ms: int, *, logged_on: bool = False) -> str:
         """The text frame for `call`, signed with a fresh timestamp if the method needs it."""
         params = call.params
         method = call.method

@@ -88,7 +88,4 @@ class RateLimiter:
 
     def usage(self) -> dict[str, tuple[int, int]]:
         """`{"REQUEST_WEIGHT/1MINUTE": (count, limit), ...}` for display and metrics."""
-        return {
-            f"{b.kind}/{b.interval_num}{b.interval}": (b.count, b.limit)
-            for b in self.buckets.values()
-        }
+        return {f"{b.kind}/{b.interval_num}{b.interval}": (b.count, b.limit) for b in self.buckets.values()}

@@ -54,7 +54,7 @@ class HmacKey:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:  # never pickle a secret by accident
+    def __reduce__(self) -> str | tuple[object, ...]:  # never pickle a secret by accident
         raise TypeError("keys cannot be pickled")
 
 
@@ -78,9 +78,7 @@ class RsaKey:
         self._key = private_key
 
     @classmethod
-    def from_pem(
-        cls, pem: bytes | str, *, api_key: str, password: bytes | str | None = None
-    ) -> RsaKey:
+    def from_pem(cls, pem: bytes | str, *, api_key: str, password: bytes | str | None = None) -> RsaKey:
         key = _load_pem(pem, password)
         if not isinstance(key, RSAPrivateKey):
             raise TypeError("expected an RSA private key")
@@ -105,7 +103,7 @@ class RsaKey:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[object, ...]:
         raise TypeError("keys cannot be pickled")
 
 
@@ -119,9 +117,7 @@ class Ed25519Key:
         self._key = private_key
 
     @classmethod
-    def from_pem(
-        cls, pem: bytes | str, *, api_key: str, password: bytes | str | None = None
-    ) -> Ed25519Key:
+    def from_pem(cls, pem: bytes | str, *, api_key: str, password: bytes | str | None = None) -> Ed25519Key:
         key = _load_pem(pem, password)
         if not isinstance(key, Ed25519PrivateKey):
             raise TypeError("expected an Ed25519 private key")
@@ -145,16 +141,14 @@ class Ed25519Key:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[object, ...]:
         raise TypeError("keys cannot be pickled")
 
 
 Key = HmacKey | RsaKey | Ed25519Key
 
 
-def key_from_pem(
-    pem: bytes | str, *, api_key: str, password: bytes | str | None = None
-) -> RsaKey | Ed25519Key:
+def key_from_pem(pem: bytes | str, *, api_key: str, password: bytes | str | None = None) -> RsaKey | Ed25519Key:
     """Load an RSA or Ed25519 key, whichever the PEM holds."""
     key = _load_pem(pem, password)
     if isinstance(key, Ed25519PrivateKey):

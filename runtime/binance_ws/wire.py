@@ -113,9 +113,7 @@ def payload_value(value: Any) -> str:
 
 def signature_payload(params: Mapping[str, Any]) -> bytes:
     """All parameters but `signature`, sorted by name, `key=value` joined by `&`, UTF-8."""
-    return "&".join(
-        f"{key}={payload_value(params[key])}" for key in sorted(params) if key != "signature"
-    ).encode()
+    return "&".join(f"{key}={payload_value(params[key])}" for key in sorted(params) if key != "signature").encode()
 
 
 def encode_request(request_id: int | str, method: str, params: Mapping[str, Any]) -> str:

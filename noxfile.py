@@ -1,0 +1,76 @@
+"""Task runner. Every session builds its own virtualenv from this repo's pyproject.toml.
+
+nox -s demo        run the demo against the embedded local exchange
+nox -s tests       drift check + lint + type check + the whole test suite (what CI runs)
+nox -s generate    regenerate generated/ from spec/
+nox -s api_diff    public API change between HEAD's spec and the working tree's spec
+nox -s bench       benchmarks: this SDK vs raw httpx-ws, websockets and other SDKs
+nox -s build       sdist + wheel + twine check, then a smoke test of the wheel
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = "3.11"
+DEV = ["-e", ".[generator,dev]"]
+
+
+@nox.session(python=False)
+def demo(session: nox.Session) -> None:
+    """Start the local exchange, connect, call market data and signed trading methods."""
+    session.run("python", "-m", "pip", "install", "-q", "-e", ".", external=True)
+    session.run("python", "examples/demo.py", external=True)
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate generated/ from spec/ (`nox -s generate -- --check` only compares)."""
+    session.install(*DEV)
+    session.run("python", "-m", "generator", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install(*DEV)
+    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "check", ".")
+    session.run("mypy", "runtime/binance_ws", "generated/binance_spot_ws", "emulator/binance_ws_emulator", "generator")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """What CI runs: the generated code is fresh, lint and types are clean, all tests pass."""
+    session.install(*DEV)
+    session.run("python", "-m", "generator", "--check")
+    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "check", ".")
+    session.run("mypy", "runtime/binance_ws", "generated/binance_spot_ws", "emulator/binance_ws_emulator", "generator")
+    session.run("pytest", "-q", *session.posargs)
+
+
+@nox.session
+def api_diff(session: nox.Session) -> None:
+    """Print methods and parameters added, removed or changed vs a git ref (default HEAD)."""
+    session.install(*DEV)
+    ref = session.posargs[0] if session.posargs else "HEAD"
+    session.run("python", "scripts/api_diff.py", ref)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against a local responder; other SDKs are installed here only."""
+    session.install("-e", ".", "websockets", "picows", "binance-sdk-spot", "python-binance", "matplotlib")
+    session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build sdist + wheel, check metadata, install the wheel in a fresh venv and use it."""
+    session.install("build", "twine")
+    session.run("python", "-m", "build", "--outdir", "dist")
+    session.run("twine", "check", "dist/*")

@@ -1,0 +1,76 @@
+"""Bad specs fail with file:line, the JSON pointer and a clear message, and write nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import generate
+from generator.__main__ import main
+from generator.errors import SpecError
+
+MINI = (Path(__file__).parent / "golden" / "mini" / "spec.yaml").read_text()
+
+
+def _spec(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_dangling_ref(tmp_path: Path) -> None:
+    spec = _spec(
+        tmp_path, MINI.replace("$ref: '#/components/schemas/DepthParams'", "$ref: '#/components/schemas/Nope'")
+    )
+    with pytest.raises(SpecError) as caught:
+        generate(spec)
+    message = str(caught.value)
+    assert "dangling $ref '#/components/schemas/Nope'" in message
+    assert message.startswith(f"{spec}:")
+    line = int(message.split(":")[1])
+    assert (
+        "DepthParams" not in spec.read_text().splitlines()[line - 1]
+        or "params" in spec.read_text().splitlines()[line - 1]
+    )
+    assert "#/components/messages/DepthRequest/payload/properties/params" in message
+
+
+def test_method_without_response(tmp_path: Path) -> None:
+    text = (
+        MINI.replace("      x-response: {$ref: '#/components/messages/DepthResponse'}\n", "")
+        .replace("    DepthResponse:", "    DepthAnswer:")
+        .replace("'#/components/messages/DepthResponse'", "'#/components/messages/DepthAnswer'")
+    )
+    with pytest.raises(SpecError, match="has no response"):
+        generate(_spec(tmp_path, text))
+
+
+def test_parameter_without_type(tmp_path: Path) -> None:
+    text = MINI.replace("symbol: {type: string, description: Trading pair.}", "symbol: {description: Trading pair.}")
+    with pytest.raises(SpecError, match="parameter has no type") as caught:
+        generate(_spec(tmp_path, text))
+    assert "DepthParams/properties/symbol" in str(caught.value) or "params/properties/symbol" in str(caught.value)
+
+
+def test_colliding_field_names_need_x_python_name(tmp_path: Path) -> None:
+    text = MINI.replace(
+        "        E: {type: integer, format: int64, x-python-name: event_time}\n        a:",
+        "        E: {type: integer, format: int64}\n        a:",
+        1,
+    ).replace("        e: {type: string, const: balanceUpdate}", "        e: {type: string, const: balanceUpdate}")
+    with pytest.raises(SpecError, match="add x-python-name"):
+        generate(_spec(tmp_path, text))
+
+
+def test_cli_exits_nonzero_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _spec(tmp_path, MINI.replace("asyncapi: 2.6.0", "asyncapi: 9.0.0"))
+    out = tmp_path / "out" / "binance_spot_ws"
+    assert main(["--spec", str(spec), "--out", str(out)]) == 2
+    assert not out.exists()
+    assert "unsupported AsyncAPI version" in capsys.readouterr().err
+
+
+def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"bad.yaml:\d+: #: invalid YAML"):
+        generate(_spec(tmp_path, "asyncapi: 2.6.0\ninfo: [unclosed\n"))
