@@ -20,11 +20,11 @@ PYTHON = "3.11"
 DEV = ["-e", ".[generator,dev]"]
 
 
-@nox.session(python=False)
+@nox.session
 def demo(session: nox.Session) -> None:
     """Start the local exchange, connect, call market data and signed trading methods."""
-    session.run("python", "-m", "pip", "install", "-q", "-e", ".", external=True)
-    session.run("python", "examples/demo.py", external=True)
+    session.install("-e", ".")
+    session.run("python", "examples/demo.py")
 
 
 @nox.session

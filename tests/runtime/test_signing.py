@@ -252,7 +252,11 @@ def test_secrets_never_in_repr_or_pickle() -> None:
 @given(
     st.dictionaries(
         st.from_regex(r"[a-zA-Z]{1,12}", fullmatch=True),
-        st.one_of(st.text(st.characters(blacklist_characters="&=", blacklist_categories=("Cs",)), max_size=20), st.integers(), st.booleans()),
+        st.one_of(
+            st.text(st.characters(blacklist_characters="&=", blacklist_categories=("Cs",)), max_size=20),
+            st.integers(),
+            st.booleans(),
+        ),
         max_size=8,
     )
 )

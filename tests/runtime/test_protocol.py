@@ -1,0 +1,154 @@
+"""The sans-IO core with literal frames: no sockets, no clock."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import msgspec
+import pytest
+
+from binance_ws import (
+    AuthError,
+    BadRequest,
+    HmacKey,
+    IpBanned,
+    Method,
+    Model,
+    ParamError,
+    Protocol,
+    RateLimited,
+    Security,
+    ServerError,
+    UnknownExecutionStatus,
+    Weight,
+    WeightRule,
+    signature_payload,
+)
+from binance_ws.ratelimit import RateLimiter
+from binance_ws.wire import RateLimit
+
+
+class Params(Model, kw_only=True):
+    symbol: str
+    price: Decimal | msgspec.UnsetType = msgspec.UNSET
+    limit: int | msgspec.UnsetType = msgspec.UNSET
+    new_client_order_id: str | msgspec.UnsetType = msgspec.field(name="newClientOrderId", default=msgspec.UNSET)
+    order_id: int | msgspec.UnsetType = msgspec.field(name="orderId", default=msgspec.UNSET)
+    recv_window: Decimal | msgspec.UnsetType = msgspec.field(name="recvWindow", default=msgspec.UNSET)
+
+
+class Result(Model, kw_only=True):
+    order_id: int = msgspec.field(name="orderId")
+
+
+PLACE: Method[Params, Result] = Method(
+    "order.place", Params, Result, security=Security.TRADE, retry_safe=False, client_id_param="newClientOrderId"
+)
+QUERY: Method[Params, Result] = Method(
+    "order.status", Params, Result, security=Security.USER_DATA, require_one_of=(("orderId", "newClientOrderId"),)
+)
+KEY = HmacKey("api-key", "secret")
+
+
+def test_frame_is_signed_over_exactly_what_is_sent() -> None:
+    protocol = Protocol(KEY, recv_window=Decimal("5000.5"))
+    call = protocol.prepare(PLACE, {"symbol": "BTCUSDT", "price": Decimal("1E-8"), "limit": msgspec.UNSET})
+    frame = json.loads(protocol.frame(7, call, 1700000000000))
+    params = frame["params"]
+    assert frame["id"] == 7 and frame["method"] == "order.place"
+    assert params["price"] == "0.00000001" and params["recvWindow"] == "5000.5"
+    assert params["newClientOrderId"] == call.client_order_id and call.client_order_id.startswith("bws")
+    assert params["timestamp"] == 1700000000000 and params["apiKey"] == "api-key"
+    assert params["signature"] == KEY.sign(signature_payload(params))
+    assert "limit" not in params
+
+
+def test_logged_on_frames_carry_timestamp_but_no_key_or_signature() -> None:
+    protocol = Protocol(KEY)
+    call = protocol.prepare(QUERY, {"symbol": "BTCUSDT", "orderId": 5})
+    params = json.loads(protocol.frame(1, call, 1))["params"]
+    assert set(params) == {"symbol", "orderId", "timestamp", "apiKey", "signature"}
+    params = json.loads(protocol.frame(2, call, 2, logged_on=True))["params"]
+    assert set(params) == {"symbol", "orderId", "timestamp"}
+
+
+def test_parameter_errors_name_the_python_argument() -> None:
+    protocol = Protocol(KEY)
+    with pytest.raises(ParamError, match="order_id") as caught:
+        protocol.prepare(QUERY, {"symbol": "BTCUSDT", "orderId": "x"})
+    assert caught.value.param == "order_id"
+    with pytest.raises(ParamError, match="order_id or new_client_order_id"):
+        protocol.prepare(QUERY, {"symbol": "BTCUSDT"})
+
+
+@pytest.mark.parametrize(
+    ("frame", "method", "expected"),
+    [
+        ({"status": 400, "error": {"code": -1022, "msg": "bad sig"}}, PLACE, AuthError),
+        ({"status": 400, "error": {"code": -1013, "msg": "Filter failure: LOT_SIZE"}}, PLACE, BadRequest),
+        ({"status": 429, "error": {"code": -1003, "msg": "slow down", "data": {"retryAfter": 5}}}, QUERY, RateLimited),
+        ({"status": 418, "error": {"code": -1003, "msg": "banned"}}, QUERY, IpBanned),
+        ({"status": 503, "error": {"code": -1001, "msg": "internal"}}, QUERY, ServerError),
+        ({"status": 503, "error": {"code": -1001, "msg": "internal"}}, PLACE, UnknownExecutionStatus),
+        (
+            {"status": 400, "error": {"code": -1007, "msg": "Timeout waiting for response"}},
+            PLACE,
+            UnknownExecutionStatus,
+        ),
+    ],
+)
+def test_error_mapping(frame: dict[str, object], method: Method[Params, Result], expected: type[Exception]) -> None:
+    protocol = Protocol(KEY)
+    call = protocol.prepare(method, {"symbol": "BTCUSDT", "orderId": 1})
+    outcome = Protocol.outcome(call, Protocol.parse(json.dumps({"id": 1, **frame})))
+    assert type(outcome) is expected
+    if isinstance(outcome, RateLimited) and not isinstance(outcome, IpBanned):
+        assert outcome.retry_after_ms == 5
+
+
+def test_success_decodes_and_ignores_unknown_fields() -> None:
+    call = Protocol(KEY).prepare(QUERY, {"symbol": "BTCUSDT", "orderId": 1})
+    frame = Protocol.parse(
+        '{"id":1,"status":200,"result":{"orderId":9,"brandNewField":[1,2]},"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":4}]}'
+    )
+    assert Protocol.outcome(call, frame) == Result(order_id=9)
+    assert frame.rateLimits and frame.rateLimits[0].count == 4
+
+
+def test_weight_rules() -> None:
+    depth = Weight(5, (WeightRule("limit", ranges=((100, 5), (500, 25), (1000, 50), (5000, 250))),), {"limit": 100})
+    assert [depth.of({}), depth.of({"limit": 100}), depth.of({"limit": 101}), depth.of({"limit": 5000})] == [
+        5,
+        5,
+        25,
+        250,
+    ]
+    ticker = Weight(
+        80,
+        (
+            WeightRule("symbol", present=True, weight=2),
+            WeightRule("symbols", count_ranges=((20, 2), (100, 40), (None, 80))),
+        ),
+    )
+    assert [
+        ticker.of({"symbol": "X"}),
+        ticker.of({"symbols": ["A"] * 21}),
+        ticker.of({"symbols": ["A"] * 101}),
+        ticker.of({}),
+    ] == [2, 40, 80, 80]
+    capped = Weight(40, (WeightRule("symbols", per_item=2, cap=40),))
+    assert [capped.of({"symbols": ["A"] * 3}), capped.of({"symbols": ["A"] * 30})] == [6, 40]
+
+
+def test_rate_limiter_uses_calendar_buckets_and_server_counts() -> None:
+    limiter = RateLimiter("wait")
+    minute = 60_000 * 1000
+    limiter.update([RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100, 95)], minute + 10)
+    assert limiter.delay_ms(5, 0, minute + 20) == 0
+    assert limiter.delay_ms(6, 0, minute + 20) == 60_000 - 20  # until the next whole minute
+    assert limiter.delay_ms(6, 0, minute + 60_000) == 0  # new bucket
+    limiter.spend(5, 0, minute + 30)
+    assert limiter.delay_ms(1, 0, minute + 40) > 0
+    limiter.block(minute + 99_000, banned=True)
+    assert limiter.banned and limiter.delay_ms(0, 0, minute + 50) > 0
