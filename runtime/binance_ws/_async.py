@@ -168,6 +168,7 @@ class AsyncConnection:
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._links: set[_Link] = set()
         self._rotate_now = asyncio.Event()
         self._logon: Call | None = None
         self._subscribe: Call | None = None
@@ -214,8 +215,9 @@ class AsyncConnection:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._supervisor
-        for link in {self._active} - {None}:
-            assert link is not None
+        for task in list(self._background):
+            task.cancel()
+        for link in list(self._links):
             await self._close_link(link)
         self._set_state(ConnectionState.CLOSED)
         self._events_wakeup.set()
@@ -388,6 +390,7 @@ class AsyncConnection:
     async def _open_link(self) -> _Link:
         """Connect, then log on and resubscribe before the link takes requests."""
         link = _Link()
+        self._links.add(link)
         link.task = asyncio.create_task(self._run_link(link), name=f"binance-ws-link-{link.number}")
         opened = asyncio.create_task(link.opened.wait())
         closed = asyncio.create_task(link.closed.wait())
@@ -483,6 +486,7 @@ class AsyncConnection:
             future.set_result(frame)
 
     async def _close_link(self, link: _Link) -> None:
+        self._links.discard(link)
         if link.task is not None and not link.task.done():
             link.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -505,6 +509,7 @@ class AsyncConnection:
             lost.cancel()
             rotate.cancel()
             if link.closed.is_set():
+                self._links.discard(link)
                 link = await self._reconnect_after_loss(link)
             else:
                 self._rotate_now.clear()
@@ -578,10 +583,8 @@ class AsyncConnection:
         except msgspec.ValidationError:
             generic = msgspec.json.decode(data)
             event = UnknownEvent(str(generic.get("e", "")), generic)
-        if getattr(event, "raw", None) is None and type(event).__name__ == "ServerShutdown":
-            self.rotate()
         if isinstance(event, UnknownEvent) and event.type == "serverShutdown":
-            self.rotate()
+            self.rotate()  # the server is going away: move to a new connection now
         self._push_event(event)
 
     def _push_event(self, event: Any) -> None:
