@@ -27,7 +27,7 @@ def formatted(files: dict[str, str]) -> dict[str, str]:
         python = [str(base / n) for n in files if n.endswith(".py")]
         config = ["--config", str(ROOT / "pyproject.toml")]
         subprocess.run(
-            [*_ruff(), "check", "--fix-only", "--quiet", "--select", "F401,I,UP", *config, *python],
+            [*_ruff(), "check", "--fix-only", "--quiet", "--select", "F401,I,UP,RUF036", *config, *python],
             check=False,
             capture_output=True,
         )

@@ -24,8 +24,13 @@ def main(argv: list[str] | None = None) -> int:
 
     async def run() -> None:
         emulator = Emulator(
-            host=args.host, port=args.port, seed=args.seed, ping_interval=args.ping_interval,
-            pong_timeout=args.pong_timeout, max_lifetime=args.max_lifetime, weight_limit=args.weight_limit,
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            ping_interval=args.ping_interval,
+            pong_timeout=args.pong_timeout,
+            max_lifetime=args.max_lifetime,
+            weight_limit=args.weight_limit,
         )
         async with emulator:
             print(f"listening on {emulator.url}", flush=True)

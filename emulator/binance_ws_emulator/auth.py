@@ -95,7 +95,9 @@ def check_timestamp(params: Mapping[str, Any], now_ms: int) -> None:
     try:
         timestamp = int(raw_ts)
     except (TypeError, ValueError):
-        raise EmulatorError(400, -1100, "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]{1,20}$'.") from None
+        raise EmulatorError(
+            400, -1100, "Illegal characters found in parameter 'timestamp'; legal range is '^[0-9]{1,20}$'."
+        ) from None
     if timestamp > 10**14:  # microseconds are allowed too
         timestamp //= 1000
     recv_window = Decimal(5000)

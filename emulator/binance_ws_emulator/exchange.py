@@ -40,7 +40,15 @@ class SymbolInfo:
             "quoteAssetPrecision": 8,
             "baseCommissionPrecision": 8,
             "quoteCommissionPrecision": 8,
-            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
+            "orderTypes": [
+                "LIMIT",
+                "LIMIT_MAKER",
+                "MARKET",
+                "STOP_LOSS",
+                "STOP_LOSS_LIMIT",
+                "TAKE_PROFIT",
+                "TAKE_PROFIT_LIMIT",
+            ],
             "icebergAllowed": True,
             "ocoAllowed": True,
             "otoAllowed": True,
@@ -53,9 +61,26 @@ class SymbolInfo:
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": False,
             "filters": [
-                {"filterType": "PRICE_FILTER", "minPrice": f"{self.tick_size:.8f}", "maxPrice": "1000000.00000000", "tickSize": f"{self.tick_size:.8f}"},
-                {"filterType": "LOT_SIZE", "minQty": f"{self.min_qty:.8f}", "maxQty": f"{self.max_qty:.8f}", "stepSize": f"{self.step_size:.8f}"},
-                {"filterType": "NOTIONAL", "minNotional": f"{self.min_notional:.8f}", "applyMinToMarket": True, "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": 5},
+                {
+                    "filterType": "PRICE_FILTER",
+                    "minPrice": f"{self.tick_size:.8f}",
+                    "maxPrice": "1000000.00000000",
+                    "tickSize": f"{self.tick_size:.8f}",
+                },
+                {
+                    "filterType": "LOT_SIZE",
+                    "minQty": f"{self.min_qty:.8f}",
+                    "maxQty": f"{self.max_qty:.8f}",
+                    "stepSize": f"{self.step_size:.8f}",
+                },
+                {
+                    "filterType": "NOTIONAL",
+                    "minNotional": f"{self.min_notional:.8f}",
+                    "applyMinToMarket": True,
+                    "maxNotional": "9000000.00000000",
+                    "applyMaxToMarket": False,
+                    "avgPriceMins": 5,
+                },
                 {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
             ],
             "permissions": [],
@@ -66,9 +91,39 @@ class SymbolInfo:
 
 
 DEFAULT_SYMBOLS = (
-    SymbolInfo("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"), Decimal("0.00001"), Decimal("9000"), Decimal("5"), Decimal("50000")),
-    SymbolInfo("ETHUSDT", "ETH", "USDT", Decimal("0.01"), Decimal("0.0001"), Decimal("0.0001"), Decimal("100000"), Decimal("5"), Decimal("3000")),
-    SymbolInfo("ETHBTC", "ETH", "BTC", Decimal("0.00001"), Decimal("0.0001"), Decimal("0.0001"), Decimal("100000"), Decimal("0.0001"), Decimal("0.06")),
+    SymbolInfo(
+        "BTCUSDT",
+        "BTC",
+        "USDT",
+        Decimal("0.01"),
+        Decimal("0.00001"),
+        Decimal("0.00001"),
+        Decimal("9000"),
+        Decimal("5"),
+        Decimal("50000"),
+    ),
+    SymbolInfo(
+        "ETHUSDT",
+        "ETH",
+        "USDT",
+        Decimal("0.01"),
+        Decimal("0.0001"),
+        Decimal("0.0001"),
+        Decimal("100000"),
+        Decimal("5"),
+        Decimal("3000"),
+    ),
+    SymbolInfo(
+        "ETHBTC",
+        "ETH",
+        "BTC",
+        Decimal("0.00001"),
+        Decimal("0.0001"),
+        Decimal("0.0001"),
+        Decimal("100000"),
+        Decimal("0.0001"),
+        Decimal("0.06"),
+    ),
 )
 
 MARKET_MAKER = "__market_maker__"
@@ -94,7 +149,9 @@ Listener = Callable[[str, dict[str, Any]], None]  # (account, event)
 class Exchange:
     """All state of the emulated exchange."""
 
-    def __init__(self, *, seed: int = 1, symbols: tuple[SymbolInfo, ...] = DEFAULT_SYMBOLS, now_ms: Callable[[], int]) -> None:
+    def __init__(
+        self, *, seed: int = 1, symbols: tuple[SymbolInfo, ...] = DEFAULT_SYMBOLS, now_ms: Callable[[], int]
+    ) -> None:
         self.now_ms = now_ms
         self.random = random.Random(seed)
         self.symbols = {s.symbol: s for s in symbols}
@@ -117,7 +174,9 @@ class Exchange:
                 account.move(asset, free=Decimal(amount))
         return self.accounts[name]
 
-    def add_key(self, api_key: str, kind: KeyKind, *, account: str, secret: str | bytes = b"", public_key_pem: bytes | str = b"") -> None:
+    def add_key(
+        self, api_key: str, kind: KeyKind, *, account: str, secret: str | bytes = b"", public_key_pem: bytes | str = b""
+    ) -> None:
         self.keys[api_key] = make_key(api_key, kind, account=account, secret=secret, public_key_pem=public_key_pem)
         self.account(account)
 
@@ -155,11 +214,21 @@ class Exchange:
         for other in self.orders.values():
             if other.account == account and other.is_open and other.client_order_id == client_order_id:
                 raise EmulatorError(400, -2010, "Duplicate order sent.")
-        return self._place(account, symbol, side, type_, time_in_force, price, quantity, quote_order_qty, client_order_id)
+        return self._place(
+            account, symbol, side, type_, time_in_force, price, quantity, quote_order_qty, client_order_id
+        )
 
     def _place(
-        self, account_name: str, symbol: str, side: str, type_: str, tif: str, price: Decimal,
-        quantity: Decimal, quote_order_qty: Decimal, client_order_id: str | None,
+        self,
+        account_name: str,
+        symbol: str,
+        side: str,
+        type_: str,
+        tif: str,
+        price: Decimal,
+        quantity: Decimal,
+        quote_order_qty: Decimal,
+        client_order_id: str | None,
     ) -> tuple[Order, list[Fill]]:
         info = self.symbols[symbol]
         book = self.books[symbol]
@@ -169,7 +238,9 @@ class Exchange:
             raise EmulatorError(400, -2010, "Order would immediately match and take.")
         # balance check and lock
         if side == "BUY":
-            need = price * quantity if type_ != "MARKET" else (quote_order_qty or self._market_cost(book, side, quantity))
+            need = (
+                price * quantity if type_ != "MARKET" else (quote_order_qty or self._market_cost(book, side, quantity))
+            )
             asset = info.quote
         else:
             need = quantity
@@ -177,8 +248,19 @@ class Exchange:
         if account.free(asset) < need:
             raise EmulatorError(400, -2010, "Account has insufficient balance for requested action.")
         order = Order(
-            symbol, next(self._order_ids), client_order_id or self.new_client_order_id(), account_name, side, type_,
-            tif, price, quantity, now, quote_order_qty=quote_order_qty, update_ms=now, working_ms=now,
+            symbol,
+            next(self._order_ids),
+            client_order_id or self.new_client_order_id(),
+            account_name,
+            side,
+            type_,
+            tif,
+            price,
+            quantity,
+            now,
+            quote_order_qty=quote_order_qty,
+            update_ms=now,
+            working_ms=now,
         )
         self.orders[order.order_id] = order
         if type_ == "LIMIT" and tif == "FOK" and book.fillable(side, price, quantity) < quantity:
@@ -191,7 +273,9 @@ class Exchange:
         if order.remaining > 0 and order.status != "FILLED":
             if type_ in ("LIMIT", "LIMIT_MAKER") and tif == "GTC":
                 book.rest(order)
-                lock_asset, lock_amount = (info.quote, order.price * order.remaining) if side == "BUY" else (info.base, order.remaining)
+                lock_asset, lock_amount = (
+                    (info.quote, order.price * order.remaining) if side == "BUY" else (info.base, order.remaining)
+                )
                 account.move(lock_asset, free=-lock_amount, locked=lock_amount)
             else:
                 order.status = "EXPIRED"
@@ -234,16 +318,23 @@ class Exchange:
                 book.trades.append(Trade(fill.trade_id, price, qty, self.now_ms(), taker.side == "SELL"))
                 if maker.remaining == 0:
                     book.remove(maker)
-                if taker.remaining == 0 or (taker.quote_order_qty > 0 and taker.cumulative_quote_qty >= taker.quote_order_qty):
+                if taker.remaining == 0 or (
+                    taker.quote_order_qty > 0 and taker.cumulative_quote_qty >= taker.quote_order_qty
+                ):
                     break
             else:
                 continue
             break
         if taker.quote_order_qty > 0:
+            # The quantity is whatever the quote amount bought: the order is complete.
             taker.orig_qty = taker.executed_qty
+            if taker.executed_qty > 0:
+                taker.status = "FILLED"
         return fills
 
-    def _settle(self, taker: Order, maker: Order, price: Decimal, qty: Decimal, info: SymbolInfo, taker_account: Account) -> None:
+    def _settle(
+        self, taker: Order, maker: Order, price: Decimal, qty: Decimal, info: SymbolInfo, taker_account: Account
+    ) -> None:
         quote = price * qty
         maker_account = self.account(maker.account)
         if taker.side == "BUY":
@@ -273,7 +364,9 @@ class Exchange:
             raise EmulatorError(400, -2011, "Unknown order sent.")
         info = self.symbols[symbol]
         self.books[symbol].remove(order)
-        lock_asset, amount = (info.quote, order.price * order.remaining) if order.side == "BUY" else (info.base, order.remaining)
+        lock_asset, amount = (
+            (info.quote, order.price * order.remaining) if order.side == "BUY" else (info.base, order.remaining)
+        )
         self.account(account).move(lock_asset, free=amount, locked=-amount)
         order.status = "CANCELED"
         order.update_ms = self.now_ms()
@@ -289,7 +382,11 @@ class Exchange:
             if client_order_id is not None and order.client_order_id != client_order_id:
                 raise EmulatorError(400, -2039, "Client order ID is not correct for this order ID.")
             return order
-        matches = [o for o in self.orders.values() if o.account == account and o.symbol == symbol and o.client_order_id == client_order_id]
+        matches = [
+            o
+            for o in self.orders.values()
+            if o.account == account and o.symbol == symbol and o.client_order_id == client_order_id
+        ]
         return max(matches, key=lambda o: o.order_id) if matches else None
 
     # -- user-data events ------------------------------------------------------------------
@@ -300,14 +397,40 @@ class Exchange:
         now = self.now_ms()
         price, qty = trade or (ZERO, ZERO)
         event = {
-            "e": "executionReport", "E": now, "s": order.symbol, "c": order.client_order_id, "S": order.side,
-            "o": order.type, "f": order.time_in_force, "q": f"{order.orig_qty:.8f}", "p": f"{order.price:.8f}",
-            "P": "0.00000000", "F": "0.00000000", "g": order.order_list_id, "C": "", "x": execution_type,
-            "X": order.status, "r": "NONE", "i": order.order_id, "l": f"{qty:.8f}", "z": f"{order.executed_qty:.8f}",
-            "L": f"{price:.8f}", "n": "0", "N": None, "T": now, "t": -1 if trade is None else len(self.books[order.symbol].trades) + 1,
-            "I": 0, "w": order.is_open, "m": False, "M": False, "O": order.created_ms,
-            "Z": f"{order.cumulative_quote_qty:.8f}", "Y": f"{price * qty:.8f}", "Q": f"{order.quote_order_qty:.8f}",
-            "W": order.working_ms, "V": order.stp_mode,
+            "e": "executionReport",
+            "E": now,
+            "s": order.symbol,
+            "c": order.client_order_id,
+            "S": order.side,
+            "o": order.type,
+            "f": order.time_in_force,
+            "q": f"{order.orig_qty:.8f}",
+            "p": f"{order.price:.8f}",
+            "P": "0.00000000",
+            "F": "0.00000000",
+            "g": order.order_list_id,
+            "C": "",
+            "x": execution_type,
+            "X": order.status,
+            "r": "NONE",
+            "i": order.order_id,
+            "l": f"{qty:.8f}",
+            "z": f"{order.executed_qty:.8f}",
+            "L": f"{price:.8f}",
+            "n": "0",
+            "N": None,
+            "T": now,
+            "t": -1 if trade is None else len(self.books[order.symbol].trades) + 1,
+            "I": 0,
+            "w": order.is_open,
+            "m": False,
+            "M": False,
+            "O": order.created_ms,
+            "Z": f"{order.cumulative_quote_qty:.8f}",
+            "Y": f"{price * qty:.8f}",
+            "Q": f"{order.quote_order_qty:.8f}",
+            "W": order.working_ms,
+            "V": order.stp_mode,
         }
         for listener in list(self.listeners):
             listener(order.account, event)
@@ -318,8 +441,14 @@ class Exchange:
         account = self.account(account_name)
         now = self.now_ms()
         event = {
-            "e": "outboundAccountPosition", "E": now, "u": now,
-            "B": [{"a": a, "f": f"{account.balances[a][0]:.8f}", "l": f"{account.balances[a][1]:.8f}"} for a in assets if a in account.balances],
+            "e": "outboundAccountPosition",
+            "E": now,
+            "u": now,
+            "B": [
+                {"a": a, "f": f"{account.balances[a][0]:.8f}", "l": f"{account.balances[a][1]:.8f}"}
+                for a in assets
+                if a in account.balances
+            ],
         }
         for listener in list(self.listeners):
             listener(account_name, event)

@@ -50,7 +50,9 @@ class Request:
                 raise EmulatorError.mandatory(name)
             return default
         if isinstance(value, bool) or not isinstance(value, int | str) or not re.fullmatch(r"-?\d{1,19}", str(value)):
-            raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'.")
+            raise EmulatorError(
+                400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'."
+            )
         return int(value)
 
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
@@ -60,11 +62,19 @@ class Request:
                 raise EmulatorError.mandatory(name)
             return None
         if isinstance(value, bool) or not isinstance(value, int | float | str) or "e" in str(value).lower():
-            raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.")
+            raise EmulatorError(
+                400,
+                -1100,
+                f"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.",
+            )
         try:
             number = Decimal(str(value))
         except InvalidOperation:
-            raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.") from None
+            raise EmulatorError(
+                400,
+                -1100,
+                f"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.",
+            ) from None
         if number < 0:
             raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'.")
         return number
@@ -95,7 +105,9 @@ class Handler:
 HANDLERS: dict[str, Handler] = {}
 
 
-def method(name: str, security: str = "NONE", weight: int | Callable[[dict[str, Any]], int] = 1, orders: int = 0) -> Callable[[Callable[[Request], Any]], Callable[[Request], Any]]:
+def method(
+    name: str, security: str = "NONE", weight: int | Callable[[dict[str, Any]], int] = 1, orders: int = 0
+) -> Callable[[Callable[[Request], Any]], Callable[[Request], Any]]:
     def register(func: Callable[[Request], Any]) -> Callable[[Request], Any]:
         fn = weight if callable(weight) else (lambda _params, w=weight: w)
         HANDLERS[name] = Handler(name, security, fn, func, orders)
@@ -140,9 +152,24 @@ def exchange_info(req: Request) -> dict[str, Any]:
         "timezone": "UTC",
         "serverTime": req.exchange.now_ms(),
         "rateLimits": [
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": req.session.limits.weight_limit},
-            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": req.session.limits.orders_per_10s},
-            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": req.session.limits.orders_per_day},
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": req.session.limits.weight_limit,
+            },
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "SECOND",
+                "intervalNum": 10,
+                "limit": req.session.limits.orders_per_10s,
+            },
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "DAY",
+                "intervalNum": 1,
+                "limit": req.session.limits.orders_per_day,
+            },
             {"rateLimitType": "CONNECTIONS", "interval": "MINUTE", "intervalNum": 5, "limit": 300},
         ],
         "exchangeFilters": [],
@@ -175,9 +202,24 @@ def depth(req: Request) -> dict[str, Any]:
 
 ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
 ORDER_PARAMS = (
-    "symbol", "side", "type", "timeInForce", "price", "quantity", "quoteOrderQty", "newClientOrderId",
-    "newOrderRespType", "stopPrice", "trailingDelta", "icebergQty", "strategyId", "strategyType",
-    "selfTradePreventionMode", "pegPriceType", "pegOffsetValue", "pegOffsetType",
+    "symbol",
+    "side",
+    "type",
+    "timeInForce",
+    "price",
+    "quantity",
+    "quoteOrderQty",
+    "newClientOrderId",
+    "newOrderRespType",
+    "stopPrice",
+    "trailingDelta",
+    "icebergQty",
+    "strategyId",
+    "strategyType",
+    "selfTradePreventionMode",
+    "pegPriceType",
+    "pegOffsetValue",
+    "pegOffsetType",
 )
 
 
@@ -189,22 +231,37 @@ def _validate_order(req: Request) -> dict[str, Any]:
     price = req.decimal("price")
     quantity = req.decimal("quantity")
     quote_qty = req.decimal("quoteOrderQty")
-    req.enum("newOrderRespType", ("ACK", "RESULT", "FULL"), -1100, "Illegal characters found in parameter 'newOrderRespType'.")
+    req.enum(
+        "newOrderRespType",
+        ("ACK", "RESULT", "FULL"),
+        -1100,
+        "Illegal characters found in parameter 'newOrderRespType'.",
+    )
     client_id = req.text("newClientOrderId")
     if client_id is not None and not re.fullmatch(r"[.A-Za-z0-9_-]{1,36}", client_id):
-        raise EmulatorError(400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.")
+        raise EmulatorError(
+            400,
+            -1100,
+            "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.",
+        )
     if type_ in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and tif is None:
         raise EmulatorError.mandatory("timeInForce")
     if type_ in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and price is None:
         raise EmulatorError.mandatory("price")
     if type_ == "MARKET":
         if quantity is None and quote_qty is None:
-            raise EmulatorError(400, -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
+            raise EmulatorError(
+                400, -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"
+            )
         if quantity is not None and quote_qty is not None:
             raise EmulatorError(400, -1106, "Parameter 'quoteOrderQty' sent when not required.")
     elif quantity is None:
         raise EmulatorError.mandatory("quantity")
-    if type_ in ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT") and "stopPrice" not in req.params and "trailingDelta" not in req.params:
+    if (
+        type_ in ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
+        and "stopPrice" not in req.params
+        and "trailingDelta" not in req.params
+    ):
         raise EmulatorError(400, -1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!")
     info = req.exchange.symbols[symbol]
     if price is not None:
@@ -217,8 +274,16 @@ def _validate_order(req: Request) -> dict[str, Any]:
     notional = quote_qty if quote_qty is not None else reference * (quantity or 0)
     if notional < info.min_notional:
         raise EmulatorError(400, -1013, "Filter failure: NOTIONAL")
-    return {"symbol": symbol, "side": side, "type": type_, "tif": tif or "GTC", "price": price or Decimal(0),
-            "quantity": quantity or Decimal(0), "quote_qty": quote_qty or Decimal(0), "client_id": client_id}
+    return {
+        "symbol": symbol,
+        "side": side,
+        "type": type_,
+        "tif": tif or "GTC",
+        "price": price or Decimal(0),
+        "quantity": quantity or Decimal(0),
+        "quote_qty": quote_qty or Decimal(0),
+        "client_id": client_id,
+    }
 
 
 @method("order.test", security="TRADE", weight=lambda p: 20 if p.get("computeCommissionRates") is True else 1)
@@ -231,29 +296,52 @@ def order_test(req: Request) -> dict[str, Any]:
             "standardCommissionForOrder": rates,
             "specialCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
             "taxCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
-            "discount": {"enabledForAccount": False, "enabledForSymbol": False, "discountAsset": "BNB", "discount": "0.25000000"},
+            "discount": {
+                "enabledForAccount": False,
+                "enabledForSymbol": False,
+                "discountAsset": "BNB",
+                "discount": "0.25000000",
+            },
         }
     return {}
 
 
 def order_report(order: Order, fills: list[Any] | None, resp_type: str) -> dict[str, Any]:
     report: dict[str, Any] = {
-        "symbol": order.symbol, "orderId": order.order_id, "orderListId": order.order_list_id,
-        "clientOrderId": order.client_order_id, "transactTime": order.update_ms,
+        "symbol": order.symbol,
+        "orderId": order.order_id,
+        "orderListId": order.order_list_id,
+        "clientOrderId": order.client_order_id,
+        "transactTime": order.update_ms,
     }
     if resp_type == "ACK":
         return report
-    report.update({
-        "price": _fmt(order.price), "origQty": _fmt(order.orig_qty), "executedQty": _fmt(order.executed_qty),
-        "origQuoteOrderQty": _fmt(order.quote_order_qty), "cummulativeQuoteQty": _fmt(order.cumulative_quote_qty),
-        "status": order.status, "timeInForce": order.time_in_force, "type": order.type, "side": order.side,
-        "workingTime": order.working_ms, "selfTradePreventionMode": order.stp_mode,
-    })
+    report.update(
+        {
+            "price": _fmt(order.price),
+            "origQty": _fmt(order.orig_qty),
+            "executedQty": _fmt(order.executed_qty),
+            "origQuoteOrderQty": _fmt(order.quote_order_qty),
+            "cummulativeQuoteQty": _fmt(order.cumulative_quote_qty),
+            "status": order.status,
+            "timeInForce": order.time_in_force,
+            "type": order.type,
+            "side": order.side,
+            "workingTime": order.working_ms,
+            "selfTradePreventionMode": order.stp_mode,
+        }
+    )
     if order.expiry_reason:
         report["expiryReason"] = order.expiry_reason
     if resp_type == "FULL":
         report["fills"] = [
-            {"price": _fmt(f.price), "qty": _fmt(f.qty), "commission": "0.00000000", "commissionAsset": "BNB", "tradeId": f.trade_id}
+            {
+                "price": _fmt(f.price),
+                "qty": _fmt(f.qty),
+                "commission": "0.00000000",
+                "commissionAsset": "BNB",
+                "tradeId": f.trade_id,
+            }
             for f in fills or []
         ]
     return report
@@ -265,8 +353,15 @@ def order_place(req: Request) -> dict[str, Any]:
     order_args = _validate_order(req)
     assert req.account is not None
     order, fills = req.exchange.place(
-        req.account, order_args["symbol"], order_args["side"], order_args["type"], order_args["tif"],
-        order_args["price"], order_args["quantity"], order_args["quote_qty"], order_args["client_id"],
+        req.account,
+        order_args["symbol"],
+        order_args["side"],
+        order_args["type"],
+        order_args["tif"],
+        order_args["price"],
+        order_args["quantity"],
+        order_args["quote_qty"],
+        order_args["client_id"],
     )
     default = "FULL" if order.type in ("LIMIT", "MARKET") else "ACK"
     return order_report(order, fills, req.text("newOrderRespType") or default)
@@ -274,12 +369,25 @@ def order_place(req: Request) -> dict[str, Any]:
 
 def _query_report(order: Order) -> dict[str, Any]:
     return {
-        "symbol": order.symbol, "orderId": order.order_id, "orderListId": order.order_list_id,
-        "clientOrderId": order.client_order_id, "price": _fmt(order.price), "origQty": _fmt(order.orig_qty),
-        "executedQty": _fmt(order.executed_qty), "cummulativeQuoteQty": _fmt(order.cumulative_quote_qty),
-        "status": order.status, "timeInForce": order.time_in_force, "type": order.type, "side": order.side,
-        "stopPrice": "0.00000000", "icebergQty": "0.00000000", "time": order.created_ms, "updateTime": order.update_ms,
-        "isWorking": order.is_open, "workingTime": order.working_ms, "origQuoteOrderQty": _fmt(order.quote_order_qty),
+        "symbol": order.symbol,
+        "orderId": order.order_id,
+        "orderListId": order.order_list_id,
+        "clientOrderId": order.client_order_id,
+        "price": _fmt(order.price),
+        "origQty": _fmt(order.orig_qty),
+        "executedQty": _fmt(order.executed_qty),
+        "cummulativeQuoteQty": _fmt(order.cumulative_quote_qty),
+        "status": order.status,
+        "timeInForce": order.time_in_force,
+        "type": order.type,
+        "side": order.side,
+        "stopPrice": "0.00000000",
+        "icebergQty": "0.00000000",
+        "time": order.created_ms,
+        "updateTime": order.update_ms,
+        "isWorking": order.is_open,
+        "workingTime": order.working_ms,
+        "origQuoteOrderQty": _fmt(order.quote_order_qty),
         "selfTradePreventionMode": order.stp_mode,
     }
 
@@ -288,7 +396,9 @@ def _order_ref(req: Request) -> tuple[int | None, str | None]:
     order_id = req.integer("orderId")
     client_id = req.text("origClientOrderId")
     if order_id is None and client_id is None:
-        raise EmulatorError(400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+        raise EmulatorError(
+            400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
+        )
     return order_id, client_id
 
 
@@ -316,7 +426,12 @@ def order_cancel(req: Request) -> dict[str, Any]:
     report = _query_report(order)
     for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking", "workingTime"):
         report.pop(key, None)
-    return {"symbol": order.symbol, "origClientOrderId": previous, **{k: v for k, v in report.items() if k != "symbol"}, "transactTime": order.update_ms}
+    return {
+        "symbol": order.symbol,
+        "origClientOrderId": previous,
+        **{k: v for k, v in report.items() if k != "symbol"},
+        "transactTime": order.update_ms,
+    }
 
 
 @method("openOrders.status", security="USER_DATA", weight=lambda p: 6 if "symbol" in p else 80)
@@ -324,7 +439,8 @@ def open_orders_status(req: Request) -> list[dict[str, Any]]:
     req.known("symbol")
     symbol = req.symbol() if "symbol" in req.params else None
     return [
-        _query_report(o) for o in req.exchange.orders.values()
+        _query_report(o)
+        for o in req.exchange.orders.values()
         if o.account == req.account and o.is_open and (symbol is None or o.symbol == symbol)
     ]
 
@@ -337,17 +453,31 @@ def account_status(req: Request) -> dict[str, Any]:
     omit = req.params.get("omitZeroBalances") is True
     now = req.exchange.now_ms()
     return {
-        "makerCommission": 10, "takerCommission": 10, "buyerCommission": 0, "sellerCommission": 0,
-        "canTrade": True, "canWithdraw": True, "canDeposit": True,
-        "commissionRates": {"maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000", "seller": "0.00000000"},
-        "brokered": False, "requireSelfTradePrevention": False, "preventSor": False, "updateTime": now,
+        "makerCommission": 10,
+        "takerCommission": 10,
+        "buyerCommission": 0,
+        "sellerCommission": 0,
+        "canTrade": True,
+        "canWithdraw": True,
+        "canDeposit": True,
+        "commissionRates": {
+            "maker": "0.00100000",
+            "taker": "0.00100000",
+            "buyer": "0.00000000",
+            "seller": "0.00000000",
+        },
+        "brokered": False,
+        "requireSelfTradePrevention": False,
+        "preventSor": False,
+        "updateTime": now,
         "accountType": "SPOT",
         "balances": [
             {"asset": asset, "free": _fmt(free), "locked": _fmt(locked)}
             for asset, (free, locked) in sorted(account.balances.items())
             if not (omit and free == 0 and locked == 0)
         ],
-        "permissions": ["SPOT"], "uid": abs(hash(req.account)) % 10**9,
+        "permissions": ["SPOT"],
+        "uid": abs(hash(req.account)) % 10**9,
     }
 
 
@@ -357,9 +487,12 @@ def account_status(req: Request) -> dict[str, Any]:
 def _session_status(req: Request) -> dict[str, Any]:
     session = req.session
     return {
-        "apiKey": session.logged_on_key, "authorizedSince": session.authorized_since,
-        "connectedSince": session.connected_ms, "returnRateLimits": session.options.return_rate_limits,
-        "serverTime": req.exchange.now_ms(), "userDataStream": bool(session.subscriptions),
+        "apiKey": session.logged_on_key,
+        "authorizedSince": session.authorized_since,
+        "connectedSince": session.connected_ms,
+        "returnRateLimits": session.options.return_rate_limits,
+        "serverTime": req.exchange.now_ms(),
+        "userDataStream": bool(session.subscriptions),
     }
 
 

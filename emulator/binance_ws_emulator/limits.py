@@ -32,7 +32,13 @@ class _Counter:
         return (now_ms // self.length_ms + 1) * self.length_ms
 
     def entry(self, kind: str) -> dict[str, Any]:
-        return {"rateLimitType": kind, "interval": self.interval, "intervalNum": self.interval_num, "limit": self.limit, "count": self.count}
+        return {
+            "rateLimitType": kind,
+            "interval": self.interval,
+            "intervalNum": self.interval_num,
+            "limit": self.limit,
+            "count": self.count,
+        }
 
 
 @dataclass
@@ -53,27 +59,46 @@ class IpLimits:
 
     def charge(self, weight: int, now_ms: int) -> list[dict[str, Any]]:
         if now_ms < self.banned_until_ms:
-            raise EmulatorError(418, -1003, f"Way too much request weight used; IP banned until {self.banned_until_ms}. Please use WebSocket Streams for live updates to avoid bans.",
-                                {"serverTime": now_ms, "retryAfter": self.banned_until_ms})
+            raise EmulatorError(
+                418,
+                -1003,
+                f"Way too much request weight used; IP banned until {self.banned_until_ms}. Please use WebSocket Streams for live updates to avoid bans.",
+                {"serverTime": now_ms, "retryAfter": self.banned_until_ms},
+            )
         if now_ms < self.retry_after_ms:
             # Kept sending after a 429: ban.
             self.banned_until_ms = now_ms + self.ban_ms
-            raise EmulatorError(418, -1003, f"Way too much request weight used; IP banned until {self.banned_until_ms}. Please use WebSocket Streams for live updates to avoid bans.",
-                                {"serverTime": now_ms, "retryAfter": self.banned_until_ms})
+            raise EmulatorError(
+                418,
+                -1003,
+                f"Way too much request weight used; IP banned until {self.banned_until_ms}. Please use WebSocket Streams for live updates to avoid bans.",
+                {"serverTime": now_ms, "retryAfter": self.banned_until_ms},
+            )
         count = self.weight.add(weight, now_ms)
         if count > self.weight.limit:
             self.retry_after_ms = self.weight.reset_ms(now_ms)
-            raise EmulatorError(429, -1003, f"Too much request weight used; current limit is {self.weight.limit} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
-                                {"serverTime": now_ms, "retryAfter": self.retry_after_ms})
+            raise EmulatorError(
+                429,
+                -1003,
+                f"Too much request weight used; current limit is {self.weight.limit} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
+                {"serverTime": now_ms, "retryAfter": self.retry_after_ms},
+            )
         return [self.weight.entry("REQUEST_WEIGHT")]
 
     def charge_orders(self, account: str, amount: int, now_ms: int) -> list[dict[str, Any]]:
         if account not in self.orders:
-            self.orders[account] = (_Counter("SECOND", 10, self.orders_per_10s, 10_000), _Counter("DAY", 1, self.orders_per_day, 86_400_000))
+            self.orders[account] = (
+                _Counter("SECOND", 10, self.orders_per_10s, 10_000),
+                _Counter("DAY", 1, self.orders_per_day, 86_400_000),
+            )
         short, day = self.orders[account]
         for counter in (short, day):
             counter.add(amount, now_ms)
             if counter.count > counter.limit:
                 counter.count -= amount
-                raise EmulatorError(429, -1015, f"Too many new orders; current limit is {counter.limit} orders per {counter.interval_num} {counter.interval}.")
+                raise EmulatorError(
+                    429,
+                    -1015,
+                    f"Too many new orders; current limit is {counter.limit} orders per {counter.interval_num} {counter.interval}.",
+                )
         return [short.entry("ORDERS"), day.entry("ORDERS")]

@@ -1,8 +1,8 @@
 """pytest plugin (auto-registered when the package is installed): the `binance_emulator` fixture.
 
-    def test_depth(binance_emulator):
-        with Client(url=binance_emulator.url) as client:
-            assert client.depth(symbol="BTCUSDT").bids
+def test_depth(binance_emulator):
+    with Client(url=binance_emulator.url) as client:
+        assert client.depth(symbol="BTCUSDT").bids
 """
 
 from __future__ import annotations

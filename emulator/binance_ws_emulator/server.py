@@ -22,6 +22,7 @@ import wsproto
 import wsproto.events as ev
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
+from .auth import KeyKind
 from .exchange import Exchange
 from .limits import IpLimits
 from .session import Session, SessionOptions
@@ -36,7 +37,9 @@ class Faults:
     drop_after_requests: int | None = None  # close the TCP connection after N more requests (unanswered)
     drop_after_execute: bool = False  # with drop_after_requests: execute the last request before dropping
     delay_ms: int = 0  # delay every response
-    answer_status: dict[str, tuple[int, int, str, bool]] = field(default_factory=dict)  # method -> (status, code, msg, execute first)
+    answer_status: dict[str, tuple[int, int, str, bool]] = field(
+        default_factory=dict
+    )  # method -> (status, code, msg, execute first)
     send_pings: bool = True
     answer_pings: bool = True  # pong our client's pings
     ignore_pongs: bool = False  # never count the client's pongs (so it gets disconnected)
@@ -152,32 +155,40 @@ class Emulator:
 
     def call(self, func: Any, *args: Any) -> Any:
         """Run `func(*args)` on the emulator's loop (thread-safe) and return its result."""
-        if self._loop is None:
-            return func(*args)
+        if self._loop is None or self._thread is None or self._thread is threading.current_thread():
+            return func(*args)  # same thread as the emulator's loop: no hand-off needed
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is self._loop:
             return func(*args)
-        future: asyncio.Future[Any] = asyncio.run_coroutine_threadsafe(_async_call(func, *args), self._loop)  # type: ignore[assignment]
-        return future.result(5)
+        return asyncio.run_coroutine_threadsafe(_async_call(func, *args), self._loop).result(5)
 
     def drop_connections(self) -> None:
         """Cut every connection now, without a close frame (like a network failure)."""
-        self.call(lambda: [c.abort() for c in list(self._conns)])
+        self.call(self._each, _Conn.abort)
 
     def close_connections(self, code: int = 1001, reason: str = "server going away") -> None:
         """Close every connection with a close frame (server-initiated close)."""
-        self.call(lambda: [c.close(code, reason) for c in list(self._conns)])
+        self.call(self._each, lambda c: c.close(code, reason))
 
     def shutdown_notice(self) -> None:
         """Send the `serverShutdown` event to every connection."""
         frame = json.dumps({"event": {"e": "serverShutdown", "E": self.now_ms()}})
-        self.call(lambda: [c.send_text(frame) for c in list(self._conns)])
+        self.call(self._each, lambda c: c.send_text(frame))
 
-    def register_key(self, api_key: str, kind: str, *, account: str, secret: str | bytes = b"", public_key_pem: bytes | str = b"") -> None:
-        self.call(lambda: self.exchange.add_key(api_key, kind, account=account, secret=secret, public_key_pem=public_key_pem))  # type: ignore[arg-type]
+    def _each(self, action: Any) -> None:
+        for conn in list(self._conns):
+            action(conn)
+
+    def register_key(
+        self, api_key: str, kind: KeyKind, *, account: str, secret: str | bytes = b"", public_key_pem: bytes | str = b""
+    ) -> None:
+        """Register an API key (HMAC secret, or an RSA / Ed25519 public key in PEM) for `account`."""
+        self.call(
+            lambda: self.exchange.add_key(api_key, kind, account=account, secret=secret, public_key_pem=public_key_pem)
+        )
 
     @property
     def connection_count(self) -> int:

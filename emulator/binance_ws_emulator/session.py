@@ -71,7 +71,11 @@ class Session:
             if not isinstance(message, dict):
                 raise EmulatorError(400, -1135, "Invalid JSON Request")
             request_id = message.get("id")
-            if not (request_id is None or isinstance(request_id, int) or (isinstance(request_id, str) and len(request_id) <= 36)):
+            if not (
+                request_id is None
+                or isinstance(request_id, int)
+                or (isinstance(request_id, str) and len(request_id) <= 36)
+            ):
                 request_id = None
                 raise EmulatorError(400, -1100, "Illegal characters found in parameter 'id'.")
             method = message.get("method")
@@ -84,7 +88,13 @@ class Session:
                     raise EmulatorError(400, -1100, "Illegal characters found in parameter 'returnRateLimits'.")
                 show_limits = flag
             if not isinstance(method, str) or method.removeprefix("v3/") not in HANDLERS:
-                raise EmulatorError(400, -1020, "Unknown method." if isinstance(method, str) else "Mandatory parameter 'method' was not sent, was empty/null, or malformed.")
+                raise EmulatorError(
+                    400,
+                    -1020,
+                    "Unknown method."
+                    if isinstance(method, str)
+                    else "Mandatory parameter 'method' was not sent, was empty/null, or malformed.",
+                )
             method = method.removeprefix("v3/")
             self.requests_seen[method] = self.requests_seen.get(method, 0) + 1
             handler = HANDLERS[method]

@@ -469,7 +469,7 @@ class AsyncConnection:
         except msgspec.DecodeError:
             log.warning("undecodable frame from server ignored (%d chars)", len(text))
             return
-        if frame.event is not None:
+        if len(frame.event):
             if link.deliver_events:
                 self._on_event(frame.event)
             return

@@ -43,7 +43,7 @@ class Frame(msgspec.Struct, frozen=True, gc=False):
     result: msgspec.Raw = msgspec.Raw(b"null")
     error: ErrorBody | None = None
     rateLimits: list[RateLimit] | None = None
-    event: msgspec.Raw | None = None
+    event: msgspec.Raw = msgspec.Raw(b"")  # empty unless this frame is an event
     subscriptionId: int | None = None
 
 

@@ -112,11 +112,14 @@ async def test_server_disconnects_a_client_that_does_not_pong_in_time() -> None:
             assert (await client.ping()) is not None
 
 
-async def test_rotation_make_before_break_loses_no_request(emulator: Emulator, hmac_key: HmacKey) -> None:
+async def test_rotation_make_before_break_loses_no_request(hmac_key: HmacKey) -> None:
     states: list[ConnectionState] = []
-    async with AsyncClient(
-        url=emulator.url, key=hmac_key, max_lifetime=0.4, on_connection_event=lambda e: states.append(e.state)
-    ) as client:
+    async with (
+        Emulator(seed=1, weight_limit=10**7) as emulator,
+        AsyncClient(
+            url=emulator.url, key=hmac_key, max_lifetime=0.4, on_connection_event=lambda e: states.append(e.state)
+        ) as client,
+    ):
         failures = 0
         done = 0
         loop = asyncio.get_running_loop()
