@@ -160,6 +160,9 @@ class Exchange:
         self.keys: dict[str, ApiKey] = {}
         self.orders: dict[int, Order] = {}
         self.listeners: list[Listener] = []
+        self.account_trades: list[dict[str, Any]] = []
+        self.order_lists: dict[int, dict[str, Any]] = {}
+        self.amendments: list[dict[str, Any]] = []
         self._order_ids = iter(range(1, 1 << 62))
         self._trade_ids = iter(range(1, 1 << 62))
         self.add_key(DOCS_HMAC_API_KEY, "hmac", account="demo", secret=DOCS_HMAC_SECRET)
@@ -353,6 +356,23 @@ class Exchange:
             order.cumulative_quote_qty += quote
             order.status = "FILLED" if order.remaining == 0 else "PARTIALLY_FILLED"
             order.update_ms = now
+        trade_id = len(self.books[info.symbol].trades) + 1
+        for order, is_maker in ((taker, False), (maker, True)):
+            self.account_trades.append(
+                {
+                    "account": order.account,
+                    "symbol": info.symbol,
+                    "id": trade_id,
+                    "orderId": order.order_id,
+                    "orderListId": order.order_list_id,
+                    "price": price,
+                    "qty": qty,
+                    "quoteQty": quote,
+                    "time": now,
+                    "isBuyer": order.side == "BUY",
+                    "isMaker": is_maker,
+                }
+            )
         self._notify_order(taker, "TRADE", (price, qty))
         self._notify_order(maker, "TRADE", (price, qty))
         if maker.account != taker.account:

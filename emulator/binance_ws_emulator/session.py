@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import handlers_more  # noqa: F401  (registers the remaining methods)
 from .auth import check_timestamp, signature_payload
 from .errors import EmulatorError
 from .exchange import Exchange
@@ -121,7 +122,8 @@ class Session:
             return self.exchange.keys[self.logged_on_key].account
         api_key = params.get("apiKey")
         signature = params.get("signature")
-        if api_key is None and signature is None and self.logged_on_key is not None and handler.name != "session.logon":
+        always_signed = handler.name == "session.logon" or handler.security == "USER_STREAM_SIGNED"
+        if api_key is None and signature is None and self.logged_on_key is not None and not always_signed:
             check_timestamp(params, now)
             return self.exchange.keys[self.logged_on_key].account
         if not isinstance(api_key, str) or not api_key:

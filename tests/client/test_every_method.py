@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from binance_spot_ws import METHODS, AsyncClient, BadRequest, Client, Ed25519Key, HmacKey, _async_client
+from binance_spot_ws import METHODS, AsyncClient, BadRequest, Client, Ed25519Key, HmacKey, _async_client, _methods
 from binance_ws_emulator import Emulator
 
 WIRE_BUGS = {-1100, -1102, -1103, -1022, -1020, -1135}
@@ -91,6 +91,10 @@ def _kwargs(name: str, order_id: int) -> dict[str, Any]:
             else:
                 raise AssertionError(f"{name}: no test value for required parameter {param.name!r}")
     kwargs.update({k: v for k, v in EXTRA.get(name, {}).items() if k in signature.parameters})
+    if kwargs.get("type") == "LIMIT":  # LIMIT orders also need these (mandatory by type)
+        for extra in ("time_in_force", "price", "quantity"):
+            if extra in signature.parameters:
+                kwargs.setdefault(extra, VALUES[extra])
     if (
         "order_id" in signature.parameters
         and "order_id" not in kwargs
@@ -101,6 +105,11 @@ def _kwargs(name: str, order_id: int) -> dict[str, Any]:
         kwargs["cancel_order_id"] = order_id
     if name == "order_list_status" or name == "order_list_cancel":
         kwargs.setdefault("order_list_id", 1)
+    method = getattr(_methods, name.upper())
+    for group in method.require_one_of:  # "one of these is required": give the first one
+        python = [method.wire_to_python[w] for w in group]
+        if not any(p in kwargs for p in python):
+            kwargs[python[0]] = order_id if python[0].endswith("id") else VALUES[python[0]]
     return kwargs
 
 
