@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
 import itertools
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
@@ -75,6 +76,10 @@ class ReconnectPolicy:
     def delay(self, attempt: int) -> float:
         base = min(self.max_delay, self.initial_delay * self.factor ** max(0, attempt - 1))
         return base * random.uniform(0.5, 1.0)
+
+
+#: Per-task timeout override, set with `AsyncConnection.request_timeout()`.
+_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar("binance_ws_timeout", default=None)
 
 
 class _Lost(Exception):
@@ -224,6 +229,19 @@ class AsyncConnection:
         if self._owns_http_client and self._http_client is not None:
             await self._http_client.aclose()
 
+    @contextlib.contextmanager
+    def request_timeout(self, seconds: float) -> Iterator[None]:
+        """Use another timeout for the requests made inside this block (this task only).
+
+        with client.request_timeout(0.5):
+            book = await client.depth(symbol="BTCUSDT")
+        """
+        token = _TIMEOUT.set(seconds)
+        try:
+            yield
+        finally:
+            _TIMEOUT.reset(token)
+
     def rotate(self) -> None:
         """Replace the connection now, make-before-break (as before the 24-hour limit)."""
         self._rotate_now.set()
@@ -245,7 +263,8 @@ class AsyncConnection:
 
     async def _perform(self, call: Call) -> Any:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
+        timeout = _TIMEOUT.get() or self.timeout
+        deadline = loop.time() + timeout
         resynced = False
         while True:
             link = await self._wait_ready(deadline, call)
@@ -290,7 +309,7 @@ class AsyncConnection:
                 return await asyncio.wait_for(future, max(0.0, deadline - loop.time()))
             except TimeoutError:
                 if call.method.retry_safe:
-                    raise RequestTimeout(f"{call.method.wire}: no answer within {self.timeout} s") from None
+                    raise RequestTimeout(f"{call.method.wire}: no answer in time") from None
                 raise self._unknown(call, "timeout") from None
         finally:
             link.pending.pop(request_id, None)
@@ -310,7 +329,7 @@ class AsyncConnection:
                 return link
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise RequestTimeout(f"{call.method.wire}: not connected within {self.timeout} s")
+                raise RequestTimeout(f"{call.method.wire}: not connected in time")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), remaining)
 

@@ -9,6 +9,7 @@ behaviour, tested once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine, Iterator, Mapping
 from concurrent.futures import Future
@@ -29,6 +30,7 @@ class Connection:
 
     def __init__(self, **options: Any) -> None:
         self._options = options
+        self._local = threading.local()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="binance-ws-loop", daemon=True)
         self._thread.start()
@@ -75,8 +77,26 @@ class Connection:
         """The underlying asyncio connection (rate limiter, clock offset, settings)."""
         return self._conn
 
+    @contextlib.contextmanager
+    def request_timeout(self, seconds: float) -> Iterator[None]:
+        """Use another timeout for the requests made inside this block (this thread only)."""
+        previous = getattr(self._local, "timeout", None)
+        self._local.timeout = seconds
+        try:
+            yield
+        finally:
+            self._local.timeout = previous
+
     def _request(self, method: Method[Any, T], args: Mapping[str, Any]) -> T:
-        return self._run(self._conn._request(method, args))
+        timeout = getattr(self._local, "timeout", None)
+        if timeout is None:
+            return self._run(self._conn._request(method, args))
+
+        async def with_timeout() -> T:
+            with self._conn.request_timeout(timeout):
+                return await self._conn._request(method, args)
+
+        return self._run(with_timeout())
 
     def request_raw(self, method: str, params: Mapping[str, Any] | None = None, *, signed: bool = False) -> Any:
         return self._run(self._conn.request_raw(method, params, signed=signed))

@@ -17,6 +17,7 @@ from binance_spot_ws import (
     IpBanned,
     RateLimited,
     ReconnectPolicy,
+    RequestTimeout,
     StreamGap,
     UnknownExecutionStatus,
     types,
@@ -222,3 +223,38 @@ async def test_clock_offset_is_synced_after_minus_1021(hmac_key: HmacKey) -> Non
             assert account.can_trade
             assert -31_000 < client.clock_offset_ms < -29_000
             assert emulator.requests["account.status"] == 2
+
+
+async def test_per_request_timeout_and_cancellation_free_the_slot(emulator: Emulator, hmac_key: HmacKey) -> None:
+    async with AsyncClient(url=emulator.url, key=hmac_key, timeout=5) as client:
+        emulator.faults.delay_ms = 300
+        with client.request_timeout(0.05), pytest.raises(RequestTimeout):
+            await client.time()  # read-only: a plain timeout
+        with client.request_timeout(0.05), pytest.raises(UnknownExecutionStatus) as caught:
+            await _order(client)  # state-changing: the outcome is unknown, not "failed"
+        assert caught.value.reason == "timeout"
+        task = asyncio.create_task(client.depth(symbol="BTCUSDT"))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        link = client._active
+        assert link is not None and not link.pending  # nothing left behind by timeouts or cancellation
+        emulator.faults.delay_ms = 0
+        assert (await client.time()).server_time > 0  # the late answers were dropped quietly
+
+
+async def test_secrets_stay_out_of_logs_and_errors(
+    emulator: Emulator, ed25519_key: Ed25519Key, caplog: pytest.LogCaptureFixture
+) -> None:
+    from binance_ws_emulator import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET
+
+    caplog.set_level(logging.DEBUG)
+    wrong = HmacKey(DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET + "x")
+    async with AsyncClient(url=emulator.url, key=wrong, reconnect=FAST) as client:
+        with pytest.raises(Exception) as caught:
+            await client.account_status()
+        emulator.drop_connections()
+        await client.ping()
+        text = f"{caught.value!r} {caught.value} {client!r} {caplog.text}"
+    assert DOCS_HMAC_SECRET not in text and DOCS_HMAC_API_KEY not in text
