@@ -8,6 +8,7 @@ response into a result or the right exception. Time is passed in; the shells
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,12 +29,14 @@ from .method import Method
 from .signing import Signer
 from .wire import FRAME_DECODER, Frame, encode_request, format_decimal, signature_payload, wire_params
 
-_CLIENT_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# Unique without a random draw per order: a random per-process part plus a counter.
+_PROCESS_PART = secrets.token_hex(6)
+_COUNTER = itertools.count(1)
 
 
 def new_client_order_id(prefix: str = "bws") -> str:
-    """A random client order id (Binance allows 36 characters)."""
-    return prefix + "".join(secrets.choice(_CLIENT_ID_ALPHABET) for _ in range(22))
+    """A unique client order id, e.g. `bws5f2c9a0e41d7x1b` (Binance allows 36 characters)."""
+    return f"{prefix}{_PROCESS_PART}x{next(_COUNTER):x}"
 
 
 @dataclass(slots=True)
