@@ -18,7 +18,6 @@ import gc
 import json
 import platform
 import pstats
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -176,7 +175,8 @@ class OfficialSdk:
 
         config = ConfigurationWebSocketAPI(api_key=DOCS_HMAC_API_KEY, api_secret=DOCS_HMAC_SECRET, stream_url=url)
         self.client = Spot(config_ws_api=config)
-        self.connection = await self.client.websocket_api.create_connection()
+        self.connection = self.client.websocket_api
+        await self.connection.create_connection()
 
     async def call(self, method: str) -> Any:
         if method == "order.place":
@@ -199,7 +199,7 @@ class OfficialSdk:
         return response.data()
 
     async def close(self) -> None:
-        await self.connection.close_connection(connection=None)
+        await self.connection.close_connection()
 
 
 # -- measurements ---------------------------------------------------------------------------
