@@ -68,16 +68,16 @@ class DepthEnvelope(msgspec.Struct):
 ORDER_DECODER = msgspec.json.Decoder(OrderEnvelope)
 DEPTH_DECODER = msgspec.json.Decoder(DepthEnvelope)
 ORDER_PARAMS = (
-    '"params":{"apiKey":"%s","newClientOrderId":"bwsAAAAAAAAAAAAAAAAAAAAAA","price":"23416.10000000","quantity":"0.00847000",'
+    f'"params":{{"apiKey":"{DOCS_HMAC_API_KEY}","newClientOrderId":"bwsAAAAAAAAAAAAAAAAAAAAAA","price":"23416.10000000","quantity":"0.00847000",'
     '"side":"SELL","symbol":"BTCUSDT","timeInForce":"GTC","timestamp":1660801715431,"type":"LIMIT",'
-    '"signature":"15af09e41c36f3cc61378c2fbe2c33719a03dd5eba8d0f9206fbda44de717c88"}' % DOCS_HMAC_API_KEY
+    '"signature":"15af09e41c36f3cc61378c2fbe2c33719a03dd5eba8d0f9206fbda44de717c88"}}'
 )
 
 
 def raw_frame(request_id: int, method: str) -> str:
     if method == "order.place":
-        return '{"id":%d,"method":"order.place",%s}' % (request_id, ORDER_PARAMS)
-    return '{"id":%d,"method":"depth","params":{"symbol":"BTCUSDT","limit":100}}' % request_id
+        return f'{{"id":{request_id},"method":"order.place",{ORDER_PARAMS}}}'
+    return f'{{"id":{request_id},"method":"depth","params":{{"symbol":"BTCUSDT","limit":100}}}}'
 
 
 # -- clients under test: each offers call(method) -> awaitable result ------------------------
@@ -162,6 +162,14 @@ class Sdk:
 
     async def close(self) -> None:
         await self.client.close()
+
+
+class SdkWebsockets(Sdk):
+    name = "binance-spot-ws (websockets)"
+
+    async def open(self, url: str) -> None:
+        self.client = AsyncClient(url=url, key=KEY, keepalive_interval=None, rate_limit="off", transport="websockets")
+        await self.client.connect()
 
 
 class OfficialSdk:
@@ -294,7 +302,7 @@ def regeneration_seconds() -> float:
 
 async def measure(url: str, n: int, pipelined_n: int, profile: bool) -> dict[str, Any]:
     results: dict[str, Any] = {"clients": {}}
-    for cls in (RawHttpxWs, RawWebsockets, Sdk, OfficialSdk):
+    for cls in (RawHttpxWs, RawWebsockets, Sdk, SdkWebsockets, OfficialSdk):
         client = cls()
         row: dict[str, Any] = {}
         try:

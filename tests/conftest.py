@@ -52,7 +52,8 @@ def rsa_key(emulator: Emulator) -> RsaKey:
     return RsaKey("rsa-test-key", private)
 
 
-@pytest.fixture
-async def client(emulator: Emulator, hmac_key: HmacKey) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(url=emulator.url, key=hmac_key, timeout=5) as connected:
+@pytest.fixture(params=["httpx-ws", "websockets"])
+async def client(request: pytest.FixtureRequest, emulator: Emulator, hmac_key: HmacKey) -> AsyncIterator[AsyncClient]:
+    """A connected client, once per transport."""
+    async with AsyncClient(url=emulator.url, key=hmac_key, timeout=5, transport=request.param) as connected:
         yield connected

@@ -29,9 +29,8 @@ from typing import Any, TypeVar
 
 import httpx
 import msgspec
-import wsproto.events
-from httpx_ws import WebSocketDisconnect, WebSocketNetworkError, aconnect_ws
 
+from ._transport import TRANSPORTS, TransportName
 from .errors import (
     ApiError,
     BinanceError,
@@ -102,7 +101,7 @@ class _Link:
 
     def __init__(self) -> None:
         self.number = next(self._serial)
-        self.ws: Any = None
+        self.send: Any = None  # coroutine function sending one text frame
         self.task: asyncio.Task[None] | None = None
         self.opened = asyncio.Event()
         self.closed = asyncio.Event()
@@ -139,6 +138,7 @@ class AsyncConnection:
         on_connection_event: called with each `ConnectionEvent`.
         on_user_data: called with each user-data event (in the reader; keep it quick).
         sync_clock: measure the server clock offset with `time` on connect.
+        transport: "httpx-ws" (default) or "websockets" (faster; `pip install binance-spot-ws[fast]`).
     """
 
     _event_type: Any = None  # set by the generated client: the tagged union of events
@@ -161,6 +161,7 @@ class AsyncConnection:
         on_connection_event: Callable[[ConnectionEvent], None] | None = None,
         on_user_data: Callable[[Any], None] | None = None,
         sync_clock: bool = False,
+        transport: TransportName = "httpx-ws",
     ) -> None:
         self.url = url
         self.protocol = Protocol(key, recv_window=recv_window)
@@ -176,6 +177,7 @@ class AsyncConnection:
         self._on_connection_event = on_connection_event
         self._on_user_data = on_user_data
         self._sync_clock = sync_clock
+        self._transport = transport
         self._ids = itertools.count(1)
         self._active: _Link | None = None
         self._ready = asyncio.Event()
@@ -307,7 +309,7 @@ class AsyncConnection:
         try:
             try:
                 self.rate_limiter.spend(call.weight, 1 if call.client_order_id else 0, self.now_ms())
-                await link.ws.send_text(frame_text)
+                await link.send(frame_text)
             except Exception as exc:
                 # A failed write may still have put bytes on the wire.
                 link.pending.pop(request_id, None)
@@ -466,28 +468,16 @@ class AsyncConnection:
         return outcome
 
     async def _run_link(self, link: _Link) -> None:
-        interval, keepalive_timeout = self._keepalive
+        run = TRANSPORTS[self._transport]
+
+        def opened(send: Any) -> None:
+            link.send = send
+            link.opened.set()
+
         try:
-            connect: Any = aconnect_ws(
-                self.url,
-                self._http_client,
-                keepalive_ping_interval_seconds=interval,
-                keepalive_ping_timeout_seconds=keepalive_timeout,
-                max_message_size_bytes=1 << 20,
+            link.error = await run(
+                self.url, self._http_client, self._keepalive, opened, lambda text: self._on_frame(link, text)
             )
-            async with connect as ws:
-                link.ws = ws
-                link.opened.set()
-                while True:
-                    try:
-                        event = await ws.receive()
-                    except (WebSocketDisconnect, WebSocketNetworkError) as exc:
-                        link.error = exc
-                        break
-                    if isinstance(event, wsproto.events.TextMessage):
-                        self._on_frame(link, event.data)
-                    else:
-                        log.debug("ignoring non-text frame %s", type(event).__name__)
         except asyncio.CancelledError:
             link.error = link.error or ConnectionClosed("closed")
         except BaseException as exc:  # includes ExceptionGroup from anyio
