@@ -278,8 +278,11 @@ class AsyncConnection:
         deadline = loop.time() + timeout
         resynced = False
         while True:
-            link = await self._wait_ready(deadline, call)
-            await self._respect_limits(call, deadline)
+            link = self._active
+            if not (self._ready.is_set() and link is not None and not link.closed.is_set() and not self._closing):
+                link = await self._wait_ready(deadline, call)
+            if self.rate_limiter.delay_ms(call.weight, 1 if call.client_order_id else 0, self.now_ms()) > 0:
+                await self._respect_limits(call, deadline)
             try:
                 frame = await self._exchange(link, call, deadline)
             except _Lost:

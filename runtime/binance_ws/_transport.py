@@ -36,8 +36,7 @@ async def run_httpx_ws(
         client,
         keepalive_ping_interval_seconds=keepalive[0],
         keepalive_ping_timeout_seconds=keepalive[1],
-        max_message_size_bytes=1 << 20,
-    )
+    )  # max_message_size_bytes is httpx-ws's read chunk size, not a cap: its 64 KiB default is the fast one
     async with connect as ws:
         on_open(ws.send_text)
         while True:

@@ -26,10 +26,10 @@ class Bucket:
     limit: int
     count: int
     start_ms: int
+    length_ms: int = 0
 
-    @property
-    def length_ms(self) -> int:
-        return _SECONDS.get(self.interval, 60) * self.interval_num * 1000
+    def __post_init__(self) -> None:
+        self.length_ms = _SECONDS.get(self.interval, 60) * self.interval_num * 1000
 
     def current(self, now_ms: int) -> int:
         """Usage in the bucket that contains `now_ms` (0 once the interval rolled over)."""

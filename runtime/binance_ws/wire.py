@@ -58,12 +58,15 @@ def format_decimal(value: Decimal) -> str:
 
 
 def _render(value: Any) -> Any:
-    if isinstance(value, Decimal):
+    # After msgspec.to_builtins only Decimals (kept on purpose) need rendering; exact type
+    # checks keep this cheap on the hot path.
+    kind = type(value)
+    if kind is Decimal:
         return format_decimal(value)
+    if kind is list:
+        return [_render(v) for v in value]
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, list | tuple):
-        return [_render(v) for v in value]
     return value
 
 
@@ -100,14 +103,15 @@ def _param_error(method: Method[Any, Any], message: str) -> ParamError:
 
 def payload_value(value: Any) -> str:
     """How a JSON parameter value appears in the signature payload."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int or kind is float:
+        return str(value)
     if isinstance(value, str):
         return value
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int | float):
-        return str(value)
     return _ENCODER.encode(value).decode()
 
 
