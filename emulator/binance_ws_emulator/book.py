@@ -9,6 +9,15 @@ from decimal import Decimal
 ZERO = Decimal(0)
 
 
+WORKING_TYPE = {
+    "STOP_LOSS": "MARKET",
+    "TAKE_PROFIT": "MARKET",
+    "STOP_LOSS_LIMIT": "LIMIT",
+    "TAKE_PROFIT_LIMIT": "LIMIT",
+}
+STOP_TYPES = frozenset(WORKING_TYPE)
+
+
 @dataclass(slots=True)
 class Order:
     symbol: str
@@ -30,10 +39,23 @@ class Order:
     order_list_id: int = -1
     stp_mode: str = "EXPIRE_MAKER"
     expiry_reason: str | None = None
+    stop_price: Decimal = ZERO
+    prevented_qty: Decimal = ZERO
+    prevented: list[dict[str, object]] = field(default_factory=list)  # STP matches while this order was taker
 
     @property
     def remaining(self) -> Decimal:
-        return self.orig_qty - self.executed_qty
+        return self.orig_qty - self.executed_qty - self.prevented_qty
+
+    @property
+    def working_type(self) -> str:
+        """How the order trades once working: stop orders become MARKET or LIMIT when triggered."""
+        return WORKING_TYPE.get(self.type, self.type)
+
+    def triggers_at(self, last: Decimal) -> bool:
+        """Stop trigger rule: STOP_LOSS BUY / TAKE_PROFIT SELL at or above, the others at or below."""
+        rises = (self.type.startswith("STOP_LOSS")) == (self.side == "BUY")
+        return last >= self.stop_price if rises else last <= self.stop_price
 
     @property
     def is_open(self) -> bool:

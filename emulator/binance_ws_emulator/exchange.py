@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from .auth import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET, ApiKey, KeyKind, make_key
-from .book import ZERO, Book, Fill, Order, Trade
+from .book import STOP_TYPES, ZERO, Book, Fill, Order, Trade
 from .errors import EmulatorError
 
 
@@ -162,6 +162,8 @@ class Exchange:
         self.listeners: list[Listener] = []
         self.account_trades: list[dict[str, Any]] = []
         self.order_lists: dict[int, dict[str, Any]] = {}
+        self.stops: dict[str, list[Order]] = {}
+        self.prevented_matches: list[dict[str, Any]] = []
         self.amendments: list[dict[str, Any]] = []
         self._order_ids = iter(range(1, 1 << 62))
         self._trade_ids = iter(range(1, 1 << 62))
@@ -213,13 +215,43 @@ class Exchange:
         quantity: Decimal,
         quote_order_qty: Decimal,
         client_order_id: str | None,
+        *,
+        stop_price: Decimal = ZERO,
+        stp_mode: str | None = None,
     ) -> tuple[Order, list[Fill]]:
         for other in self.orders.values():
             if other.account == account and other.is_open and other.client_order_id == client_order_id:
                 raise EmulatorError(400, -2010, "Duplicate order sent.")
-        return self._place(
-            account, symbol, side, type_, time_in_force, price, quantity, quote_order_qty, client_order_id
+        now = self.now_ms()
+        order = Order(
+            symbol,
+            next(self._order_ids),
+            client_order_id or self.new_client_order_id(),
+            account,
+            side,
+            type_,
+            time_in_force,
+            price,
+            quantity,
+            now,
+            quote_order_qty=quote_order_qty,
+            update_ms=now,
+            working_ms=now,
+            stp_mode=stp_mode or "EXPIRE_MAKER",
+            stop_price=stop_price,
         )
+        if type_ in STOP_TYPES:
+            info = self.symbols[symbol]
+            if order.triggers_at(self.books[symbol].last_price() or info.mid):
+                raise EmulatorError(400, -2010, "Order would trigger immediately.")
+            order.working_ms = -1  # not on the book until triggered
+            self.orders[order.order_id] = order
+            self.stops.setdefault(symbol, []).append(order)
+            self._notify_order(order, "NEW", None)
+            return order, []
+        result = self._execute(order, check_balance=True)
+        self._trigger_stops(symbol)
+        return result
 
     def _place(
         self,
@@ -233,23 +265,8 @@ class Exchange:
         quote_order_qty: Decimal,
         client_order_id: str | None,
     ) -> tuple[Order, list[Fill]]:
-        info = self.symbols[symbol]
-        book = self.books[symbol]
-        account = self.account(account_name)
+        """Seeding helper: the market maker's orders (no duplicate-id check)."""
         now = self.now_ms()
-        if type_ == "LIMIT_MAKER" and book.crosses(side, price):
-            raise EmulatorError(400, -2010, "Order would immediately match and take.")
-        # balance check and lock
-        if side == "BUY":
-            need = (
-                price * quantity if type_ != "MARKET" else (quote_order_qty or self._market_cost(book, side, quantity))
-            )
-            asset = info.quote
-        else:
-            need = quantity
-            asset = info.base
-        if account.free(asset) < need:
-            raise EmulatorError(400, -2010, "Account has insufficient balance for requested action.")
         order = Order(
             symbol,
             next(self._order_ids),
@@ -265,16 +282,42 @@ class Exchange:
             update_ms=now,
             working_ms=now,
         )
+        return self._execute(order, check_balance=True)
+
+    def _execute(self, order: Order, *, check_balance: bool) -> tuple[Order, list[Fill]]:
+        """Match an order that is (now) working; rest, expire or fill it."""
+        info = self.symbols[order.symbol]
+        book = self.books[order.symbol]
+        account = self.account(order.account)
+        kind, side, price, quantity = order.working_type, order.side, order.price, order.orig_qty
+        if kind == "LIMIT_MAKER" and book.crosses(side, price):
+            raise EmulatorError(400, -2010, "Order would immediately match and take.")
+        if side == "BUY":
+            need = (
+                price * quantity
+                if kind != "MARKET"
+                else (order.quote_order_qty or self._market_cost(book, side, quantity))
+            )
+            asset = info.quote
+        else:
+            need, asset = quantity, info.base
+        if check_balance and account.free(asset) < need:
+            if order.working_ms == -1 or order.type in STOP_TYPES:
+                order.status = "EXPIRED"  # a triggered stop that can no longer be paid for
+                self._notify_order(order, "EXPIRED", None)
+                return order, []
+            raise EmulatorError(400, -2010, "Account has insufficient balance for requested action.")
         self.orders[order.order_id] = order
-        if type_ == "LIMIT" and tif == "FOK" and book.fillable(side, price, quantity) < quantity:
+        if kind == "LIMIT" and order.time_in_force == "FOK" and book.fillable(side, price, quantity) < quantity:
             order.status, order.expiry_reason = "EXPIRED", "UNFILLED_FOK_ORDER_EXPIRED"
             self._notify_order(order, "NEW", None)
             self._notify_order(order, "EXPIRED", None)
             return order, []
-        self._notify_order(order, "NEW", None)
+        if order.type not in STOP_TYPES:
+            self._notify_order(order, "NEW", None)
         fills = self._match(order, info, book)
-        if order.remaining > 0 and order.status != "FILLED":
-            if type_ in ("LIMIT", "LIMIT_MAKER") and tif == "GTC":
+        if order.remaining > 0 and order.is_open:
+            if kind in ("LIMIT", "LIMIT_MAKER") and order.time_in_force == "GTC":
                 book.rest(order)
                 lock_asset, lock_amount = (
                     (info.quote, order.price * order.remaining) if side == "BUY" else (info.base, order.remaining)
@@ -282,11 +325,25 @@ class Exchange:
                 account.move(lock_asset, free=-lock_amount, locked=lock_amount)
             else:
                 order.status = "EXPIRED"
-                order.expiry_reason = "INSUFFICIENT_LIQUIDITY" if type_ == "MARKET" else "UNFILLED_IOC_QUANTITY_EXPIRED"
+                order.expiry_reason = "INSUFFICIENT_LIQUIDITY" if kind == "MARKET" else "UNFILLED_IOC_QUANTITY_EXPIRED"
                 self._notify_order(order, "EXPIRED", None)
         if fills:
-            self._notify_balances(account_name, (info.base, info.quote))
+            self._notify_balances(order.account, (info.base, info.quote))
         return order, fills
+
+    def _trigger_stops(self, symbol: str) -> None:
+        """Trigger every resting stop order the last traded price has crossed (repeatedly)."""
+        book = self.books[symbol]
+        while True:
+            last = book.last_price()
+            waiting = self.stops.get(symbol, [])
+            fired = [o for o in waiting if last is not None and o.is_open and o.triggers_at(last)]
+            if not fired:
+                return
+            for order in fired:
+                waiting.remove(order)
+                order.working_ms = self.now_ms()
+                self._execute(order, check_balance=True)
 
     def _market_cost(self, book: Book, side: str, qty: Decimal) -> Decimal:
         total, left = ZERO, qty
@@ -302,11 +359,17 @@ class Exchange:
     def _match(self, taker: Order, info: SymbolInfo, book: Book) -> list[Fill]:
         fills: list[Fill] = []
         taker_account = self.account(taker.account)
+        market = taker.working_type == "MARKET"
         for price, queue in book.opposite(taker.side):
-            if taker.type != "MARKET" and (price > taker.price if taker.side == "BUY" else price < taker.price):
+            if not market and (price > taker.price if taker.side == "BUY" else price < taker.price):
                 break
             for maker in list(queue):
-                if taker.type == "MARKET" and taker.quote_order_qty > 0:
+                if maker.account == taker.account and taker.stp_mode != "NONE" and taker.account != MARKET_MAKER:
+                    self._prevent(taker, maker, price, book)
+                    if not taker.is_open:
+                        break
+                    continue
+                if market and taker.quote_order_qty > 0:
                     budget = taker.quote_order_qty - taker.cumulative_quote_qty
                     qty = min(maker.remaining, (budget / price).quantize(info.step_size, rounding="ROUND_DOWN"))
                     if qty <= 0:
@@ -334,6 +397,54 @@ class Exchange:
             if taker.executed_qty > 0:
                 taker.status = "FILLED"
         return fills
+
+    def _prevent(self, taker: Order, maker: Order, price: Decimal, book: Book) -> None:
+        """Self-trade prevention with the taker's mode (TRANSFER acts as DECREMENT here)."""
+        mode = taker.stp_mode
+        quantity = min(taker.remaining, maker.remaining)
+        record: dict[str, Any] = {
+            "account": taker.account,
+            "symbol": taker.symbol,
+            "preventedMatchId": len(self.prevented_matches) + 1,
+            "takerOrderId": taker.order_id,
+            "makerSymbol": maker.symbol,
+            "makerOrderId": maker.order_id,
+            "tradeGroupId": -1,
+            "selfTradePreventionMode": mode,
+            "price": price,
+            "transactTime": self.now_ms(),
+        }
+        expire_maker = mode in ("EXPIRE_MAKER", "EXPIRE_BOTH")
+        expire_taker = mode in ("EXPIRE_TAKER", "EXPIRE_BOTH")
+        if mode in ("DECREMENT", "TRANSFER"):
+            taker.prevented_qty += quantity
+            maker.prevented_qty += quantity
+            record["takerPreventedQuantity"] = record["makerPreventedQuantity"] = quantity
+            expire_maker, expire_taker = maker.remaining == 0, taker.remaining == 0
+        else:
+            if expire_maker:
+                record["makerPreventedQuantity"] = maker.remaining
+            if expire_taker:
+                record["takerPreventedQuantity"] = taker.remaining
+        if expire_maker:
+            self._release(maker)
+            book.remove(maker)
+            maker.status = "EXPIRED_IN_MATCH"
+            self._notify_order(maker, "TRADE_PREVENTION", None)
+        if expire_taker:
+            taker.status = "EXPIRED_IN_MATCH"
+            self._notify_order(taker, "TRADE_PREVENTION", None)
+        self.prevented_matches.append(record)
+        hidden = ("account", "symbol", "takerOrderId", "tradeGroupId", "selfTradePreventionMode", "transactTime")
+        taker.prevented.append({k: v for k, v in record.items() if k not in hidden})
+
+    def _release(self, order: Order) -> None:
+        """Unlock what a resting order had locked for its remaining quantity."""
+        info = self.symbols[order.symbol]
+        asset, amount = (
+            (info.quote, order.price * order.remaining) if order.side == "BUY" else (info.base, order.remaining)
+        )
+        self.account(order.account).move(asset, free=amount, locked=-amount)
 
     def _settle(
         self, taker: Order, maker: Order, price: Decimal, qty: Decimal, info: SymbolInfo, taker_account: Account
@@ -383,6 +494,12 @@ class Exchange:
         if order is None or not order.is_open:
             raise EmulatorError(400, -2011, "Unknown order sent.")
         info = self.symbols[symbol]
+        if order in self.stops.get(symbol, []):
+            self.stops[symbol].remove(order)  # untriggered: nothing locked, not on the book
+            order.status = "CANCELED"
+            order.update_ms = self.now_ms()
+            self._notify_order(order, "CANCELED", None)
+            return order
         self.books[symbol].remove(order)
         lock_asset, amount = (
             (info.quote, order.price * order.remaining) if order.side == "BUY" else (info.base, order.remaining)

@@ -283,7 +283,16 @@ def _validate_order(req: Request) -> dict[str, Any]:
         "quantity": quantity or Decimal(0),
         "quote_qty": quote_qty or Decimal(0),
         "client_id": client_id,
+        "stop_price": req.decimal("stopPrice") or Decimal(0),
+        "stp_mode": _stp_mode(req),
     }
+
+
+def _stp_mode(req: Request) -> str | None:
+    mode = req.text("selfTradePreventionMode")
+    if mode is not None and mode not in ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT"):
+        raise EmulatorError(400, -1013, "This symbol does not allow the specified self-trade prevention mode.")
+    return mode
 
 
 @method("order.test", security="TRADE", weight=lambda p: 20 if p.get("computeCommissionRates") is True else 1)
@@ -333,6 +342,10 @@ def order_report(order: Order, fills: list[Any] | None, resp_type: str) -> dict[
     )
     if order.expiry_reason:
         report["expiryReason"] = order.expiry_reason
+    if order.stop_price:
+        report["stopPrice"] = _fmt(order.stop_price)
+    if order.prevented_qty:
+        report["preventedQuantity"] = _fmt(order.prevented_qty)
     if resp_type == "FULL":
         report["fills"] = [
             {
@@ -344,6 +357,10 @@ def order_report(order: Order, fills: list[Any] | None, resp_type: str) -> dict[
             }
             for f in fills or []
         ]
+        if order.prevented:
+            report["preventedMatches"] = [
+                {k: (_fmt(v) if isinstance(v, Decimal) else v) for k, v in match.items()} for match in order.prevented
+            ]
     return report
 
 
@@ -362,6 +379,8 @@ def order_place(req: Request) -> dict[str, Any]:
         order_args["quantity"],
         order_args["quote_qty"],
         order_args["client_id"],
+        stop_price=order_args["stop_price"],
+        stp_mode=order_args["stp_mode"],
     )
     default = "FULL" if order.type in ("LIMIT", "MARKET") else "ACK"
     return order_report(order, fills, req.text("newOrderRespType") or default)
@@ -381,7 +400,7 @@ def _query_report(order: Order) -> dict[str, Any]:
         "timeInForce": order.time_in_force,
         "type": order.type,
         "side": order.side,
-        "stopPrice": "0.00000000",
+        "stopPrice": _fmt(order.stop_price),
         "icebergQty": "0.00000000",
         "time": order.created_ms,
         "updateTime": order.update_ms,

@@ -367,6 +367,8 @@ def _place(req: Request, args: dict[str, Any]) -> tuple[Order, list[Any]]:
         args["quantity"],
         args["quote_qty"],
         args["client_id"],
+        stop_price=args["stop_price"],
+        stp_mode=args["stp_mode"],
     )
 
 
@@ -946,10 +948,23 @@ def account_rate_limits(req: Request) -> list[dict[str, Any]]:
 @method("myPreventedMatches", security="USER_DATA", weight=lambda p: 2 if "preventedMatchId" in p else 20)
 def my_prevented_matches(req: Request) -> list[dict[str, Any]]:
     req.known("symbol", "preventedMatchId", "orderId", "fromPreventedMatchId", "limit")
-    req.symbol()
-    if "preventedMatchId" not in req.params and "orderId" not in req.params:
+    symbol = req.symbol()
+    match_id, order_id = req.integer("preventedMatchId"), req.integer("orderId")
+    if match_id is None and order_id is None:
         raise EmulatorError(400, -1102, "Param 'preventedMatchId' or 'orderId' must be sent, but both were empty/null!")
-    return []
+    from_id = req.integer("fromPreventedMatchId") or 0
+    rows = [
+        r
+        for r in req.exchange.prevented_matches
+        if r["account"] == req.account
+        and r["symbol"] == symbol
+        and r["preventedMatchId"] >= from_id
+        and (match_id is None or r["preventedMatchId"] == match_id)
+        and (order_id is None or order_id in (r["takerOrderId"], r["makerOrderId"]))
+    ]
+    return [{k: (_fmt(v) if isinstance(v, Decimal) else v) for k, v in r.items() if k != "account"} for r in rows][
+        : _limit(req)
+    ]
 
 
 @method("myAllocations", security="USER_DATA", weight=20)

@@ -48,6 +48,8 @@ class Session:
             self.exchange.listeners.remove(self._on_account_event)
 
     def _on_account_event(self, account: str, event: dict[str, Any]) -> None:
+        if self.options.microseconds:
+            event = to_microseconds(event)
         for subscription_id, subscribed in self.subscriptions.items():
             if subscribed == account:
                 self.send_event(json.dumps({"subscriptionId": subscription_id, "event": event}))
@@ -106,6 +108,8 @@ class Session:
             if handler.orders:
                 rate_limits = self.limits.charge_orders(account or "", handler.orders, now) + rate_limits
             result = handler.run(Request(self, self.exchange, method, params, account))
+            if self.options.microseconds:
+                result = to_microseconds(result, kline=method in ("klines", "uiKlines"))
             body: dict[str, Any] = {"id": request_id, "status": 200, "result": result}
         except EmulatorError as error:
             body = {"id": request_id, "status": error.status, "error": error.body()}
@@ -144,3 +148,46 @@ class Session:
             self.logged_on_key = api_key
             self.authorized_since = now
         return key.account
+
+
+#: Millisecond timestamps in responses and events (timeUnit=MICROSECOND multiplies them by 1000).
+TIME_KEYS = frozenset(
+    {
+        "serverTime",
+        "transactTime",
+        "time",
+        "updateTime",
+        "workingTime",
+        "closeTime",
+        "openTime",
+        "timestamp",
+        "transactionTime",
+        "authorizedSince",
+        "connectedSince",
+        "E",
+        "T",
+        "O",
+        "W",
+        "D",
+        "trailingTime",
+    }
+)
+
+
+def to_microseconds(value: Any, *, kline: bool = False) -> Any:
+    """Convert every millisecond timestamp in a result or event to microseconds (-1 stays -1)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            time_key = key in TIME_KEYS or (key == "u" and value.get("e") == "outboundAccountPosition")
+            out[key] = (
+                item * 1000
+                if time_key and isinstance(item, int) and not isinstance(item, bool) and item > 0
+                else to_microseconds(item)
+            )
+        return out
+    if isinstance(value, list):
+        if kline:
+            return [[row[0] * 1000, *row[1:6], row[6] * 1000, *row[7:]] for row in value]
+        return [to_microseconds(item) for item in value]
+    return value

@@ -1,0 +1,122 @@
+"""The matching engine without sockets: an Exchange with a fake clock and an empty book."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from binance_ws_emulator import EmulatorError, Exchange
+from binance_ws_emulator.exchange import MARKET_MAKER
+
+D = Decimal
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000_000
+
+    def __call__(self) -> int:
+        self.now += 1
+        return self.now
+
+
+@pytest.fixture
+def exchange() -> Exchange:
+    ex = Exchange(seed=1, now_ms=Clock())
+    book = ex.books["BTCUSDT"]
+    for order in [o for o in ex.orders.values() if o.symbol == "BTCUSDT" and o.is_open]:
+        ex.cancel(MARKET_MAKER, "BTCUSDT", order.order_id, None)  # start from an empty book
+    assert not book.bid_prices and not book.ask_prices
+    return ex
+
+
+def limit(ex: Exchange, account: str, side: str, price: str, qty: str, tif: str = "GTC", **kw: object):  # type: ignore[no-untyped-def]
+    return ex.place(account, "BTCUSDT", side, "LIMIT", tif, D(price), D(qty), D(0), None, **kw)  # type: ignore[arg-type]
+
+
+def test_price_time_priority_and_partial_fills(exchange: Exchange) -> None:
+    first = limit(exchange, "a", "SELL", "100", "1")[0]
+    second = limit(exchange, "b", "SELL", "100", "1")[0]
+    better = limit(exchange, "c", "SELL", "99", "0.5")[0]
+    taker, fills = limit(exchange, "d", "BUY", "100", "2")
+    assert [(f.maker.order_id, f.price, f.qty) for f in fills] == [
+        (better.order_id, D(99), D("0.5")),
+        (first.order_id, D(100), D(1)),
+        (second.order_id, D(100), D("0.5")),
+    ]
+    assert taker.status == "FILLED" and first.status == "FILLED" and second.status == "PARTIALLY_FILLED"
+    assert exchange.books["BTCUSDT"].depth(5)[1] == [["100.00000000", "0.50000000"]]
+
+
+def test_time_in_force(exchange: Exchange) -> None:
+    limit(exchange, "a", "SELL", "100", "1")
+    ioc, fills = limit(exchange, "b", "BUY", "100", "3", tif="IOC")
+    assert ioc.status == "EXPIRED" and ioc.executed_qty == 1 and ioc.expiry_reason == "UNFILLED_IOC_QUANTITY_EXPIRED"
+    limit(exchange, "a", "SELL", "100", "1")
+    fok, fills = limit(exchange, "b", "BUY", "100", "3", tif="FOK")
+    assert fok.status == "EXPIRED" and not fills and fok.expiry_reason == "UNFILLED_FOK_ORDER_EXPIRED"
+    gtc, _ = limit(exchange, "b", "BUY", "100", "3")
+    assert gtc.status == "PARTIALLY_FILLED" and exchange.books["BTCUSDT"].best_bid() == 100
+
+
+def test_limit_maker_rejected_when_it_would_take(exchange: Exchange) -> None:
+    limit(exchange, "a", "SELL", "100", "1")
+    with pytest.raises(EmulatorError) as caught:
+        exchange.place("b", "BTCUSDT", "BUY", "LIMIT_MAKER", "GTC", D(100), D(1), D(0), None)
+    assert (caught.value.code, caught.value.msg) == (-2010, "Order would immediately match and take.")
+
+
+def test_market_by_quote_quantity_and_balances(exchange: Exchange) -> None:
+    limit(exchange, "a", "SELL", "100", "10")
+    usdt, btc = exchange.account("b").free("USDT"), exchange.account("b").free("BTC")
+    order, _ = exchange.place("b", "BTCUSDT", "BUY", "MARKET", "GTC", D(0), D(0), D("250"), None)
+    assert order.status == "FILLED" and order.executed_qty == D("2.5") and order.cumulative_quote_qty == 250
+    assert exchange.account("b").free("USDT") == usdt - 250 and exchange.account("b").free("BTC") == btc + D("2.5")
+    resting, _ = limit(exchange, "c", "BUY", "50", "2")
+    assert exchange.account("c").balances["USDT"][1] == 100  # locked for the resting bid
+    exchange.cancel("c", "BTCUSDT", resting.order_id, None)
+    assert exchange.account("c").balances["USDT"][1] == 0
+
+
+def test_insufficient_balance(exchange: Exchange) -> None:
+    with pytest.raises(EmulatorError) as caught:
+        limit(exchange, "poor", "BUY", "100", "1000000")
+    assert caught.value.code == -2010 and "insufficient balance" in caught.value.msg
+
+
+def test_stop_orders_wait_then_trigger(exchange: Exchange) -> None:
+    limit(exchange, "a", "SELL", "100", "1")
+    limit(exchange, "b", "BUY", "100", "1")  # last price 100
+    with pytest.raises(EmulatorError, match="trigger immediately"):
+        exchange.place("c", "BTCUSDT", "BUY", "STOP_LOSS", "GTC", D(0), D(1), D(0), None, stop_price=D(99))
+    stop, _ = exchange.place("c", "BTCUSDT", "BUY", "STOP_LOSS", "GTC", D(0), D(1), D(0), None, stop_price=D(105))
+    assert stop.status == "NEW" and stop.working_ms == -1
+    limit(exchange, "a", "SELL", "106", "1")
+    limit(exchange, "a", "SELL", "105", "1")
+    limit(exchange, "b", "BUY", "105", "1")  # last price 105: the stop fires as MARKET and takes 106
+    assert stop.status == "FILLED" and stop.cumulative_quote_qty == 106 and stop.working_ms > 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "taker_status", "maker_status"),
+    [
+        ("EXPIRE_TAKER", "EXPIRED_IN_MATCH", "NEW"),
+        ("EXPIRE_MAKER", "NEW", "EXPIRED_IN_MATCH"),
+        ("EXPIRE_BOTH", "EXPIRED_IN_MATCH", "EXPIRED_IN_MATCH"),
+        ("NONE", "FILLED", "FILLED"),
+    ],
+)
+def test_self_trade_prevention(exchange: Exchange, mode: str, taker_status: str, maker_status: str) -> None:
+    maker, _ = limit(exchange, "same", "SELL", "100", "1")
+    taker, fills = limit(exchange, "same", "BUY", "100", "1", stp_mode=mode)
+    assert (taker.status, maker.status) == (taker_status, maker_status)
+    assert bool(fills) == (mode == "NONE")
+    assert bool(exchange.prevented_matches) == (mode != "NONE")
+
+
+def test_decrement_reduces_both(exchange: Exchange) -> None:
+    maker, _ = limit(exchange, "same", "SELL", "100", "3")
+    taker, _ = limit(exchange, "same", "BUY", "100", "1", stp_mode="DECREMENT")
+    assert taker.status == "EXPIRED_IN_MATCH" and taker.prevented_qty == 1
+    assert maker.remaining == 2 and maker.is_open
