@@ -341,9 +341,161 @@ class Exchange:
             if not fired:
                 return
             for order in fired:
+                if order not in waiting or not order.is_open:
+                    continue
                 waiting.remove(order)
                 order.working_ms = self.now_ms()
+                if order.order_list_id != -1:
+                    self._list_progress(order)  # a triggered OCO leg cancels its sibling
                 self._execute(order, check_balance=True)
+
+    # -- order lists ---------------------------------------------------------------------
+
+    def place_list(
+        self,
+        account: str,
+        symbol: str,
+        contingency: str,
+        legs: list[dict[str, Any]],
+        pending_from: int,
+        list_client_id: str | None,
+    ) -> tuple[dict[str, Any], list[tuple[Order, list[Fill]]]]:
+        """Create an order list: legs before `pending_from` work now, the rest wait (OTO).
+
+        OCO legs cancel each other on the first fill or trigger; OTO pending legs start when
+        the working leg is filled (two pending legs then form an OCO pair).
+        """
+        list_id = len(self.order_lists) + 1
+        now = self.now_ms()
+        orders: list[Order] = []
+        for index, leg in enumerate(legs):
+            price = leg["price"] if leg["price"] is not None else ZERO
+            order = Order(
+                symbol,
+                next(self._order_ids),
+                leg["client_id"] or self.new_client_order_id(),
+                account,
+                leg["side"],
+                leg["type"],
+                leg["tif"],
+                price,
+                leg["qty"],
+                now,
+                update_ms=now,
+                working_ms=-1,
+                stop_price=leg["stop"] or ZERO,
+                order_list_id=list_id,
+                status="PENDING_NEW" if index >= pending_from else "NEW",
+            )
+            self.orders[order.order_id] = order
+            orders.append(order)
+        record: dict[str, Any] = {
+            "account": account,
+            "orderListId": list_id,
+            "contingencyType": contingency,
+            "listStatusType": "EXEC_STARTED",
+            "listOrderStatus": "EXECUTING",
+            "listClientOrderId": list_client_id or self.new_client_order_id(),
+            "transactionTime": now,
+            "symbol": symbol,
+            "orders": [{"symbol": symbol, "orderId": o.order_id, "clientOrderId": o.client_order_id} for o in orders],
+            "legs": [o.order_id for o in orders],
+            "pending": [o.order_id for o in orders[pending_from:]],
+            "oco": contingency == "OCO",
+        }
+        self.order_lists[list_id] = record
+        results = [self._activate(order) for order in orders[:pending_from]]
+        results += [(order, []) for order in orders[pending_from:]]
+        self._notify_list(record)
+        self._trigger_stops(symbol)
+        return record, results
+
+    def _activate(self, order: Order) -> tuple[Order, list[Fill]]:
+        order.working_ms = self.now_ms()
+        if order.type in STOP_TYPES:
+            order.working_ms = -1
+            self.stops.setdefault(order.symbol, []).append(order)
+            self._notify_order(order, "NEW", None)
+            return order, []
+        return self._execute(order, check_balance=True)
+
+    def _list_progress(self, order: Order) -> None:
+        record = self.order_lists.get(order.order_list_id)
+        if record is None or record["listOrderStatus"] != "EXECUTING":
+            return
+        legs = [self.orders[i] for i in record["legs"]]
+        if record["oco"] and (order.executed_qty > 0 or order.working_ms != -1 or not order.is_open):
+            for sibling in legs:
+                if sibling is not order and sibling.is_open and sibling.order_id not in record["pending"]:
+                    self._expire(sibling, "OCO_TRIGGER")
+        elif order.order_id not in record["pending"] and order.status == "FILLED" and record["pending"]:
+            pending = [self.orders[i] for i in record["pending"]]
+            record["pending"] = []
+            record["oco"] = len(pending) == 2  # OTOCO: the pending pair is an OCO
+            record["legs"] = [p.order_id for p in pending]
+            for leg in pending:
+                leg.status = "NEW"
+                self._activate(leg)
+        if all(not self.orders[i].is_open and i not in record["pending"] for i in record["legs"]):
+            record.update(listStatusType="ALL_DONE", listOrderStatus="ALL_DONE", transactionTime=self.now_ms())
+        self._notify_list(record)
+
+    def _expire(self, order: Order, reason: str) -> None:
+        if order in self.stops.get(order.symbol, []):
+            self.stops[order.symbol].remove(order)
+        elif self.books[order.symbol].remove(order):
+            self._release(order)
+        order.status, order.expiry_reason, order.update_ms = "EXPIRED", reason, self.now_ms()
+        self._notify_order(order, "EXPIRED", None)
+
+    def cancel_list(self, account: str, list_id: int) -> list[Order]:
+        record = self.order_lists.get(list_id)
+        if record is None or record["account"] != account or record["listOrderStatus"] != "EXECUTING":
+            raise EmulatorError(400, -2011, "Unknown order list sent.")
+        canceled = []
+        for order_id in [o["orderId"] for o in record["orders"]]:
+            order = self.orders[order_id]
+            if order.status == "PENDING_NEW":
+                order.status = "CANCELED"
+                canceled.append(order)
+            elif order.is_open:
+                canceled.append(self.cancel(account, order.symbol, order.order_id, None, whole_list=False))
+        record.update(pending=[], listStatusType="ALL_DONE", listOrderStatus="ALL_DONE", transactionTime=self.now_ms())
+        self._notify_list(record)
+        return canceled
+
+    def _notify_list(self, record: dict[str, Any]) -> None:
+        if not self.listeners:
+            return
+        now = self.now_ms()
+        event = {
+            "e": "listStatus",
+            "E": now,
+            "s": record["symbol"],
+            "g": record["orderListId"],
+            "c": record["contingencyType"],
+            "l": record["listStatusType"],
+            "L": record["listOrderStatus"],
+            "r": "NONE",
+            "C": record["listClientOrderId"],
+            "T": now,
+            "O": [{"s": o["symbol"], "i": o["orderId"], "c": o["clientOrderId"]} for o in record["orders"]],
+        }
+        for listener in list(self.listeners):
+            listener(record["account"], event)
+
+    def market_trade(self, symbol: str, side: str, quantity: Decimal) -> None:
+        """The market maker sends a MARKET order: the state evolves like a live market."""
+        self._place(MARKET_MAKER, symbol, side, "MARKET", "GTC", ZERO, quantity, ZERO, None)
+        self._trigger_stops(symbol)
+
+    def deposit(self, account: str, asset: str, amount: Decimal) -> None:
+        """Control API: credit (or debit) a balance, with the `balanceUpdate` event."""
+        self.account(account).move(asset, free=amount)
+        now = self.now_ms()
+        for listener in list(self.listeners):
+            listener(account, {"e": "balanceUpdate", "E": now, "a": asset, "d": f"{amount:.8f}", "T": now})
+        self._notify_balances(account, (asset,))
 
     def _market_cost(self, book: Book, side: str, qty: Decimal) -> Decimal:
         total, left = ZERO, qty
@@ -364,6 +516,8 @@ class Exchange:
             if not market and (price > taker.price if taker.side == "BUY" else price < taker.price):
                 break
             for maker in list(queue):
+                if not maker.is_open:
+                    continue  # expired while this match ran (an OCO sibling)
                 if maker.account == taker.account and taker.stp_mode != "NONE" and taker.account != MARKET_MAKER:
                     self._prevent(taker, maker, price, book)
                     if not taker.is_open:
@@ -486,13 +640,27 @@ class Exchange:
             )
         self._notify_order(taker, "TRADE", (price, qty))
         self._notify_order(maker, "TRADE", (price, qty))
+        for order in (taker, maker):
+            if order.order_list_id != -1:
+                self._list_progress(order)
         if maker.account != taker.account:
             self._notify_balances(maker.account, (info.base, info.quote))
 
-    def cancel(self, account: str, symbol: str, order_id: int | None, orig_client_order_id: str | None) -> Order:
+    def cancel(
+        self,
+        account: str,
+        symbol: str,
+        order_id: int | None,
+        orig_client_order_id: str | None,
+        *,
+        whole_list: bool = True,
+    ) -> Order:
         order = self.find(account, symbol, order_id, orig_client_order_id)
         if order is None or not order.is_open:
             raise EmulatorError(400, -2011, "Unknown order sent.")
+        if whole_list and order.order_list_id != -1:
+            self.cancel_list(account, order.order_list_id)  # cancelling a leg cancels the whole list
+            return order
         info = self.symbols[symbol]
         if order in self.stops.get(symbol, []):
             self.stops[symbol].remove(order)  # untriggered: nothing locked, not on the book

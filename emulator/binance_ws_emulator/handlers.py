@@ -438,19 +438,32 @@ def order_cancel(req: Request) -> dict[str, Any]:
     req.known("symbol", "orderId", "origClientOrderId", "newClientOrderId", "cancelRestrictions")
     symbol = req.symbol()
     order_id, client_id = _order_ref(req)
+    restriction = req.enum(
+        "cancelRestrictions", ("ONLY_NEW", "ONLY_PARTIALLY_FILLED"), -1145, "Invalid cancelRestrictions"
+    )
     assert req.account is not None
+    found = req.exchange.find(req.account, symbol, order_id, client_id)
+    if found is not None and restriction is not None and found.status != restriction.removeprefix("ONLY_"):
+        raise EmulatorError(400, -2011, "Order was not canceled due to cancel restrictions.")
+    if found is not None and found.order_list_id != -1 and found.is_open:
+        # Cancelling one leg cancels the whole list: the answer is the list.
+        record = req.exchange.order_lists[found.order_list_id]
+        legs = req.exchange.cancel_list(req.account, found.order_list_id)
+        reports = [_cancel_fields(o, o.client_order_id) for o in legs]
+        hidden = ("account", "legs", "pending", "oco")
+        return {**{k: v for k, v in record.items() if k not in hidden}, "orderReports": reports}
     order = req.exchange.cancel(req.account, symbol, order_id, client_id)
     previous = order.client_order_id
     order.client_order_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
+    return _cancel_fields(order, previous)
+
+
+def _cancel_fields(order: Order, previous: str) -> dict[str, Any]:
     report = _query_report(order)
     for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking", "workingTime"):
         report.pop(key, None)
-    return {
-        "symbol": order.symbol,
-        "origClientOrderId": previous,
-        **{k: v for k, v in report.items() if k != "symbol"},
-        "transactTime": order.update_ms,
-    }
+    rest = {k: v for k, v in report.items() if k != "symbol"}
+    return {"symbol": order.symbol, "origClientOrderId": previous, **rest, "transactTime": order.update_ms}
 
 
 @method("openOrders.status", security="USER_DATA", weight=lambda p: 6 if "symbol" in p else 80)

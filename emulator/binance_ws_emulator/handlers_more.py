@@ -557,52 +557,11 @@ def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) 
 def _list_place(req: Request, contingency: str, legs: list[dict[str, Any]], pending_from: int) -> dict[str, Any]:
     assert req.account is not None
     symbol = req.symbol()
-    exchange = req.exchange
-    list_id = len(exchange.order_lists) + 1
-    list_client_id = req.text("listClientOrderId") or exchange.new_client_order_id()
-    reports, orders = [], []
-    for index, leg in enumerate(legs):
-        resting = leg["type"] in ("LIMIT", "LIMIT_MAKER") and index < pending_from
-        price = leg["price"] if leg["price"] is not None else leg["stop"] or ZERO
-        if resting:
-            order, fills = exchange.place(
-                req.account, symbol, leg["side"], leg["type"], leg["tif"], price, leg["qty"], ZERO, leg["client_id"]
-            )
-        else:
-            now = exchange.now_ms()
-            order = Order(
-                symbol,
-                next(exchange._order_ids),
-                leg["client_id"] or exchange.new_client_order_id(),
-                req.account,
-                leg["side"],
-                leg["type"],
-                leg["tif"],
-                price,
-                leg["qty"],
-                now,
-                update_ms=now,
-                working_ms=-1,
-                status="PENDING_NEW" if index >= pending_from else "NEW",
-            )
-            exchange.orders[order.order_id] = order
-            fills = []
-        order.order_list_id = list_id
-        orders.append({"symbol": symbol, "orderId": order.order_id, "clientOrderId": order.client_order_id})
-        reports.append(order_report(order, fills, req.text("newOrderRespType") or "ACK"))
-    record = {
-        "account": req.account,
-        "orderListId": list_id,
-        "contingencyType": contingency,
-        "listStatusType": "EXEC_STARTED",
-        "listOrderStatus": "EXECUTING",
-        "listClientOrderId": list_client_id,
-        "transactionTime": exchange.now_ms(),
-        "symbol": symbol,
-        "orders": orders,
-    }
-    exchange.order_lists[list_id] = record
-    return {**{k: v for k, v in record.items() if k != "account"}, "orderReports": reports}
+    record, results = req.exchange.place_list(
+        req.account, symbol, contingency, legs, pending_from, req.text("listClientOrderId")
+    )
+    resp_type = req.text("newOrderRespType") or "ACK"
+    return {**_list_query(record), "orderReports": [order_report(order, fills, resp_type) for order, fills in results]}
 
 
 LIST_COMMON = ("symbol", "listClientOrderId", "newOrderRespType", "selfTradePreventionMode")
@@ -744,30 +703,23 @@ def _find_list(req: Request, list_id: int | None, client_id: str | None) -> dict
 @method("orderList.cancel", security="TRADE", weight=1)
 def order_list_cancel(req: Request) -> dict[str, Any]:
     req.known("symbol", "orderListId", "listClientOrderId", "newClientOrderId")
-    symbol = req.symbol()
+    req.symbol()
     list_id, client_id = req.integer("orderListId"), req.text("listClientOrderId")
     if list_id is None and client_id is None:
         raise EmulatorError(
             400, -1102, "Param 'orderListId' or 'listClientOrderId' must be sent, but both were empty/null!"
         )
     record = _find_list(req, list_id, client_id)
-    if record["listOrderStatus"] == "ALL_DONE":
-        raise EmulatorError(400, -2011, "Unknown order list sent.")
-    reports = []
-    for leg in record["orders"]:
-        order = req.exchange.orders[leg["orderId"]]
-        if order.status in ("NEW", "PARTIALLY_FILLED") and order.working_ms != -1:
-            reports.append(_cancel(req, symbol, order.order_id, None, None))
-        elif order.is_open or order.status == "PENDING_NEW":
-            previous = order.client_order_id
-            order.status = "CANCELED"
-            reports.append(_cancel_report(order, previous))
-    record.update(listStatusType="ALL_DONE", listOrderStatus="ALL_DONE", transactionTime=req.exchange.now_ms())
-    return {**{k: v for k, v in record.items() if k != "account"}, "orderReports": reports}
+    assert req.account is not None
+    canceled = req.exchange.cancel_list(req.account, record["orderListId"])
+    return {**_list_query(record), "orderReports": [_cancel_report(o, o.client_order_id) for o in canceled]}
+
+
+_INTERNAL = frozenset({"account", "legs", "pending", "oco"})
 
 
 def _list_query(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k != "account"}
+    return {k: v for k, v in record.items() if k not in _INTERNAL}
 
 
 @method("orderList.status", security="USER_DATA", weight=4)

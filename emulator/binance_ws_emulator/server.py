@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -189,6 +190,14 @@ class Emulator:
         self.call(
             lambda: self.exchange.add_key(api_key, kind, account=account, secret=secret, public_key_pem=public_key_pem)
         )
+
+    def deposit(self, account: str, asset: str, amount: Decimal | str) -> None:
+        """Credit a balance (negative: debit); subscribed clients get `balanceUpdate`."""
+        self.call(lambda: self.exchange.deposit(account, asset, Decimal(amount)))
+
+    def market_trade(self, symbol: str, side: str, quantity: Decimal | str) -> None:
+        """Move the market: the market maker takes liquidity (trades, klines, tickers and stops follow)."""
+        self.call(lambda: self.exchange.market_trade(symbol, side, Decimal(quantity)))
 
     @property
     def connection_count(self) -> int:

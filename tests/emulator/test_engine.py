@@ -120,3 +120,68 @@ def test_decrement_reduces_both(exchange: Exchange) -> None:
     taker, _ = limit(exchange, "same", "BUY", "100", "1", stp_mode="DECREMENT")
     assert taker.status == "EXPIRED_IN_MATCH" and taker.prevented_qty == 1
     assert maker.remaining == 2 and maker.is_open
+
+
+def leg(type_: str, side: str, qty: str, price: str | None = None, stop: str | None = None) -> dict[str, object]:
+    return {
+        "type": type_,
+        "side": side,
+        "qty": D(qty),
+        "price": D(price) if price else None,
+        "stop": D(stop) if stop else None,
+        "tif": "GTC",
+        "client_id": None,
+    }
+
+
+def test_oco_fill_of_one_leg_expires_the_other(exchange: Exchange) -> None:
+    events: list[dict[str, object]] = []
+    exchange.listeners.append(lambda account, event: events.append(event))
+    limit(exchange, "m", "SELL", "100", "1")
+    limit(exchange, "m2", "BUY", "100", "1")  # last price 100
+    record, results = exchange.place_list(
+        "a",
+        "BTCUSDT",
+        "OCO",
+        [leg("LIMIT_MAKER", "SELL", "1", price="110"), leg("STOP_LOSS", "SELL", "1", stop="90")],
+        2,
+        None,
+    )
+    maker_leg, stop_leg = (order for order, _ in results)
+    assert maker_leg.status == "NEW" and stop_leg.working_ms == -1
+    limit(exchange, "b", "BUY", "110", "1")  # takes the limit leg
+    assert maker_leg.status == "FILLED"
+    assert (stop_leg.status, stop_leg.expiry_reason) == ("EXPIRED", "OCO_TRIGGER")
+    assert record["listOrderStatus"] == "ALL_DONE"
+    statuses = [e["l"] for e in events if e["e"] == "listStatus"]
+    assert statuses[0] == "EXEC_STARTED" and statuses[-1] == "ALL_DONE"
+
+
+def test_oto_pending_leg_starts_when_the_working_leg_fills(exchange: Exchange) -> None:
+    _, results = exchange.place_list(
+        "a", "BTCUSDT", "OTO", [leg("LIMIT", "BUY", "1", price="95"), leg("LIMIT", "SELL", "1", price="120")], 1, None
+    )
+    working, pending = (order for order, _ in results)
+    assert pending.status == "PENDING_NEW" and exchange.books["BTCUSDT"].best_ask() is None
+    limit(exchange, "b", "SELL", "95", "1")
+    assert working.status == "FILLED" and pending.status == "NEW"
+    assert exchange.books["BTCUSDT"].best_ask() == 120
+
+
+def test_cancelling_a_leg_cancels_the_list_and_deposits_emit_balance_updates(exchange: Exchange) -> None:
+    record, results = exchange.place_list(
+        "a",
+        "BTCUSDT",
+        "OCO",
+        [leg("LIMIT_MAKER", "SELL", "1", price="110"), leg("STOP_LOSS", "SELL", "1", stop="90")],
+        2,
+        None,
+    )
+    exchange.cancel("a", "BTCUSDT", results[0][0].order_id, None)
+    assert [order.status for order, _ in results] == ["CANCELED", "CANCELED"]
+    assert record["listStatusType"] == "ALL_DONE"
+    events: list[dict[str, object]] = []
+    exchange.listeners.append(lambda account, event: events.append(event))
+    exchange.deposit("a", "BNB", D("1.5"))
+    assert events[0] == {"e": "balanceUpdate", "E": events[0]["E"], "a": "BNB", "d": "1.50000000", "T": events[0]["T"]}
+    assert events[1]["e"] == "outboundAccountPosition"

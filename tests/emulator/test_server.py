@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from decimal import Decimal
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -117,3 +118,14 @@ async def test_random_frames_on_a_live_server_and_many_connections() -> None:
         finally:
             for ws in sockets:
                 await ws.close()
+
+
+def test_control_api_moves_the_market_and_balances() -> None:
+    with Emulator(seed=3) as emulator:
+        book = emulator.exchange.books["BTCUSDT"]
+        trades_before, best_ask = len(book.trades), book.best_ask()
+        emulator.market_trade("BTCUSDT", "BUY", "5")  # sweeps several ask levels
+        assert len(book.trades) > trades_before and book.best_ask() != best_ask
+        before = emulator.exchange.account("demo").free("USDT")
+        emulator.deposit("demo", "USDT", "25.5")
+        assert emulator.exchange.account("demo").free("USDT") == before + Decimal("25.5")
