@@ -64,7 +64,7 @@ def api_diff(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against a local responder; other SDKs are installed here only."""
-    session.install("-e", ".", "websockets", "picows", "binance-sdk-spot", "python-binance", "matplotlib")
+    session.install("-e", ".[generator,fast]", "binance-sdk-spot", "python-binance", "matplotlib")
     session.run("python", "bench/run.py", *session.posargs)
 
 

@@ -222,6 +222,35 @@ class Exchange:
         for other in self.orders.values():
             if other.account == account and other.is_open and other.client_order_id == client_order_id:
                 raise EmulatorError(400, -2010, "Duplicate order sent.")
+        return self._place(
+            account,
+            symbol,
+            side,
+            type_,
+            time_in_force,
+            price,
+            quantity,
+            quote_order_qty,
+            client_order_id,
+            stop_price=stop_price,
+            stp_mode=stp_mode,
+        )
+
+    def _place(
+        self,
+        account: str,
+        symbol: str,
+        side: str,
+        type_: str,
+        time_in_force: str,
+        price: Decimal,
+        quantity: Decimal,
+        quote_order_qty: Decimal,
+        client_order_id: str | None,
+        *,
+        stop_price: Decimal = ZERO,
+        stp_mode: str | None = None,
+    ) -> tuple[Order, list[Fill]]:
         now = self.now_ms()
         order = Order(
             symbol,
@@ -241,8 +270,7 @@ class Exchange:
             stop_price=stop_price,
         )
         if type_ in STOP_TYPES:
-            info = self.symbols[symbol]
-            if order.triggers_at(self.books[symbol].last_price() or info.mid):
+            if order.triggers_at(self.books[symbol].last_price() or self.symbols[symbol].mid):
                 raise EmulatorError(400, -2010, "Order would trigger immediately.")
             order.working_ms = -1  # not on the book until triggered
             self.orders[order.order_id] = order
@@ -252,37 +280,6 @@ class Exchange:
         result = self._execute(order, check_balance=True)
         self._trigger_stops(symbol)
         return result
-
-    def _place(
-        self,
-        account_name: str,
-        symbol: str,
-        side: str,
-        type_: str,
-        tif: str,
-        price: Decimal,
-        quantity: Decimal,
-        quote_order_qty: Decimal,
-        client_order_id: str | None,
-    ) -> tuple[Order, list[Fill]]:
-        """Seeding helper: the market maker's orders (no duplicate-id check)."""
-        now = self.now_ms()
-        order = Order(
-            symbol,
-            next(self._order_ids),
-            client_order_id or self.new_client_order_id(),
-            account_name,
-            side,
-            type_,
-            tif,
-            price,
-            quantity,
-            now,
-            quote_order_qty=quote_order_qty,
-            update_ms=now,
-            working_ms=now,
-        )
-        return self._execute(order, check_balance=True)
 
     def _execute(self, order: Order, *, check_balance: bool) -> tuple[Order, list[Fill]]:
         """Match an order that is (now) working; rest, expire or fill it."""
@@ -487,7 +484,6 @@ class Exchange:
     def market_trade(self, symbol: str, side: str, quantity: Decimal) -> None:
         """The market maker sends a MARKET order: the state evolves like a live market."""
         self._place(MARKET_MAKER, symbol, side, "MARKET", "GTC", ZERO, quantity, ZERO, None)
-        self._trigger_stops(symbol)
 
     def deposit(self, account: str, asset: str, amount: Decimal) -> None:
         """Control API: credit (or debit) a balance, with the `balanceUpdate` event."""

@@ -8,7 +8,17 @@ from typing import Any
 
 from .book import ZERO, Order
 from .errors import EmulatorError
-from .handlers import ORDER_PARAMS, Request, _fmt, _order_ref, _query_report, _validate_order, method, order_report
+from .handlers import (
+    ORDER_PARAMS,
+    Request,
+    _fmt,
+    _order_ref,
+    _query_report,
+    _validate_order,
+    method,
+    order_report,
+    user_data_subscribe,
+)
 
 KLINE_MS = {
     "1s": 1000,
@@ -973,14 +983,5 @@ def my_filters(req: Request) -> dict[str, Any]:
     }
 
 
-@method("userDataStream.subscribe.signature", security="USER_STREAM_SIGNED", weight=2)
-def user_data_subscribe_signature(req: Request) -> dict[str, Any]:
-    req.known()
-    session = req.session
-    if req.account in session.subscriptions.values():
-        raise EmulatorError(400, -2035, "User Data Stream subscription already active.")
-    subscription_id = session.next_subscription
-    session.next_subscription += 1
-    assert req.account is not None
-    session.subscriptions[subscription_id] = req.account
-    return {"subscriptionId": subscription_id}
+# The signed variant works on any connection with any key type; the subscription is the same.
+method("userDataStream.subscribe.signature", security="USER_STREAM_SIGNED", weight=2)(user_data_subscribe)

@@ -10,13 +10,19 @@ import base64
 import hashlib
 import hmac
 import os
+import sys
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+if sys.version_info >= (3, 11):
+    from typing import Self
+else:  # pragma: no cover
+    from typing_extensions import Self
 
 
 @runtime_checkable
@@ -68,81 +74,62 @@ def _load_pem(pem: bytes | str, password: bytes | str | None) -> object:
         raise ValueError(f"cannot load private key: {type(exc).__name__}") from None
 
 
-class RsaKey:
-    """An RSA API key: signs with RSASSA-PKCS1-v1_5 / SHA-256, base64 output."""
+class _PrivateKey:
+    """An API key backed by a private key (PEM, optionally encrypted)."""
 
     __slots__ = ("_api_key", "_key")
+    _kind: type[Any]
+    _label: str
 
-    def __init__(self, api_key: str, private_key: RSAPrivateKey) -> None:
+    def __init__(self, api_key: str, private_key: Any) -> None:
         self._api_key = api_key
         self._key = private_key
 
     @classmethod
-    def from_pem(cls, pem: bytes | str, *, api_key: str, password: bytes | str | None = None) -> RsaKey:
+    def from_pem(cls, pem: bytes | str, *, api_key: str, password: bytes | str | None = None) -> Self:
         key = _load_pem(pem, password)
-        if not isinstance(key, RSAPrivateKey):
-            raise TypeError("expected an RSA private key")
+        if not isinstance(key, cls._kind):
+            raise TypeError(f"expected an {cls._label} private key")
         return cls(api_key, key)
 
     @classmethod
-    def from_pem_file(
-        cls, path: str | os.PathLike[str], *, api_key: str, password: bytes | str | None = None
-    ) -> RsaKey:
+    def from_pem_file(cls, path: str | os.PathLike[str], *, api_key: str, password: bytes | str | None = None) -> Self:
         return cls.from_pem(Path(path).read_bytes(), api_key=api_key, password=password)
 
     @property
     def api_key(self) -> str:
         return self._api_key
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(api_key='{_masked(self._api_key)}')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("keys cannot be pickled")
+
+
+class RsaKey(_PrivateKey):
+    """An RSA API key: signs with RSASSA-PKCS1-v1_5 / SHA-256, base64 output."""
+
+    __slots__ = ()
+    _kind = RSAPrivateKey
+    _label = "RSA"
 
     def sign(self, payload: bytes) -> str:
         signature = self._key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
         return base64.b64encode(signature).decode()
 
-    def __repr__(self) -> str:
-        return f"RsaKey(api_key='{_masked(self._api_key)}')"
 
-    __str__ = __repr__
-
-    def __reduce__(self) -> str | tuple[object, ...]:
-        raise TypeError("keys cannot be pickled")
-
-
-class Ed25519Key:
+class Ed25519Key(_PrivateKey):
     """An Ed25519 API key (the only type Binance accepts for `session.logon`)."""
 
-    __slots__ = ("_api_key", "_key")
-
-    def __init__(self, api_key: str, private_key: Ed25519PrivateKey) -> None:
-        self._api_key = api_key
-        self._key = private_key
-
-    @classmethod
-    def from_pem(cls, pem: bytes | str, *, api_key: str, password: bytes | str | None = None) -> Ed25519Key:
-        key = _load_pem(pem, password)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise TypeError("expected an Ed25519 private key")
-        return cls(api_key, key)
-
-    @classmethod
-    def from_pem_file(
-        cls, path: str | os.PathLike[str], *, api_key: str, password: bytes | str | None = None
-    ) -> Ed25519Key:
-        return cls.from_pem(Path(path).read_bytes(), api_key=api_key, password=password)
-
-    @property
-    def api_key(self) -> str:
-        return self._api_key
+    __slots__ = ()
+    _kind = Ed25519PrivateKey
+    _label = "Ed25519"
 
     def sign(self, payload: bytes) -> str:
         return base64.b64encode(self._key.sign(payload)).decode()
-
-    def __repr__(self) -> str:
-        return f"Ed25519Key(api_key='{_masked(self._api_key)}')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> str | tuple[object, ...]:
-        raise TypeError("keys cannot be pickled")
 
 
 Key = HmacKey | RsaKey | Ed25519Key
