@@ -349,7 +349,7 @@ class AsyncConnection:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise RequestTimeout(f"{call.method.wire}: not connected in time")
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(asyncio.TimeoutError):  # not the builtin TimeoutError before 3.11
                 await asyncio.wait_for(self._ready.wait(), remaining)
 
     async def _respect_limits(self, call: Call, deadline: float) -> None:
