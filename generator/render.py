@@ -30,6 +30,7 @@ def package(api: Api) -> dict[str, str]:
         "_aliases.py": ENV.get_template("aliases.py.jinja").render(api=api, header=header),
         "_async_client.py": client.render(api=api, header=header, aio=True),
         "_client.py": client.render(api=api, header=header, aio=False),
+        "_cli.py": ENV.get_template("cli.py.jinja").render(api=api, header=header),
         "types.py": models.render(api),
         "API.md": ENV.get_template("API.md.jinja").render(api=api),
         "py.typed": "",
