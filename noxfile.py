@@ -68,9 +68,40 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/run.py", *session.posargs)
 
 
+SMOKE = """
+import asyncio
+from decimal import Decimal
+from binance_spot_ws import AsyncClient, Client, HmacKey
+from binance_ws_emulator import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET, Emulator
+
+async def main():
+    async with Emulator() as exchange, AsyncClient(url=exchange.url, key=HmacKey(DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET)) as client:
+        order = await client.order_place(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01"))
+        assert order.status == "FILLED", order
+        print("wheel OK:", order.order_id, order.status)
+
+asyncio.run(main())
+"""
+
+
 @nox.session
 def build(session: nox.Session) -> None:
-    """Build sdist + wheel, check metadata, install the wheel in a fresh venv and use it."""
+    """Build sdist + wheel, check metadata, then install the wheel alone in a fresh venv and use it."""
     session.install("build", "twine")
+    session.run("python", "-c", "import shutil; shutil.rmtree('dist', ignore_errors=True)")
     session.run("python", "-m", "build", "--outdir", "dist")
-    session.run("twine", "check", "dist/*")
+    session.run("twine", "check", "--strict", "dist/*")
+    tmp = session.create_tmp()
+    session.run("python", "-m", "venv", f"{tmp}/wheel-venv")
+    python = f"{tmp}/wheel-venv/bin/python"
+    wheel = next(__import__("pathlib").Path("dist").glob("*.whl"))
+    session.run(python, "-m", "pip", "install", "-q", str(wheel), external=True)
+    session.run(python, "-c", SMOKE, external=True)
+    session.run(f"{tmp}/wheel-venv/bin/binance-ws", "methods", "time", external=True)
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Publish dist/ to PyPI with a token from TWINE_PASSWORD (run `nox -s build` first). Not run in CI."""
+    session.install("twine")
+    session.run("twine", "upload", "--non-interactive", "-u", "__token__", "dist/*")
