@@ -10,11 +10,19 @@ nox -s build       sdist + wheel + twine check, then a smoke test of the wheel
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import nox
+
+# Interpreters installed with pyenv are not on PATH unless selected: let nox find them.
+for _bin in sorted(Path.home().glob(".pyenv/versions/3.1[0-9]*/bin")):
+    os.environ["PATH"] = f"{os.environ.get('PATH', '')}{os.pathsep}{_bin}"
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
 
 PYTHON = "3.11"
 DEV = ["-e", ".[generator,dev]"]
@@ -51,6 +59,14 @@ def tests(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("mypy", "runtime/binance_ws", "generated/binance_spot_ws", "emulator/binance_ws_emulator", "generator")
     session.run("pytest", "-q", *session.posargs)
+    session.notify("compat")
+
+
+@nox.session(python=["3.10", "3.12", "3.13"])
+def compat(session: nox.Session) -> None:
+    """The test suite on the other supported Pythons (skipped where an interpreter is missing)."""
+    session.install(*DEV)
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session

@@ -349,6 +349,9 @@ class AsyncConnection:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise RequestTimeout(f"{call.method.wire}: not connected in time")
+            if self._ready.is_set():
+                await asyncio.sleep(0.005)  # the link just dropped; the supervisor has not noticed yet
+                continue
             with contextlib.suppress(asyncio.TimeoutError):  # not the builtin TimeoutError before 3.11
                 await asyncio.wait_for(self._ready.wait(), remaining)
 
@@ -486,6 +489,8 @@ class AsyncConnection:
         except BaseException as exc:  # includes ExceptionGroup from anyio
             link.error = exc
         finally:
+            if link is self._active:
+                self._ready.clear()  # requests wait for the supervisor's next link instead of spinning
             link.closed.set()
             link.fail_pending(_Lost())
 
