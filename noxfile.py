@@ -24,7 +24,6 @@ nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
-PYTHON = "3.11"
 DEV = ["-e", ".[generator,dev]"]
 COMPAT = ["3.10", "3.12", "3.13"]  # besides PYTHON; a missing interpreter is skipped
 
@@ -53,12 +52,13 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """What CI runs: the generated code is fresh, lint and types are clean, all tests pass."""
-    session.install(*DEV)
+    """What CI runs: the generated code is fresh, lint and types are clean, docs build, all tests pass."""
+    session.install("-e", ".[generator,dev,docs]")
     session.run("python", "-m", "generator", "--check")
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("mypy", "runtime/binance_ws", "generated/binance_spot_ws", "emulator/binance_ws_emulator", "generator")
+    session.run("mkdocs", "build", "--strict", "--quiet", "--site-dir", session.create_tmp() + "/site")
     session.run("pytest", "-q", *session.posargs)
     for version in COMPAT:
         session.notify(f"compat-{version}")
@@ -69,6 +69,13 @@ def compat(session: nox.Session) -> None:
     """The test suite on the other supported Pythons (skipped where an interpreter is missing)."""
     session.install(*DEV)
     session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (API reference from the docstrings) into site/, offline."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", *session.posargs)
 
 
 @nox.session

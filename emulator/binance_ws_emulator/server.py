@@ -52,7 +52,8 @@ class Emulator:
     """A local Binance Spot WebSocket API.
 
     Args:
-        host, port: where to listen (port 0 picks a free port).
+        host: address to listen on (loopback by default).
+        port: port to listen on (0 picks a free port).
         seed: deterministic books and ids.
         ping_interval: seconds between server pings (Binance: 20).
         pong_timeout: disconnect when no pong for this long (Binance: 60).

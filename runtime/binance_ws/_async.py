@@ -129,8 +129,9 @@ class AsyncConnection:
         rate_limit: "wait" (default) sleeps before a request would exceed a limit,
             "raise" raises `RateLimited` instead, "off" only honours 429/418.
         max_in_flight: bound on requests awaiting an answer at once.
-        keepalive_interval / keepalive_timeout: our own pings; no pong in time
-            means a dead connection, which is then replaced.
+        keepalive_interval: seconds between our own pings (None: off).
+        keepalive_timeout: no pong within this many seconds means a dead connection,
+            which is then replaced.
         max_lifetime: seconds after which a connection is rotated (Binance closes at 24 h).
         reconnect: backoff policy for reconnecting.
         user_data_buffer: events kept for a slow `user_data()` consumer; past that,
