@@ -6,6 +6,9 @@ nox -s generate    regenerate generated/ from spec/
 nox -s api_diff    public API change between HEAD's spec and the working tree's spec
 nox -s bench       benchmarks: this SDK vs raw httpx-ws, websockets and other SDKs
 nox -s build       sdist + wheel + twine check, then a smoke test of the wheel
+nox -s docs        the documentation site with the API reference (mkdocs + mkdocstrings)
+nox -s release     upload dist/ to PyPI (TWINE_PASSWORD=<token>; not run by CI)
+nox -s compat-3.X  the test suite on another Python (run after `tests` automatically)
 """
 
 from __future__ import annotations
