@@ -65,6 +65,7 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-q", *session.posargs)
     for version in COMPAT:
         session.notify(f"compat-{version}")
+    session.notify("build")  # the wheel, installed alone in a fresh venv, must work too
 
 
 @nox.session(python=COMPAT)
