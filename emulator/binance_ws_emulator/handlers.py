@@ -299,20 +299,25 @@ def _stp_mode(req: Request) -> str | None:
 def order_test(req: Request) -> dict[str, Any]:
     req.known(*ORDER_PARAMS, "computeCommissionRates")
     _validate_order(req)
-    if req.params.get("computeCommissionRates") is True:
-        rates = {"maker": "0.00100000", "taker": "0.00100000"}
-        return {
-            "standardCommissionForOrder": rates,
-            "specialCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
-            "taxCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
-            "discount": {
-                "enabledForAccount": False,
-                "enabledForSymbol": False,
-                "discountAsset": "BNB",
-                "discount": "0.25000000",
-            },
-        }
-    return {}
+    return commission_for_order(req, special=True)
+
+
+def commission_for_order(req: Request, *, special: bool) -> dict[str, Any]:
+    """The test-order answer: `{}`, or the rates with computeCommissionRates=true."""
+    if req.params.get("computeCommissionRates") is not True:
+        return {}
+    zero = {"maker": "0.00000000", "taker": "0.00000000"}
+    rates: dict[str, Any] = {"standardCommissionForOrder": {"maker": "0.00100000", "taker": "0.00100000"}}
+    if special:  # sor.order.test does not report special commission
+        rates["specialCommissionForOrder"] = zero
+    rates["taxCommissionForOrder"] = zero
+    rates["discount"] = {
+        "enabledForAccount": False,
+        "enabledForSymbol": False,
+        "discountAsset": "BNB",
+        "discount": "0.25000000",
+    }
+    return rates
 
 
 def order_report(order: Order, fills: list[Any] | None, resp_type: str) -> dict[str, Any]:

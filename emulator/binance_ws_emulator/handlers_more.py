@@ -15,6 +15,7 @@ from .handlers import (
     _order_ref,
     _query_report,
     _validate_order,
+    commission_for_order,
     method,
     order_report,
     user_data_subscribe,
@@ -807,18 +808,7 @@ def sor_order_place(req: Request) -> list[dict[str, Any]]:
 def sor_order_test(req: Request) -> dict[str, Any]:
     req.known(*SOR_PARAMS, "computeCommissionRates")
     _sor_args(req)
-    if req.params.get("computeCommissionRates") is True:
-        return {
-            "standardCommissionForOrder": {"maker": "0.00100000", "taker": "0.00100000"},
-            "taxCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
-            "discount": {
-                "enabledForAccount": False,
-                "enabledForSymbol": False,
-                "discountAsset": "BNB",
-                "discount": "0.25000000",
-            },
-        }
-    return {}
+    return commission_for_order(req, special=False)
 
 
 # -- account history ----------------------------------------------------------------------
