@@ -11,7 +11,7 @@ import hashlib
 import json
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from . import naming
@@ -74,7 +74,6 @@ class Api:
     rows: tuple[Row, ...]
     open_enums: tuple[tuple[str, tuple[str, ...]], ...]
     event_type: str | None
-    type_names: tuple[str, ...] = field(default=())
 
 
 # -- entry point ---------------------------------------------------------------------------
@@ -235,7 +234,7 @@ class _Builder:
         info = self.doc.root.get("info") or {}
         servers = self.doc.root.get("servers") or {}
         raw = self.doc.file.read_bytes()
-        ordered = dict(sorted(self.bundle.items(), key=lambda kv: _order_key(kv[0], methods)))
+        ordered = dict(sorted(self.bundle.items()))  # by name: stable whatever the spec's order
         return Api(
             package=self.package,
             spec_name=_display_path(self.doc.file),
@@ -427,16 +426,16 @@ class _Builder:
         self.bundle[name] = {}  # reserve the name before recursing
         self.bundle[name] = self._convert(schema, pointer, name, params=params)
 
-    def _convert(self, schema: Any, pointer: str, owner: str, *, params: bool, depth: int = 0) -> Any:
+    def _convert(self, schema: Any, pointer: str, owner: str, *, params: bool) -> Any:
         if isinstance(schema, list):
-            return [self._convert(s, f"{pointer}/{i}", owner, params=params, depth=depth) for i, s in enumerate(schema)]
+            return [self._convert(s, f"{pointer}/{i}", owner, params=params) for i, s in enumerate(schema)]
         if not isinstance(schema, dict):
             return schema
         ref = schema.get("$ref")
         if isinstance(ref, str):
             target, _ = self.doc.deref(schema, pointer)
             if not ref.startswith(_SCHEMAS):
-                return self._convert(target, ref, owner, params=params, depth=depth)
+                return self._convert(target, ref, owner, params=params)
             name = ref[len(_SCHEMAS) :]
             if isinstance(target, dict) and target.get("x-array-like"):
                 self._add_def(name, target, ref, params=False)
@@ -450,9 +449,9 @@ class _Builder:
             if key.startswith("x-") or key in ("examples", "example"):
                 continue
             if key == "properties" and isinstance(value, dict):
-                out[key] = self._properties(value, f"{pointer}/properties", owner, params=params, depth=depth)
+                out[key] = self._properties(value, f"{pointer}/properties", owner, params=params)
             elif key in ("items", "oneOf", "anyOf", "allOf", "additionalProperties"):
-                out[key] = self._convert(value, f"{pointer}/{key}", owner, params=params, depth=depth)
+                out[key] = self._convert(value, f"{pointer}/{key}", owner, params=params)
             elif key == "discriminator" and isinstance(value, dict):
                 out[key] = {
                     "propertyName": value.get("propertyName"),
@@ -468,9 +467,7 @@ class _Builder:
             out["additionalProperties"] = True  # a free-form object: dict[str, Any]
         return out
 
-    def _properties(
-        self, props: dict[str, Any], pointer: str, owner: str, *, params: bool, depth: int
-    ) -> dict[str, Any]:
+    def _properties(self, props: dict[str, Any], pointer: str, owner: str, *, params: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
         seen: dict[str, str] = {}
         for wire, node in props.items():
@@ -484,10 +481,10 @@ class _Builder:
             seen[snake] = wire
             if python:
                 self.aliases[f"{owner}.{wire}"] = python
-            out[wire] = self._hoist(node, prop_ptr, owner, snake, params=params, depth=depth)
+            out[wire] = self._hoist(node, prop_ptr, owner, snake, params=params)
         return out
 
-    def _hoist(self, node: Any, pointer: str, owner: str, snake: str, *, params: bool, depth: int) -> Any:
+    def _hoist(self, node: Any, pointer: str, owner: str, snake: str, *, params: bool) -> Any:
         """Inline objects become named definitions (`ParentField`), so names stay readable."""
         if isinstance(node, dict) and node.get("type") == "object" and node.get("properties"):
             name = f"{owner}{naming.pascal(snake)}"
@@ -505,7 +502,7 @@ class _Builder:
                     {k: v for k, v in node.items() if k != "items"}, pointer, owner, params=params
                 )
                 return {**converted, "items": {"$ref": f"#/$defs/{name}"}}
-        return self._convert(node, pointer, owner, params=params, depth=depth + 1)
+        return self._convert(node, pointer, owner, params=params)
 
     def _rows(self) -> Iterator[Row]:
         for name, schema in self.schemas.items():
@@ -578,10 +575,6 @@ def _require_unique(document: Document, methods: list[Method]) -> None:
     duplicates = sorted({w for w in wires if wires.count(w) > 1})
     if duplicates:
         raise document.error("#/components/messages", f"methods defined twice: {', '.join(duplicates)}")
-
-
-def _order_key(name: str, methods: list[Method]) -> tuple[int, str]:
-    return (0, name)
 
 
 def _clean(text: str) -> str:
