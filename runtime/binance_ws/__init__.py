@@ -6,6 +6,8 @@ imports the generated one. Users import everything from `binance_spot_ws`.
 
 from __future__ import annotations
 
+import logging
+
 from ._async import PRODUCTION, TESTNET, AsyncConnection, ReconnectPolicy
 from ._model import Model
 from ._sync import Connection
@@ -28,6 +30,9 @@ from .method import Method, Security, Weight, WeightRule
 from .protocol import Protocol, new_client_order_id
 from .signing import Ed25519Key, HmacKey, RsaKey, Signer, key_from_env, key_from_pem
 from .wire import RateLimit, format_decimal, signature_payload
+
+# A library logs; the application decides where logs go (no output unless configured).
+logging.getLogger("binance_ws").addHandler(logging.NullHandler())
 
 __all__ = [
     "PRODUCTION",
