@@ -419,13 +419,10 @@ class AsyncConnection:
         return self.clock_offset_ms
 
     async def _perform_raw(self, call: Call) -> Any:
+        """One attempt on the current link: no resend, no -1021 retry (used by sync_clock)."""
         loop = asyncio.get_running_loop()
         link = await self._wait_ready(loop.time() + self.timeout, call)
-        frame = await self._exchange(link, call, loop.time() + self.timeout)
-        outcome = Protocol.outcome(call, frame)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
+        return await self._exchange_checked(link, call, loop)
 
     # -- connections -----------------------------------------------------------------------
 
@@ -455,7 +452,8 @@ class AsyncConnection:
     async def _restore_session(self, link: _Link) -> None:
         loop = asyncio.get_running_loop()
         if self._sync_clock:
-            await self._exchange_checked(link, self.protocol.prepare(_TIME, {}), loop)
+            result = await self._exchange_checked(link, self.protocol.prepare(_TIME, {}), loop)
+            self.clock_offset_ms = int(result.serverTime - time.time() * 1000)
         if self._logon is not None:
             await self._exchange_checked(link, self._logon, loop)
             link.logged_on = True
@@ -470,8 +468,6 @@ class AsyncConnection:
         outcome = Protocol.outcome(call, frame)
         if isinstance(outcome, BaseException):
             raise outcome
-        if call.method is _TIME:
-            self.clock_offset_ms = int(outcome.serverTime - time.time() * 1000)
         return outcome
 
     async def _run_link(self, link: _Link) -> None:
