@@ -234,6 +234,7 @@ class _Conn:
         self.session: Session | None = None
         self.number = next(self._ids)
         self.last_pong = time.monotonic()
+        self.last_ping = 0.0
         self.opened = time.monotonic()
         self.closed = False
         self.tasks: list[asyncio.Task[None]] = []
@@ -265,7 +266,6 @@ class _Conn:
         self.writer.close()
 
     async def run(self) -> None:
-        emu = self.emulator
         while not self.closed:
             data = await self.reader.read(65536)
             if not data:
@@ -276,15 +276,15 @@ class _Conn:
                     await self._on_event(event)
             except RemoteProtocolError as exc:
                 log.info("protocol error from client: %s", exc)
-                with contextlib.suppress(LocalProtocolError):
-                    self._write(self.ws.send(exc.event_hint)) if exc.event_hint else None
+                if exc.event_hint is not None:
+                    with contextlib.suppress(LocalProtocolError):
+                        self._write(self.ws.send(exc.event_hint))
                 break
             with contextlib.suppress(ConnectionError):
                 await self.writer.drain()
         self.closed = True
         with contextlib.suppress(Exception):
             self.writer.close()
-        del emu
 
     async def _on_event(self, event: ev.Event) -> None:
         emu = self.emulator
@@ -366,8 +366,8 @@ class _Conn:
                     self.close(1000, "connection lifetime exceeded")
                     await self.writer.drain()
                     return
-                if emu.faults.send_pings and now - getattr(self, "_last_ping", 0.0) >= emu.ping_interval:
-                    self._last_ping = now
+                if emu.faults.send_pings and now - self.last_ping >= emu.ping_interval:
+                    self.last_ping = now
                     self._write(self.ws.send(ev.Ping(str(next(payload)).encode())))
                 if now - self.last_pong > emu.pong_timeout:
                     log.info("no pong for %.1f s: disconnecting", emu.pong_timeout)
