@@ -1,23 +1,119 @@
 """WebSocket transports behind one small interface.
 
-`httpx-ws` is the default. `websockets` (optional: `pip install binance-spot-ws[fast]`)
-is offered because it is several times faster on the same socket (see `nox -s bench`):
-httpx-ws hands every frame through an anyio memory stream and a background task.
+`httpx-ws` is the default. Its stock session hands every received frame from a
+background task to the reader through a zero-capacity anyio stream (a task
+switch and two checkpoints per message) and yields twice per send. The SDK
+plugs its own session class in through httpx-ws's `session_class` hook: the
+background task delivers text straight to a callback, and frames written while
+a write is in progress go out together in the next write. httpx still does the
+connect, TLS, proxies and the upgrade; wsproto still does the framing.
+
+`websockets` (optional: `pip install binance-spot-ws[fast]`) is offered too.
 Both answer server pings with the same payload and ping the server themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
+import anyio
+import httpcore
 import httpx
+import wsproto.events
+from httpx_ws import AsyncWebSocketSession, WebSocketNetworkError
+from wsproto.frame_protocol import CloseReason
 
 TransportName = Literal["httpx-ws", "websockets"]
 
 #: Called once connected with the coroutine function that sends one text frame.
 OnOpen = Callable[[Callable[[str], Awaitable[None]]], None]
 OnText = Callable[[str], None]
+
+
+class _CallbackSession(AsyncWebSocketSession):
+    """An httpx-ws session that calls `on_text` from its reader task (no queue, no task switch)."""
+
+    def __init__(self, *args: Any, on_text: OnText, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_text = on_text
+        # No checkpoint when the lock is free: one loop iteration less per write.
+        self._write_lock = anyio.Lock(fast_acquire=True)
+        self._outbox: list[bytes] = []
+        self._flushing = False
+        self._flushers: set[asyncio.Task[None]] = set()
+
+    async def send_text(self, data: str) -> None:
+        """Frame `data` and write it, or leave it to the write already in progress.
+
+        Raises `WebSocketNetworkError` if the write this call performs fails. Frames
+        queued behind another caller's write fail with the connection instead: their
+        requests end as lost (never as sent twice).
+        """
+        self._outbox.append(self.connection.send(wsproto.events.TextMessage(data=data)))
+        if not self._flushing:
+            await self._flush()
+
+    async def _flush(self, *, background: bool = False) -> None:
+        self._flushing = True
+        handed_over = False
+        try:
+            while self._outbox:
+                chunk = self._outbox[0] if len(self._outbox) == 1 else b"".join(self._outbox)
+                self._outbox.clear()
+                async with self._write_lock:
+                    await self.stream.write(chunk)
+        except httpcore.WriteError as exc:
+            self._outbox.clear()
+            await self.close(CloseReason.INTERNAL_ERROR, "Stream write error")
+            if not background:
+                raise WebSocketNetworkError() from exc
+        except BaseException:
+            # The flushing caller was cancelled: frames queued behind it still go out.
+            if self._outbox:
+                task = asyncio.get_running_loop().create_task(self._flush(background=True))
+                self._flushers.add(task)
+                task.add_done_callback(self._flushers.discard)
+                handed_over = True  # that task is the flusher now
+            raise
+        finally:
+            if not handed_over:
+                self._flushing = False
+
+    async def _background_receive(self, max_bytes: int) -> None:
+        connection = self.connection
+        on_text = self._on_text
+        fragments: list[str] = []
+        try:
+            while not self._should_close.is_set():
+                data = await self.stream.read(max_bytes)
+                if not data:
+                    raise anyio.EndOfStream
+                connection.receive_data(data)
+                for event in connection.events():
+                    if isinstance(event, wsproto.events.TextMessage):
+                        if event.message_finished and not fragments:
+                            on_text(event.data)
+                        else:
+                            fragments.append(event.data)
+                            if event.message_finished:
+                                on_text("".join(fragments))
+                                fragments.clear()
+                    elif isinstance(event, wsproto.events.Ping):
+                        pong = connection.send(event.response())
+                        async with self._write_lock:
+                            await self.stream.write(pong)
+                    elif isinstance(event, wsproto.events.Pong):
+                        self._ping_manager.ack(event.payload)
+                    elif isinstance(event, wsproto.events.CloseConnection):
+                        self._should_close.set()
+                        await self._send_event.send(event)  # receive() raises WebSocketDisconnect
+                    # binary messages: the API sends none; ignored
+        except (httpcore.ReadError, httpcore.WriteError, anyio.EndOfStream):
+            await self.close(CloseReason.INTERNAL_ERROR, "Stream error")
+            await self._send_event.send(WebSocketNetworkError())
 
 
 async def run_httpx_ws(
@@ -28,24 +124,22 @@ async def run_httpx_ws(
     on_text: OnText,
 ) -> BaseException | None:
     """Run one connection until it closes; returns why (None when closed by us)."""
-    import wsproto.events
-    from httpx_ws import WebSocketDisconnect, WebSocketNetworkError, aconnect_ws
+    from httpx_ws import WebSocketDisconnect, aconnect_ws
 
     connect: Any = aconnect_ws(
         url,
         client,
         keepalive_ping_interval_seconds=keepalive[0],
         keepalive_ping_timeout_seconds=keepalive[1],
+        session_class=functools.partial(_CallbackSession, on_text=on_text),  # type: ignore[arg-type]
     )  # max_message_size_bytes is httpx-ws's read chunk size, not a cap: its 64 KiB default is the fast one
     async with connect as ws:
         on_open(ws.send_text)
-        while True:
+        while True:  # text goes to on_text from the session; only the end comes through here
             try:
-                event = await ws.receive()
+                await ws.receive()
             except (WebSocketDisconnect, WebSocketNetworkError) as exc:
                 return exc
-            if isinstance(event, wsproto.events.TextMessage):
-                on_text(event.data)
 
 
 async def run_websockets(

@@ -1,13 +1,16 @@
-"""The optional `websockets` transport keeps every connection-life guarantee of the default one."""
+"""Both transports: the optional `websockets` one keeps every connection-life guarantee of the
+default one, and both survive what their fast paths must handle (fragments, bursts)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from decimal import Decimal
 
 import pytest
 
 from binance_spot_ws import AsyncClient, ConnectionState, HmacKey, ReconnectPolicy, UnknownExecutionStatus
+from binance_ws._transport import TransportName
 from binance_ws_emulator import Emulator
 
 FAST = ReconnectPolicy(initial_delay=0.01, max_delay=0.05)
@@ -53,3 +56,51 @@ async def test_dead_peer_and_rotation(hmac_key: HmacKey) -> None:
                 await client.time()
                 await asyncio.sleep(0.03)
             assert ConnectionState.ROTATING in states
+
+
+@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+async def test_fragmented_responses_are_reassembled(transport: TransportName) -> None:
+    """A server may split a message into continuation frames; the client sees one response."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    async def handler(ws: ServerConnection) -> None:
+        async for message in ws:
+            request_id = json.loads(message)["id"]
+            text = json.dumps({"id": request_id, "status": 200, "result": {"serverTime": 1234567}})
+            await ws.send(iter([text[:10], text[10:25], text[25:]]))  # three frames, one message
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        async with AsyncClient(url=f"ws://127.0.0.1:{port}/", keepalive_interval=None, transport=transport) as client:
+            times = await asyncio.gather(*(client.time() for _ in range(20)))
+            assert {t.server_time for t in times} == {1234567}
+
+
+@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+async def test_a_burst_of_orders_is_sent_exactly_once_each(
+    emulator: Emulator, hmac_key: HmacKey, transport: TransportName
+) -> None:
+    """Many frames written at once (the httpx-ws session coalesces them into fewer writes):
+    every order reaches the exchange once and every caller gets its own answer."""
+    async with AsyncClient(url=emulator.url, key=hmac_key, transport=transport) as client:
+        orders = await asyncio.gather(
+            *(
+                client.order_place(
+                    symbol="BTCUSDT",
+                    side="BUY",
+                    type="LIMIT",
+                    time_in_force="GTC",
+                    price=Decimal("20000.00") + i,
+                    quantity=Decimal("0.001"),
+                    new_client_order_id=f"burst-{i}",
+                )
+                for i in range(40)
+            )
+        )
+        assert [o.client_order_id for o in orders] == [f"burst-{i}" for i in range(40)]
+        assert [o.price for o in orders] == [Decimal("20000.00") + i for i in range(40)]
+        assert emulator.requests["order.place"] == 40
+        open_orders = await client.open_orders_status(symbol="BTCUSDT")
+        assert sorted(o.client_order_id for o in open_orders if o.client_order_id.startswith("burst-")) == sorted(
+            f"burst-{i}" for i in range(40)
+        )
