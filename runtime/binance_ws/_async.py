@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 import itertools
 import logging
+import math
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -89,11 +90,6 @@ class _Expired(Exception):
     """Internal: no answer before the request's deadline."""
 
 
-def _expire(future: asyncio.Future[Frame]) -> None:
-    if not future.done():
-        future.set_exception(_Expired())
-
-
 class _Link:
     """One WebSocket connection and the requests in flight on it."""
 
@@ -105,13 +101,45 @@ class _Link:
         self.task: asyncio.Task[None] | None = None
         self.opened = asyncio.Event()
         self.closed = asyncio.Event()
-        self.pending: dict[int, tuple[Call, asyncio.Future[Frame]]] = {}
+        # request id -> (call, future, deadline on the loop clock)
+        self.pending: dict[int, tuple[Call, asyncio.Future[Frame], float]] = {}
         self.logged_on = False
         self.error: BaseException | None = None
         self.deliver_events = True
+        self._sweep: asyncio.TimerHandle | None = None
+        self._sweep_at = 0.0
+
+    def watch(self, deadline: float) -> None:
+        """Make sure a request due at `deadline` is expired on time.
+
+        One timer per link, set for the earliest deadline, instead of one timer per
+        request: no timer handle, heap push and cancel on the hot path.
+        """
+        if self._sweep is None or deadline < self._sweep_at:
+            if self._sweep is not None:
+                self._sweep.cancel()
+            self._sweep_at = deadline
+            self._sweep = asyncio.get_running_loop().call_at(deadline, self._expire_due)
+
+    def _expire_due(self) -> None:
+        self._sweep = None
+        now = asyncio.get_running_loop().time()
+        next_due = math.inf
+        for _, future, deadline in self.pending.values():
+            if future.done():
+                continue
+            if deadline <= now:
+                future.set_exception(_Expired())
+            elif deadline < next_due:
+                next_due = deadline
+        if next_due != math.inf:
+            self.watch(next_due)
 
     def fail_pending(self, exc: BaseException) -> None:
-        for _, future in self.pending.values():
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
+        for _, future, _ in self.pending.values():
             if not future.done():
                 future.set_exception(exc)
         self.pending.clear()
@@ -309,7 +337,7 @@ class AsyncConnection:
         request_id = next(self._ids)
         frame_text = self.protocol.frame(request_id, call, self.now_ms(), logged_on=link.logged_on)
         future: asyncio.Future[Frame] = loop.create_future()
-        link.pending[request_id] = (call, future)
+        link.pending[request_id] = (call, future, deadline)
         try:
             try:
                 self.rate_limiter.spend(call.weight, 1 if call.client_order_id else 0, self.now_ms())
@@ -320,17 +348,13 @@ class AsyncConnection:
                 if call.method.retry_safe:
                     raise _Lost() from exc
                 raise self._unknown(call, f"send failed: {type(exc).__name__}") from None
-            # A plain timer instead of asyncio.wait_for: no extra future and no extra loop
-            # iteration per request on the hot path.
-            timer = loop.call_at(deadline, _expire, future)
+            link.watch(deadline)
             try:
                 return await future
             except _Expired:
                 if call.method.retry_safe:
                     raise RequestTimeout(f"{call.method.wire}: no answer in time") from None
                 raise self._unknown(call, "timeout") from None
-            finally:
-                timer.cancel()
         finally:
             link.pending.pop(request_id, None)
 

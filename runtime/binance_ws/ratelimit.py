@@ -2,7 +2,8 @@
 
 Binance counts in fixed calendar intervals (a MINUTE bucket resets at each whole
 minute). Every response tells the current count; between responses the limiter
-adds the weight of what it sent, so concurrent callers cannot all slip through.
+adds the weight of what it sent, so concurrent callers cannot all slip through, and
+a response never lowers the count below what is known to be in flight.
 """
 
 from __future__ import annotations
@@ -57,8 +58,13 @@ class RateLimiter:
                     item.rateLimitType, item.interval, item.intervalNum, item.limit, 0, 0
                 )
             bucket.limit = item.limit
-            bucket.count = item.count
-            bucket.start_ms = now_ms - now_ms % bucket.length_ms
+            start_ms = now_ms - now_ms % bucket.length_ms
+            if start_ms == bucket.start_ms:
+                # The server counted up to this request; our own count also holds what was
+                # sent since (still in flight), so the larger one is the better estimate.
+                bucket.count = max(bucket.count, item.count)
+            else:
+                bucket.count, bucket.start_ms = item.count, start_ms
 
     def delay_ms(self, weight: int, orders: int, now_ms: int) -> int:
         """0 if a request of this weight (placing `orders` orders) may go now, else ms to wait."""

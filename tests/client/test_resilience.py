@@ -244,6 +244,20 @@ async def test_per_request_timeout_and_cancellation_free_the_slot(emulator: Emul
         assert (await client.time()).server_time > 0  # the late answers were dropped quietly
 
 
+async def test_timeouts_of_different_lengths_each_fire_on_time(emulator: Emulator, hmac_key: HmacKey) -> None:
+    """Deadlines share one timer per connection: a short one set after long ones still fires first,
+    and a long one outlives it."""
+    async with AsyncClient(url=emulator.url, key=hmac_key, timeout=5) as client:
+        emulator.faults.delay_ms = 400
+        patient = [asyncio.create_task(client.time()) for _ in range(3)]  # 5 s budget: will be answered
+        await asyncio.sleep(0.01)
+        with client.request_timeout(0.1), pytest.raises(RequestTimeout):
+            await client.time()  # raised by its own deadline: the server would answer at 400 ms
+        with client.request_timeout(0.15), pytest.raises(RequestTimeout):
+            await client.depth(symbol="BTCUSDT")  # and again, after the timer was re-armed
+        assert all(t.server_time > 0 for t in await asyncio.gather(*patient))
+
+
 async def test_secrets_stay_out_of_logs_and_errors(
     emulator: Emulator, ed25519_key: Ed25519Key, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -152,3 +152,16 @@ def test_rate_limiter_uses_calendar_buckets_and_server_counts() -> None:
     assert limiter.delay_ms(1, 0, minute + 40) > 0
     limiter.block(minute + 99_000, banned=True)
     assert limiter.banned and limiter.delay_ms(0, 0, minute + 50) > 0
+
+
+def test_a_late_response_does_not_forget_requests_still_in_flight() -> None:
+    limiter = RateLimiter("wait")
+    minute = 60_000 * 1000
+    limiter.update([RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100, 10)], minute + 10)
+    for _ in range(80):  # 80 requests of weight 1 sent, none answered yet
+        limiter.spend(1, 0, minute + 20)
+    limiter.update([RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100, 11)], minute + 30)  # answer to the first
+    assert limiter.usage()["REQUEST_WEIGHT/1MINUTE"] == (90, 100)
+    assert limiter.delay_ms(11, 0, minute + 40) > 0
+    limiter.update([RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100, 3)], minute + 60_005)  # next minute
+    assert limiter.usage()["REQUEST_WEIGHT/1MINUTE"] == (3, 100)
