@@ -663,13 +663,20 @@ class AsyncConnection:
         Subscribe first (`session_logon()` then `user_data_stream_subscribe()`); the
         runtime resubscribes after reconnects and rotations by itself.
         """
-        while True:
-            while self._events:
-                yield self._events.popleft()
+        while (event := await self.next_event()) is not None:
+            yield event
+
+    async def next_event(self) -> Any:
+        """The next user-data event, waiting for one; None once the client is closed.
+
+        Cancelling the wait loses nothing: an event is taken only when it is returned.
+        """
+        while not self._events:
             if self._closing:
-                return
+                return None
             self._events_wakeup.clear()
             await self._events_wakeup.wait()
+        return self._events.popleft()
 
 
 _C = TypeVar("_C", bound=AsyncConnection)

@@ -163,6 +163,18 @@ def test_blocking_client(emulator_thread: Emulator) -> None:
             client.depth(symbol="ETHUSDT", limit="x")  # type: ignore[arg-type]
 
 
+def test_blocking_user_data_times_out_without_losing_events(emulator_thread: Emulator) -> None:
+    key = HmacKey(DOCS_HMAC_API_KEY, "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j")
+    with Client(url=emulator_thread.url, key=key) as client:
+        client.user_data_stream_subscribe_signature()
+        with pytest.raises(TimeoutError):
+            next(client.user_data(timeout=0.2))  # nothing happened yet
+        order = client.order_place(symbol="ETHUSDT", side="BUY", type="MARKET", quote_order_qty=Decimal("100"))
+        first = client.next_event(timeout=2)  # the abandoned wait did not swallow it
+        assert isinstance(first, types.ExecutionReport)
+        assert (first.order_id, first.execution_type) == (order.order_id, "NEW")
+
+
 @pytest.fixture
 def emulator_thread() -> Iterator[Emulator]:
     with Emulator(seed=3) as running:
