@@ -295,11 +295,18 @@ def decode_costs() -> dict[str, float]:
             fn()
         return (time.perf_counter() - started) / n * 1e6
 
-    return {
+    costs = {
         "msgspec Struct (floor)": per_call(lambda: DEPTH_DECODER.decode(frame)),
-        "binance-spot-ws": per_call(lambda: Protocol.outcome(call, Protocol.parse(frame))),
-        "json.loads (dicts)": per_call(lambda: json.loads(frame)),
+        "binance-spot-ws (Decimal rows)": per_call(lambda: Protocol.outcome(call, Protocol.parse(frame))),
+        "python-binance (json.loads, dicts of str)": per_call(lambda: json.loads(frame)),
     }
+    try:  # what binance-sdk-spot does per response: json.loads in its reader, then the pydantic model
+        from binance_sdk_spot.websocket_api.models import DepthResponse
+
+        costs["binance-sdk-spot (pydantic)"] = per_call(lambda: DepthResponse.from_dict(json.loads(frame)), 500)
+    except ImportError:
+        pass
+    return costs
 
 
 def sync_sequential(url: str, method: str, n: int) -> dict[str, float]:
