@@ -413,14 +413,21 @@ def chart(results: dict[str, Any]) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    rows = {k: v for k, v in results["clients"].items() if "order.place req/s" in v}
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ax.bar(list(rows), [v["order.place req/s"] for v in rows.values()])
-    ax.set_ylabel("order.place requests/s (100 in flight)")
-    ax.set_title("Pipelined throughput on a local responder")
-    plt.xticks(rotation=15, ha="right")
+    rows = {k: v for k, v in results["clients"].items() if "order.place" in v}
+    piped = {k: v for k, v in rows.items() if "order.place req/s" in v}
+    floor = results["clients"]["raw httpx-ws"]
+    fig, (latency, throughput) = plt.subplots(1, 2, figsize=(12, 4.5))
+    latency.barh(list(rows), [v["order.place"]["p50_us"] for v in rows.values()])
+    latency.axvline(floor["order.place"]["p50_us"], linestyle="--", color="grey")
+    latency.set_xlabel("order.place p50 latency, µs (lower is better)")
+    latency.invert_yaxis()
+    throughput.barh(list(piped), [v["order.place req/s"] / 1000 for v in piped.values()])
+    throughput.axvline(floor["order.place req/s"] / 1000, linestyle="--", color="grey")
+    throughput.set_xlabel("order.place, thousands/s, 100 in flight (higher is better)")
+    throughput.invert_yaxis()
+    fig.suptitle("Local responder; dashed line: raw httpx-ws")
     fig.tight_layout()
-    fig.savefig(RESULTS / "throughput.png")
+    fig.savefig(RESULTS / "bench.png")
 
 
 def main() -> None:
