@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import os
+import ssl as ssl_module
 import threading
 import time
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class Emulator:
         max_lifetime: disconnect connections older than this (Binance: 24 h).
         weight_limit: REQUEST_WEIGHT per minute.
         clock_offset_ms: shift the server clock (to test timestamp handling).
+        ssl: serve TLS (`wss://`) with this server context, as Binance does.
     """
 
     def __init__(
@@ -74,8 +76,10 @@ class Emulator:
         weight_limit: int = 6000,
         orders_per_10s: int = 50,
         clock_offset_ms: int = 0,
+        ssl: ssl_module.SSLContext | None = None,
     ) -> None:
         self.host = host
+        self.ssl = ssl
         self.port = port
         self.ping_interval = ping_interval
         self.pong_timeout = pong_timeout
@@ -97,14 +101,14 @@ class Emulator:
 
     @property
     def url(self) -> str:
-        return f"ws://{self.host}:{self.port}/ws-api/v3"
+        return f"{'wss' if self.ssl else 'ws'}://{self.host}:{self.port}/ws-api/v3"
 
     # -- running ---------------------------------------------------------------------------
 
     async def serve(self) -> None:
         """Start listening in the running loop."""
         self._loop = asyncio.get_running_loop()
-        self._server = await asyncio.start_server(self._accept, self.host, self.port, limit=1 << 20)
+        self._server = await asyncio.start_server(self._accept, self.host, self.port, limit=1 << 20, ssl=self.ssl)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def aclose(self) -> None:

@@ -1,0 +1,102 @@
+"""Over TLS (`wss://`, as in production): the default transport's own session reads and writes
+through httpx's TLS stream, so the fast paths are exercised there too."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+import ssl
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from binance_spot_ws import AsyncClient, HmacKey, ReconnectPolicy, TransportError, UnknownExecutionStatus
+from binance_ws_emulator import Emulator
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+async def tls(tmp_path: Path) -> AsyncIterator[tuple[Emulator, httpx.AsyncClient]]:
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    client_context = ssl.create_default_context(cafile=str(cert))
+    async with Emulator(seed=1, ssl=server_context) as emulator, httpx.AsyncClient(verify=client_context) as http:
+        yield emulator, http
+
+
+async def test_orders_over_tls_are_sent_once_each(tls: tuple[Emulator, httpx.AsyncClient], hmac_key: HmacKey) -> None:
+    emulator, http = tls
+    assert emulator.url.startswith("wss://")
+    async with AsyncClient(url=emulator.url, key=hmac_key, http_client=http) as client:
+        books = await asyncio.gather(*(client.depth(symbol="BTCUSDT", limit=1 + i % 5) for i in range(30)))
+        assert [len(b.bids) for b in books] == [1 + i % 5 for i in range(30)]
+        orders = await asyncio.gather(
+            *(
+                client.order_place(
+                    symbol="BTCUSDT",
+                    side="BUY",
+                    type="LIMIT",
+                    time_in_force="GTC",
+                    price=Decimal("20000.00") + i,
+                    quantity=Decimal("0.001"),
+                )
+                for i in range(25)
+            )
+        )
+        assert len({o.order_id for o in orders}) == 25
+        assert emulator.requests["order.place"] == 25
+
+
+async def test_drop_over_tls_resends_reads_and_never_orders(
+    tls: tuple[Emulator, httpx.AsyncClient], hmac_key: HmacKey
+) -> None:
+    emulator, http = tls
+    fast = ReconnectPolicy(initial_delay=0.01, max_delay=0.05)
+    async with AsyncClient(url=emulator.url, key=hmac_key, http_client=http, reconnect=fast) as client:
+        emulator.faults.drop_after_requests = 1
+        assert len((await client.depth(symbol="BTCUSDT", limit=2)).bids) == 2
+        assert emulator.requests["depth"] == 2  # lost with the connection, sent again on the next
+        emulator.faults.drop_after_requests = 1
+        with pytest.raises(UnknownExecutionStatus):
+            await client.order_place(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.001"))
+        await asyncio.sleep(0.05)
+        assert emulator.requests["order.place"] == 1
+
+
+async def test_an_untrusted_certificate_is_refused(tls: tuple[Emulator, httpx.AsyncClient]) -> None:
+    emulator, _ = tls
+    with pytest.raises(TransportError):  # the system trust store does not know the test CA
+        async with AsyncClient(url=emulator.url, timeout=3):
+            pass
