@@ -3,6 +3,7 @@
     nox -s bench                # default sizes (about a minute)
     nox -s bench -- --quick     # small sizes
     nox -s bench -- --profile   # cProfile of the SDK's pipelined case
+    nox -s bench -- --tls       # over wss:// (throwaway certificate), as in production
 
 Every client talks to the same local responder (bench/responder.py, its own
 process). Results: a table with ratios to raw httpx-ws, plus JSON and a PNG chart
@@ -16,6 +17,7 @@ import asyncio
 import cProfile
 import gc
 import json
+import os
 import platform
 import pstats
 import subprocess
@@ -377,7 +379,8 @@ async def measure(url: str, n: int, pipelined_n: int, profile: bool) -> dict[str
 def report(results: dict[str, Any]) -> None:
     floor = results["clients"]["raw httpx-ws"]
     print(
-        f"\nPython {platform.python_version()} on {platform.machine()}; ratios are to raw httpx-ws (lower latency / higher throughput is better)\n"
+        f"\nPython {platform.python_version()} on {platform.machine()}, {'wss:// (TLS)' if results.get('tls') else 'ws://'};"
+        " ratios are to raw httpx-ws (lower latency / higher throughput is better)\n"
     )
     header = f"{'client':28} {'order p50 µs':>14} {'order p99 µs':>14} {'depth p50 µs':>14} {'order req/s':>14} {'depth req/s':>14} {'idle KiB':>10}"
     print(header)
@@ -434,13 +437,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--tls", action="store_true", help="wss:// with a throwaway certificate, as in production")
     args = parser.parse_args()
     n, pipelined_n = (300, 2000) if args.quick else (3000, 20000)
-    process, url = responder.start()
-    try:
-        results = asyncio.run(measure(url, n, pipelined_n, args.profile))
-    finally:
-        process.terminate()
+    with tempfile.TemporaryDirectory() as folder:
+        tls = None
+        if args.tls:
+            tls = responder.self_signed_certificate(Path(folder))
+            os.environ["SSL_CERT_FILE"] = tls[0]  # every client's default context trusts it
+        process, url = responder.start(tls)
+        try:
+            results = asyncio.run(measure(url, n, pipelined_n, args.profile))
+        finally:
+            process.terminate()
+    results["tls"] = args.tls
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(results, indent=1))
     chart(results)
