@@ -26,6 +26,7 @@ def api_json(spec: Path) -> dict[str, object]:
             "security": m.security,
             "result": m.result_type,
             "deprecated": m.deprecated,
+            "retry_safe": m.retry_safe,
             "params": {p.name: {"type": p.annotation, "required": p.required} for p in m.params},
         }
         for m in api.methods

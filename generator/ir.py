@@ -20,6 +20,21 @@ from .load import Document
 #: Managed by the runtime (signing); never method arguments.
 RUNTIME_PARAMS = frozenset({"apiKey", "signature", "timestamp"})
 SECURITY = ("NONE", "TRADE", "USER_DATA", "USER_STREAM", "SIGNED")
+SIGNING = ("request", "always", "session")
+SESSION_EFFECTS = ("logon", "logout", "subscribe", "unsubscribe")
+# Defaults for specs that do not say (the seed): the documented behaviour of these methods.
+_DEFAULT_SIGNING = {
+    "session.logon": "always",
+    "userDataStream.subscribe.signature": "always",
+    "userDataStream.subscribe": "session",
+}
+_DEFAULT_EFFECT = {
+    "session.logon": "logon",
+    "session.logout": "logout",
+    "userDataStream.subscribe": "subscribe",
+    "userDataStream.subscribe.signature": "subscribe",
+    "userDataStream.unsubscribe": "unsubscribe",
+}
 _SCHEMAS = "#/components/schemas/"
 
 
@@ -48,6 +63,8 @@ class Method:
     deprecated: bool
     require_one_of: tuple[tuple[str, ...], ...]
     client_id_param: str | None
+    signing: str
+    session_effect: str | None
     docstring: str
 
 
@@ -316,6 +333,14 @@ class _Builder:
                 and (".place" in wire or "cancelReplace" in wire)
             ):
                 client_id = next((n for n in ("newClientOrderId", "listClientOrderId") if n in wire_names), None)
+            signing = str(ext.get("x-signing", _DEFAULT_SIGNING.get(wire, "request")))
+            if signing not in SIGNING:
+                raise self.doc.error(f"{ptr}/x-signing", f"unknown signing {signing!r}; one of {', '.join(SIGNING)}")
+            effect = ext.get("x-session-effect", _DEFAULT_EFFECT.get(wire))
+            if effect is not None and effect not in SESSION_EFFECTS:
+                raise self.doc.error(
+                    f"{ptr}/x-session-effect", f"unknown session effect {effect!r}; one of {', '.join(SESSION_EFFECTS)}"
+                )
             name = str(ext.get("x-python-name") or naming.snake(wire))
             summary = _clean(request.get("summary") or request.get("title") or wire)
             description = _clean(request.get("description") or "") if not shared else ""
@@ -334,6 +359,8 @@ class _Builder:
                 deprecated=bool(ext.get("x-deprecated") or request.get("deprecated")),
                 require_one_of=require,
                 client_id_param=client_id,
+                signing=signing,
+                session_effect=effect,
                 docstring="",
             )
             yield _with_docstring(method, description, ptr)

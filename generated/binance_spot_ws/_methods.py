@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "9530e952f44f594178aff1921711f1094a9da358ad8f69434f88e99ac5117af9"
+SPEC_SHA256: Final = "235a30b004bc67987b7dd8b224b0770c3ce3705ba8714557e3f10eaf689c877d"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",
@@ -252,6 +252,8 @@ SESSION_LOGON: Final[Method[types.SessionLogonParams, types.SessionStatus]] = Me
     security=Security.SIGNED,
     weight=Weight(2),
     retry_safe=False,
+    signing="always",
+    session_effect="logon",
 )
 
 SESSION_STATUS: Final[Method[None, types.SessionStatus]] = Method(
@@ -270,6 +272,7 @@ SESSION_LOGOUT: Final[Method[None, types.SessionStatus]] = Method(
     security=Security.NONE,
     weight=Weight(2),
     retry_safe=False,
+    session_effect="logout",
 )
 
 ORDER_PLACE: Final[Method[types.OrderPlaceParams, types.OrderResponse]] = Method(
@@ -594,6 +597,8 @@ USER_DATA_STREAM_SUBSCRIBE: Final[Method[None, types.Subscription]] = Method(
     security=Security.USER_STREAM,
     weight=Weight(2),
     retry_safe=False,
+    signing="session",
+    session_effect="subscribe",
 )
 
 USER_DATA_STREAM_UNSUBSCRIBE: Final[Method[types.UserDataStreamUnsubscribeParams, types.EmptyResult]] = Method(
@@ -603,6 +608,7 @@ USER_DATA_STREAM_UNSUBSCRIBE: Final[Method[types.UserDataStreamUnsubscribeParams
     security=Security.NONE,
     weight=Weight(2),
     retry_safe=False,
+    session_effect="unsubscribe",
 )
 
 SESSION_SUBSCRIPTIONS: Final[Method[None, types.SessionSubscriptionsResult]] = Method(
@@ -623,6 +629,8 @@ USER_DATA_STREAM_SUBSCRIBE_SIGNATURE: Final[
     security=Security.USER_STREAM,
     weight=Weight(2),
     retry_safe=False,
+    signing="always",
+    session_effect="subscribe",
 )
 
 #: Every method by wire name.

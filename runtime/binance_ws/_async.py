@@ -412,15 +412,17 @@ class AsyncConnection:
             self.rate_limiter.block(until, banned=isinstance(error, IpBanned))
 
     def _after_success(self, call: Call, link: _Link) -> None:
-        wire = call.method.wire
-        if wire == "session.logon":
+        effect = call.method.session_effect
+        if effect is None:
+            return
+        if effect == "logon":
             self._logon, link.logged_on = call, True
-        elif wire == "session.logout":
+        elif effect == "logout":
             self._logon, link.logged_on = None, False
             self._subscribe = None
-        elif wire in ("userDataStream.subscribe", "userDataStream.subscribe.signature"):
+        elif effect == "subscribe":
             self._subscribe = call
-        elif wire == "userDataStream.unsubscribe":
+        else:  # unsubscribe
             self._subscribe = None
 
     def now_ms(self) -> int:

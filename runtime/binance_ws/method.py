@@ -5,12 +5,22 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
 P = TypeVar("P")
 R = TypeVar("R")
+
+
+#: How a signed method authenticates (spec `x-signing`): "request" signs each request
+#: unless the connection is logged on; "always" signs even then (session.logon itself);
+#: "session" sends no signature and needs a logged-on connection.
+Signing = Literal["request", "always", "session"]
+
+#: What a successful call changes on the connection (spec `x-session-effect`); the
+#: runtime repeats logon and subscribe on every new connection.
+SessionEffect = Literal["logon", "logout", "subscribe", "unsubscribe"]
 
 
 class Security(enum.Enum):
@@ -97,6 +107,8 @@ class Method(Generic[P, R]):
         "result",
         "retry_safe",
         "security",
+        "session_effect",
+        "signing",
         "weight",
         "wire",
         "wire_to_python",
@@ -114,6 +126,8 @@ class Method(Generic[P, R]):
         deprecated: bool = False,
         require_one_of: tuple[tuple[str, ...], ...] = (),
         client_id_param: str | None = None,
+        signing: Signing = "request",
+        session_effect: SessionEffect | None = None,
     ) -> None:
         self.wire = wire
         self.params = params
@@ -124,6 +138,8 @@ class Method(Generic[P, R]):
         self.deprecated = deprecated
         self.require_one_of = require_one_of
         self.client_id_param = client_id_param
+        self.signing: Signing = signing
+        self.session_effect: SessionEffect | None = session_effect
         self.decoder: msgspec.json.Decoder[R] = msgspec.json.Decoder(result)
         self.wire_to_python: dict[str, str] = (
             {f.encode_name: f.name for f in msgspec.structs.fields(params)}  # type: ignore[arg-type]

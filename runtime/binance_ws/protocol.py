@@ -87,9 +87,9 @@ class Protocol:
         """The text frame for `call`, signed with a fresh timestamp if the method needs it."""
         params = call.params
         method = call.method
-        if method.security.signed and method.wire != "userDataStream.subscribe":
+        if method.security.signed and method.signing != "session":
             params = {**params, "timestamp": now_ms}
-            if not logged_on or method.wire in _ALWAYS_SIGNED:
+            if not logged_on or method.signing == "always":
                 if self.key is None:
                     raise BinanceError(f"{method.wire} needs an API key: pass key=... to the client")
                 params["apiKey"] = self.key.api_key
@@ -129,7 +129,3 @@ class Protocol:
             )
         cls: type[ApiError] = error_class(frame.status, code)
         return cls(status=frame.status, code=code, msg=msg, method=method.wire, request_id=frame.id, data=data)
-
-
-#: Methods that carry their own signature even on a logged-on connection.
-_ALWAYS_SIGNED = frozenset({"session.logon", "userDataStream.subscribe.signature"})

@@ -74,3 +74,17 @@ def test_cli_exits_nonzero_and_writes_nothing(tmp_path: Path, capsys: pytest.Cap
 def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"bad.yaml:\d+: #: invalid YAML"):
         generate(_spec(tmp_path, "asyncapi: 2.6.0\ninfo: [unclosed\n"))
+
+
+@pytest.mark.parametrize(
+    ("extension", "message"),
+    [
+        ("x-signing: sometimes", "unknown signing 'sometimes'; one of request, always, session"),
+        ("x-session-effect: login", "unknown session effect 'login'; one of logon, logout, subscribe, unsubscribe"),
+    ],
+)
+def test_unknown_session_extensions(tmp_path: Path, extension: str, message: str) -> None:
+    text = MINI.replace("      x-security: TRADE\n", f"      x-security: TRADE\n      {extension}\n", 1)
+    with pytest.raises(SpecError, match=message) as caught:
+        generate(_spec(tmp_path, text))
+    assert "#/components/messages/OrderPlaceRequest/x-" in str(caught.value)

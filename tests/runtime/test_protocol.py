@@ -165,3 +165,19 @@ def test_a_late_response_does_not_forget_requests_still_in_flight() -> None:
     assert limiter.delay_ms(11, 0, minute + 40) > 0
     limiter.update([RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100, 3)], minute + 60_005)  # next minute
     assert limiter.usage()["REQUEST_WEIGHT/1MINUTE"] == (3, 100)
+
+
+@pytest.mark.parametrize(
+    ("signing", "logged_on", "sent"),
+    [
+        ("request", False, {"timestamp", "apiKey", "signature"}),
+        ("request", True, {"timestamp"}),
+        ("always", True, {"timestamp", "apiKey", "signature"}),
+        ("session", False, set()),
+    ],
+)
+def test_signing_follows_the_method_metadata(signing: str, logged_on: bool, sent: set[str]) -> None:
+    method: Method[None, object] = Method("x.call", None, object, security=Security.SIGNED, signing=signing)  # type: ignore[arg-type]
+    protocol = Protocol(HmacKey("key", "secret"))
+    frame = json.loads(protocol.frame(1, protocol.prepare(method, {}), 1_700_000_000_000, logged_on=logged_on))
+    assert set(frame.get("params", {})) == sent
