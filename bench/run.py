@@ -299,7 +299,7 @@ def decode_costs() -> dict[str, float]:
 
     costs = {
         "msgspec Struct (floor)": per_call(lambda: DEPTH_DECODER.decode(frame)),
-        "binance-spot-ws (Decimal rows)": per_call(lambda: Protocol.outcome(call, Protocol.parse(frame))),
+        "binance-spot-ws (Decimal rows)": per_call(lambda: protocol.outcome(call, Protocol.parse(frame))),
         "python-binance (json.loads, dicts of str)": per_call(lambda: json.loads(frame)),
     }
     try:  # what binance-sdk-spot does per response: json.loads in its reader, then the pydantic model

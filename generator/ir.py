@@ -21,6 +21,7 @@ from .load import Document
 RUNTIME_PARAMS = frozenset({"apiKey", "signature", "timestamp"})
 SECURITY = ("NONE", "TRADE", "USER_DATA", "USER_STREAM", "SIGNED")
 SIGNING = ("request", "always", "session")
+ERROR_KINDS = ("bad_request", "auth", "rate_limit", "server", "unknown_status")
 SESSION_EFFECTS = ("logon", "logout", "subscribe", "unsubscribe")
 # Defaults for specs that do not say (the seed): the documented behaviour of these methods.
 _DEFAULT_SIGNING = {
@@ -78,6 +79,16 @@ class Row:
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorCode:
+    """One `x-error-codes` entry."""
+
+    code: int
+    name: str
+    message: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
 class Api:
     package: str
     spec_name: str
@@ -91,6 +102,7 @@ class Api:
     rows: tuple[Row, ...]
     open_enums: tuple[tuple[str, tuple[str, ...]], ...]
     event_type: str | None
+    error_codes: tuple[ErrorCode, ...]
 
 
 # -- entry point ---------------------------------------------------------------------------
@@ -267,7 +279,30 @@ class _Builder:
             rows=rows,
             open_enums=open_enums,
             event_type=self.event_type,
+            error_codes=self._error_codes(),
         )
+
+    def _error_codes(self) -> tuple[ErrorCode, ...]:
+        entries = self.doc.root.get("x-error-codes") or []
+        pointer = "#/x-error-codes"
+        if not isinstance(entries, list):
+            raise self.doc.error(pointer, "x-error-codes must be a list of {code, name, message, kind}")
+        codes: dict[int, ErrorCode] = {}
+        names: set[str] = set()
+        for i, entry in enumerate(entries):
+            at = f"{pointer}/{i}"
+            if not isinstance(entry, dict) or not isinstance(entry.get("code"), int):
+                raise self.doc.error(at, "each error code needs an integer `code`")
+            name, kind = str(entry.get("name", "")), str(entry.get("kind", "bad_request"))
+            if not name.isidentifier() or name in names:
+                raise self.doc.error(f"{at}/name", f"{name!r} must be a unique Python identifier")
+            if kind not in ERROR_KINDS:
+                raise self.doc.error(f"{at}/kind", f"unknown kind {kind!r}; one of {', '.join(ERROR_KINDS)}")
+            if entry["code"] in codes:
+                raise self.doc.error(f"{at}/code", f"code {entry['code']} is listed twice")
+            names.add(name)
+            codes[entry["code"]] = ErrorCode(entry["code"], name, _clean(str(entry.get("message", ""))), kind)
+        return tuple(sorted(codes.values(), key=lambda e: -e.code))
 
     def _methods_of(self, pair: _Pair) -> Iterator[Method]:
         request, ptr = pair.request, pair.request_ptr

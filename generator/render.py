@@ -28,6 +28,7 @@ def package(api: Api) -> dict[str, str]:
         "__init__.py": ENV.get_template("__init__.py.jinja").render(api=api, header=header),
         "_methods.py": ENV.get_template("methods.py.jinja").render(api=api, header=header),
         "_aliases.py": ENV.get_template("aliases.py.jinja").render(api=api, header=header),
+        "_errors.py": ENV.get_template("errors.py.jinja").render(api=api, header=header),
         "_async_client.py": client.render(api=api, header=header, aio=True),
         "_client.py": client.render(api=api, header=header, aio=False),
         "_cli.py": ENV.get_template("cli.py.jinja").render(api=api, header=header),

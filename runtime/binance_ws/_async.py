@@ -36,6 +36,7 @@ from .errors import (
     ApiError,
     BinanceError,
     ConnectionClosed,
+    ErrorTable,
     IpBanned,
     RateLimited,
     RequestTimeout,
@@ -171,6 +172,7 @@ class AsyncConnection:
     """
 
     _event_type: Any = None  # set by the generated client: the tagged union of events
+    _errors: ErrorTable | None = None  # set by the generated client: the spec's error codes
 
     def __init__(
         self,
@@ -193,7 +195,7 @@ class AsyncConnection:
         transport: TransportName = "httpx-ws",
     ) -> None:
         self.url = url
-        self.protocol = Protocol(key, recv_window=recv_window)
+        self.protocol = Protocol(key, recv_window=recv_window, errors=self._errors)
         self.timeout = timeout
         self.rate_limiter = RateLimiter(rate_limit)
         self.clock_offset_ms = 0
@@ -318,7 +320,7 @@ class AsyncConnection:
                 if call.method.retry_safe and not self._closing:
                     continue  # sent again, re-signed, on the next connection
                 raise self._unknown(call, "connection lost") from None
-            outcome = Protocol.outcome(call, frame)
+            outcome = self.protocol.outcome(call, frame)
             if isinstance(outcome, BaseException):
                 if isinstance(outcome, ApiError):
                     self._after_error(outcome)
@@ -491,7 +493,7 @@ class AsyncConnection:
             frame = await self._exchange(link, call, loop.time() + self.timeout)
         except _Lost:
             raise TransportError(f"connection lost during {call.method.wire}") from None
-        outcome = Protocol.outcome(call, frame)
+        outcome = self.protocol.outcome(call, frame)
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome

@@ -23,7 +23,7 @@ Secrets never reach an exception: errors carry the wire parameters without
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 _REDACTED = frozenset({"apiKey", "signature"})
 
@@ -68,6 +68,8 @@ class ApiError(BinanceError):
         method: wire name of the method, e.g. ``order.place``.
         request_id: the id of the request.
         data: the optional ``error.data`` object (cancel-replace details, retryAfter).
+        name: the code's name from the spec (``INVALID_SIGNATURE``), if it has one;
+            compare `code` with the generated `ErrorCode` enum.
     """
 
     def __init__(
@@ -79,10 +81,13 @@ class ApiError(BinanceError):
         method: str = "",
         request_id: int | str | None = None,
         data: Any = None,
+        name: str | None = None,
     ) -> None:
-        super().__init__(f"{method or 'request'} failed: status {status}, code {code}: {msg}")
+        label = f"{code} ({name})" if name else f"{code}"
+        super().__init__(f"{method or 'request'} failed: status {status}, code {label}: {msg}")
         self.status = status
         self.code = code
+        self.name = name
         self.msg = msg
         self.method = method
         self.request_id = request_id
@@ -152,26 +157,48 @@ class UnknownExecutionStatus(BinanceError):
         self.msg = msg
 
 
-#: code -> class; codes not listed map by status.
-_BY_CODE: dict[int, type[ApiError]] = {
-    -1002: AuthError,
-    -1022: AuthError,
-    -2014: AuthError,
-    -2015: AuthError,
+#: How an error code is to be understood (spec `x-error-codes`, `kind`).
+ErrorKind = Literal["bad_request", "auth", "rate_limit", "server", "unknown_status"]
+
+#: What the runtime knows without a spec; a generated client brings the spec's whole table.
+DEFAULT_ERROR_KINDS: Mapping[int, ErrorKind] = {
+    -1002: "auth",
+    -1022: "auth",
+    -2014: "auth",
+    -2015: "auth",
+    -1006: "unknown_status",
+    -1007: "unknown_status",
 }
 
-#: Codes meaning "sent, outcome unknown" whatever the status says.
-UNKNOWN_STATUS_CODES = frozenset({-1006, -1007})
+_CLASS_OF_KIND: Mapping[str, type[ApiError]] = {
+    "auth": AuthError,
+    "rate_limit": RateLimited,
+    "server": ServerError,
+    "bad_request": BadRequest,
+}
 
 
-def error_class(status: int, code: int) -> type[ApiError]:
-    """The exception class for an error response."""
-    if status == 418:
-        return IpBanned
-    if status == 429:
-        return RateLimited
-    if code in _BY_CODE:
-        return _BY_CODE[code]
-    if status >= 500:
-        return ServerError
-    return BadRequest
+class ErrorTable:
+    """Error code -> kind and name: decides which exception an error response becomes."""
+
+    __slots__ = ("kinds", "names", "unknown_status_codes")
+
+    def __init__(self, kinds: Mapping[int, ErrorKind] | None = None, names: Mapping[int, str] | None = None) -> None:
+        self.kinds: dict[int, ErrorKind] = {**DEFAULT_ERROR_KINDS, **(kinds or {})}
+        self.names: dict[int, str] = dict(names or {})
+        #: Codes meaning "sent, outcome unknown" whatever the status says.
+        self.unknown_status_codes = frozenset(c for c, k in self.kinds.items() if k == "unknown_status")
+
+    def outcome_unknown(self, status: int, code: int) -> bool:
+        return status >= 500 or code in self.unknown_status_codes
+
+    def error_class(self, status: int, code: int) -> type[ApiError]:
+        """The exception class for an error response that is not outcome-unknown."""
+        if status == 418:
+            return IpBanned
+        if status == 429:
+            return RateLimited
+        cls = _CLASS_OF_KIND.get(self.kinds.get(code, ""))
+        if cls is not None:
+            return cls
+        return ServerError if status >= 500 else BadRequest

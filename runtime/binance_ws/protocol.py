@@ -17,14 +17,7 @@ from typing import Any
 
 import msgspec
 
-from .errors import (
-    UNKNOWN_STATUS_CODES,
-    ApiError,
-    BinanceError,
-    ServerError,
-    UnknownExecutionStatus,
-    error_class,
-)
+from .errors import ApiError, BinanceError, ErrorTable, ServerError, UnknownExecutionStatus
 from .method import Method
 from .signing import Signer
 from .wire import FRAME_DECODER, Frame, encode_request, format_decimal, signature_payload, wire_params
@@ -58,8 +51,10 @@ class Protocol:
         *,
         recv_window: Decimal | int | None = None,
         client_id_prefix: str = "bws",
+        errors: ErrorTable | None = None,
     ) -> None:
         self.key = key
+        self.errors = errors or ErrorTable()
         self.recv_window = None if recv_window is None else format_decimal(Decimal(recv_window))
         self.client_id_prefix = client_id_prefix
 
@@ -100,8 +95,7 @@ class Protocol:
     def parse(text: str | bytes) -> Frame:
         return FRAME_DECODER.decode(text)
 
-    @staticmethod
-    def outcome(call: Call, frame: Frame) -> Any:
+    def outcome(self, call: Call, frame: Frame) -> Any:
         """The decoded result, or the exception to raise, for a response to `call`."""
         method = call.method
         error = frame.error
@@ -113,19 +107,22 @@ class Protocol:
         code = error.code if error else 0
         msg = error.msg if error else ""
         data = error.data if error else None
-        if frame.status >= 500 or code in UNKNOWN_STATUS_CODES:
+        name = self.errors.names.get(code)
+        if self.errors.outcome_unknown(frame.status, code):
             if not method.retry_safe:
                 return UnknownExecutionStatus(
                     method=method.wire,
                     params=call.params,
                     client_order_id=call.client_order_id,
-                    reason=f"status {frame.status}, code {code}",
+                    reason=f"status {frame.status}, code {code}" + (f" ({name})" if name else ""),
                     status=frame.status,
                     code=code,
                     msg=msg,
                 )
             return ServerError(
-                status=frame.status, code=code, msg=msg, method=method.wire, request_id=frame.id, data=data
+                status=frame.status, code=code, msg=msg, method=method.wire, request_id=frame.id, data=data, name=name
             )
-        cls: type[ApiError] = error_class(frame.status, code)
-        return cls(status=frame.status, code=code, msg=msg, method=method.wire, request_id=frame.id, data=data)
+        cls: type[ApiError] = self.errors.error_class(frame.status, code)
+        return cls(
+            status=frame.status, code=code, msg=msg, method=method.wire, request_id=frame.id, data=data, name=name
+        )

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from binance_spot_ws import AsyncClient, AuthError, BadRequest, Client, HmacKey, ParamError, types
+from binance_spot_ws import AsyncClient, AuthError, BadRequest, Client, ErrorCode, HmacKey, ParamError, types
 from binance_ws_emulator import DOCS_HMAC_API_KEY, Emulator
 
 
@@ -94,6 +94,7 @@ async def test_wrong_secret_is_a_typed_auth_error(emulator: Emulator) -> None:
         with pytest.raises(AuthError) as caught:
             await client.account_status()
     assert (caught.value.status, caught.value.code) == (400, -1022)
+    assert caught.value.code == ErrorCode.INVALID_SIGNATURE and caught.value.name == "INVALID_SIGNATURE"
     assert caught.value.method == "account.status"
     assert "not-the-secret" not in str(caught.value)
 

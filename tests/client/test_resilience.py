@@ -10,9 +10,11 @@ import pytest
 
 from binance_spot_ws import (
     AsyncClient,
+    BadRequest,
     ConnectionEvent,
     ConnectionState,
     Ed25519Key,
+    ErrorCode,
     HmacKey,
     IpBanned,
     RateLimited,
@@ -65,8 +67,9 @@ async def test_order_in_flight_on_a_drop_is_never_resent(emulator: Emulator, hma
             found = await client.order_status(symbol="BTCUSDT", orig_client_order_id=unknown.client_order_id)
             assert found.status == "NEW"
         else:
-            with pytest.raises(Exception, match="-2013"):
+            with pytest.raises(BadRequest) as missing:
                 await client.order_status(symbol="BTCUSDT", orig_client_order_id=unknown.client_order_id)
+            assert missing.value.code == ErrorCode.NO_SUCH_ORDER
         assert emulator.requests["order.place"] == 1
 
 

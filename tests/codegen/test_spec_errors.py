@@ -88,3 +88,18 @@ def test_unknown_session_extensions(tmp_path: Path, extension: str, message: str
     with pytest.raises(SpecError, match=message) as caught:
         generate(_spec(tmp_path, text))
     assert "#/components/messages/OrderPlaceRequest/x-" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ("- {code: -1, name: A, kind: fatal}", "unknown kind 'fatal'"),
+        ("- {code: -1, name: A}\n- {code: -2, name: A}", "'A' must be a unique Python identifier"),
+        ("- {code: -1, name: A}\n- {code: -1, name: B}", "code -1 is listed twice"),
+        ("- {name: A}", "each error code needs an integer `code`"),
+    ],
+)
+def test_bad_error_code_tables(tmp_path: Path, entries: str, message: str) -> None:
+    with pytest.raises(SpecError, match=message) as caught:
+        generate(_spec(tmp_path, MINI + "x-error-codes:\n" + entries + "\n"))
+    assert "#/x-error-codes/" in str(caught.value)

@@ -11,6 +11,7 @@ import pytest
 from binance_ws import (
     AuthError,
     BadRequest,
+    ErrorTable,
     HmacKey,
     IpBanned,
     Method,
@@ -101,18 +102,19 @@ def test_parameter_errors_name_the_python_argument() -> None:
 def test_error_mapping(frame: dict[str, object], method: Method[Params, Result], expected: type[Exception]) -> None:
     protocol = Protocol(KEY)
     call = protocol.prepare(method, {"symbol": "BTCUSDT", "orderId": 1})
-    outcome = Protocol.outcome(call, Protocol.parse(json.dumps({"id": 1, **frame})))
+    outcome = protocol.outcome(call, Protocol.parse(json.dumps({"id": 1, **frame})))
     assert type(outcome) is expected
     if isinstance(outcome, RateLimited) and not isinstance(outcome, IpBanned):
         assert outcome.retry_after_ms == 5
 
 
 def test_success_decodes_and_ignores_unknown_fields() -> None:
-    call = Protocol(KEY).prepare(QUERY, {"symbol": "BTCUSDT", "orderId": 1})
+    protocol = Protocol(KEY)
+    call = protocol.prepare(QUERY, {"symbol": "BTCUSDT", "orderId": 1})
     frame = Protocol.parse(
         '{"id":1,"status":200,"result":{"orderId":9,"brandNewField":[1,2]},"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":4}]}'
     )
-    assert Protocol.outcome(call, frame) == Result(order_id=9)
+    assert protocol.outcome(call, frame) == Result(order_id=9)
     assert frame.rateLimits and frame.rateLimits[0].count == 4
 
 
@@ -181,3 +183,21 @@ def test_signing_follows_the_method_metadata(signing: str, logged_on: bool, sent
     protocol = Protocol(HmacKey("key", "secret"))
     frame = json.loads(protocol.frame(1, protocol.prepare(method, {}), 1_700_000_000_000, logged_on=logged_on))
     assert set(frame.get("params", {})) == sent
+
+
+def test_the_spec_error_table_decides_class_and_name() -> None:
+    table = ErrorTable({-1008: "server", -1015: "rate_limit", -9999: "unknown_status"}, {-1008: "SERVER_BUSY"})
+    protocol = Protocol(KEY, errors=table)
+
+    def outcome(method: Method[Params, Result], status: int, code: int) -> object:
+        call = protocol.prepare(method, {"symbol": "BTCUSDT", "orderId": 1})
+        error = {"id": 1, "status": status, "error": {"code": code, "msg": "m"}}
+        return protocol.outcome(call, Protocol.parse(json.dumps(error)))
+
+    busy = outcome(QUERY, 400, -1008)
+    assert type(busy) is ServerError and busy.name == "SERVER_BUSY" and "-1008 (SERVER_BUSY)" in str(busy)
+    assert type(outcome(QUERY, 400, -1015)) is RateLimited
+    assert type(outcome(PLACE, 400, -9999)) is UnknownExecutionStatus  # the table's own unknown-status code
+    assert type(outcome(PLACE, 400, -1022)) is AuthError  # runtime defaults still apply
+    plain = outcome(QUERY, 400, -2013)
+    assert type(plain) is BadRequest and plain.name is None

@@ -11,6 +11,7 @@ from msgspec import UNSET, UnsetType
 from binance_ws import AsyncConnection
 
 from . import _methods, types
+from ._errors import ERRORS
 
 
 class AsyncClient(AsyncConnection):
@@ -21,6 +22,7 @@ class AsyncClient(AsyncConnection):
     """
 
     _event_type = types.UserDataEvent
+    _errors = ERRORS
 
     async def ping(
         self,

@@ -10,6 +10,7 @@ from msgspec import UNSET, UnsetType
 from binance_ws import AsyncConnection
 
 from . import _methods, types
+from ._errors import ERRORS
 
 
 class AsyncClient(AsyncConnection):
@@ -18,6 +19,8 @@ class AsyncClient(AsyncConnection):
     Use as a context manager: `async with AsyncClient(key=..., url=...) as client: ...`.
     Keyword arguments are those of `binance_ws.AsyncConnection`.
     """
+
+    _errors = ERRORS
 
     async def order_place(
         self,

@@ -39,6 +39,7 @@ from binance_ws import (
 from . import types
 from ._async_client import AsyncClient
 from ._client import Client
+from ._errors import ErrorCode
 from ._methods import METHODS, SPEC_SHA256
 
 SPEC_VERSION = "1"
@@ -63,6 +64,7 @@ __all__ = [
     "ConnectionEvent",
     "ConnectionState",
     "Ed25519Key",
+    "ErrorCode",
     "HmacKey",
     "IpBanned",
     "ParamError",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from binance_ws import AsyncConnection
 
 from . import _methods, types
+from ._errors import ERRORS
 
 
 class AsyncClient(AsyncConnection):
@@ -14,6 +15,8 @@ class AsyncClient(AsyncConnection):
     Use as a context manager: `async with AsyncClient(key=..., url=...) as client: ...`.
     Keyword arguments are those of `binance_ws.AsyncConnection`.
     """
+
+    _errors = ERRORS
 
     async def time(
         self,
