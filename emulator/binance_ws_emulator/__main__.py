@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import ssl
 
 from .auth import DOCS_HMAC_API_KEY
 from .server import Emulator
@@ -19,7 +20,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pong-timeout", type=float, default=60.0)
     parser.add_argument("--max-lifetime", type=float, default=24 * 3600.0)
     parser.add_argument("--weight-limit", type=int, default=6000)
+    parser.add_argument("--tls-cert", help="PEM certificate (chain): serve wss:// instead of ws://")
+    parser.add_argument("--tls-key", help="PEM private key for --tls-cert (default: in the same file)")
     args = parser.parse_args(argv)
+    context = None
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            context.load_cert_chain(args.tls_cert, args.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            parser.error(f"cannot load --tls-cert/--tls-key: {exc}")
+    elif args.tls_key:
+        parser.error("--tls-key needs --tls-cert")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     async def run() -> None:
@@ -31,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             pong_timeout=args.pong_timeout,
             max_lifetime=args.max_lifetime,
             weight_limit=args.weight_limit,
+            ssl=context,
         )
         async with emulator:
             print(f"listening on {emulator.url}", flush=True)

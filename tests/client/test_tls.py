@@ -7,6 +7,8 @@ import asyncio
 import datetime
 import ipaddress
 import ssl
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -100,3 +102,38 @@ async def test_an_untrusted_certificate_is_refused(tls: tuple[Emulator, httpx.As
     with pytest.raises(TransportError):  # the system trust store does not know the test CA
         async with AsyncClient(url=emulator.url, timeout=3):
             pass
+
+
+async def test_emulator_command_serves_tls(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "binance_ws_emulator",
+        "--tls-cert",
+        str(cert),
+        "--tls-key",
+        str(key),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        url = line.split("listening on ", 1)[1].strip()
+        assert url.startswith("wss://127.0.0.1:")
+        context = ssl.create_default_context(cafile=str(cert))
+        async with httpx.AsyncClient(verify=context) as http, AsyncClient(url=url, http_client=http) as client:
+            assert (await client.time()).server_time > 0
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+def test_emulator_command_rejects_an_unreadable_certificate(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "binance_ws_emulator", "--tls-cert", str(tmp_path / "missing.pem")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2 and "cannot load --tls-cert" in done.stderr
