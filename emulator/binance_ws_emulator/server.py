@@ -277,6 +277,8 @@ class _Conn:
             try:
                 self.ws.receive_data(data)
                 for event in self.ws.events():
+                    if self.closed:
+                        break  # dropped or closed: frames after that point never reach the exchange
                     await self._on_event(event)
             except RemoteProtocolError as exc:
                 log.info("protocol error from client: %s", exc)

@@ -6,10 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from binance_spot_ws import AsyncClient, ConnectionState, HmacKey, ReconnectPolicy, UnknownExecutionStatus
+from binance_spot_ws import (
+    AsyncClient,
+    BadRequest,
+    ConnectionState,
+    ErrorCode,
+    HmacKey,
+    ReconnectPolicy,
+    UnknownExecutionStatus,
+    types,
+)
 from binance_ws._transport import TransportName
 from binance_ws_emulator import Emulator
 
@@ -103,4 +113,49 @@ async def test_a_burst_of_orders_is_sent_exactly_once_each(
         open_orders = await client.open_orders_status(symbol="BTCUSDT")
         assert sorted(o.client_order_id for o in open_orders if o.client_order_id.startswith("burst-")) == sorted(
             f"burst-{i}" for i in range(40)
+        )
+
+
+@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+async def test_a_drop_in_the_middle_of_a_burst_loses_and_duplicates_nothing(
+    emulator: Emulator, hmac_key: HmacKey, transport: TransportName
+) -> None:
+    """Orders and reads in flight together when the connection drops: every read is answered
+    (sent again), every order either has its answer or is flagged unknown, and reconciling by
+    client order id finds each executed order exactly once."""
+    async with AsyncClient(url=emulator.url, key=hmac_key, transport=transport, reconnect=FAST) as client:
+        emulator.faults.drop_after_requests = 9
+        emulator.faults.drop_after_execute = True
+        calls: list[Any] = []
+        for i in range(8):
+            calls.append(
+                client.order_place(
+                    symbol="BTCUSDT",
+                    side="BUY",
+                    type="LIMIT",
+                    time_in_force="GTC",
+                    price=Decimal("21000.00") + i,
+                    quantity=Decimal("0.001"),
+                    new_client_order_id=f"drop-{i}",
+                )
+            )
+            calls.append(client.depth(symbol="BTCUSDT", limit=1 + i % 5))
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        books, orders = results[1::2], results[0::2]
+        assert [len(b.bids) for b in books] == [1 + i % 5 for i in range(8)]  # type: ignore[union-attr]
+        answered = {o.client_order_id for o in orders if isinstance(o, types.OrderResponse)}
+        unknown = [o for o in orders if isinstance(o, UnknownExecutionStatus)]
+        assert len(answered) + len(unknown) == 8 and unknown  # nothing else, and the drop hit some
+        executed = set(answered)
+        for flagged in unknown:
+            assert flagged.client_order_id is not None
+            try:
+                found = await client.order_status(symbol="BTCUSDT", orig_client_order_id=flagged.client_order_id)
+                executed.add(found.client_order_id)
+            except BadRequest as missing:
+                assert missing.code == ErrorCode.NO_SUCH_ORDER
+        assert emulator.requests["order.place"] == len(executed)  # each executed order was sent once
+        open_orders = await client.open_orders_status(symbol="BTCUSDT")
+        assert sorted(o.client_order_id for o in open_orders if o.client_order_id.startswith("drop-")) == sorted(
+            executed
         )
