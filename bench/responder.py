@@ -8,14 +8,12 @@ from the request: `order.place` gets a FULL order response with fills and
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import json
 import multiprocessing
 import re
-import ssl
-from pathlib import Path
 from typing import Any
+
+from binance_ws_emulator.tls import server_context
 
 _ID = re.compile(rb'"id":\s*(-?\d+|"[^"]*")')
 _METHOD = re.compile(rb'"method":\s*"([^"]+)"')
@@ -93,10 +91,7 @@ async def _serve(port_out: Any, tls: tuple[str, str] | None) -> None:
             data = message.encode() if isinstance(message, str) else message
             await ws.send(answer(data).decode())
 
-    context = None
-    if tls is not None:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(*tls)
+    context = server_context(*tls) if tls is not None else None
     async with serve(handler, "127.0.0.1", 0, compression=None, max_size=None, ssl=context) as server:
         port_out.put(server.sockets[0].getsockname()[1])
         await asyncio.Event().wait()
@@ -119,33 +114,3 @@ def start(tls: tuple[str, str] | None = None) -> tuple[multiprocessing.Process, 
     process.start()
     port = queue.get(timeout=20)
     return process, f"{'wss' if tls else 'ws'}://127.0.0.1:{port}/ws-api/v3"
-
-
-def self_signed_certificate(folder: Path) -> tuple[str, str]:
-    """A throwaway certificate for 127.0.0.1: (cert path, key path)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return str(cert_path), str(key_path)

@@ -40,6 +40,7 @@ import responder  # noqa: E402
 from binance_spot_ws import AsyncClient, Client, HmacKey, types  # noqa: E402
 from binance_ws import Protocol, RateLimit  # noqa: E402
 from binance_ws_emulator import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET  # noqa: E402
+from binance_ws_emulator.tls import self_signed_certificate  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 KEY = HmacKey(DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET)
@@ -443,7 +444,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tls = None
         if args.tls:
-            tls = responder.self_signed_certificate(Path(folder))
+            cert, key = self_signed_certificate(Path(folder))
+            tls = (str(cert), str(key))
             os.environ["SSL_CERT_FILE"] = tls[0]  # every client's default context trusts it
         process, url = responder.start(tls)
         try:

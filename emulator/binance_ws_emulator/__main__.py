@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import logging
 import ssl
+import tempfile
+from pathlib import Path
 
 from .auth import DOCS_HMAC_API_KEY
 from .server import Emulator
+from .tls import self_signed_certificate, server_context
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,18 +23,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pong-timeout", type=float, default=60.0)
     parser.add_argument("--max-lifetime", type=float, default=24 * 3600.0)
     parser.add_argument("--weight-limit", type=int, default=6000)
-    parser.add_argument("--tls-cert", help="PEM certificate (chain): serve wss:// instead of ws://")
+    parser.add_argument("--tls", action="store_true", help="serve wss:// with a throwaway self-signed certificate")
+    parser.add_argument("--tls-cert", help="PEM certificate (chain): serve wss:// with it")
     parser.add_argument("--tls-key", help="PEM private key for --tls-cert (default: in the same file)")
     args = parser.parse_args(argv)
+    if args.tls_key and not args.tls_cert:
+        parser.error("--tls-key needs --tls-cert")
     context = None
-    if args.tls_cert:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    if args.tls and not args.tls_cert:
+        folder = Path(tempfile.mkdtemp(prefix="binance-ws-emulator-"))
+        cert, key = self_signed_certificate(folder, args.host)
+        print(f"certificate: {cert} (trust it with SSL_CERT_FILE={cert})", flush=True)
+        context = server_context(cert, key)
+    elif args.tls_cert:
         try:
-            context.load_cert_chain(args.tls_cert, args.tls_key)
+            context = server_context(args.tls_cert, args.tls_key)
         except (OSError, ssl.SSLError) as exc:
             parser.error(f"cannot load --tls-cert/--tls-key: {exc}")
-    elif args.tls_key:
-        parser.error("--tls-key needs --tls-cert")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     async def run() -> None:

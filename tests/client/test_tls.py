@@ -4,8 +4,6 @@ through httpx's TLS stream, so the fast paths are exercised there too."""
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import ssl
 import subprocess
 import sys
@@ -15,46 +13,21 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from binance_spot_ws import AsyncClient, HmacKey, ReconnectPolicy, TransportError, UnknownExecutionStatus
 from binance_ws_emulator import Emulator
-
-
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
+from binance_ws_emulator.tls import self_signed_certificate, server_context
+from tests.client._helpers import limit_buy
 
 
 @pytest.fixture
 async def tls(tmp_path: Path) -> AsyncIterator[tuple[Emulator, httpx.AsyncClient]]:
-    cert, key = _self_signed(tmp_path)
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_context.load_cert_chain(cert, key)
+    cert, key = self_signed_certificate(tmp_path)
     client_context = ssl.create_default_context(cafile=str(cert))
-    async with Emulator(seed=1, ssl=server_context) as emulator, httpx.AsyncClient(verify=client_context) as http:
+    async with (
+        Emulator(seed=1, ssl=server_context(cert, key)) as emulator,
+        httpx.AsyncClient(verify=client_context) as http,
+    ):
         yield emulator, http
 
 
@@ -64,19 +37,7 @@ async def test_orders_over_tls_are_sent_once_each(tls: tuple[Emulator, httpx.Asy
     async with AsyncClient(url=emulator.url, key=hmac_key, http_client=http) as client:
         books = await asyncio.gather(*(client.depth(symbol="BTCUSDT", limit=1 + i % 5) for i in range(30)))
         assert [len(b.bids) for b in books] == [1 + i % 5 for i in range(30)]
-        orders = await asyncio.gather(
-            *(
-                client.order_place(
-                    symbol="BTCUSDT",
-                    side="BUY",
-                    type="LIMIT",
-                    time_in_force="GTC",
-                    price=Decimal("20000.00") + i,
-                    quantity=Decimal("0.001"),
-                )
-                for i in range(25)
-            )
-        )
+        orders = await asyncio.gather(*(limit_buy(client, Decimal("20000.00") + i) for i in range(25)))
         assert len({o.order_id for o in orders}) == 25
         assert emulator.requests["order.place"] == 25
 
@@ -104,21 +65,22 @@ async def test_an_untrusted_certificate_is_refused(tls: tuple[Emulator, httpx.As
             pass
 
 
-async def test_emulator_command_serves_tls(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+@pytest.mark.parametrize("generated", [False, True])
+async def test_emulator_command_serves_tls(tmp_path: Path, generated: bool) -> None:
+    if generated:
+        options = ["--tls"]
+    else:
+        cert, key = self_signed_certificate(tmp_path)
+        options = ["--tls-cert", str(cert), "--tls-key", str(key)]
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "binance_ws_emulator",
-        "--tls-cert",
-        str(cert),
-        "--tls-key",
-        str(key),
-        stdout=asyncio.subprocess.PIPE,
+        sys.executable, "-m", "binance_ws_emulator", *options, stdout=asyncio.subprocess.PIPE
     )
     try:
         assert process.stdout is not None
         line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        if generated:  # it says where its certificate is
+            cert = Path(line.split("certificate: ", 1)[1].split(" ", 1)[0])
+            line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
         url = line.split("listening on ", 1)[1].strip()
         assert url.startswith("wss://127.0.0.1:")
         context = ssl.create_default_context(cafile=str(cert))

@@ -22,6 +22,7 @@ from binance_spot_ws import (
 )
 from binance_ws._transport import TransportName
 from binance_ws_emulator import Emulator
+from tests.client._helpers import limit_buy
 
 FAST = ReconnectPolicy(initial_delay=0.01, max_delay=0.05)
 
@@ -93,20 +94,7 @@ async def test_a_burst_of_orders_is_sent_exactly_once_each(
     """Many frames written at once (the httpx-ws session coalesces them into fewer writes):
     every order reaches the exchange once and every caller gets its own answer."""
     async with AsyncClient(url=emulator.url, key=hmac_key, transport=transport) as client:
-        orders = await asyncio.gather(
-            *(
-                client.order_place(
-                    symbol="BTCUSDT",
-                    side="BUY",
-                    type="LIMIT",
-                    time_in_force="GTC",
-                    price=Decimal("20000.00") + i,
-                    quantity=Decimal("0.001"),
-                    new_client_order_id=f"burst-{i}",
-                )
-                for i in range(40)
-            )
-        )
+        orders = await asyncio.gather(*(limit_buy(client, Decimal("20000.00") + i, f"burst-{i}") for i in range(40)))
         assert [o.client_order_id for o in orders] == [f"burst-{i}" for i in range(40)]
         assert [o.price for o in orders] == [Decimal("20000.00") + i for i in range(40)]
         assert emulator.requests["order.place"] == 40
@@ -128,17 +116,7 @@ async def test_a_drop_in_the_middle_of_a_burst_loses_and_duplicates_nothing(
         emulator.faults.drop_after_execute = True
         calls: list[Any] = []
         for i in range(8):
-            calls.append(
-                client.order_place(
-                    symbol="BTCUSDT",
-                    side="BUY",
-                    type="LIMIT",
-                    time_in_force="GTC",
-                    price=Decimal("21000.00") + i,
-                    quantity=Decimal("0.001"),
-                    new_client_order_id=f"drop-{i}",
-                )
-            )
+            calls.append(limit_buy(client, Decimal("21000.00") + i, f"drop-{i}"))
             calls.append(client.depth(symbol="BTCUSDT", limit=1 + i % 5))
         results = await asyncio.gather(*calls, return_exceptions=True)
         books, orders = results[1::2], results[0::2]
