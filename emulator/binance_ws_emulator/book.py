@@ -17,6 +17,9 @@ WORKING_TYPE = {
 }
 STOP_TYPES = frozenset(WORKING_TYPE)
 
+#: TRAILING_DELTA filter (BIPS), the same on every symbol.
+MIN_TRAILING_DELTA, MAX_TRAILING_DELTA = 10, 2000
+
 
 @dataclass(slots=True)
 class Order:
@@ -40,6 +43,10 @@ class Order:
     stp_mode: str = "EXPIRE_MAKER"
     expiry_reason: str | None = None
     stop_price: Decimal = ZERO
+    trailing_delta: int = 0  # BIPS; 0: not a trailing stop
+    trailing_time: int = -1  # when tracking started (-1: not yet)
+    trailing_extreme: Decimal = ZERO  # highest (SELL) / lowest (BUY) trade price since tracking started
+    trades_seen: int = 0  # book trades already looked at by this trailing stop
     prevented_qty: Decimal = ZERO
     prevented: list[dict[str, object]] = field(default_factory=list)  # STP matches while this order was taker
 
@@ -56,6 +63,25 @@ class Order:
         """Stop trigger rule: STOP_LOSS BUY / TAKE_PROFIT SELL at or above, the others at or below."""
         rises = (self.type.startswith("STOP_LOSS")) == (self.side == "BUY")
         return last >= self.stop_price if rises else last <= self.stop_price
+
+    def trail(self, price: Decimal, now_ms: int) -> bool:
+        """Feed one trade price to a trailing stop; True when it triggers.
+
+        Tracking starts at the first trade (no stopPrice) or at the first trade that meets
+        the stop condition; then SELL triggers after a fall of `trailing_delta` BIPS from
+        the highest price since, BUY after a rise from the lowest.
+        """
+        if self.trailing_time == -1:
+            if self.stop_price and not self.triggers_at(price):
+                return False
+            self.trailing_time, self.trailing_extreme = now_ms, price
+            return False
+        ratio = Decimal(self.trailing_delta) / 10_000
+        if self.side == "SELL":
+            self.trailing_extreme = max(self.trailing_extreme, price)
+            return price <= self.trailing_extreme * (1 - ratio)
+        self.trailing_extreme = min(self.trailing_extreme, price)
+        return price >= self.trailing_extreme * (1 + ratio)
 
     @property
     def is_open(self) -> bool:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from .auth import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET, ApiKey, KeyKind, make_key
-from .book import STOP_TYPES, ZERO, Book, Fill, Order, Trade
+from .book import MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, ZERO, Book, Fill, Order, Trade
 from .errors import EmulatorError
 
 
@@ -72,6 +72,13 @@ class SymbolInfo:
                     "minQty": f"{self.min_qty:.8f}",
                     "maxQty": f"{self.max_qty:.8f}",
                     "stepSize": f"{self.step_size:.8f}",
+                },
+                {
+                    "filterType": "TRAILING_DELTA",
+                    "minTrailingAboveDelta": MIN_TRAILING_DELTA,
+                    "maxTrailingAboveDelta": MAX_TRAILING_DELTA,
+                    "minTrailingBelowDelta": MIN_TRAILING_DELTA,
+                    "maxTrailingBelowDelta": MAX_TRAILING_DELTA,
                 },
                 {
                     "filterType": "NOTIONAL",
@@ -217,6 +224,7 @@ class Exchange:
         client_order_id: str | None,
         *,
         stop_price: Decimal = ZERO,
+        trailing_delta: int = 0,
         stp_mode: str | None = None,
     ) -> tuple[Order, list[Fill]]:
         for other in self.orders.values():
@@ -233,6 +241,7 @@ class Exchange:
             quote_order_qty,
             client_order_id,
             stop_price=stop_price,
+            trailing_delta=trailing_delta,
             stp_mode=stp_mode,
         )
 
@@ -249,6 +258,7 @@ class Exchange:
         client_order_id: str | None,
         *,
         stop_price: Decimal = ZERO,
+        trailing_delta: int = 0,
         stp_mode: str | None = None,
     ) -> tuple[Order, list[Fill]]:
         now = self.now_ms()
@@ -268,9 +278,12 @@ class Exchange:
             working_ms=now,
             stp_mode=stp_mode or "EXPIRE_MAKER",
             stop_price=stop_price,
+            trailing_delta=trailing_delta,
+            trades_seen=len(self.books[symbol].trades),
         )
         if type_ in STOP_TYPES:
-            if order.triggers_at(self.books[symbol].last_price() or self.symbols[symbol].mid):
+            # A trailing stop with a stopPrice may be placed past it: that only starts tracking.
+            if not trailing_delta and order.triggers_at(self.books[symbol].last_price() or self.symbols[symbol].mid):
                 raise EmulatorError(400, -2010, "Order would trigger immediately.")
             order.working_ms = -1  # not on the book until triggered
             self.orders[order.order_id] = order
@@ -329,12 +342,13 @@ class Exchange:
         return order, fills
 
     def _trigger_stops(self, symbol: str) -> None:
-        """Trigger every resting stop order the last traded price has crossed (repeatedly)."""
+        """Trigger every resting stop order the trades have reached (repeatedly: a triggered
+        stop trades too). Plain stops look at the last price, trailing stops at every trade."""
         book = self.books[symbol]
         while True:
             last = book.last_price()
             waiting = self.stops.get(symbol, [])
-            fired = [o for o in waiting if last is not None and o.is_open and o.triggers_at(last)]
+            fired = [o for o in waiting if o.is_open and last is not None and self._stop_fires(o, book, last)]
             if not fired:
                 return
             for order in fired:
@@ -345,6 +359,16 @@ class Exchange:
                 if order.order_list_id != -1:
                     self._list_progress(order)  # a triggered OCO leg cancels its sibling
                 self._execute(order, check_balance=True)
+
+    def _stop_fires(self, order: Order, book: Book, last: Decimal) -> bool:
+        if not order.trailing_delta:
+            return order.triggers_at(last)
+        fires = False
+        now = self.now_ms()
+        for trade in book.trades[order.trades_seen :]:
+            fires = order.trail(trade.price, now) or fires
+        order.trades_seen = len(book.trades)
+        return fires
 
     # -- order lists ---------------------------------------------------------------------
 
@@ -381,6 +405,8 @@ class Exchange:
                 update_ms=now,
                 working_ms=-1,
                 stop_price=leg["stop"] or ZERO,
+                trailing_delta=leg.get("trailing", 0),
+                trades_seen=len(self.books[symbol].trades),
                 order_list_id=list_id,
                 status="PENDING_NEW" if index >= pending_from else "NEW",
             )
@@ -411,6 +437,7 @@ class Exchange:
         order.working_ms = self.now_ms()
         if order.type in STOP_TYPES:
             order.working_ms = -1
+            order.trades_seen = len(self.books[order.symbol].trades)  # a trailing leg tracks from now
             self.stops.setdefault(order.symbol, []).append(order)
             self._notify_order(order, "NEW", None)
             return order, []
@@ -733,6 +760,8 @@ class Exchange:
             "W": order.working_ms,
             "V": order.stp_mode,
         }
+        if order.trailing_delta:
+            event["d"], event["D"] = order.trailing_delta, order.trailing_time
         for listener in list(self.listeners):
             listener(order.account, event)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from .book import Order
+from .book import MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, Order
 from .errors import EmulatorError
 
 if TYPE_CHECKING:
@@ -263,6 +263,12 @@ def _validate_order(req: Request) -> dict[str, Any]:
         and "trailingDelta" not in req.params
     ):
         raise EmulatorError(400, -1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!")
+    trailing_delta = req.integer("trailingDelta")
+    if trailing_delta is not None:
+        if type_ not in ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"):
+            raise EmulatorError(400, -1106, "Parameter 'trailingDelta' sent when not required.")
+        if not MIN_TRAILING_DELTA <= trailing_delta <= MAX_TRAILING_DELTA:
+            raise EmulatorError(400, -1013, "Filter failure: TRAILING_DELTA")
     info = req.exchange.symbols[symbol]
     if price is not None:
         if price < info.tick_size or price % info.tick_size != 0:
@@ -284,6 +290,7 @@ def _validate_order(req: Request) -> dict[str, Any]:
         "quote_qty": quote_qty or Decimal(0),
         "client_id": client_id,
         "stop_price": req.decimal("stopPrice") or Decimal(0),
+        "trailing_delta": trailing_delta or 0,
         "stp_mode": _stp_mode(req),
     }
 
@@ -349,6 +356,8 @@ def order_report(order: Order, fills: list[Any] | None, resp_type: str) -> dict[
         report["expiryReason"] = order.expiry_reason
     if order.stop_price:
         report["stopPrice"] = _fmt(order.stop_price)
+    if order.trailing_delta:
+        report["trailingDelta"], report["trailingTime"] = order.trailing_delta, order.trailing_time
     if order.prevented_qty:
         report["preventedQuantity"] = _fmt(order.prevented_qty)
     if resp_type == "FULL":
@@ -385,6 +394,7 @@ def order_place(req: Request) -> dict[str, Any]:
         order_args["quote_qty"],
         order_args["client_id"],
         stop_price=order_args["stop_price"],
+        trailing_delta=order_args["trailing_delta"],
         stp_mode=order_args["stp_mode"],
     )
     default = "FULL" if order.type in ("LIMIT", "MARKET") else "ACK"
@@ -413,6 +423,9 @@ def _query_report(order: Order) -> dict[str, Any]:
         "workingTime": order.working_ms,
         "origQuoteOrderQty": _fmt(order.quote_order_qty),
         "selfTradePreventionMode": order.stp_mode,
+        **(
+            {"trailingDelta": order.trailing_delta, "trailingTime": order.trailing_time} if order.trailing_delta else {}
+        ),
     }
 
 

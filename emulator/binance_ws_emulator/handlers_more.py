@@ -546,7 +546,7 @@ def open_orders_cancel_all(req: Request) -> list[dict[str, Any]]:
     return [_cancel(req, symbol, o.order_id, None, None) for o in open_orders]
 
 
-# -- order lists (legs rest as orders; contingent triggering is not simulated) ---------------
+# -- order lists (legs are orders; the exchange runs the contingencies) -------------------------
 
 
 def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) -> dict[str, Any]:
@@ -559,6 +559,7 @@ def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) 
         "side": side or req.text(key("side"), required=True),
         "price": req.decimal(key("price")),
         "stop": req.decimal(key("stopPrice")),
+        "trailing": req.integer(key("trailingDelta")) or 0,
         "qty": quantity if quantity is not None else req.decimal(key("quantity"), required=True),
         "tif": req.text(key("timeInForce")) or "GTC",
         "client_id": req.text(key("clientOrderId")),
@@ -623,7 +624,7 @@ def order_list_place_legacy(req: Request) -> dict[str, Any]:
     price = req.decimal("price", required=True)
     stop = req.decimal("stopPrice", required=True)
     stop_limit = req.decimal("stopLimitPrice")
-    legs = [
+    legs: list[dict[str, Any]] = [
         {
             "type": "LIMIT_MAKER",
             "side": side,
@@ -638,6 +639,7 @@ def order_list_place_legacy(req: Request) -> dict[str, Any]:
             "side": side,
             "price": stop_limit,
             "stop": stop,
+            "trailing": req.integer("trailingDelta") or 0,
             "qty": quantity,
             "tif": req.text("stopLimitTimeInForce") or "GTC",
             "client_id": req.text("stopClientOrderId"),

@@ -10,7 +10,17 @@ from decimal import Decimal
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from binance_spot_ws import AsyncClient, AuthError, BadRequest, Client, ErrorCode, HmacKey, ParamError, types
+from binance_spot_ws import (
+    AsyncClient,
+    AuthError,
+    BadRequest,
+    Client,
+    Ed25519Key,
+    ErrorCode,
+    HmacKey,
+    ParamError,
+    types,
+)
 from binance_ws_emulator import DOCS_HMAC_API_KEY, Emulator
 
 
@@ -87,6 +97,37 @@ async def test_concurrent_requests_resolve_to_their_callers(client: AsyncClient)
         assert len(book.bids) == limit
     mids = {s: b.bids[0].price for s, b in zip(symbols, books, strict=True)}
     assert mids["BTCUSDT"] > mids["ETHUSDT"] > 1 > mids["ETHBTC"]
+
+
+async def test_trailing_stop_over_the_socket(emulator: Emulator, ed25519_key: Ed25519Key) -> None:
+    """A trailing stop placed through the SDK follows the market the exchange makes, and its
+    order query and events carry trailingDelta / trailingTime."""
+    async with AsyncClient(url=emulator.url, key=ed25519_key) as client:
+        await client.session_logon()
+        await client.user_data_stream_subscribe()
+        stop = await client.order_place(
+            symbol="BTCUSDT", side="SELL", type="STOP_LOSS", quantity=Decimal("0.01"), trailing_delta=10
+        )  # sells after a 0.1 % fall from the high
+        assert (await client.order_status(symbol="BTCUSDT", order_id=stop.order_id)).trailing_time == -1
+        emulator.market_trade("BTCUSDT", "BUY", Decimal("0.01"))  # tracking starts at this trade
+        tracked = await client.order_status(symbol="BTCUSDT", order_id=stop.order_id)
+        assert tracked.status == "NEW" and tracked.trailing_delta == 10 and tracked.trailing_time > 0
+        # Someone bids well below; the market maker's sells then walk the price down to it.
+        emulator.exchange.place(
+            "bystander", "BTCUSDT", "BUY", "LIMIT", "GTC", Decimal(49_900), Decimal(5), Decimal(0), None
+        )
+        for _ in range(50):
+            emulator.market_trade("BTCUSDT", "SELL", Decimal("0.5"))
+            if (await client.order_status(symbol="BTCUSDT", order_id=stop.order_id)).status == "FILLED":
+                break
+        events = client.user_data()
+        reports = []
+        while not reports or reports[-1].order_status != "FILLED":
+            event = await asyncio.wait_for(anext(events), 2)
+            if isinstance(event, types.ExecutionReport) and event.order_id == stop.order_id:
+                reports.append(event)
+        assert reports[0].trailing_delta == 10 and reports[-1].trailing_time > 0
+        assert reports[-1].last_executed_price == Decimal(49_900)
 
 
 async def test_wrong_secret_is_a_typed_auth_error(emulator: Emulator) -> None:

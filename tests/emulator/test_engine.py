@@ -98,6 +98,60 @@ def test_stop_orders_wait_then_trigger(exchange: Exchange) -> None:
     assert stop.status == "FILLED" and stop.cumulative_quote_qty == 106 and stop.working_ms > 0
 
 
+def trade_at(ex: Exchange, price: str) -> None:
+    """One trade of 0.01 at `price` between two bystanders (moves the last price)."""
+    limit(ex, "x", "SELL", price, "0.01")
+    limit(ex, "y", "BUY", price, "0.01")
+
+
+def test_trailing_sell_stop_follows_the_high_then_fires_on_the_fall(exchange: Exchange) -> None:
+    trade_at(exchange, "100")
+    stop, _ = exchange.place(
+        "c", "BTCUSDT", "SELL", "STOP_LOSS", "GTC", D(0), D("0.5"), D(0), None, trailing_delta=500
+    )  # no stopPrice: tracking starts with the next trade
+    assert stop.trailing_time == -1
+    limit(exchange, "d", "BUY", "90", "1")  # where the triggered sell will go
+    for price in ("101", "110", "105"):  # high 110; 105 is above 110 x 0.95 = 104.5
+        trade_at(exchange, price)
+    assert stop.status == "NEW" and stop.trailing_time > 0 and stop.trailing_extreme == 110
+    trade_at(exchange, "104.5")
+    assert stop.status == "FILLED" and stop.cumulative_quote_qty == D(45)  # sold into the 90 bid
+
+
+def test_trailing_buy_stop_with_activation_price_as_documented(exchange: Exchange) -> None:
+    """The docs' example: BUY STOP_LOSS_LIMIT, stopPrice 44,000, delta 500: tracking starts at
+    44,000, the low is 42,000, and it triggers at 44,100 = 42,000 x 1.05."""
+    trade_at(exchange, "43000")
+    stop, _ = exchange.place(
+        "c", "BTCUSDT", "BUY", "STOP_LOSS_LIMIT", "GTC", D(45000), D("0.1"), D(0), None,
+        stop_price=D(44000), trailing_delta=500,
+    )  # fmt: skip
+    for price in ("43500", "44000", "43000", "42000", "44000", "44099.99"):
+        trade_at(exchange, price)
+    assert stop.status == "NEW" and stop.trailing_extreme == 42000
+    limit(exchange, "d", "SELL", "44200", "0.1")
+    trade_at(exchange, "44100")
+    assert stop.status == "FILLED" and stop.cumulative_quote_qty == D("4420")  # as a LIMIT 45,000 buy
+
+
+def test_trailing_stop_leg_of_an_oco_cancels_the_limit_leg(exchange: Exchange) -> None:
+    trade_at(exchange, "100")
+    legs = [
+        {"type": "LIMIT_MAKER", "side": "SELL", "price": D(120), "stop": None, "qty": D(1), "tif": "GTC", "client_id": None},
+        {"type": "STOP_LOSS", "side": "SELL", "price": None, "stop": None, "trailing": 1000, "qty": D(1), "tif": "GTC",
+         "client_id": None},
+    ]  # fmt: skip
+    record, results = exchange.place_list("c", "BTCUSDT", "OCO", legs, 2, None)
+    limit_leg, stop_leg = (order for order, _ in results)
+    limit(exchange, "d", "BUY", "80", "1")
+    for price in ("110", "100", "99.5"):  # high 110; fires at or below 99
+        trade_at(exchange, price)
+    assert stop_leg.status == "NEW" and limit_leg.status == "NEW"
+    trade_at(exchange, "99")
+    assert stop_leg.status == "FILLED" and limit_leg.status == "EXPIRED" and limit_leg.expiry_reason == "OCO_TRIGGER"
+    assert record["listOrderStatus"] == "ALL_DONE"
+
+
 @pytest.mark.parametrize(
     ("mode", "taker_status", "maker_status"),
     [
