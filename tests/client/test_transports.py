@@ -88,6 +88,25 @@ async def test_fragmented_responses_are_reassembled(transport: TransportName) ->
 
 
 @pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+async def test_a_response_larger_than_one_read_arrives_whole(transport: TransportName) -> None:
+    """One 1 MiB frame spans many socket reads (httpx-ws reads 64 KiB at a time)."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    padding = "x" * (1 << 20)
+
+    async def handler(ws: ServerConnection) -> None:
+        async for message in ws:
+            request_id = json.loads(message)["id"]
+            await ws.send(json.dumps({"id": request_id, "status": 200, "result": {"serverTime": 7, "pad": padding}}))
+
+    async with serve(handler, "127.0.0.1", 0, max_size=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        async with AsyncClient(url=f"ws://127.0.0.1:{port}/", keepalive_interval=None, transport=transport) as client:
+            times = await asyncio.gather(*(client.time() for _ in range(3)))
+            assert [t.server_time for t in times] == [7, 7, 7]
+
+
+@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
 async def test_a_burst_of_orders_is_sent_exactly_once_each(
     emulator: Emulator, hmac_key: HmacKey, transport: TransportName
 ) -> None:
