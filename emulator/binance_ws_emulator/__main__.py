@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pong-timeout", type=float, default=60.0)
     parser.add_argument("--max-lifetime", type=float, default=24 * 3600.0)
     parser.add_argument("--weight-limit", type=int, default=6000)
+    parser.add_argument("--ticker", type=float, metavar="SECONDS", help="move the market by itself every SECONDS")
     parser.add_argument("--tls", action="store_true", help="serve wss:// with a throwaway self-signed certificate")
     parser.add_argument("--tls-cert", help="PEM certificate (chain): serve wss:// with it")
     parser.add_argument("--tls-key", help="PEM private key for --tls-cert (default: in the same file)")
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             max_lifetime=args.max_lifetime,
             weight_limit=args.weight_limit,
             ssl=context,
+            ticker_interval=args.ticker,
         )
         async with emulator:
             print(f"listening on {emulator.url}", flush=True)

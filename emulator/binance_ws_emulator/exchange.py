@@ -197,14 +197,35 @@ class Exchange:
         for info in self.symbols.values():
             maker.move(info.base, free=Decimal(10**9))
             maker.move(info.quote, free=Decimal(10**12))
-            for level in range(1, 21):
-                offset = info.tick_size * level * 10
-                qty = (info.step_size * self.random.randint(1000, 50000)).quantize(info.step_size)
-                for side, price in (("BUY", info.mid - offset), ("SELL", info.mid + offset)):
-                    self._place(MARKET_MAKER, info.symbol, side, "LIMIT", "GTC", price, qty, ZERO, None)
+            self._quote(info, info.mid)
             # a little trade history so trades/klines have data
             for _ in range(5):
                 self._place(MARKET_MAKER, info.symbol, "BUY", "MARKET", "GTC", ZERO, info.step_size * 100, ZERO, None)
+
+    def _quote(self, info: SymbolInfo, mid: Decimal) -> None:
+        """The market maker's 20 levels a side around `mid` (its orders may trade on arrival)."""
+        for level in range(1, 21):
+            offset = info.tick_size * level * 10
+            qty = (info.step_size * self.random.randint(1000, 50000)).quantize(info.step_size)
+            for side, price in (("BUY", mid - offset), ("SELL", mid + offset)):
+                self._place(MARKET_MAKER, info.symbol, side, "LIMIT", "GTC", price, qty, ZERO, None)
+
+    def tick(self) -> None:
+        """One step of an autonomous market: per symbol a small trade on a random side, then the
+        market maker quotes afresh around the last price (which can fill resting orders and
+        trigger stops, as a moving market does)."""
+        for info in self.symbols.values():
+            side = self.random.choice(("BUY", "SELL"))
+            self._place(MARKET_MAKER, info.symbol, side, "MARKET", "GTC", ZERO, info.step_size * 100, ZERO, None)
+            book = self.books[info.symbol]
+            last = book.last_price() or info.mid
+            for order in [o for o in self.orders.values() if o.account == MARKET_MAKER and o.symbol == info.symbol]:
+                if order.is_open and book.remove(order):
+                    self._release(order)
+                del self.orders[order.order_id]  # nobody queries the market maker's orders: keep memory flat
+            drift = last * Decimal(self.random.gauss(0, 0.0002))  # about 0.02 % a step
+            self._quote(info, (last + drift).quantize(info.tick_size))
+            self._trigger_stops(info.symbol)
 
     # -- trading ---------------------------------------------------------------------------
 

@@ -62,6 +62,8 @@ class Emulator:
         weight_limit: REQUEST_WEIGHT per minute.
         clock_offset_ms: shift the server clock (to test timestamp handling).
         ssl: serve TLS (`wss://`) with this server context, as Binance does.
+        ticker_interval: if set, every this many seconds the market moves by itself
+            (`Exchange.tick()`: a small trade, then fresh quotes around the last price).
     """
 
     def __init__(
@@ -77,9 +79,12 @@ class Emulator:
         orders_per_10s: int = 50,
         clock_offset_ms: int = 0,
         ssl: ssl_module.SSLContext | None = None,
+        ticker_interval: float | None = None,
     ) -> None:
         self.host = host
         self.ssl = ssl
+        self.ticker_interval = ticker_interval
+        self._ticker: asyncio.Task[None] | None = None
         self.port = port
         self.ping_interval = ping_interval
         self.pong_timeout = pong_timeout
@@ -110,8 +115,19 @@ class Emulator:
         self._loop = asyncio.get_running_loop()
         self._server = await asyncio.start_server(self._accept, self.host, self.port, limit=1 << 20, ssl=self.ssl)
         self.port = self._server.sockets[0].getsockname()[1]
+        if self.ticker_interval:
+            self._ticker = asyncio.create_task(self._tick_forever(self.ticker_interval))
+
+    async def _tick_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self.exchange.tick()  # on the loop thread, like every request
 
     async def aclose(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
         if self._server is not None:
             self._server.close()
             for conn in list(self._conns):

@@ -239,3 +239,19 @@ def test_cancelling_a_leg_cancels_the_list_and_deposits_emit_balance_updates(exc
     exchange.deposit("a", "BNB", D("1.5"))
     assert events[0] == {"e": "balanceUpdate", "E": events[0]["E"], "a": "BNB", "d": "1.50000000", "T": events[0]["T"]}
     assert events[1]["e"] == "outboundAccountPosition"
+
+
+def test_ticks_move_the_market_and_keep_it_quoted() -> None:
+    exchange = Exchange(seed=7, now_ms=Clock())
+    book = exchange.books["BTCUSDT"]
+    start, trades = book.last_price(), len(book.trades)
+    stop, _ = exchange.place("c", "BTCUSDT", "SELL", "STOP_LOSS", "GTC", D(0), D("0.01"), D(0), None, trailing_delta=10)
+    prices = set()
+    for _ in range(300):
+        exchange.tick()
+        prices.add(book.last_price())
+        assert len(book.bid_prices) >= 20 and len(book.ask_prices) >= 20
+        assert book.best_bid() < book.best_ask()  # type: ignore[operator]
+    assert len(book.trades) >= trades + 300 and len(prices) > 10 and book.last_price() != start
+    assert stop.status == "FILLED"  # a 0.1 % trailing stop does not survive 300 random steps
+    assert len(exchange.orders) < 200  # the market maker's old quotes are not kept

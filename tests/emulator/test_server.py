@@ -129,3 +129,13 @@ def test_control_api_moves_the_market_and_balances() -> None:
         before = emulator.exchange.account("demo").free("USDT")
         emulator.deposit("demo", "USDT", "25.5")
         assert emulator.exchange.account("demo").free("USDT") == before + Decimal("25.5")
+
+
+async def test_the_ticker_moves_the_market_while_clients_watch() -> None:
+    async with Emulator(seed=2, ticker_interval=0.01) as emulator, connect(emulator.url) as ws:
+        prices = set()
+        for i in range(15):
+            reply = await request(ws, "ticker.price", {"symbol": "ETHUSDT"}, request_id=i + 1)
+            prices.add(reply["result"]["price"])  # type: ignore[index]
+            await asyncio.sleep(0.03)
+        assert len(prices) > 3
