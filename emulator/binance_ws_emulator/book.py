@@ -17,8 +17,9 @@ WORKING_TYPE = {
 }
 STOP_TYPES = frozenset(WORKING_TYPE)
 
-#: TRAILING_DELTA filter (BIPS), the same on every symbol.
+#: TRAILING_DELTA filter (BIPS) and ICEBERG_PARTS filter, the same on every symbol.
 MIN_TRAILING_DELTA, MAX_TRAILING_DELTA = 10, 2000
+MAX_ICEBERG_PARTS = 100
 
 
 @dataclass(slots=True)
@@ -47,12 +48,19 @@ class Order:
     trailing_time: int = -1  # when tracking started (-1: not yet)
     trailing_extreme: Decimal = ZERO  # highest (SELL) / lowest (BUY) trade price since tracking started
     trades_seen: int = 0  # book trades already looked at by this trailing stop
+    iceberg_qty: Decimal = ZERO  # the visible part of an iceberg order (0: all of it shows)
+    tip_left: Decimal = ZERO  # what is left of the current visible part, while resting
     prevented_qty: Decimal = ZERO
     prevented: list[dict[str, object]] = field(default_factory=list)  # STP matches while this order was taker
 
     @property
     def remaining(self) -> Decimal:
         return self.orig_qty - self.executed_qty - self.prevented_qty
+
+    @property
+    def visible(self) -> Decimal:
+        """What the book shows and a taker can match now (an iceberg shows one tip at a time)."""
+        return self.tip_left if self.iceberg_qty else self.remaining
 
     @property
     def working_type(self) -> str:
@@ -131,7 +139,17 @@ class Book:
         if order.price not in levels:
             levels[order.price] = []
             bisect.insort(prices, order.price)
+        if order.iceberg_qty:
+            order.tip_left = min(order.iceberg_qty, order.remaining)
         levels[order.price].append(order)
+        self.update_id += 1
+
+    def refresh_tip(self, order: Order) -> None:
+        """An iceberg's tip is used up: show the next one, at the back of its price level."""
+        queue = (self.bids if order.side == "BUY" else self.asks)[order.price]
+        queue.remove(order)
+        order.tip_left = min(order.iceberg_qty, order.remaining)
+        queue.append(order)
         self.update_id += 1
 
     def remove(self, order: Order) -> bool:
@@ -170,8 +188,8 @@ class Book:
         return total
 
     def depth(self, limit: int) -> tuple[list[list[str]], list[list[str]]]:
-        bids = [[_fmt(p), _fmt(sum((o.remaining for o in self.bids[p]), ZERO))] for p in reversed(self.bid_prices)]
-        asks = [[_fmt(p), _fmt(sum((o.remaining for o in self.asks[p]), ZERO))] for p in self.ask_prices]
+        bids = [[_fmt(p), _fmt(sum((o.visible for o in self.bids[p]), ZERO))] for p in reversed(self.bid_prices)]
+        asks = [[_fmt(p), _fmt(sum((o.visible for o in self.asks[p]), ZERO))] for p in self.ask_prices]
         return bids[:limit], asks[:limit]
 
 

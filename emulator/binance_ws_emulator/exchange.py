@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from .auth import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET, ApiKey, KeyKind, make_key
-from .book import MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, ZERO, Book, Fill, Order, Trade
+from .book import MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, ZERO, Book, Fill, Order, Trade
 from .errors import EmulatorError
 
 
@@ -73,6 +73,7 @@ class SymbolInfo:
                     "maxQty": f"{self.max_qty:.8f}",
                     "stepSize": f"{self.step_size:.8f}",
                 },
+                {"filterType": "ICEBERG_PARTS", "limit": MAX_ICEBERG_PARTS},
                 {
                     "filterType": "TRAILING_DELTA",
                     "minTrailingAboveDelta": MIN_TRAILING_DELTA,
@@ -246,6 +247,7 @@ class Exchange:
         *,
         stop_price: Decimal = ZERO,
         trailing_delta: int = 0,
+        iceberg_qty: Decimal = ZERO,
         stp_mode: str | None = None,
     ) -> tuple[Order, list[Fill]]:
         for other in self.orders.values():
@@ -263,6 +265,7 @@ class Exchange:
             client_order_id,
             stop_price=stop_price,
             trailing_delta=trailing_delta,
+            iceberg_qty=iceberg_qty,
             stp_mode=stp_mode,
         )
 
@@ -280,6 +283,7 @@ class Exchange:
         *,
         stop_price: Decimal = ZERO,
         trailing_delta: int = 0,
+        iceberg_qty: Decimal = ZERO,
         stp_mode: str | None = None,
     ) -> tuple[Order, list[Fill]]:
         now = self.now_ms()
@@ -301,6 +305,7 @@ class Exchange:
             stop_price=stop_price,
             trailing_delta=trailing_delta,
             trades_seen=len(self.books[symbol].trades),
+            iceberg_qty=iceberg_qty,
         )
         if type_ in STOP_TYPES:
             # A trailing stop with a stopPrice may be placed past it: that only starts tracking.
@@ -559,29 +564,40 @@ class Exchange:
         for price, queue in book.opposite(taker.side):
             if not market and (price > taker.price if taker.side == "BUY" else price < taker.price):
                 break
-            for maker in list(queue):
+            i = 0
+            while i < len(queue):  # the live queue: a refreshed iceberg tip goes to its back
+                maker = queue[i]
                 if not maker.is_open:
+                    i += 1
                     continue  # expired while this match ran (an OCO sibling)
                 if maker.account == taker.account and taker.stp_mode != "NONE" and taker.account != MARKET_MAKER:
                     self._prevent(taker, maker, price, book)
                     if not taker.is_open:
                         break
+                    i += 1 if i < len(queue) and queue[i] is maker else 0
                     continue
+                available = maker.visible
                 if market and taker.quote_order_qty > 0:
                     budget = taker.quote_order_qty - taker.cumulative_quote_qty
-                    qty = min(maker.remaining, (budget / price).quantize(info.step_size, rounding="ROUND_DOWN"))
+                    qty = min(available, (budget / price).quantize(info.step_size, rounding="ROUND_DOWN"))
                     if qty <= 0:
                         break
                 else:
-                    qty = min(maker.remaining, taker.remaining)
+                    qty = min(available, taker.remaining)
                 if qty <= 0:
                     break
                 fill = Fill(price, qty, maker, next(self._trade_ids))
                 fills.append(fill)
                 self._settle(taker, maker, price, qty, info, taker_account)
                 book.trades.append(Trade(fill.trade_id, price, qty, self.now_ms(), taker.side == "SELL"))
+                if maker.iceberg_qty:
+                    maker.tip_left -= qty
                 if maker.remaining == 0:
                     book.remove(maker)
+                elif maker.iceberg_qty and maker.tip_left == 0:
+                    book.refresh_tip(maker)  # the next tip queues behind the others at this price
+                else:
+                    i += 1
                 if taker.remaining == 0 or (
                     taker.quote_order_qty > 0 and taker.cumulative_quote_qty >= taker.quote_order_qty
                 ):
@@ -755,8 +771,8 @@ class Exchange:
             "f": order.time_in_force,
             "q": f"{order.orig_qty:.8f}",
             "p": f"{order.price:.8f}",
-            "P": "0.00000000",
-            "F": "0.00000000",
+            "P": f"{order.stop_price:.8f}",
+            "F": f"{order.iceberg_qty:.8f}",
             "g": order.order_list_id,
             "C": "",
             "x": execution_type,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from .book import MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, Order
+from .book import MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, Order
 from .errors import EmulatorError
 
 if TYPE_CHECKING:
@@ -263,6 +263,16 @@ def _validate_order(req: Request) -> dict[str, Any]:
         and "trailingDelta" not in req.params
     ):
         raise EmulatorError(400, -1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!")
+    iceberg_qty = req.decimal("icebergQty")
+    if iceberg_qty is not None and iceberg_qty > 0:
+        if type_ not in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"):
+            raise EmulatorError(400, -1106, "Parameter 'icebergQty' sent when not required.")
+        if (tif or "GTC") != "GTC":
+            raise EmulatorError(400, -2010, "Unsupported order combination")  # icebergs are GTC only
+        if quantity is not None and iceberg_qty > quantity:
+            raise EmulatorError(400, -2010, "IcebergQty exceeds QTY.")
+        if quantity is not None and quantity / iceberg_qty > MAX_ICEBERG_PARTS:
+            raise EmulatorError(400, -1013, "Filter failure: ICEBERG_PARTS")
     trailing_delta = req.integer("trailingDelta")
     if trailing_delta is not None:
         if type_ not in ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"):
@@ -291,6 +301,7 @@ def _validate_order(req: Request) -> dict[str, Any]:
         "client_id": client_id,
         "stop_price": req.decimal("stopPrice") or Decimal(0),
         "trailing_delta": trailing_delta or 0,
+        "iceberg_qty": iceberg_qty or Decimal(0),
         "stp_mode": _stp_mode(req),
     }
 
@@ -358,6 +369,8 @@ def order_report(order: Order, fills: list[Any] | None, resp_type: str) -> dict[
         report["stopPrice"] = _fmt(order.stop_price)
     if order.trailing_delta:
         report["trailingDelta"], report["trailingTime"] = order.trailing_delta, order.trailing_time
+    if order.iceberg_qty:
+        report["icebergQty"] = _fmt(order.iceberg_qty)
     if order.prevented_qty:
         report["preventedQuantity"] = _fmt(order.prevented_qty)
     if resp_type == "FULL":
@@ -395,6 +408,7 @@ def order_place(req: Request) -> dict[str, Any]:
         order_args["client_id"],
         stop_price=order_args["stop_price"],
         trailing_delta=order_args["trailing_delta"],
+        iceberg_qty=order_args["iceberg_qty"],
         stp_mode=order_args["stp_mode"],
     )
     default = "FULL" if order.type in ("LIMIT", "MARKET") else "ACK"
@@ -416,7 +430,7 @@ def _query_report(order: Order) -> dict[str, Any]:
         "type": order.type,
         "side": order.side,
         "stopPrice": _fmt(order.stop_price),
-        "icebergQty": "0.00000000",
+        "icebergQty": _fmt(order.iceberg_qty),
         "time": order.created_ms,
         "updateTime": order.update_ms,
         "isWorking": order.is_open,

@@ -493,6 +493,8 @@ def order_amend(req: Request) -> dict[str, Any]:
     req.exchange.account(req.account).move(asset, free=amount, locked=-amount)
     previous = order.client_order_id
     order.orig_qty = new_qty  # same queue position: the order object stays where it is
+    if order.iceberg_qty:
+        order.tip_left = min(order.tip_left, order.remaining)
     order.client_order_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
     now = req.exchange.now_ms()
     execution_id = len(req.exchange.amendments) + 1

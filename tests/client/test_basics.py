@@ -130,6 +130,24 @@ async def test_trailing_stop_over_the_socket(emulator: Emulator, ed25519_key: Ed
         assert reports[-1].last_executed_price == Decimal(49_900)
 
 
+async def test_iceberg_over_the_socket(client: AsyncClient) -> None:
+    before = {level.price: level.qty for level in (await client.depth(symbol="BTCUSDT", limit=50)).asks}
+    price = max(before) + Decimal("1000")  # a level of its own
+    order = await client.order_place(
+        symbol="BTCUSDT", side="SELL", type="LIMIT", time_in_force="GTC", price=price,
+        quantity=Decimal("1"), iceberg_qty=Decimal("0.1"),
+    )  # fmt: skip
+    shown = {level.price: level.qty for level in (await client.depth(symbol="BTCUSDT", limit=100)).asks}
+    assert shown[price] == Decimal("0.1")  # only the tip is visible
+    assert (await client.order_status(symbol="BTCUSDT", order_id=order.order_id)).iceberg_qty == Decimal("0.1")
+    with pytest.raises(BadRequest) as caught:
+        await client.order_place(
+            symbol="BTCUSDT", side="SELL", type="LIMIT", time_in_force="IOC", price=price,
+            quantity=Decimal("1"), iceberg_qty=Decimal("0.1"),
+        )  # fmt: skip
+    assert caught.value.code == ErrorCode.NEW_ORDER_REJECTED
+
+
 async def test_wrong_secret_is_a_typed_auth_error(emulator: Emulator) -> None:
     async with AsyncClient(url=emulator.url, key=HmacKey(DOCS_HMAC_API_KEY, "not-the-secret")) as client:
         with pytest.raises(AuthError) as caught:

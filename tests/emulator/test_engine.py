@@ -152,6 +152,24 @@ def test_trailing_stop_leg_of_an_oco_cancels_the_limit_leg(exchange: Exchange) -
     assert record["listOrderStatus"] == "ALL_DONE"
 
 
+def test_an_iceberg_shows_one_tip_and_requeues_each_new_one(exchange: Exchange) -> None:
+    iceberg, _ = limit(exchange, "a", "SELL", "100", "1", iceberg_qty=D("0.3"))
+    behind, _ = limit(exchange, "b", "SELL", "100", "0.5")
+    assert exchange.books["BTCUSDT"].depth(1)[1] == [["100.00000000", "0.80000000"]]  # 0.3 shown + 0.5
+    _, fills = limit(exchange, "c", "BUY", "100", "0.4")
+    # the tip (0.3) first; its next tip queues behind `behind`, which gets the rest
+    assert [(f.maker.order_id, f.qty) for f in fills] == [(iceberg.order_id, D("0.3")), (behind.order_id, D("0.1"))]
+    assert exchange.books["BTCUSDT"].depth(1)[1] == [["100.00000000", "0.70000000"]]  # 0.4 + new tip 0.3
+    _, fills = limit(exchange, "c", "BUY", "100", "1.1")
+    assert [(f.maker.order_id, f.qty) for f in fills] == [
+        (behind.order_id, D("0.4")),
+        (iceberg.order_id, D("0.3")),
+        (iceberg.order_id, D("0.3")),
+        (iceberg.order_id, D("0.1")),  # the last, smaller tip
+    ]
+    assert iceberg.status == "FILLED" and not exchange.books["BTCUSDT"].ask_prices
+
+
 @pytest.mark.parametrize(
     ("mode", "taker_status", "maker_status"),
     [
