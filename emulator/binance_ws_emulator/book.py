@@ -50,12 +50,21 @@ class Order:
     trades_seen: int = 0  # book trades already looked at by this trailing stop
     iceberg_qty: Decimal = ZERO  # the visible part of an iceberg order (0: all of it shows)
     tip_left: Decimal = ZERO  # what is left of the current visible part, while resting
+    peg_price_type: str | None = None  # PRIMARY_PEG / MARKET_PEG: `price` is then the pegged price
+    peg_offset_type: str | None = None
+    peg_offset_value: int | None = None
+    client_price: Decimal = ZERO  # what the client sent as `price` (reported for pegged orders)
     prevented_qty: Decimal = ZERO
     prevented: list[dict[str, object]] = field(default_factory=list)  # STP matches while this order was taker
 
     @property
     def remaining(self) -> Decimal:
         return self.orig_qty - self.executed_qty - self.prevented_qty
+
+    @property
+    def reported_price(self) -> Decimal:
+        """`price` in responses: a pegged order keeps showing the client's price (or 0)."""
+        return self.client_price if self.peg_price_type else self.price
 
     @property
     def visible(self) -> Decimal:
@@ -186,6 +195,15 @@ class Book:
             if total >= qty:
                 return qty
         return total
+
+    def peg_price(self, side: str, peg_price_type: str, offset_levels: int) -> Decimal | None:
+        """The price a pegged order of `side` gets: the best price of its own side (PRIMARY_PEG)
+        or of the other side (MARKET_PEG), `offset_levels` price levels deeper; None if the book
+        side has fewer levels."""
+        own = peg_price_type == "PRIMARY_PEG"
+        bids = (side == "BUY") == own
+        levels = list(reversed(self.bid_prices)) if bids else self.ask_prices
+        return levels[offset_levels] if offset_levels < len(levels) else None
 
     def depth(self, limit: int) -> tuple[list[list[str]], list[list[str]]]:
         bids = [[_fmt(p), _fmt(sum((o.visible for o in self.bids[p]), ZERO))] for p in reversed(self.bid_prices)]

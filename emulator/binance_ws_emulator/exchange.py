@@ -248,6 +248,7 @@ class Exchange:
         stop_price: Decimal = ZERO,
         trailing_delta: int = 0,
         iceberg_qty: Decimal = ZERO,
+        peg: tuple[str, str | None, int | None] | None = None,
         stp_mode: str | None = None,
     ) -> tuple[Order, list[Fill]]:
         for other in self.orders.values():
@@ -266,6 +267,7 @@ class Exchange:
             stop_price=stop_price,
             trailing_delta=trailing_delta,
             iceberg_qty=iceberg_qty,
+            peg=peg,
             stp_mode=stp_mode,
         )
 
@@ -284,6 +286,7 @@ class Exchange:
         stop_price: Decimal = ZERO,
         trailing_delta: int = 0,
         iceberg_qty: Decimal = ZERO,
+        peg: tuple[str, str | None, int | None] | None = None,
         stp_mode: str | None = None,
     ) -> tuple[Order, list[Fill]]:
         now = self.now_ms()
@@ -306,7 +309,12 @@ class Exchange:
             trailing_delta=trailing_delta,
             trades_seen=len(self.books[symbol].trades),
             iceberg_qty=iceberg_qty,
+            client_price=price,
         )
+        if peg is not None:
+            order.peg_price_type, order.peg_offset_type, order.peg_offset_value = peg
+            if type_ not in STOP_TYPES:  # stop-limit orders are pegged when they trigger
+                order.price = self._pegged_price(order)
         if type_ in STOP_TYPES:
             # A trailing stop with a stopPrice may be placed past it: that only starts tracking.
             if not trailing_delta and order.triggers_at(self.books[symbol].last_price() or self.symbols[symbol].mid):
@@ -384,7 +392,21 @@ class Exchange:
                 order.working_ms = self.now_ms()
                 if order.order_list_id != -1:
                     self._list_progress(order)  # a triggered OCO leg cancels its sibling
+                if order.peg_price_type:
+                    try:
+                        order.price = self._pegged_price(order)
+                    except EmulatorError:
+                        order.status = "EXPIRED"  # nothing to peg to at trigger time
+                        self._notify_order(order, "EXPIRED", None)
+                        continue
                 self._execute(order, check_balance=True)
+
+    def _pegged_price(self, order: Order) -> Decimal:
+        assert order.peg_price_type is not None
+        price = self.books[order.symbol].peg_price(order.side, order.peg_price_type, order.peg_offset_value or 0)
+        if price is None:
+            raise EmulatorError(400, -2010, "Order book liquidity is too low for this pegged order.")
+        return price
 
     def _stop_fires(self, order: Order, book: Book, last: Decimal) -> bool:
         if not order.trailing_delta:
@@ -770,7 +792,7 @@ class Exchange:
             "o": order.type,
             "f": order.time_in_force,
             "q": f"{order.orig_qty:.8f}",
-            "p": f"{order.price:.8f}",
+            "p": f"{order.reported_price:.8f}",
             "P": f"{order.stop_price:.8f}",
             "F": f"{order.iceberg_qty:.8f}",
             "g": order.order_list_id,
@@ -799,6 +821,12 @@ class Exchange:
         }
         if order.trailing_delta:
             event["d"], event["D"] = order.trailing_delta, order.trailing_time
+        if order.peg_price_type:
+            event["gP"] = order.peg_price_type
+            if order.peg_offset_type:
+                event["gOT"], event["gOV"] = order.peg_offset_type, order.peg_offset_value
+            if order.price:
+                event["gp"] = f"{order.price:.8f}"
         for listener in list(self.listeners):
             listener(order.account, event)
 

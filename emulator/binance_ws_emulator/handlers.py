@@ -246,7 +246,8 @@ def _validate_order(req: Request) -> dict[str, Any]:
         )
     if type_ in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and tif is None:
         raise EmulatorError.mandatory("timeInForce")
-    if type_ in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and price is None:
+    peg = _peg(req, str(type_), tif)
+    if type_ in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and price is None and peg is None:
         raise EmulatorError.mandatory("price")
     if type_ == "MARKET":
         if quantity is None and quote_qty is None:
@@ -302,8 +303,35 @@ def _validate_order(req: Request) -> dict[str, Any]:
         "stop_price": req.decimal("stopPrice") or Decimal(0),
         "trailing_delta": trailing_delta or 0,
         "iceberg_qty": iceberg_qty or Decimal(0),
+        "peg": peg,
         "stp_mode": _stp_mode(req),
     }
+
+
+def _peg(req: Request, type_: str, tif: str | None) -> tuple[str, str | None, int | None] | None:
+    """pegPriceType / pegOffsetType / pegOffsetValue, checked as the docs describe."""
+    peg_type = req.text("pegPriceType")
+    offset_type = req.text("pegOffsetType")
+    offset_value = req.integer("pegOffsetValue")
+    if offset_type is not None and offset_type != "PRICE_LEVEL":
+        raise EmulatorError(400, -1211, "Invalid pegOffsetType.")
+    if (offset_type is None) != (offset_value is None):
+        raise EmulatorError.mandatory("pegOffsetValue" if offset_value is None else "pegOffsetType")
+    if offset_value is not None and not 0 <= offset_value <= 100:
+        raise EmulatorError(400, -1130, "Data sent for parameter 'pegOffsetValue' is not valid.")
+    if peg_type is None:
+        if offset_type is not None:
+            raise EmulatorError.mandatory("pegPriceType")
+        return None
+    if peg_type not in ("PRIMARY_PEG", "MARKET_PEG"):
+        raise EmulatorError(400, -1210, "Invalid pegPriceType.")
+    if type_ in ("MARKET", "STOP_LOSS", "TAKE_PROFIT"):
+        raise EmulatorError(400, -2010, "This order type may not use pegged price.")
+    if peg_type == "PRIMARY_PEG" and (type_ == "LIMIT" and (tif or "GTC") != "GTC"):
+        raise EmulatorError(400, -2010, "This price peg cannot be used with this order type.")
+    if peg_type == "MARKET_PEG" and type_ == "LIMIT_MAKER":
+        raise EmulatorError(400, -2010, "This price peg cannot be used with this order type.")
+    return peg_type, offset_type, offset_value
 
 
 def _stp_mode(req: Request) -> str | None:
@@ -350,7 +378,7 @@ def order_report(order: Order, fills: list[Any] | None, resp_type: str) -> dict[
         return report
     report.update(
         {
-            "price": _fmt(order.price),
+            "price": _fmt(order.reported_price),
             "origQty": _fmt(order.orig_qty),
             "executedQty": _fmt(order.executed_qty),
             "origQuoteOrderQty": _fmt(order.quote_order_qty),
@@ -371,6 +399,7 @@ def order_report(order: Order, fills: list[Any] | None, resp_type: str) -> dict[
         report["trailingDelta"], report["trailingTime"] = order.trailing_delta, order.trailing_time
     if order.iceberg_qty:
         report["icebergQty"] = _fmt(order.iceberg_qty)
+    report.update(peg_fields(order))
     if order.prevented_qty:
         report["preventedQuantity"] = _fmt(order.prevented_qty)
     if resp_type == "FULL":
@@ -409,6 +438,7 @@ def order_place(req: Request) -> dict[str, Any]:
         stop_price=order_args["stop_price"],
         trailing_delta=order_args["trailing_delta"],
         iceberg_qty=order_args["iceberg_qty"],
+        peg=order_args["peg"],
         stp_mode=order_args["stp_mode"],
     )
     default = "FULL" if order.type in ("LIMIT", "MARKET") else "ACK"
@@ -421,7 +451,7 @@ def _query_report(order: Order) -> dict[str, Any]:
         "orderId": order.order_id,
         "orderListId": order.order_list_id,
         "clientOrderId": order.client_order_id,
-        "price": _fmt(order.price),
+        "price": _fmt(order.reported_price),
         "origQty": _fmt(order.orig_qty),
         "executedQty": _fmt(order.executed_qty),
         "cummulativeQuoteQty": _fmt(order.cumulative_quote_qty),
@@ -440,7 +470,20 @@ def _query_report(order: Order) -> dict[str, Any]:
         **(
             {"trailingDelta": order.trailing_delta, "trailingTime": order.trailing_time} if order.trailing_delta else {}
         ),
+        **peg_fields(order),
     }
+
+
+def peg_fields(order: Order) -> dict[str, Any]:
+    """The peg fields of an order report (none for an order without a peg)."""
+    if not order.peg_price_type:
+        return {}
+    fields: dict[str, Any] = {"pegPriceType": order.peg_price_type}
+    if order.peg_offset_type:
+        fields.update(pegOffsetType=order.peg_offset_type, pegOffsetValue=order.peg_offset_value)
+    if order.price:
+        fields["peggedPrice"] = _fmt(order.price)
+    return fields
 
 
 def _order_ref(req: Request) -> tuple[int | None, str | None]:

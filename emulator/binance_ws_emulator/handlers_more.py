@@ -379,6 +379,9 @@ def _place(req: Request, args: dict[str, Any]) -> tuple[Order, list[Any]]:
         args["quote_qty"],
         args["client_id"],
         stop_price=args["stop_price"],
+        trailing_delta=args["trailing_delta"],
+        iceberg_qty=args["iceberg_qty"],
+        peg=args["peg"],
         stp_mode=args["stp_mode"],
     )
 
@@ -520,7 +523,7 @@ def order_amend(req: Request) -> dict[str, Any]:
             "orderListId": order.order_list_id,
             "origClientOrderId": previous,
             "clientOrderId": order.client_order_id,
-            "price": _fmt(order.price),
+            "price": _fmt(order.reported_price),
             "qty": _fmt(order.orig_qty),
             "executedQty": _fmt(order.executed_qty),
             "preventedQty": "0.00000000",

@@ -148,6 +148,26 @@ async def test_iceberg_over_the_socket(client: AsyncClient) -> None:
     assert caught.value.code == ErrorCode.NEW_ORDER_REJECTED
 
 
+async def test_pegged_order_over_the_socket(client: AsyncClient) -> None:
+    best_bid = (await client.depth(symbol="BTCUSDT", limit=1)).bids[0].price
+    order = await client.order_place(
+        symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity=Decimal("0.01"),
+        peg_price_type="PRIMARY_PEG", peg_offset_type="PRICE_LEVEL", peg_offset_value=1,
+    )  # fmt: skip
+    second_bid = (await client.depth(symbol="BTCUSDT", limit=3)).bids[1].price
+    assert order.price == 0 and order.pegged_price == second_bid < best_bid  # `price` stays what was sent
+    status = await client.order_status(symbol="BTCUSDT", order_id=order.order_id)
+    assert (status.peg_price_type, status.peg_offset_value, status.pegged_price) == ("PRIMARY_PEG", 1, second_bid)
+    with pytest.raises(BadRequest, match="may not use pegged price"):
+        await client.order_place(
+            symbol="BTCUSDT", side="BUY", type="MARKET", quantity=Decimal("0.01"), peg_price_type="MARKET_PEG"
+        )
+    with pytest.raises(BadRequest, match="cannot be used with this order type"):
+        await client.order_place(
+            symbol="BTCUSDT", side="BUY", type="LIMIT_MAKER", quantity=Decimal("0.01"), peg_price_type="MARKET_PEG"
+        )
+
+
 async def test_wrong_secret_is_a_typed_auth_error(emulator: Emulator) -> None:
     async with AsyncClient(url=emulator.url, key=HmacKey(DOCS_HMAC_API_KEY, "not-the-secret")) as client:
         with pytest.raises(AuthError) as caught:

@@ -170,6 +170,32 @@ def test_an_iceberg_shows_one_tip_and_requeues_each_new_one(exchange: Exchange) 
     assert iceberg.status == "FILLED" and not exchange.books["BTCUSDT"].ask_prices
 
 
+def test_pegged_orders_take_their_price_from_the_book(exchange: Exchange) -> None:
+    for price in ("97", "98", "99"):
+        limit(exchange, "mm", "BUY", price, "1")
+    limit(exchange, "mm", "SELL", "101", "1")
+    primary, _ = limit(exchange, "a", "BUY", "0", "0.5", peg=("PRIMARY_PEG", None, None))
+    deeper, _ = limit(exchange, "a", "BUY", "0", "0.5", peg=("PRIMARY_PEG", "PRICE_LEVEL", 2))
+    assert (primary.price, primary.reported_price, deeper.price) == (D(99), D(0), D(97))
+    taker, fills = limit(exchange, "b", "BUY", "0", "0.5", tif="IOC", peg=("MARKET_PEG", None, None))
+    assert taker.price == 101 and [(f.price, f.qty) for f in fills] == [(D(101), D("0.5"))]
+    with pytest.raises(EmulatorError, match="liquidity is too low"):
+        limit(exchange, "b", "SELL", "0", "0.5", peg=("PRIMARY_PEG", "PRICE_LEVEL", 5))  # one ask level only
+
+
+def test_a_pegged_stop_limit_is_priced_when_it_triggers(exchange: Exchange) -> None:
+    trade_at(exchange, "100")
+    stop, _ = exchange.place(
+        "c", "BTCUSDT", "SELL", "STOP_LOSS_LIMIT", "GTC", D(0), D("0.5"), D(0), None,
+        stop_price=D(95), peg=("PRIMARY_PEG", None, None),
+    )  # fmt: skip
+    assert stop.price == 0
+    limit(exchange, "d", "SELL", "96", "1")  # the best ask when the stop fires
+    limit(exchange, "d", "BUY", "90", "1")
+    trade_at(exchange, "95")
+    assert stop.price == 96 and stop.status == "NEW" and stop.working_ms > 0  # resting at the pegged price
+
+
 @pytest.mark.parametrize(
     ("mode", "taker_status", "maker_status"),
     [
