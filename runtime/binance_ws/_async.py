@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from ._transport import TRANSPORTS, TransportName
+from ._transport import TRANSPORTS, NotSent, TransportName
 from .errors import (
     ApiError,
     BinanceError,
@@ -87,6 +87,10 @@ class _Lost(Exception):
     """Internal: the link carrying a request dropped before the answer came."""
 
 
+class _NotSent(Exception):
+    """Internal: the link refused the frame before writing anything (it is closing)."""
+
+
 class _Expired(Exception):
     """Internal: no answer before the request's deadline."""
 
@@ -107,6 +111,7 @@ class _Link:
         self.logged_on = False
         self.error: BaseException | None = None
         self.deliver_events = True
+        self.usable = True  # False once a send was refused because the connection is closing
         self._sweep: asyncio.TimerHandle | None = None
         self._sweep_at = 0.0
 
@@ -310,12 +315,19 @@ class AsyncConnection:
         resynced = False
         while True:
             link = self._active
-            if not (self._ready.is_set() and link is not None and not link.closed.is_set() and not self._closing):
+            if (
+                not (self._ready.is_set() and link is not None and link.usable and not link.closed.is_set())
+                or self._closing
+            ):
                 link = await self._wait_ready(deadline, call)
             if self.rate_limiter.delay_ms(call.weight, 1 if call.client_order_id else 0, self.now_ms()) > 0:
                 await self._respect_limits(call, deadline)
             try:
                 frame = await self._exchange(link, call, deadline)
+            except _NotSent:
+                if self._closing:
+                    raise ConnectionClosed("the client is closed") from None
+                continue  # nothing went out: even an order is sent on the next connection
             except _Lost:
                 if call.method.retry_safe and not self._closing:
                     continue  # sent again, re-signed, on the next connection
@@ -344,6 +356,10 @@ class AsyncConnection:
             try:
                 self.rate_limiter.spend(call.weight, 1 if call.client_order_id else 0, self.now_ms())
                 await link.send(frame_text)
+            except NotSent:
+                link.pending.pop(request_id, None)
+                link.usable = False  # new requests wait for the next connection
+                raise _NotSent() from None
             except Exception as exc:
                 # A failed write may still have put bytes on the wire.
                 link.pending.pop(request_id, None)
@@ -371,7 +387,7 @@ class AsyncConnection:
             if self._closing:
                 raise ConnectionClosed("the client is closed")
             link = self._active
-            if self._ready.is_set() and link is not None and not link.closed.is_set():
+            if self._ready.is_set() and link is not None and link.usable and not link.closed.is_set():
                 return link
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -491,7 +507,7 @@ class AsyncConnection:
     async def _exchange_checked(self, link: _Link, call: Call, loop: asyncio.AbstractEventLoop) -> Any:
         try:
             frame = await self._exchange(link, call, loop.time() + self.timeout)
-        except _Lost:
+        except (_Lost, _NotSent):
             raise TransportError(f"connection lost during {call.method.wire}") from None
         outcome = self.protocol.outcome(call, frame)
         if isinstance(outcome, BaseException):

@@ -22,11 +22,17 @@ from typing import Any, Literal
 import anyio
 import httpcore
 import httpx
+import wsproto.connection
 import wsproto.events
 from httpx_ws import AsyncWebSocketSession, WebSocketNetworkError
 from wsproto.frame_protocol import CloseReason
 
 TransportName = Literal["httpx-ws", "websockets"]
+
+
+class NotSent(ConnectionError):
+    """The connection is closing: the frame was refused before any byte of it was written."""
+
 
 #: Called once connected with the coroutine function that sends one text frame.
 OnOpen = Callable[[Callable[[str], Awaitable[None]]], None]
@@ -52,6 +58,8 @@ class _CallbackSession(AsyncWebSocketSession):
         queued behind another caller's write fail with the connection instead: their
         requests end as lost (never as sent twice).
         """
+        if self.connection.state is not wsproto.connection.ConnectionState.OPEN:
+            raise NotSent(f"connection {self.connection.state.name.lower()}")
         self._outbox.append(self.connection.send(wsproto.events.TextMessage(data=data)))
         if not self._flushing:
             await self._flush()
@@ -151,11 +159,18 @@ async def run_websockets(
 ) -> BaseException | None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
+    from websockets.protocol import State
 
     async with connect(
         url, ping_interval=keepalive[0], ping_timeout=keepalive[1], max_size=None, compression=None
     ) as ws:
-        on_open(ws.send)
+
+        async def send(text: str) -> None:
+            if ws.state is not State.OPEN:
+                raise NotSent(f"connection {ws.state.name.lower()}")
+            await ws.send(text)
+
+        on_open(send)
         try:
             async for message in ws:
                 if isinstance(message, str):

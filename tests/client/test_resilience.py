@@ -73,6 +73,27 @@ async def test_order_in_flight_on_a_drop_is_never_resent(emulator: Emulator, hma
         assert emulator.requests["order.place"] == 1
 
 
+async def test_an_order_refused_by_a_closing_connection_goes_out_once_on_the_next(
+    emulator: Emulator, hmac_key: HmacKey
+) -> None:
+    """A frame refused before any byte was written is not "outcome unknown": even an order is
+    sent on the next connection, exactly once."""
+    from binance_ws._transport import NotSent
+
+    async with AsyncClient(url=emulator.url, key=hmac_key, reconnect=FAST) as client:
+        link = client._active
+        assert link is not None
+
+        async def closing(text: str) -> None:
+            emulator.drop_connections()  # the connection goes away as the order is handed over
+            raise NotSent("connection closing")
+
+        link.send = closing
+        order = await _order(client)
+        assert order.status == "NEW" and client._active is not link
+        assert emulator.requests["order.place"] == 1
+
+
 @pytest.mark.parametrize(("status", "code"), [(503, -1001), (400, -1007)])
 async def test_unknown_status_answers(emulator: Emulator, hmac_key: HmacKey, status: int, code: int) -> None:
     async with AsyncClient(url=emulator.url, key=hmac_key) as client:

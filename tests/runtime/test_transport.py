@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import wsproto
 import wsproto.events
 
-from binance_ws._transport import _CallbackSession
+from binance_ws._transport import NotSent, _CallbackSession
 
 
 class _SlowStream:
@@ -59,3 +60,14 @@ async def test_frames_written_meanwhile_are_coalesced_into_one_write() -> None:
     await first
     assert len(stream.written) == 2  # "a", then "b"+"c"+"d" together
     assert _texts(stream.written) == ["a", "b", "c", "d"]
+
+
+async def test_a_closing_connection_refuses_frames_before_writing_any() -> None:
+    stream = _SlowStream()
+    stream.release.set()
+    session = _CallbackSession(stream, on_text=lambda text: None)  # type: ignore[arg-type]
+    await session.send_text("before")
+    session.connection.send(wsproto.events.CloseConnection(code=1000))  # closing from here on
+    with pytest.raises(NotSent):
+        await session.send_text("after")
+    assert _texts(stream.written) == ["before"]
