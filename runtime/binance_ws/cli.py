@@ -58,6 +58,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     emulator = sub.add_parser("emulator", help="run the local exchange")
     emulator.add_argument("--port", type=int, default=0)
     emulator.add_argument("--seed", type=int, default=1)
+    emulator.add_argument("--ticker", type=float, metavar="SECONDS", help="move the market by itself every SECONDS")
+    emulator.add_argument("--tls", action="store_true", help="serve wss:// with a throwaway certificate")
     watch = sub.add_parser("watch", help="log on, subscribe and print user-data events until Ctrl-C")
     connection(watch)
     return parser
@@ -158,7 +160,10 @@ def run(
         if args.command == "emulator":
             from binance_ws_emulator.__main__ import main as emulator_main
 
-            return emulator_main(["--port", str(args.port), "--seed", str(args.seed)])
+            options = ["--port", str(args.port), "--seed", str(args.seed)]
+            options += ["--ticker", str(args.ticker)] if args.ticker else []
+            options += ["--tls"] if args.tls else []
+            return emulator_main(options)
         runner = _call if args.command == "call" else _watch
         return asyncio.run(runner(client_class, methods, args))
     except ParamError as error:

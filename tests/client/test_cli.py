@@ -71,3 +71,31 @@ def test_methods_listing() -> None:
     assert done.returncode == 0
     lines = done.stdout.splitlines()
     assert any(line.startswith("ticker.24hr") for line in lines) and all("ticker" in line for line in lines)
+
+
+def test_the_emulator_subcommand_serves_a_moving_market_over_tls() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "binance_spot_ws._cli", "emulator", "--tls", "--ticker", "0.02"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        cert = process.stdout.readline().split("certificate: ", 1)[1].split(" ", 1)[0]
+        url = process.stdout.readline().split("listening on ", 1)[1].strip()
+        env = {**os.environ, "SSL_CERT_FILE": cert}  # how a user trusts the throwaway certificate
+        prices = set()
+        for _ in range(3):
+            done = subprocess.run(
+                [sys.executable, "-m", "binance_spot_ws._cli", "call", "ticker.price", "symbol=BTCUSDT", "--url", url],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=30,
+            )
+            assert done.returncode == 0, done.stderr
+            prices.add(json.loads(done.stdout)["price"])
+        assert url.startswith("wss://") and len(prices) > 1  # the market moved between the calls
+    finally:
+        process.terminate()
+        process.wait(10)
