@@ -314,20 +314,15 @@ class AsyncConnection:
         deadline = loop.time() + timeout
         resynced = False
         while True:
-            link = self._active
-            if (
-                not (self._ready.is_set() and link is not None and link.usable and not link.closed.is_set())
-                or self._closing
-            ):
+            link = self._ready_link()
+            if link is None or self._closing:
                 link = await self._wait_ready(deadline, call)
             if self.rate_limiter.delay_ms(call.weight, 1 if call.client_order_id else 0, self.now_ms()) > 0:
                 await self._respect_limits(call, deadline)
             try:
                 frame = await self._exchange(link, call, deadline)
             except _NotSent:
-                if self._closing:
-                    raise ConnectionClosed("the client is closed") from None
-                continue  # nothing went out: even an order is sent on the next connection
+                continue  # nothing went out: even an order goes on the next connection (_wait_ready raises if closing)
             except _Lost:
                 if call.method.retry_safe and not self._closing:
                     continue  # sent again, re-signed, on the next connection
@@ -381,13 +376,20 @@ class AsyncConnection:
             method=call.method.wire, params=call.params, client_order_id=call.client_order_id, reason=reason
         )
 
+    def _ready_link(self) -> _Link | None:
+        """The active link if requests may go out on it now."""
+        link = self._active
+        if self._ready.is_set() and link is not None and link.usable and not link.closed.is_set():
+            return link
+        return None
+
     async def _wait_ready(self, deadline: float, call: Call) -> _Link:
         loop = asyncio.get_running_loop()
         while True:
             if self._closing:
                 raise ConnectionClosed("the client is closed")
-            link = self._active
-            if self._ready.is_set() and link is not None and link.usable and not link.closed.is_set():
+            link = self._ready_link()
+            if link is not None:
                 return link
             remaining = deadline - loop.time()
             if remaining <= 0:

@@ -119,10 +119,9 @@ class Protocol:
                     code=code,
                     msg=msg,
                 )
-            return ServerError(
-                status=frame.status, code=code, msg=msg, method=method.wire, request_id=frame.id, data=data, name=name
-            )
-        cls: type[ApiError] = self.errors.error_class(frame.status, code)
+            cls: type[ApiError] = ServerError
+        else:
+            cls = self.errors.error_class(frame.status, code)
         return cls(
             status=frame.status, code=code, msg=msg, method=method.wire, request_id=frame.id, data=data, name=name
         )
