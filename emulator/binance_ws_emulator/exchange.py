@@ -173,6 +173,7 @@ class Exchange:
         self.stops: dict[str, list[Order]] = {}
         self.prevented_matches: list[dict[str, Any]] = []
         self.amendments: list[dict[str, Any]] = []
+        self._quotes: dict[str, list[Order]] = {}  # the market maker's resting quotes, per symbol
         self._order_ids = iter(range(1, 1 << 62))
         self._trade_ids = iter(range(1, 1 << 62))
         self.add_key(DOCS_HMAC_API_KEY, "hmac", account="demo", secret=DOCS_HMAC_SECRET)
@@ -205,11 +206,12 @@ class Exchange:
 
     def _quote(self, info: SymbolInfo, mid: Decimal) -> None:
         """The market maker's 20 levels a side around `mid` (its orders may trade on arrival)."""
+        quotes = self._quotes.setdefault(info.symbol, [])
         for level in range(1, 21):
             offset = info.tick_size * level * 10
             qty = (info.step_size * self.random.randint(1000, 50000)).quantize(info.step_size)
             for side, price in (("BUY", mid - offset), ("SELL", mid + offset)):
-                self._place(MARKET_MAKER, info.symbol, side, "LIMIT", "GTC", price, qty, ZERO, None)
+                quotes.append(self._place(MARKET_MAKER, info.symbol, side, "LIMIT", "GTC", price, qty, ZERO, None)[0])
 
     def tick(self) -> None:
         """One step of an autonomous market: per symbol a small trade on a random side, then the
@@ -217,13 +219,17 @@ class Exchange:
         trigger stops, as a moving market does)."""
         for info in self.symbols.values():
             side = self.random.choice(("BUY", "SELL"))
-            self._place(MARKET_MAKER, info.symbol, side, "MARKET", "GTC", ZERO, info.step_size * 100, ZERO, None)
+            trade = self._place(
+                MARKET_MAKER, info.symbol, side, "MARKET", "GTC", ZERO, info.step_size * 100, ZERO, None
+            )
             book = self.books[info.symbol]
             last = book.last_price() or info.mid
-            for order in [o for o in self.orders.values() if o.account == MARKET_MAKER and o.symbol == info.symbol]:
+            # Nobody queries the market maker's orders: dropping them keeps memory flat.
+            self.orders.pop(trade[0].order_id, None)
+            for order in self._quotes.pop(info.symbol, []):
                 if order.is_open and book.remove(order):
                     self._release(order)
-                del self.orders[order.order_id]  # nobody queries the market maker's orders: keep memory flat
+                self.orders.pop(order.order_id, None)
             drift = last * Decimal(self.random.gauss(0, 0.0002))  # about 0.02 % a step
             self._quote(info, (last + drift).quantize(info.tick_size))
             self._trigger_stops(info.symbol)
@@ -307,7 +313,6 @@ class Exchange:
             stp_mode=stp_mode or "EXPIRE_MAKER",
             stop_price=stop_price,
             trailing_delta=trailing_delta,
-            trades_seen=len(self.books[symbol].trades),
             iceberg_qty=iceberg_qty,
             client_price=price,
         )
@@ -319,11 +324,8 @@ class Exchange:
             # A trailing stop with a stopPrice may be placed past it: that only starts tracking.
             if not trailing_delta and order.triggers_at(self.books[symbol].last_price() or self.symbols[symbol].mid):
                 raise EmulatorError(400, -2010, "Order would trigger immediately.")
-            order.working_ms = -1  # not on the book until triggered
             self.orders[order.order_id] = order
-            self.stops.setdefault(symbol, []).append(order)
-            self._notify_order(order, "NEW", None)
-            return order, []
+            return self._park_stop(order)
         result = self._execute(order, check_balance=True)
         self._trigger_stops(symbol)
         return result
@@ -454,7 +456,6 @@ class Exchange:
                 working_ms=-1,
                 stop_price=leg["stop"] or ZERO,
                 trailing_delta=leg.get("trailing", 0),
-                trades_seen=len(self.books[symbol].trades),
                 order_list_id=list_id,
                 status="PENDING_NEW" if index >= pending_from else "NEW",
             )
@@ -484,12 +485,16 @@ class Exchange:
     def _activate(self, order: Order) -> tuple[Order, list[Fill]]:
         order.working_ms = self.now_ms()
         if order.type in STOP_TYPES:
-            order.working_ms = -1
-            order.trades_seen = len(self.books[order.symbol].trades)  # a trailing leg tracks from now
-            self.stops.setdefault(order.symbol, []).append(order)
-            self._notify_order(order, "NEW", None)
-            return order, []
+            return self._park_stop(order)
         return self._execute(order, check_balance=True)
+
+    def _park_stop(self, order: Order) -> tuple[Order, list[Fill]]:
+        """A stop order waits off the book for its trigger (a trailing one tracks trades from now)."""
+        order.working_ms = -1
+        order.trades_seen = len(self.books[order.symbol].trades)
+        self.stops.setdefault(order.symbol, []).append(order)
+        self._notify_order(order, "NEW", None)
+        return order, []
 
     def _list_progress(self, order: Order) -> None:
         record = self.order_lists.get(order.order_list_id)

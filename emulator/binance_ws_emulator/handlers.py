@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from .book import MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, Order
+from .book import MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, Order
 from .errors import EmulatorError
 
 if TYPE_CHECKING:
@@ -201,6 +201,7 @@ def depth(req: Request) -> dict[str, Any]:
 # -- trading ----------------------------------------------------------------------------
 
 ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
+LIMIT_PRICED = frozenset({"LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})  # types with a limit price
 ORDER_PARAMS = (
     "symbol",
     "side",
@@ -247,7 +248,7 @@ def _validate_order(req: Request) -> dict[str, Any]:
     if type_ in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and tif is None:
         raise EmulatorError.mandatory("timeInForce")
     peg = _peg(req, str(type_), tif)
-    if type_ in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and price is None and peg is None:
+    if type_ in LIMIT_PRICED and price is None and peg is None:
         raise EmulatorError.mandatory("price")
     if type_ == "MARKET":
         if quantity is None and quote_qty is None:
@@ -258,15 +259,11 @@ def _validate_order(req: Request) -> dict[str, Any]:
             raise EmulatorError(400, -1106, "Parameter 'quoteOrderQty' sent when not required.")
     elif quantity is None:
         raise EmulatorError.mandatory("quantity")
-    if (
-        type_ in ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
-        and "stopPrice" not in req.params
-        and "trailingDelta" not in req.params
-    ):
+    if type_ in STOP_TYPES and "stopPrice" not in req.params and "trailingDelta" not in req.params:
         raise EmulatorError(400, -1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!")
     iceberg_qty = req.decimal("icebergQty")
     if iceberg_qty is not None and iceberg_qty > 0:
-        if type_ not in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"):
+        if type_ not in LIMIT_PRICED:
             raise EmulatorError(400, -1106, "Parameter 'icebergQty' sent when not required.")
         if (tif or "GTC") != "GTC":
             raise EmulatorError(400, -2010, "Unsupported order combination")  # icebergs are GTC only
@@ -276,7 +273,7 @@ def _validate_order(req: Request) -> dict[str, Any]:
             raise EmulatorError(400, -1013, "Filter failure: ICEBERG_PARTS")
     trailing_delta = req.integer("trailingDelta")
     if trailing_delta is not None:
-        if type_ not in ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"):
+        if type_ not in STOP_TYPES:
             raise EmulatorError(400, -1106, "Parameter 'trailingDelta' sent when not required.")
         if not MIN_TRAILING_DELTA <= trailing_delta <= MAX_TRAILING_DELTA:
             raise EmulatorError(400, -1013, "Filter failure: TRAILING_DELTA")
@@ -327,9 +324,9 @@ def _peg(req: Request, type_: str, tif: str | None) -> tuple[str, str | None, in
         raise EmulatorError(400, -1210, "Invalid pegPriceType.")
     if type_ in ("MARKET", "STOP_LOSS", "TAKE_PROFIT"):
         raise EmulatorError(400, -2010, "This order type may not use pegged price.")
-    if peg_type == "PRIMARY_PEG" and (type_ == "LIMIT" and (tif or "GTC") != "GTC"):
-        raise EmulatorError(400, -2010, "This price peg cannot be used with this order type.")
-    if peg_type == "MARKET_PEG" and type_ == "LIMIT_MAKER":
+    if (peg_type == "PRIMARY_PEG" and type_ == "LIMIT" and (tif or "GTC") != "GTC") or (
+        peg_type == "MARKET_PEG" and type_ == "LIMIT_MAKER"
+    ):
         raise EmulatorError(400, -2010, "This price peg cannot be used with this order type.")
     return peg_type, offset_type, offset_value
 
@@ -395,11 +392,9 @@ def order_report(order: Order, fills: list[Any] | None, resp_type: str) -> dict[
         report["expiryReason"] = order.expiry_reason
     if order.stop_price:
         report["stopPrice"] = _fmt(order.stop_price)
-    if order.trailing_delta:
-        report["trailingDelta"], report["trailingTime"] = order.trailing_delta, order.trailing_time
     if order.iceberg_qty:
         report["icebergQty"] = _fmt(order.iceberg_qty)
-    report.update(peg_fields(order))
+    report.update(conditional_fields(order))
     if order.prevented_qty:
         report["preventedQuantity"] = _fmt(order.prevented_qty)
     if resp_type == "FULL":
@@ -467,18 +462,18 @@ def _query_report(order: Order) -> dict[str, Any]:
         "workingTime": order.working_ms,
         "origQuoteOrderQty": _fmt(order.quote_order_qty),
         "selfTradePreventionMode": order.stp_mode,
-        **(
-            {"trailingDelta": order.trailing_delta, "trailingTime": order.trailing_time} if order.trailing_delta else {}
-        ),
-        **peg_fields(order),
+        **conditional_fields(order),
     }
 
 
-def peg_fields(order: Order) -> dict[str, Any]:
-    """The peg fields of an order report (none for an order without a peg)."""
+def conditional_fields(order: Order) -> dict[str, Any]:
+    """The trailing-stop and peg fields of an order report (none for a plain order)."""
+    fields: dict[str, Any] = {}
+    if order.trailing_delta:
+        fields.update(trailingDelta=order.trailing_delta, trailingTime=order.trailing_time)
     if not order.peg_price_type:
-        return {}
-    fields: dict[str, Any] = {"pegPriceType": order.peg_price_type}
+        return fields
+    fields["pegPriceType"] = order.peg_price_type
     if order.peg_offset_type:
         fields.update(pegOffsetType=order.peg_offset_type, pegOffsetValue=order.peg_offset_value)
     if order.price:
