@@ -561,10 +561,12 @@ class AsyncConnection:
 
     async def _close_link(self, link: _Link) -> None:
         self._links.discard(link)
-        if link.task is not None and not link.task.done():
-            link.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await link.task
+        task = link.task
+        while task is not None and not task.done():
+            task.cancel()
+            # One cancellation is not always enough: on Python 3.10 a cancel scope inside the
+            # transport (anyio) can absorb it and leave the link waiting forever. Ask again.
+            await asyncio.wait({task}, timeout=0.5)
 
     def _activate(self, link: _Link) -> None:
         self._active = link

@@ -71,3 +71,25 @@ async def test_a_closing_connection_refuses_frames_before_writing_any() -> None:
     with pytest.raises(NotSent):
         await session.send_text("after")
     assert _texts(stream.written) == ["before"]
+
+
+async def test_closing_a_link_whose_transport_absorbs_a_cancellation() -> None:
+    """anyio on Python 3.10 can swallow the cancellation of a link task (seen as a hang on
+    close); the connection asks again until the task has ended."""
+    from binance_ws._async import AsyncConnection, _Link
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            pass  # absorbed, as a cancel scope inside the transport can do
+        await asyncio.Event().wait()
+
+    connection = AsyncConnection(url="ws://127.0.0.1:9/")
+    link = _Link()
+    link.task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    closing = asyncio.create_task(connection._close_link(link))
+    done, _ = await asyncio.wait({closing}, timeout=5)  # no cancellation of our own: it must end by itself
+    closing.cancel()
+    assert closing in done and link.task.done()
