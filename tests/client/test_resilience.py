@@ -208,8 +208,17 @@ async def test_user_data_stream_survives_reconnect_with_a_gap_marker(
         assert emulator.requests["userDataStream.subscribe"] == 2
 
 
+async def _start_well_inside_a_minute(emulator: Emulator) -> None:
+    """Weight counts reset at each whole minute (and a 429's retryAfter is that instant): keep
+    the requests of a rate-limit test inside one minute, whenever the test happens to run."""
+    into_minute = emulator.now_ms() % 60_000
+    if into_minute > 55_000:
+        await asyncio.sleep((60_000 - into_minute) / 1000 + 0.05)
+
+
 async def test_429_is_honoured_and_418_stops_sending(hmac_key: HmacKey) -> None:
     async with Emulator(seed=1, weight_limit=30) as emulator:
+        await _start_well_inside_a_minute(emulator)
         async with AsyncClient(url=emulator.url, key=hmac_key, rate_limit="off") as client:
             with pytest.raises(RateLimited) as limited:
                 for _ in range(10):
@@ -232,6 +241,7 @@ async def test_429_is_honoured_and_418_stops_sending(hmac_key: HmacKey) -> None:
 
 async def test_local_rate_limiter_waits_instead_of_exceeding(hmac_key: HmacKey) -> None:
     async with Emulator(seed=1, weight_limit=12) as emulator:
+        await _start_well_inside_a_minute(emulator)
         async with AsyncClient(url=emulator.url, key=hmac_key, rate_limit="raise") as client:
             await client.depth(symbol="BTCUSDT")  # 5
             await client.depth(symbol="BTCUSDT")  # 10
