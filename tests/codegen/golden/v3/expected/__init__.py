@@ -35,6 +35,7 @@ from binance_ws import (
     key_from_env,
     key_from_pem,
 )
+from binance_ws._version import __version__
 
 from . import types
 from ._async_client import AsyncClient
@@ -79,5 +80,6 @@ __all__ = [
     "UnknownExecutionStatus",
     "key_from_env",
     "key_from_pem",
+    "__version__",
     "types",
 ]
