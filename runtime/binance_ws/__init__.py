@@ -30,6 +30,7 @@ from .errors import (
 from .events import ConnectionEvent, ConnectionState, StreamGap, UnknownEvent
 from .method import Method, Security, Weight, WeightRule
 from .protocol import Protocol, new_client_order_id
+from .rules import FilterError, SymbolRules
 from .signing import Ed25519Key, HmacKey, RsaKey, Signer, key_from_env, key_from_pem
 from .wire import RateLimit, format_decimal, signature_payload
 
@@ -51,6 +52,7 @@ __all__ = [
     "Ed25519Key",
     "ErrorKind",
     "ErrorTable",
+    "FilterError",
     "HmacKey",
     "IpBanned",
     "Method",
@@ -66,6 +68,7 @@ __all__ = [
     "ServerError",
     "Signer",
     "StreamGap",
+    "SymbolRules",
     "TransportError",
     "UnknownEvent",
     "UnknownExecutionStatus",
