@@ -90,14 +90,14 @@ class _Symbol(msgspec.Struct, kw_only=True):
     quoteAsset: str = ""
     baseAssetPrecision: int | None = None
     quoteAssetPrecision: int | None = None
-    filters: list[_Filter] = msgspec.field(default_factory=list)
+    filters: list[_Filter] = []
 
 
 class _Info(msgspec.Struct):
     symbols: list[_Symbol]
 
 
-def _decimal(name: str, value: Decimal | str | int) -> Decimal:
+def _decimal(name: str, value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (Decimal, str, int)):
         raise TypeError(f"{name} must be a Decimal, str or int, not {type(value).__name__}")
     number = Decimal(value)
@@ -129,9 +129,8 @@ class SymbolRules:
     @classmethod
     def from_exchange_info(cls, info: object, symbol: str) -> SymbolRules:
         """Rules of `symbol` from an `exchange_info` result (Struct or JSON data)."""
-        raw = info if isinstance(info, Mapping) else msgspec.to_builtins(info)
         try:
-            parsed = msgspec.convert(raw, _Info, strict=False)
+            parsed = msgspec.convert(msgspec.to_builtins(info), _Info, strict=False)
         except msgspec.ValidationError as exc:
             raise ValueError(f"not an exchangeInfo result: {exc}") from None
         for entry in parsed.symbols:
