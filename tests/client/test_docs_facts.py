@@ -36,9 +36,9 @@ async def test_reserved_strategy_type_and_deep_peg_offset_are_refused_before_sen
 async def test_documented_codes_have_their_names(client: AsyncClient) -> None:
     with pytest.raises(BadRequest) as bad_interval:
         await client.request_raw("klines", {"symbol": "BTCUSDT", "interval": "7m"})
-    assert bad_interval.value.code == ErrorCode.BAD_INTERVAL == -1120
+    assert bad_interval.value.code == ErrorCode.BAD_INTERVAL.value == -1120
     assert bad_interval.value.name == "BAD_INTERVAL"
-    assert ErrorCode.ORDER_ARCHIVED == -2026 and ErrorCode.WORKING_PARAM_REQUIRED == -1224
+    assert (ErrorCode.ORDER_ARCHIVED.value, ErrorCode.WORKING_PARAM_REQUIRED.value) == (-2026, -1224)
 
 
 async def test_execution_rule_type_is_an_enum(client: AsyncClient) -> None:
