@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "235a30b004bc67987b7dd8b224b0770c3ce3705ba8714557e3f10eaf689c877d"
+SPEC_SHA256: Final = "00ce0b21d24e9055f1fa8184c8b5ca5105a6d82ca607796363c58f4a7579d8fb"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",
