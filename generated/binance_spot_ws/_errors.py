@@ -139,7 +139,7 @@ ERROR_KINDS: Final[dict[int, ErrorKind]] = {
     -2013: "bad_request",
     -2014: "auth",
     -2015: "auth",
-    -2021: "bad_request",
+    -2021: "partial_failure",
     -2022: "bad_request",
     -2035: "bad_request",
     -2036: "bad_request",

@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "235a30b004bc67987b7dd8b224b0770c3ce3705ba8714557e3f10eaf689c877d"
+SPEC_SHA256: Final = "d2bdcff4568403f3b568cddfe0020eea5a7e87172088a890a41ccd5c9cb24541"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",
@@ -323,6 +323,7 @@ ORDER_CANCEL_REPLACE: Final[Method[types.OrderCancelReplaceParams, types.CancelR
         ),
     ),
     client_id_param="newClientOrderId",
+    error_data=types.CancelReplaceErrorData,
 )
 
 ORDER_AMEND_KEEP_PRIORITY: Final[Method[types.OrderAmendKeepPriorityParams, types.AmendResult]] = Method(
@@ -357,6 +358,12 @@ ORDER_LIST_PLACE: Final[Method[types.OrderListPlaceParams, types.OrderListReport
     weight=Weight(1),
     retry_safe=False,
     deprecated=True,
+    require_one_of=(
+        (
+            "stopPrice",
+            "trailingDelta",
+        ),
+    ),
     client_id_param="listClientOrderId",
 )
 
