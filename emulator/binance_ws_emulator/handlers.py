@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from .exchange import Exchange
     from .session import Session
 
-SIGNED = frozenset({"apiKey", "signature", "timestamp", "recvWindow"})
+#: Parameters every method takes besides its own: the security ones and returnRateLimits.
+SIGNED = frozenset({"apiKey", "signature", "timestamp", "recvWindow", "returnRateLimits"})
 
 
 @dataclass

@@ -85,8 +85,8 @@ class Session:
             params = message.get("params", {})
             if not isinstance(params, dict):
                 raise EmulatorError(400, -1135, "JSON sent for parameter 'params' is not valid")
-            if "returnRateLimits" in params:
-                flag = params.pop("returnRateLimits")
+            if "returnRateLimits" in params:  # signed like every other parameter: it stays in params
+                flag = params["returnRateLimits"]
                 if not isinstance(flag, bool):
                     raise EmulatorError(400, -1100, "Illegal characters found in parameter 'returnRateLimits'.")
                 show_limits = flag
