@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +81,38 @@ class Request:
             raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'.")
         return number
 
+    def flag(self, name: str, *, default: bool = False) -> bool:
+        """A BOOLEAN parameter: a JSON boolean or the strings "true" / "false"."""
+        value = self.params.get(name)
+        return default if value is None or value == "" else parse_flag(name, value)
+
+    def names(self, name: str, *, single: bool = False) -> list[str] | None:
+        """An ARRAY of STRING parameter: a JSON array, or a JSON array in a string (the official
+        SDK's encoding of every list, and the REST form); `single`: one bare name is allowed too."""
+        value = self.params.get(name)
+        if value is None or value == "":
+            return None
+        names = parse_names(value)
+        if names is None and single and isinstance(value, str) and NAME.fullmatch(value):
+            names = [value]
+        if names is None or not names or not all(NAME.fullmatch(n) for n in names):
+            raise EmulatorError(
+                400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '{NAMES_RANGE}'."
+            )
+        return names
+
+    def symbols(self) -> list[str] | None:
+        """The `symbols` list: each one known (-1121), none twice (-1151)."""
+        names = self.names("symbols")
+        if names is None:
+            return None
+        if len(set(names)) != len(names):
+            raise EmulatorError(400, -1151, "Symbol is present multiple times in the list.")
+        for name in names:
+            if name not in self.exchange.symbols:
+                raise EmulatorError(400, -1121, "Invalid symbol.")
+        return names
+
     def enum(self, name: str, values: tuple[str, ...], code: int, msg: str, *, required: bool = False) -> str | None:
         value = self.text(name, required=required)
         if value is not None and value not in values:
@@ -92,6 +125,38 @@ class Request:
         if symbol not in self.exchange.symbols:
             raise EmulatorError(400, -1121, "Invalid symbol.")
         return symbol
+
+
+#: One name in a list parameter (symbols, permissions) and the range Binance quotes for the list.
+NAME = re.compile(r"[A-Z0-9_.-]{1,20}")
+NAMES_RANGE = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
+
+
+def parse_flag(name: str, value: Any) -> bool:
+    """A BOOLEAN parameter's value, as JSON (`true`) or as text (`"true"`, the official SDK's form)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'; legal range is 'true|false'.")
+
+
+def parse_names(value: Any) -> list[str] | None:
+    """An ARRAY of STRING value (a JSON array, or its JSON text as a string); None if it is neither."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return None
+
+
+def count_names(params: dict[str, Any], name: str) -> int | None:
+    """How many names a list parameter holds (None if absent or malformed), for request weights."""
+    names = parse_names(params.get(name))
+    return None if names is None else len(names)
 
 
 @dataclass(frozen=True)
@@ -139,16 +204,24 @@ def server_time(req: Request) -> dict[str, Any]:
 @method("exchangeInfo", weight=20)
 def exchange_info(req: Request) -> dict[str, Any]:
     req.known("symbol", "symbols", "permissions", "showPermissionSets", "symbolStatus")
+    if sum(name in req.params for name in ("symbol", "symbols", "permissions")) > 1:
+        raise EmulatorError(400, -1128, "Combination of optional parameters invalid.")
+    status = symbol_status(req)
+    if status is not None and ("symbol" in req.params or "symbols" in req.params):
+        raise EmulatorError(400, -1128, "Combination of optional parameters invalid.")
     wanted = list(req.exchange.symbols)
-    if (symbol := req.text("symbol")) is not None:
-        if symbol not in req.exchange.symbols:
-            raise EmulatorError(400, -1121, "Invalid symbol.")
-        wanted = [symbol]
-    if isinstance(req.params.get("symbols"), list):
-        for name in req.params["symbols"]:
-            if name not in req.exchange.symbols:
-                raise EmulatorError(400, -1121, "Invalid symbol.")
-        wanted = list(req.params["symbols"])
+    if req.text("symbol") is not None:
+        wanted = [req.symbol()]
+    if (names := req.symbols()) is not None:
+        wanted = names
+    if (permissions := req.names("permissions", single=True)) is not None:
+        wanted = [s for s in wanted if "SPOT" in permissions]  # every local symbol is a SPOT symbol
+    if status is not None and status != "TRADING":
+        wanted = []  # every local symbol is trading
+    show_sets = req.flag("showPermissionSets", default=True)
+    infos = [req.exchange.symbols[s].exchange_info() for s in wanted]
+    if not show_sets:
+        infos = [{**info, "permissionSets": []} for info in infos]
     return {
         "timezone": "UTC",
         "serverTime": req.exchange.now_ms(),
@@ -174,7 +247,7 @@ def exchange_info(req: Request) -> dict[str, Any]:
             {"rateLimitType": "CONNECTIONS", "interval": "MINUTE", "intervalNum": 5, "limit": 300},
         ],
         "exchangeFilters": [],
-        "symbols": [req.exchange.symbols[s].exchange_info() for s in wanted],
+        "symbols": infos,
     }
 
 
@@ -190,6 +263,7 @@ def _depth_weight(params: dict[str, Any]) -> int:
 def depth(req: Request) -> dict[str, Any]:
     req.known("symbol", "limit", "symbolStatus")
     symbol = req.symbol()
+    check_symbol_status(req)
     limit = req.integer("limit", default=100)
     assert limit is not None
     if not 1 <= limit <= 5000:
@@ -339,7 +413,27 @@ def _stp_mode(req: Request) -> str | None:
     return mode
 
 
-@method("order.test", security="TRADE", weight=lambda p: 20 if p.get("computeCommissionRates") is True else 1)
+def commission_weight(params: dict[str, Any]) -> int:
+    """order.test / sor.order.test: 20 with computeCommissionRates=true, else 1."""
+    value = params.get("computeCommissionRates")
+    return 20 if value is True or (isinstance(value, str) and value.lower() == "true") else 1
+
+
+def symbol_status(req: Request) -> str | None:
+    """The symbolStatus filter (-1122 for a value that is no symbol status)."""
+    return req.enum("symbolStatus", SYMBOL_STATUSES, -1122, "Invalid symbolStatus.")
+
+
+def check_symbol_status(req: Request) -> None:
+    """symbolStatus with one symbol: -1220 unless it is the symbol's status (all trade locally)."""
+    if symbol_status(req) not in (None, "TRADING"):
+        raise EmulatorError(400, -1220, "The symbol's status does not match the requested symbolStatus.")
+
+
+SYMBOL_STATUSES = ("TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY")
+
+
+@method("order.test", security="TRADE", weight=commission_weight)
 def order_test(req: Request) -> dict[str, Any]:
     req.known(*ORDER_PARAMS, "computeCommissionRates")
     _validate_order(req)
@@ -348,7 +442,7 @@ def order_test(req: Request) -> dict[str, Any]:
 
 def commission_for_order(req: Request, *, special: bool) -> dict[str, Any]:
     """The test-order answer: `{}`, or the rates with computeCommissionRates=true."""
-    if req.params.get("computeCommissionRates") is not True:
+    if not req.flag("computeCommissionRates"):
         return {}
     zero = {"maker": "0.00000000", "taker": "0.00000000"}
     rates: dict[str, Any] = {"standardCommissionForOrder": {"maker": "0.00100000", "taker": "0.00100000"}}
@@ -553,7 +647,7 @@ def account_status(req: Request) -> dict[str, Any]:
     req.known("omitZeroBalances")
     assert req.account is not None
     account = req.exchange.account(req.account)
-    omit = req.params.get("omitZeroBalances") is True
+    omit = req.flag("omitZeroBalances")
     now = req.exchange.now_ms()
     return {
         "makerCommission": 10,

@@ -15,9 +15,13 @@ from .handlers import (
     _order_ref,
     _query_report,
     _validate_order,
+    check_symbol_status,
     commission_for_order,
+    commission_weight,
+    count_names,
     method,
     order_report,
+    symbol_status,
     user_data_subscribe,
 )
 
@@ -50,24 +54,23 @@ def _limit(req: Request, default: int = 500, maximum: int = 1000) -> int:
 
 
 def _symbols(req: Request, *, required: bool = False) -> tuple[list[str], bool]:
-    """(symbols, single): from `symbol` or `symbols`, all symbols when neither (unless required)."""
+    """(symbols, single): from `symbol` or `symbols`, all symbols when neither (unless required);
+    `symbolStatus` keeps those with that status (a single symbol that has another: -1220)."""
     if "symbol" in req.params and "symbols" in req.params:
         raise EmulatorError(400, -1128, "Combination of optional parameters invalid.")
+    status = symbol_status(req)
+    trading = status is None or status == "TRADING"  # every local symbol is trading
     if "symbol" in req.params:
-        return [req.symbol()], True
-    if "symbols" in req.params:
-        names = req.params["symbols"]
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-            raise EmulatorError(400, -1100, "Illegal characters found in parameter 'symbols'.")
-        if len(set(names)) != len(names):
-            raise EmulatorError(400, -1151, "Symbol is present multiple times in the list.")
-        for name in names:
-            if name not in req.exchange.symbols:
-                raise EmulatorError(400, -1121, "Invalid symbol.")
-        return list(names), False
+        symbol = req.symbol()
+        if not trading:
+            raise EmulatorError(400, -1220, "The symbol's status does not match the requested symbolStatus.")
+        return [symbol], True
+    names = req.symbols()
+    if names is not None:
+        return (names if trading else []), False
     if required:
         raise EmulatorError(400, -1102, "Param 'symbol' or 'symbols' must be sent, but both were empty/null!")
-    return list(req.exchange.symbols), False
+    return (list(req.exchange.symbols) if trading else []), False
 
 
 def _trades(req: Request, symbol: str) -> list[Any]:
@@ -253,26 +256,18 @@ def _ticker_type(req: Request) -> bool:
 
 
 def _count_weight(params: dict[str, Any], per: int, cap: int) -> int:
-    symbols = params.get("symbols")
-    return min(per * len(symbols), cap) if isinstance(symbols, list) else per
+    count = count_names(params, "symbols")
+    return min(per * count, cap) if count is not None else per
 
 
-@method(
-    "ticker.24hr",
-    weight=lambda p: (
-        2
-        if "symbol" in p
-        else (
-            80
-            if not isinstance(p.get("symbols"), list)
-            else 2
-            if len(p["symbols"]) <= 20
-            else 40
-            if len(p["symbols"]) <= 100
-            else 80
-        )
-    ),
-)
+def _ticker_24hr_weight(params: dict[str, Any]) -> int:
+    if "symbol" in params:
+        return 2
+    count = count_names(params, "symbols")
+    return 80 if count is None else 2 if count <= 20 else 40 if count <= 100 else 80
+
+
+@method("ticker.24hr", weight=_ticker_24hr_weight)
 def ticker_24hr(req: Request) -> Any:
     req.known("symbol", "symbols", "type", "symbolStatus")
     symbols, single = _symbols(req)
@@ -360,7 +355,9 @@ def reference_price(req: Request) -> dict[str, Any]:
 @method("referencePrice.calculation", weight=2)
 def reference_price_calculation(req: Request) -> dict[str, Any]:
     req.known("symbol", "symbolStatus")
-    return {"symbol": req.symbol(), "calculationType": "ARITHMETIC_MEAN", "bucketCount": 10, "bucketWidthMs": 1000}
+    symbol = req.symbol()
+    check_symbol_status(req)
+    return {"symbol": symbol, "calculationType": "ARITHMETIC_MEAN", "bucketCount": 10, "bucketWidthMs": 1000}
 
 
 # -- trading ------------------------------------------------------------------------------
@@ -811,7 +808,7 @@ def sor_order_place(req: Request) -> list[dict[str, Any]]:
     return [report]
 
 
-@method("sor.order.test", security="TRADE", weight=lambda p: 20 if p.get("computeCommissionRates") is True else 1)
+@method("sor.order.test", security="TRADE", weight=commission_weight)
 def sor_order_test(req: Request) -> dict[str, Any]:
     req.known(*SOR_PARAMS, "computeCommissionRates")
     _sor_args(req)

@@ -16,7 +16,7 @@ from . import handlers_more  # noqa: F401  (registers the remaining methods)
 from .auth import check_timestamp, signature_payload
 from .errors import EmulatorError
 from .exchange import Exchange
-from .handlers import HANDLERS, Handler, Request
+from .handlers import HANDLERS, Handler, Request, parse_flag
 from .limits import IpLimits
 
 
@@ -86,10 +86,7 @@ class Session:
             if not isinstance(params, dict):
                 raise EmulatorError(400, -1135, "JSON sent for parameter 'params' is not valid")
             if "returnRateLimits" in params:  # signed like every other parameter: it stays in params
-                flag = params["returnRateLimits"]
-                if not isinstance(flag, bool):
-                    raise EmulatorError(400, -1100, "Illegal characters found in parameter 'returnRateLimits'.")
-                show_limits = flag
+                show_limits = parse_flag("returnRateLimits", params["returnRateLimits"])
             if not isinstance(method, str) or method.removeprefix("v3/") not in HANDLERS:
                 raise EmulatorError(
                     400,
