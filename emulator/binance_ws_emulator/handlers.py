@@ -610,25 +610,35 @@ def order_cancel(req: Request) -> dict[str, Any]:
     found = req.exchange.find(req.account, symbol, order_id, client_id)
     if found is not None and restriction is not None and found.status != restriction.removeprefix("ONLY_"):
         raise EmulatorError(400, -2011, "Order was not canceled due to cancel restrictions.")
+    cancel_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
     if found is not None and found.order_list_id != -1 and found.is_open:
         # Cancelling one leg cancels the whole list: the answer is the list.
         record = req.exchange.order_lists[found.order_list_id]
-        legs = req.exchange.cancel_list(req.account, found.order_list_id)
-        reports = [_cancel_fields(o, o.client_order_id) for o in legs]
+        legs = req.exchange.cancel_list(req.account, found.order_list_id, cancel_id)
         hidden = ("account", "legs", "pending", "oco")
-        return {**{k: v for k, v in record.items() if k not in hidden}, "orderReports": reports}
-    order = req.exchange.cancel(req.account, symbol, order_id, client_id)
-    previous = order.client_order_id
-    order.client_order_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
-    return _cancel_fields(order, previous)
+        return {
+            **{k: v for k, v in record.items() if k not in hidden},
+            "orderReports": [cancel_report(o, cancel_id) for o in legs],
+        }
+    order = req.exchange.cancel(req.account, symbol, order_id, client_id, cancel_id=cancel_id)
+    return cancel_report(order, cancel_id)
 
 
-def _cancel_fields(order: Order, previous: str) -> dict[str, Any]:
+def cancel_report(order: Order, cancel_id: str) -> dict[str, Any]:
+    """A cancel's answer: `origClientOrderId` is the order's id, `clientOrderId` the cancel's."""
     report = _query_report(order)
     for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking", "workingTime"):
         report.pop(key, None)
-    rest = {k: v for k, v in report.items() if k != "symbol"}
-    return {"symbol": order.symbol, "origClientOrderId": previous, **rest, "transactTime": order.update_ms}
+    rest = {k: v for k, v in report.items() if k not in ("symbol", "clientOrderId")}
+    return {
+        "symbol": order.symbol,
+        "origClientOrderId": order.client_order_id,
+        "orderId": order.order_id,
+        "orderListId": order.order_list_id,
+        "clientOrderId": cancel_id,
+        **rest,
+        "transactTime": order.update_ms,
+    }
 
 
 @method("openOrders.status", security="USER_DATA", weight=lambda p: 6 if "symbol" in p else 80)

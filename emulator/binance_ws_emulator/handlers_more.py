@@ -15,6 +15,7 @@ from .handlers import (
     _order_ref,
     _query_report,
     _validate_order,
+    cancel_report,
     check_symbol_status,
     commission_for_order,
     commission_weight,
@@ -383,26 +384,13 @@ def _place(req: Request, args: dict[str, Any]) -> tuple[Order, list[Any]]:
     )
 
 
-def _cancel_report(order: Order, previous: str) -> dict[str, Any]:
-    report = _query_report(order)
-    for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking", "workingTime"):
-        report.pop(key, None)
-    return {
-        "symbol": order.symbol,
-        "origClientOrderId": previous,
-        **{k: v for k, v in report.items() if k != "symbol"},
-        "transactTime": order.update_ms,
-    }
-
-
 def _cancel(
     req: Request, symbol: str, order_id: int | None, client_id: str | None, new_id: str | None
 ) -> dict[str, Any]:
     assert req.account is not None
-    order = req.exchange.cancel(req.account, symbol, order_id, client_id)
-    previous = order.client_order_id
-    order.client_order_id = new_id or req.exchange.new_client_order_id()
-    return _cancel_report(order, previous)
+    cancel_id = new_id or req.exchange.new_client_order_id()
+    order = req.exchange.cancel(req.account, symbol, order_id, client_id, cancel_id=cancel_id)
+    return cancel_report(order, cancel_id)
 
 
 @method("order.cancelReplace", security="TRADE", weight=1, orders=1)
@@ -726,8 +714,9 @@ def order_list_cancel(req: Request) -> dict[str, Any]:
         )
     record = _find_list(req, list_id, client_id)
     assert req.account is not None
-    canceled = req.exchange.cancel_list(req.account, record["orderListId"])
-    return {**_list_query(record), "orderReports": [_cancel_report(o, o.client_order_id) for o in canceled]}
+    cancel_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
+    canceled = req.exchange.cancel_list(req.account, record["orderListId"], cancel_id)
+    return {**_list_query(record), "orderReports": [cancel_report(o, cancel_id) for o in canceled]}
 
 
 _INTERNAL = frozenset({"account", "legs", "pending", "oco"})
