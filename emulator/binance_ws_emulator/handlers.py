@@ -613,15 +613,21 @@ def order_cancel(req: Request) -> dict[str, Any]:
     cancel_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
     if found is not None and found.order_list_id != -1 and found.is_open:
         # Cancelling one leg cancels the whole list: the answer is the list.
-        record = req.exchange.order_lists[found.order_list_id]
-        legs = req.exchange.cancel_list(req.account, found.order_list_id, cancel_id)
-        hidden = ("account", "legs", "pending", "oco")
-        return {
-            **{k: v for k, v in record.items() if k not in hidden},
-            "orderReports": [cancel_report(o, cancel_id) for o in legs],
-        }
+        return cancel_list_report(req, found.order_list_id, cancel_id)
     order = req.exchange.cancel(req.account, symbol, order_id, client_id, cancel_id=cancel_id)
     return cancel_report(order, cancel_id)
+
+
+def cancel_list_report(req: Request, list_id: int, cancel_id: str) -> dict[str, Any]:
+    """Cancel an order list: its status with one cancel report per leg."""
+    assert req.account is not None
+    legs = req.exchange.cancel_list(req.account, list_id, cancel_id)
+    record = req.exchange.order_lists[list_id]
+    hidden = ("account", "legs", "pending", "oco")
+    return {
+        **{k: v for k, v in record.items() if k not in hidden},
+        "orderReports": [cancel_report(o, cancel_id) for o in legs],
+    }
 
 
 def cancel_report(order: Order, cancel_id: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from .handlers import (
     _order_ref,
     _query_report,
     _validate_order,
+    cancel_list_report,
     cancel_report,
     check_symbol_status,
     commission_for_order,
@@ -533,7 +534,16 @@ def open_orders_cancel_all(req: Request) -> list[dict[str, Any]]:
     ]
     if not open_orders:
         raise EmulatorError(400, -2011, "Unknown order sent.")
-    return [_cancel(req, symbol, o.order_id, None, None) for o in open_orders]
+    # One entry per standalone order and one per order list (its legs in its orderReports).
+    replies: list[dict[str, Any]] = []
+    lists_done: set[int] = set()
+    for order in open_orders:
+        if order.order_list_id == -1:
+            replies.append(_cancel(req, symbol, order.order_id, None, None))
+        elif order.order_list_id not in lists_done:
+            lists_done.add(order.order_list_id)
+            replies.append(cancel_list_report(req, order.order_list_id, req.exchange.new_client_order_id()))
+    return replies
 
 
 # -- order lists (legs are orders; the exchange runs the contingencies) -------------------------
@@ -715,8 +725,7 @@ def order_list_cancel(req: Request) -> dict[str, Any]:
     record = _find_list(req, list_id, client_id)
     assert req.account is not None
     cancel_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
-    canceled = req.exchange.cancel_list(req.account, record["orderListId"], cancel_id)
-    return {**_list_query(record), "orderReports": [cancel_report(o, cancel_id) for o in canceled]}
+    return cancel_list_report(req, record["orderListId"], cancel_id)
 
 
 _INTERNAL = frozenset({"account", "legs", "pending", "oco"})

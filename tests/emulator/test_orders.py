@@ -10,7 +10,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from binance_ws_emulator import Emulator
-from tests.emulator._wire import call, error, limit_order, ok
+from tests.emulator._wire import error, limit_order, ok
 
 
 async def subscribe(ws: ClientConnection) -> None:
@@ -91,3 +91,50 @@ async def test_cancel_replace_keeps_the_canceled_orders_id(emulator: Emulator) -
             ws, "order.status", {"symbol": "BTCUSDT", "orderId": result["cancelResponse"]["orderId"]}, sign=True
         )
         assert (old["clientOrderId"], old["status"]) == ("first", "CANCELED")
+
+
+OCO_SELL = {
+    "symbol": "BTCUSDT",
+    "side": "SELL",
+    "quantity": "0.01",
+    "aboveType": "LIMIT_MAKER",
+    "abovePrice": "60000.00",
+    "aboveClientOrderId": "oco-above",
+    "belowType": "STOP_LOSS",
+    "belowStopPrice": "40000.00",
+    "belowClientOrderId": "oco-below",
+    "listClientOrderId": "oco-list",
+}
+
+
+async def test_cancel_all_cancels_order_lists_too_one_entry_per_list(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        first = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId="plain-1"), sign=True)
+        oco = await ok(ws, "orderList.place.oco", OCO_SELL, sign=True)
+        second = await ok(ws, "order.place", limit_order("BUY", "1001.00", newClientOrderId="plain-2"), sign=True)
+        other = {**limit_order("BUY", "100.00", qty="0.1"), "symbol": "ETHUSDT"}
+        untouched = await ok(ws, "order.place", other, sign=True)
+        replies = await ok(ws, "openOrders.cancelAll", {"symbol": "BTCUSDT"}, sign=True)
+        plain = [r for r in replies if "orderListId" in r and "orderReports" not in r]
+        lists = [r for r in replies if "orderReports" in r]
+        assert len(replies) == 3
+        assert [(r["orderId"], r["origClientOrderId"], r["status"]) for r in plain] == [
+            (first["orderId"], "plain-1", "CANCELED"),
+            (second["orderId"], "plain-2", "CANCELED"),
+        ]
+        [listed] = lists
+        assert (listed["orderListId"], listed["listClientOrderId"]) == (oco["orderListId"], "oco-list")
+        assert (listed["listStatusType"], listed["listOrderStatus"], listed["contingencyType"]) == (
+            "ALL_DONE",
+            "ALL_DONE",
+            "OCO",
+        )
+        assert sorted((r["origClientOrderId"], r["status"]) for r in listed["orderReports"]) == [
+            ("oco-above", "CANCELED"),
+            ("oco-below", "CANCELED"),
+        ]
+        assert [o["clientOrderId"] for o in listed["orders"]] == ["oco-above", "oco-below"]
+        open_now = await ok(ws, "openOrders.status", {}, sign=True)
+        assert [o["orderId"] for o in open_now] == [untouched["orderId"]]
+        assert await ok(ws, "openOrderLists.status", sign=True) == []
+        assert (await error(ws, "openOrders.cancelAll", {"symbol": "BTCUSDT"}, sign=True))[0] == -2011
