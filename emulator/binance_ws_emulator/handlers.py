@@ -43,6 +43,10 @@ class Request:
             return None
         if not isinstance(value, str):
             raise EmulatorError.illegal(name)
+        if name.endswith("ClientOrderId") and not CLIENT_ORDER_ID.fullmatch(value):
+            raise EmulatorError(
+                400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '{CLIENT_ORDER_ID_RANGE}'."
+            )
         return value
 
     def integer(self, name: str, *, required: bool = False, default: int | None = None) -> int | None:
@@ -126,6 +130,12 @@ class Request:
             raise EmulatorError(400, -1121, "Invalid symbol.")
         return symbol
 
+
+#: Every client order id parameter (newClientOrderId, listClientOrderId, aboveClientOrderId,
+#: cancelNewClientOrderId, origClientOrderId, ...): the rule Binance quotes when it refuses one
+#: (maintainer's answer in binance-spot-api-docs#34; the FIX API documents the same rule).
+CLIENT_ORDER_ID_RANGE = "^[a-zA-Z0-9-_]{1,36}$"
+CLIENT_ORDER_ID = re.compile(r"[a-zA-Z0-9_-]{1,36}")
 
 #: One name in a list parameter (symbols, permissions) and the range Binance quotes for the list.
 NAME = re.compile(r"[A-Z0-9_.-]{1,20}")
@@ -314,12 +324,6 @@ def _validate_order(req: Request) -> dict[str, Any]:
         "Illegal characters found in parameter 'newOrderRespType'.",
     )
     client_id = req.text("newClientOrderId")
-    if client_id is not None and not re.fullmatch(r"[.A-Za-z0-9_-]{1,36}", client_id):
-        raise EmulatorError(
-            400,
-            -1100,
-            "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.",
-        )
     if type_ in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and tif is None:
         raise EmulatorError.mandatory("timeInForce")
     peg = _peg(req, str(type_), tif)

@@ -418,8 +418,9 @@ def order_cancel_replace(req: Request) -> dict[str, Any]:
             400, -1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!"
         )
     args = _validate_order(req)
+    cancel_new_id = req.text("cancelNewClientOrderId")
     try:
-        cancel: dict[str, Any] = _cancel(req, args["symbol"], order_id, client_id, req.text("cancelNewClientOrderId"))
+        cancel: dict[str, Any] = _cancel(req, args["symbol"], order_id, client_id, cancel_new_id)
         cancel_ok = True
     except EmulatorError as error:
         cancel, cancel_ok = error.body(), False
@@ -462,6 +463,7 @@ def order_amend(req: Request) -> dict[str, Any]:
     symbol = req.symbol()
     order_id, client_id = _order_ref(req)
     new_qty = req.decimal("newQty", required=True)
+    new_id = req.text("newClientOrderId")
     assert req.account is not None and new_qty is not None
     order = req.exchange.find(req.account, symbol, order_id, client_id)
     if order is None or not order.is_open:
@@ -484,7 +486,7 @@ def order_amend(req: Request) -> dict[str, Any]:
     order.orig_qty = new_qty  # same queue position: the order object stays where it is
     if order.iceberg_qty:
         order.tip_left = min(order.tip_left, order.remaining)
-    order.client_order_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
+    order.client_order_id = new_id or req.exchange.new_client_order_id()
     now = req.exchange.now_ms()
     execution_id = len(req.exchange.amendments) + 1
     req.exchange.amendments.append(

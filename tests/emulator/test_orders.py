@@ -7,6 +7,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from binance_ws_emulator import Emulator
@@ -138,3 +139,41 @@ async def test_cancel_all_cancels_order_lists_too_one_entry_per_list(emulator: E
         assert [o["orderId"] for o in open_now] == [untouched["orderId"]]
         assert await ok(ws, "openOrderLists.status", sign=True) == []
         assert (await error(ws, "openOrders.cancelAll", {"symbol": "BTCUSDT"}, sign=True))[0] == -2011
+
+
+CLIENT_ID_PARAMS = [
+    ("order.place", limit_order("BUY", "1000.00"), "newClientOrderId"),
+    ("order.test", limit_order("BUY", "1000.00"), "newClientOrderId"),
+    ("sor.order.test", limit_order("BUY", "1000.00"), "newClientOrderId"),
+    ("order.cancel", {"symbol": "BTCUSDT", "orderId": 1}, "newClientOrderId"),
+    ("order.cancel", {"symbol": "BTCUSDT"}, "origClientOrderId"),
+    ("order.status", {"symbol": "BTCUSDT"}, "origClientOrderId"),
+    ("order.amend.keepPriority", {"symbol": "BTCUSDT", "orderId": 1, "newQty": "0.001"}, "newClientOrderId"),
+    (
+        "order.cancelReplace",
+        {**limit_order("BUY", "1000.00"), "cancelReplaceMode": "STOP_ON_FAILURE", "cancelOrderId": 1},
+        "cancelNewClientOrderId",
+    ),
+    ("orderList.place.oco", OCO_SELL, "listClientOrderId"),
+    ("orderList.place.oco", OCO_SELL, "aboveClientOrderId"),
+    ("orderList.place.oco", OCO_SELL, "belowClientOrderId"),
+    ("orderList.cancel", {"symbol": "BTCUSDT"}, "listClientOrderId"),
+]
+
+
+@pytest.mark.parametrize(("method", "params", "name"), CLIENT_ID_PARAMS)
+async def test_client_order_ids_follow_the_rule_the_message_quotes(
+    emulator: Emulator, method: str, params: dict[str, Any], name: str
+) -> None:
+    async with connect(emulator.url) as ws:
+        for bad in ("with:colon", "with/slash", "with.dot", "x" * 37, "spa ce"):
+            code, msg = await error(ws, method, {**params, name: bad}, sign=True)
+            assert (code, msg) == (
+                -1100,
+                f"Illegal characters found in parameter '{name}'; legal range is '^[a-zA-Z0-9-_]{{1,36}}$'.",
+            ), bad
+    # every character the rule allows is accepted
+    async with connect(emulator.url) as ws:
+        good = "Az09-_" + "x" * 30
+        placed = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId=good), sign=True)
+        assert placed["clientOrderId"] == good
