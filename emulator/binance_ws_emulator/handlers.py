@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -694,8 +695,13 @@ def account_status(req: Request) -> dict[str, Any]:
             if not (omit and free == 0 and locked == 0)
         ],
         "permissions": ["SPOT"],
-        "uid": abs(hash(req.account)) % 10**9,
+        "uid": account_uid(req.account),
     }
+
+
+def account_uid(account: str) -> int:
+    """A stable number per account name (the same in every run, unlike the salted `hash()`)."""
+    return int.from_bytes(hashlib.sha256(account.encode()).digest()[:8], "big") % 10**9
 
 
 # -- session and user data ----------------------------------------------------------------

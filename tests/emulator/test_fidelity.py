@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from websockets.asyncio.client import connect
 
@@ -123,3 +128,30 @@ async def test_exchange_info_filters_are_never_ignored(emulator: Emulator) -> No
         assert (await ok(ws, "ticker.price", {"symbols": ["BTCUSDT"], "symbolStatus": "BREAK"})) == []
         assert (await error(ws, "depth", {"symbol": "BTCUSDT", "symbolStatus": "HALT"}))[0] == -1220
         assert (await ok(ws, "depth", {"symbol": "BTCUSDT", "symbolStatus": "TRADING"}))["bids"]
+
+
+UID_SCRIPT = """
+import asyncio
+from websockets.asyncio.client import connect
+from binance_ws_emulator import Emulator
+from tests.emulator._wire import ok
+
+async def main():
+    async with Emulator(seed=1) as emulator, connect(emulator.url) as ws:
+        print((await ok(ws, "account.status", sign=True))["uid"])
+
+asyncio.run(main())
+"""
+
+
+def test_the_account_uid_is_the_same_in_every_run() -> None:
+    root = Path(__file__).resolve().parents[2]
+    uids = set()
+    for hash_seed in ("1", "2", "random"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(root)}
+        done = subprocess.run(
+            [sys.executable, "-c", UID_SCRIPT], env=env, cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        uids.add(int(done.stdout))
+    assert len(uids) == 1
