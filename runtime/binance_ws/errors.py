@@ -205,6 +205,8 @@ class ExecutedUnreadable(UnknownExecutionStatus):
             reason=f"executed (status {status}) but the result did not decode: {problem}",
             status=status,
         )
+        hint = f"; reconcile with client order id {client_order_id!r}" if client_order_id else ""
+        self.args = (f"{method}: executed (status {status}), but the result did not decode: {problem}{hint}",)
         self.executed = True
         self.raw_result = raw_result
         self.problem = problem

@@ -12,7 +12,6 @@ import pytest
 
 from binance_spot_ws import AsyncClient, BadRequest, CancelReplacePartialFailure, ErrorCode, HmacKey, types
 from binance_ws_emulator import Emulator
-
 from tests.client._helpers import limit_buy
 
 
