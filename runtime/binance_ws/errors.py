@@ -6,7 +6,7 @@
     │   ├── ConnectionClosed           the client is closed, or reconnecting gave up
     │   └── RequestTimeout(TimeoutError) a read-only request got no answer in time
     ├── ApiError                       the server answered with an error
-    │   ├── BadRequest                 4xx
+    │   ├── BadRequest                 4xx but 409: rejected, did not execute
     │   │   └── AuthError              -1002, -1022, -2014, -2015 (bad key, signature, permissions)
     │   ├── CancelReplacePartialFailure 409: one half of a cancelReplace executed
     │   ├── RateLimited                429 (`retry_after_ms`)
@@ -104,7 +104,7 @@ class ApiError(BinanceError):
 
 
 class BadRequest(ApiError):
-    """A 4xx answer: the request was rejected and did not execute."""
+    """A 4xx answer (but 409): the request was rejected and did not execute."""
 
 
 class AuthError(BadRequest):
@@ -118,9 +118,10 @@ class CancelReplacePartialFailure(ApiError):
     `types.CancelReplaceErrorData`: `cancel_result` and `new_order_result` are
     ``SUCCESS`` / ``FAILURE`` / ``NOT_ATTEMPTED``; the half that succeeded carries its
     report in `cancel_response` / `new_order_response`, the failed half an
-    `ErrorDetail` (`code`, `msg`). Typically the old order is canceled and the new one
-    was rejected (nothing rests any more), or the cancel failed and the new order
-    rests next to the old one: check `new_order_response.order_id` and cancel one.
+    `ErrorDetail` (`code`, `msg`). Either the old order is canceled and the new one was
+    rejected (nothing of the two rests), or the cancel failed and the new order rests
+    (`new_order_response.order_id`) while the old one was not canceled: check it with
+    `order_status` and cancel it if it is still open.
     """
 
 
