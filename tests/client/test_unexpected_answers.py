@@ -26,6 +26,7 @@ from binance_spot_ws import (
     ErrorCode,
     ExecutedUnreadable,
     HmacKey,
+    ParamError,
     UnexpectedResult,
     UnknownExecutionStatus,
 )
@@ -154,3 +155,11 @@ async def test_answers_without_rate_limits_keep_the_tracker_counting(emulator: E
         assert client.rate_limiter.usage()["REQUEST_WEIGHT/1MINUTE"] == (before + depth_weight, limit)
         await client.time(return_rate_limits=True)
         assert client.rate_limiter.usage()["REQUEST_WEIGHT/1MINUTE"] == (before + depth_weight + 1, limit)
+
+
+async def test_return_rate_limits_must_be_a_bool(raw: RawServer) -> None:
+    async with AsyncClient(url=raw.url, timeout=5) as client:
+        with pytest.raises(ParamError) as caught:
+            await client.time(return_rate_limits="false")  # type: ignore[arg-type]
+    assert caught.value.param == "return_rate_limits"
+    assert raw.frames == []
