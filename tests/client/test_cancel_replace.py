@@ -126,3 +126,27 @@ async def test_400_cancel_failed_nothing_placed_is_a_bad_request_with_typed_data
         assert (error.data.cancel_result, error.data.new_order_result) == ("FAILURE", "NOT_ATTEMPTED")
         assert error.data.new_order_response is None
         assert await client.open_orders_status(symbol="BTCUSDT") == []
+
+
+async def test_400_both_halves_failed_carries_both_errors(emulator: Emulator, hmac_key: HmacKey) -> None:
+    async with AsyncClient(url=emulator.url, key=hmac_key, timeout=5) as client:
+        with pytest.raises(BadRequest) as caught:
+            await client.order_cancel_replace(
+                symbol="BTCUSDT",
+                cancel_replace_mode="ALLOW_FAILURE",
+                cancel_order_id=987654321,
+                side="BUY",
+                type="LIMIT_MAKER",
+                price=Decimal("60000.00"),
+                quantity=Decimal("0.001"),
+            )
+        data = caught.value.data
+        assert isinstance(data, types.CancelReplaceErrorData)
+        assert (data.cancel_result, data.new_order_result) == ("FAILURE", "FAILURE")
+        assert isinstance(data.cancel_response, types.ErrorDetail)
+        assert isinstance(data.new_order_response, types.ErrorDetail)
+        assert (data.cancel_response.code, data.new_order_response.code) == (
+            ErrorCode.CANCEL_REJECTED,
+            ErrorCode.NEW_ORDER_REJECTED,
+        )
+        assert await client.open_orders_status(symbol="BTCUSDT") == []

@@ -562,3 +562,10 @@ async def test_order_list_place_needs_stop_price_or_trailing_delta(emulator: Emu
             await client.order_list_place(symbol=SYMBOL, side="SELL", price=Decimal("61000.00"), quantity=QTY)
     assert caught.value.param == "stop_price or trailing_delta"
     assert "orderList.place" not in emulator.requests
+
+
+@pytest.mark.parametrize("name", ["order_place", "order_cancel_replace", "depth", "account_status"])
+def test_signatures_are_typed(name: str) -> None:
+    hints = inspect.get_annotations(getattr(AsyncClient, name))
+    assert hints["return"].startswith("types.")
+    assert hints["return_rate_limits"] == "bool | UnsetType"

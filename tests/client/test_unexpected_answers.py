@@ -157,6 +157,16 @@ async def test_answers_without_rate_limits_keep_the_tracker_counting(emulator: E
         assert client.rate_limiter.usage()["REQUEST_WEIGHT/1MINUTE"] == (before + depth_weight + 1, limit)
 
 
+async def test_signed_request_with_return_rate_limits_on_the_local_exchange(
+    emulator: Emulator, hmac_key: HmacKey
+) -> None:
+    # The local exchange checks the signature over every parameter but `signature`, as Binance does.
+    async with AsyncClient(url=emulator.url, key=hmac_key, timeout=5) as client:
+        account = await client.account_status(return_rate_limits=False)
+        assert {b.asset for b in account.balances} >= {"BTC", "USDT"}
+        assert account.can_trade is True
+
+
 async def test_return_rate_limits_must_be_a_bool(raw: RawServer) -> None:
     async with AsyncClient(url=raw.url, timeout=5) as client:
         with pytest.raises(ParamError) as caught:
