@@ -2,8 +2,8 @@
 
 A success whose result does not decode, an answer without a status, an error carried
 inside a 200 result (Binance's documented `referencePrice` -2043 example), and
-`returnRateLimits` as it goes on the wire; then `returnRateLimits` against the local
-exchange, whose answers then carry no `rateLimits`.
+`returnRateLimits` as it goes on the wire and the rate-limit tracker without
+`rateLimits`; then a signed `returnRateLimits` request on the local exchange.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,6 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from binance_spot_ws import (
-    METHODS,
     AsyncClient,
     BadRequest,
     ErrorCode,
@@ -140,21 +140,28 @@ async def test_return_rate_limits_goes_on_the_wire_and_is_signed(raw: RawServer,
     assert signed["signature"] == expected
 
 
-async def test_answers_without_rate_limits_keep_the_tracker_counting(emulator: Emulator) -> None:
-    into_minute = emulator.now_ms() % 60_000  # weight counts reset at each whole minute
+async def test_answers_without_rate_limits_keep_the_tracker_counting(raw: RawServer) -> None:
+    into_minute = int(time.time() * 1000) % 60_000  # weight counts reset at each whole minute
     if into_minute > 55_000:
         await asyncio.sleep((60_000 - into_minute) / 1000 + 0.05)
-    depth_weight = METHODS["depth"].weight.of({"limit": 5})
-    async with AsyncClient(url=emulator.url, timeout=5) as client:
+    counts = iter([40, 47])
+
+    def reply(request: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = {"id": request["id"], "status": 200, "result": {"serverTime": 1656400527891}}
+        if request.get("params", {}).get("returnRateLimits") is not False:
+            limit = {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000}
+            answer["rateLimits"] = [{**limit, "count": next(counts)}]
+        return answer
+
+    raw.reply = reply
+    async with AsyncClient(url=raw.url, timeout=5) as client:
         await client.time()
-        (before, limit) = client.rate_limiter.usage()["REQUEST_WEIGHT/1MINUTE"]
-        assert before >= 1
-        result = await client.depth(symbol="BTCUSDT", limit=5, return_rate_limits=False)
-        assert len(result.bids) == 5 and result.bids[0].price < result.asks[0].price
-        # No rateLimits came back: the tracker still holds the bucket, with the request counted.
-        assert client.rate_limiter.usage()["REQUEST_WEIGHT/1MINUTE"] == (before + depth_weight, limit)
-        await client.time(return_rate_limits=True)
-        assert client.rate_limiter.usage()["REQUEST_WEIGHT/1MINUTE"] == (before + depth_weight + 1, limit)
+        assert client.rate_limiter.usage() == {"REQUEST_WEIGHT/1MINUTE": (40, 6000)}
+        assert (await client.time(return_rate_limits=False)).server_time == 1656400527891
+        # No rateLimits came back: the bucket stays, with this request counted by the client.
+        assert client.rate_limiter.usage() == {"REQUEST_WEIGHT/1MINUTE": (41, 6000)}
+        await client.time()
+        assert client.rate_limiter.usage() == {"REQUEST_WEIGHT/1MINUTE": (47, 6000)}
 
 
 async def test_signed_request_with_return_rate_limits_on_the_local_exchange(
