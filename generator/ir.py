@@ -21,7 +21,7 @@ from .load import Document
 RUNTIME_PARAMS = frozenset({"apiKey", "signature", "timestamp"})
 SECURITY = ("NONE", "TRADE", "USER_DATA", "USER_STREAM", "SIGNED")
 SIGNING = ("request", "always", "session")
-ERROR_KINDS = ("bad_request", "auth", "rate_limit", "server", "unknown_status")
+ERROR_KINDS = ("bad_request", "auth", "rate_limit", "server", "unknown_status", "partial_failure")
 SESSION_EFFECTS = ("logon", "logout", "subscribe", "unsubscribe")
 # Defaults for specs that do not say (the seed): the documented behaviour of these methods.
 _DEFAULT_SIGNING = {
@@ -57,6 +57,7 @@ class Method:
     params: tuple[Param, ...]
     params_type: str | None
     result_type: str
+    error_data_type: str | None
     security: str
     weight_expr: str
     weight_doc: str
@@ -67,6 +68,16 @@ class Method:
     signing: str
     session_effect: str | None
     docstring: str
+
+
+#: Every method also takes Binance's per-request `returnRateLimits` (not in the spec's tables).
+RETURN_RATE_LIMITS = Param(
+    "returnRateLimits",
+    "return_rate_limits",
+    "bool",
+    False,
+    "False: the response carries no `rateLimits` (the client then counts the request itself).",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +352,7 @@ class _Builder:
         else:
             self._add_def(result_name, result_schema, f"{pair.response_ptr}/payload/properties/result", params=False)
             result_type = f"types.{result_name}"
+        error_data_type = self._error_data(response_props, pair.response_ptr, result_base)
         # metadata
         signed_in_seed = "signature" in ((props.get("params") or {}).get("properties") or {}) or (
             isinstance(props.get("params"), dict)
@@ -387,6 +399,7 @@ class _Builder:
                 params=params,
                 params_type=params_type,
                 result_type=result_type,
+                error_data_type=error_data_type,
                 security=security,
                 weight_expr=weight_expr,
                 weight_doc=weight_doc,
@@ -399,6 +412,21 @@ class _Builder:
                 docstring="",
             )
             yield _with_docstring(method, description, ptr)
+
+    def _error_data(self, response_props: dict[str, Any], response_ptr: str, base: str) -> str | None:
+        """The type of `error.data` when the response message describes it (`error.properties.data`)."""
+        if "error" not in response_props:
+            return None
+        pointer = f"{response_ptr}/payload/properties/error"
+        error, _ = self.doc.deref(response_props["error"], pointer)
+        data = ((error or {}).get("properties") or {}).get("data") if isinstance(error, dict) else None
+        if data is None:
+            return None
+        name, schema = self._named(data, f"{pointer}/properties/data", f"{base}ErrorData")
+        if _free_form(schema):
+            return None
+        self._add_def(name, schema, f"{pointer}/properties/data", params=False)
+        return f"types.{name}"
 
     def _params(self, schema: dict[str, Any], pointer: str) -> Iterator[Param]:
         required = set(schema.get("required") or [])
@@ -655,11 +683,10 @@ def _with_docstring(method: Method, description: str, pointer: str) -> Method:
     lines += ["", f"`{method.wire}` · security {method.security} · weight {method.weight_doc} · {retry}."]
     if method.deprecated:
         lines += ["", "Deprecated by Binance."]
-    if method.params:
-        lines += ["", "Args:"]
-        for param in method.params:
-            text = param.doc or ("Required." if param.required else "Optional.")
-            wrapped = textwrap.wrap(f"{param.name}: {text}", 84)
-            lines += ["    " + wrapped[0], *("        " + w for w in wrapped[1:])]
+    lines += ["", "Args:"]
+    for param in (*method.params, RETURN_RATE_LIMITS):
+        text = param.doc or ("Required." if param.required else "Optional.")
+        wrapped = textwrap.wrap(f"{param.name}: {text}", 84)
+        lines += ["    " + wrapped[0], *("        " + w for w in wrapped[1:])]
     body = "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     return Method(**{**{f: getattr(method, f) for f in method.__dataclass_fields__}, "docstring": body})

@@ -525,10 +525,12 @@ class Exchange:
         order.status, order.expiry_reason, order.update_ms = "EXPIRED", reason, self.now_ms()
         self._notify_order(order, "EXPIRED", None)
 
-    def cancel_list(self, account: str, list_id: int) -> list[Order]:
+    def cancel_list(self, account: str, list_id: int, cancel_id: str | None = None) -> list[Order]:
+        """Cancel every open leg of a list; `cancel_id` identifies the cancel (generated if None)."""
         record = self.order_lists.get(list_id)
         if record is None or record["account"] != account or record["listOrderStatus"] != "EXECUTING":
             raise EmulatorError(400, -2011, "Unknown order list sent.")
+        cancel_id = cancel_id or self.new_client_order_id()
         canceled = []
         for order_id in [o["orderId"] for o in record["orders"]]:
             order = self.orders[order_id]
@@ -536,7 +538,9 @@ class Exchange:
                 order.status = "CANCELED"
                 canceled.append(order)
             elif order.is_open:
-                canceled.append(self.cancel(account, order.symbol, order.order_id, None, whole_list=False))
+                canceled.append(
+                    self.cancel(account, order.symbol, order.order_id, None, whole_list=False, cancel_id=cancel_id)
+                )
         record.update(pending=[], listStatusType="ALL_DONE", listOrderStatus="ALL_DONE", transactionTime=self.now_ms())
         self._notify_list(record)
         return canceled
@@ -741,19 +745,23 @@ class Exchange:
         orig_client_order_id: str | None,
         *,
         whole_list: bool = True,
+        cancel_id: str | None = None,
     ) -> Order:
+        """Cancel an open order. The order keeps its clientOrderId; `cancel_id` is the cancel's
+        own id (the request's newClientOrderId, generated if None), `c` of the CANCELED event."""
         order = self.find(account, symbol, order_id, orig_client_order_id)
         if order is None or not order.is_open:
             raise EmulatorError(400, -2011, "Unknown order sent.")
         if whole_list and order.order_list_id != -1:
-            self.cancel_list(account, order.order_list_id)  # cancelling a leg cancels the whole list
+            self.cancel_list(account, order.order_list_id, cancel_id)  # cancelling a leg cancels the whole list
             return order
+        cancel_id = cancel_id or self.new_client_order_id()
         info = self.symbols[symbol]
         if order in self.stops.get(symbol, []):
             self.stops[symbol].remove(order)  # untriggered: nothing locked, not on the book
             order.status = "CANCELED"
             order.update_ms = self.now_ms()
-            self._notify_order(order, "CANCELED", None)
+            self._notify_order(order, "CANCELED", None, cancel_id=cancel_id)
             return order
         self.books[symbol].remove(order)
         lock_asset, amount = (
@@ -762,7 +770,7 @@ class Exchange:
         self.account(account).move(lock_asset, free=amount, locked=-amount)
         order.status = "CANCELED"
         order.update_ms = self.now_ms()
-        self._notify_order(order, "CANCELED", None)
+        self._notify_order(order, "CANCELED", None, cancel_id=cancel_id)
         self._notify_balances(account, (lock_asset,))
         return order
 
@@ -783,7 +791,15 @@ class Exchange:
 
     # -- user-data events ------------------------------------------------------------------
 
-    def _notify_order(self, order: Order, execution_type: str, trade: tuple[Decimal, Decimal] | None) -> None:
+    def _notify_order(
+        self,
+        order: Order,
+        execution_type: str,
+        trade: tuple[Decimal, Decimal] | None,
+        *,
+        cancel_id: str | None = None,
+    ) -> None:
+        """An executionReport. For a cancel, `c` is the cancel's id and `C` the order's own."""
         if not self.listeners or order.account == MARKET_MAKER:
             return
         now = self.now_ms()
@@ -792,7 +808,7 @@ class Exchange:
             "e": "executionReport",
             "E": now,
             "s": order.symbol,
-            "c": order.client_order_id,
+            "c": cancel_id if cancel_id is not None else order.client_order_id,
             "S": order.side,
             "o": order.type,
             "f": order.time_in_force,
@@ -801,7 +817,7 @@ class Exchange:
             "P": f"{order.stop_price:.8f}",
             "F": f"{order.iceberg_qty:.8f}",
             "g": order.order_list_id,
-            "C": "",
+            "C": order.client_order_id if cancel_id is not None else "",
             "x": execution_type,
             "X": order.status,
             "r": "NONE",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +17,8 @@ if TYPE_CHECKING:
     from .exchange import Exchange
     from .session import Session
 
-SIGNED = frozenset({"apiKey", "signature", "timestamp", "recvWindow"})
+#: Parameters every method takes besides its own: the security ones and returnRateLimits.
+SIGNED = frozenset({"apiKey", "signature", "timestamp", "recvWindow", "returnRateLimits"})
 
 
 @dataclass
@@ -41,6 +44,10 @@ class Request:
             return None
         if not isinstance(value, str):
             raise EmulatorError.illegal(name)
+        if name.endswith("ClientOrderId") and not CLIENT_ORDER_ID.fullmatch(value):
+            raise EmulatorError(
+                400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '{CLIENT_ORDER_ID_RANGE}'."
+            )
         return value
 
     def integer(self, name: str, *, required: bool = False, default: int | None = None) -> int | None:
@@ -79,6 +86,38 @@ class Request:
             raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'.")
         return number
 
+    def flag(self, name: str, *, default: bool = False) -> bool:
+        """A BOOLEAN parameter: a JSON boolean or the strings "true" / "false"."""
+        value = self.params.get(name)
+        return default if value is None or value == "" else parse_flag(name, value)
+
+    def names(self, name: str, *, single: bool = False) -> list[str] | None:
+        """An ARRAY of STRING parameter: a JSON array, or a JSON array in a string (the official
+        SDK's encoding of every list, and the REST form); `single`: one bare name is allowed too."""
+        value = self.params.get(name)
+        if value is None or value == "":
+            return None
+        names = parse_names(value)
+        if names is None and single and isinstance(value, str) and NAME.fullmatch(value):
+            names = [value]
+        if names is None or not names or not all(NAME.fullmatch(n) for n in names):
+            raise EmulatorError(
+                400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '{NAMES_RANGE}'."
+            )
+        return names
+
+    def symbols(self) -> list[str] | None:
+        """The `symbols` list: each one known (-1121), none twice (-1151)."""
+        names = self.names("symbols")
+        if names is None:
+            return None
+        if len(set(names)) != len(names):
+            raise EmulatorError(400, -1151, "Symbol is present multiple times in the list.")
+        for name in names:
+            if name not in self.exchange.symbols:
+                raise EmulatorError(400, -1121, "Invalid symbol.")
+        return names
+
     def enum(self, name: str, values: tuple[str, ...], code: int, msg: str, *, required: bool = False) -> str | None:
         value = self.text(name, required=required)
         if value is not None and value not in values:
@@ -91,6 +130,44 @@ class Request:
         if symbol not in self.exchange.symbols:
             raise EmulatorError(400, -1121, "Invalid symbol.")
         return symbol
+
+
+#: Every client order id parameter (newClientOrderId, listClientOrderId, aboveClientOrderId,
+#: cancelNewClientOrderId, origClientOrderId, ...): the rule Binance quotes when it refuses one
+#: (maintainer's answer in binance-spot-api-docs#34; the FIX API documents the same rule).
+CLIENT_ORDER_ID_RANGE = "^[a-zA-Z0-9-_]{1,36}$"
+CLIENT_ORDER_ID = re.compile(r"[a-zA-Z0-9_-]{1,36}")
+
+#: One name in a list parameter (symbols, permissions) and the range Binance quotes for the list.
+NAME = re.compile(r"[A-Z0-9_.-]{1,20}")
+NAMES_RANGE = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
+
+
+def parse_flag(name: str, value: Any) -> bool:
+    """A BOOLEAN parameter's value, as JSON (`true`) or as text (`"true"`, the official SDK's form)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'; legal range is 'true|false'.")
+
+
+def parse_names(value: Any) -> list[str] | None:
+    """An ARRAY of STRING value (a JSON array, or its JSON text as a string); None if it is neither."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return None
+
+
+def count_names(params: dict[str, Any], name: str) -> int | None:
+    """How many names a list parameter holds (None if absent or malformed), for request weights."""
+    names = parse_names(params.get(name))
+    return None if names is None else len(names)
 
 
 @dataclass(frozen=True)
@@ -138,16 +215,24 @@ def server_time(req: Request) -> dict[str, Any]:
 @method("exchangeInfo", weight=20)
 def exchange_info(req: Request) -> dict[str, Any]:
     req.known("symbol", "symbols", "permissions", "showPermissionSets", "symbolStatus")
+    if sum(name in req.params for name in ("symbol", "symbols", "permissions")) > 1:
+        raise EmulatorError(400, -1128, "Combination of optional parameters invalid.")
+    status = symbol_status(req)
+    if status is not None and ("symbol" in req.params or "symbols" in req.params):
+        raise EmulatorError(400, -1128, "Combination of optional parameters invalid.")
     wanted = list(req.exchange.symbols)
-    if (symbol := req.text("symbol")) is not None:
-        if symbol not in req.exchange.symbols:
-            raise EmulatorError(400, -1121, "Invalid symbol.")
-        wanted = [symbol]
-    if isinstance(req.params.get("symbols"), list):
-        for name in req.params["symbols"]:
-            if name not in req.exchange.symbols:
-                raise EmulatorError(400, -1121, "Invalid symbol.")
-        wanted = list(req.params["symbols"])
+    if req.text("symbol") is not None:
+        wanted = [req.symbol()]
+    if (names := req.symbols()) is not None:
+        wanted = names
+    if (permissions := req.names("permissions", single=True)) is not None:
+        wanted = [s for s in wanted if "SPOT" in permissions]  # every local symbol is a SPOT symbol
+    if status is not None and status != "TRADING":
+        wanted = []  # every local symbol is trading
+    show_sets = req.flag("showPermissionSets", default=True)
+    infos = [req.exchange.symbols[s].exchange_info() for s in wanted]
+    if not show_sets:
+        infos = [{**info, "permissionSets": []} for info in infos]
     return {
         "timezone": "UTC",
         "serverTime": req.exchange.now_ms(),
@@ -173,7 +258,7 @@ def exchange_info(req: Request) -> dict[str, Any]:
             {"rateLimitType": "CONNECTIONS", "interval": "MINUTE", "intervalNum": 5, "limit": 300},
         ],
         "exchangeFilters": [],
-        "symbols": [req.exchange.symbols[s].exchange_info() for s in wanted],
+        "symbols": infos,
     }
 
 
@@ -189,6 +274,7 @@ def _depth_weight(params: dict[str, Any]) -> int:
 def depth(req: Request) -> dict[str, Any]:
     req.known("symbol", "limit", "symbolStatus")
     symbol = req.symbol()
+    check_symbol_status(req)
     limit = req.integer("limit", default=100)
     assert limit is not None
     if not 1 <= limit <= 5000:
@@ -239,12 +325,6 @@ def _validate_order(req: Request) -> dict[str, Any]:
         "Illegal characters found in parameter 'newOrderRespType'.",
     )
     client_id = req.text("newClientOrderId")
-    if client_id is not None and not re.fullmatch(r"[.A-Za-z0-9_-]{1,36}", client_id):
-        raise EmulatorError(
-            400,
-            -1100,
-            "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.",
-        )
     if type_ in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and tif is None:
         raise EmulatorError.mandatory("timeInForce")
     peg = _peg(req, str(type_), tif)
@@ -338,7 +418,27 @@ def _stp_mode(req: Request) -> str | None:
     return mode
 
 
-@method("order.test", security="TRADE", weight=lambda p: 20 if p.get("computeCommissionRates") is True else 1)
+def commission_weight(params: dict[str, Any]) -> int:
+    """order.test / sor.order.test: 20 with computeCommissionRates=true, else 1."""
+    value = params.get("computeCommissionRates")
+    return 20 if value is True or (isinstance(value, str) and value.lower() == "true") else 1
+
+
+def symbol_status(req: Request) -> str | None:
+    """The symbolStatus filter (-1122 for a value that is no symbol status)."""
+    return req.enum("symbolStatus", SYMBOL_STATUSES, -1122, "Invalid symbolStatus.")
+
+
+def check_symbol_status(req: Request) -> None:
+    """symbolStatus with one symbol: -1220 unless it is the symbol's status (all trade locally)."""
+    if symbol_status(req) not in (None, "TRADING"):
+        raise EmulatorError(400, -1220, "The symbol's status does not match the requested symbolStatus.")
+
+
+SYMBOL_STATUSES = ("TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY")
+
+
+@method("order.test", security="TRADE", weight=commission_weight)
 def order_test(req: Request) -> dict[str, Any]:
     req.known(*ORDER_PARAMS, "computeCommissionRates")
     _validate_order(req)
@@ -347,7 +447,7 @@ def order_test(req: Request) -> dict[str, Any]:
 
 def commission_for_order(req: Request, *, special: bool) -> dict[str, Any]:
     """The test-order answer: `{}`, or the rates with computeCommissionRates=true."""
-    if req.params.get("computeCommissionRates") is not True:
+    if not req.flag("computeCommissionRates"):
         return {}
     zero = {"maker": "0.00000000", "taker": "0.00000000"}
     rates: dict[str, Any] = {"standardCommissionForOrder": {"maker": "0.00100000", "taker": "0.00100000"}}
@@ -515,25 +615,41 @@ def order_cancel(req: Request) -> dict[str, Any]:
     found = req.exchange.find(req.account, symbol, order_id, client_id)
     if found is not None and restriction is not None and found.status != restriction.removeprefix("ONLY_"):
         raise EmulatorError(400, -2011, "Order was not canceled due to cancel restrictions.")
+    cancel_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
     if found is not None and found.order_list_id != -1 and found.is_open:
         # Cancelling one leg cancels the whole list: the answer is the list.
-        record = req.exchange.order_lists[found.order_list_id]
-        legs = req.exchange.cancel_list(req.account, found.order_list_id)
-        reports = [_cancel_fields(o, o.client_order_id) for o in legs]
-        hidden = ("account", "legs", "pending", "oco")
-        return {**{k: v for k, v in record.items() if k not in hidden}, "orderReports": reports}
-    order = req.exchange.cancel(req.account, symbol, order_id, client_id)
-    previous = order.client_order_id
-    order.client_order_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
-    return _cancel_fields(order, previous)
+        return cancel_list_report(req, found.order_list_id, cancel_id)
+    order = req.exchange.cancel(req.account, symbol, order_id, client_id, cancel_id=cancel_id)
+    return cancel_report(order, cancel_id)
 
 
-def _cancel_fields(order: Order, previous: str) -> dict[str, Any]:
+def cancel_list_report(req: Request, list_id: int, cancel_id: str) -> dict[str, Any]:
+    """Cancel an order list: its status with one cancel report per leg."""
+    assert req.account is not None
+    legs = req.exchange.cancel_list(req.account, list_id, cancel_id)
+    record = req.exchange.order_lists[list_id]
+    hidden = ("account", "legs", "pending", "oco")
+    return {
+        **{k: v for k, v in record.items() if k not in hidden},
+        "orderReports": [cancel_report(o, cancel_id) for o in legs],
+    }
+
+
+def cancel_report(order: Order, cancel_id: str) -> dict[str, Any]:
+    """A cancel's answer: `origClientOrderId` is the order's id, `clientOrderId` the cancel's."""
     report = _query_report(order)
     for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking", "workingTime"):
         report.pop(key, None)
-    rest = {k: v for k, v in report.items() if k != "symbol"}
-    return {"symbol": order.symbol, "origClientOrderId": previous, **rest, "transactTime": order.update_ms}
+    rest = {k: v for k, v in report.items() if k not in ("symbol", "clientOrderId")}
+    return {
+        "symbol": order.symbol,
+        "origClientOrderId": order.client_order_id,
+        "orderId": order.order_id,
+        "orderListId": order.order_list_id,
+        "clientOrderId": cancel_id,
+        **rest,
+        "transactTime": order.update_ms,
+    }
 
 
 @method("openOrders.status", security="USER_DATA", weight=lambda p: 6 if "symbol" in p else 80)
@@ -552,7 +668,7 @@ def account_status(req: Request) -> dict[str, Any]:
     req.known("omitZeroBalances")
     assert req.account is not None
     account = req.exchange.account(req.account)
-    omit = req.params.get("omitZeroBalances") is True
+    omit = req.flag("omitZeroBalances")
     now = req.exchange.now_ms()
     return {
         "makerCommission": 10,
@@ -579,8 +695,13 @@ def account_status(req: Request) -> dict[str, Any]:
             if not (omit and free == 0 and locked == 0)
         ],
         "permissions": ["SPOT"],
-        "uid": abs(hash(req.account)) % 10**9,
+        "uid": account_uid(req.account),
     }
+
+
+def account_uid(account: str) -> int:
+    """A stable number per account name (the same in every run, unlike the salted `hash()`)."""
+    return int.from_bytes(hashlib.sha256(account.encode()).digest()[:8], "big") % 10**9
 
 
 # -- session and user data ----------------------------------------------------------------

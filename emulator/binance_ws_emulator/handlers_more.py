@@ -15,9 +15,15 @@ from .handlers import (
     _order_ref,
     _query_report,
     _validate_order,
+    cancel_list_report,
+    cancel_report,
+    check_symbol_status,
     commission_for_order,
+    commission_weight,
+    count_names,
     method,
     order_report,
+    symbol_status,
     user_data_subscribe,
 )
 
@@ -50,24 +56,23 @@ def _limit(req: Request, default: int = 500, maximum: int = 1000) -> int:
 
 
 def _symbols(req: Request, *, required: bool = False) -> tuple[list[str], bool]:
-    """(symbols, single): from `symbol` or `symbols`, all symbols when neither (unless required)."""
+    """(symbols, single): from `symbol` or `symbols`, all symbols when neither (unless required);
+    `symbolStatus` keeps those with that status (a single symbol that has another: -1220)."""
     if "symbol" in req.params and "symbols" in req.params:
         raise EmulatorError(400, -1128, "Combination of optional parameters invalid.")
+    status = symbol_status(req)
+    trading = status is None or status == "TRADING"  # every local symbol is trading
     if "symbol" in req.params:
-        return [req.symbol()], True
-    if "symbols" in req.params:
-        names = req.params["symbols"]
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-            raise EmulatorError(400, -1100, "Illegal characters found in parameter 'symbols'.")
-        if len(set(names)) != len(names):
-            raise EmulatorError(400, -1151, "Symbol is present multiple times in the list.")
-        for name in names:
-            if name not in req.exchange.symbols:
-                raise EmulatorError(400, -1121, "Invalid symbol.")
-        return list(names), False
+        symbol = req.symbol()
+        if not trading:
+            raise EmulatorError(400, -1220, "The symbol's status does not match the requested symbolStatus.")
+        return [symbol], True
+    names = req.symbols()
+    if names is not None:
+        return (names if trading else []), False
     if required:
         raise EmulatorError(400, -1102, "Param 'symbol' or 'symbols' must be sent, but both were empty/null!")
-    return list(req.exchange.symbols), False
+    return (list(req.exchange.symbols) if trading else []), False
 
 
 def _trades(req: Request, symbol: str) -> list[Any]:
@@ -253,26 +258,18 @@ def _ticker_type(req: Request) -> bool:
 
 
 def _count_weight(params: dict[str, Any], per: int, cap: int) -> int:
-    symbols = params.get("symbols")
-    return min(per * len(symbols), cap) if isinstance(symbols, list) else per
+    count = count_names(params, "symbols")
+    return min(per * count, cap) if count is not None else per
 
 
-@method(
-    "ticker.24hr",
-    weight=lambda p: (
-        2
-        if "symbol" in p
-        else (
-            80
-            if not isinstance(p.get("symbols"), list)
-            else 2
-            if len(p["symbols"]) <= 20
-            else 40
-            if len(p["symbols"]) <= 100
-            else 80
-        )
-    ),
-)
+def _ticker_24hr_weight(params: dict[str, Any]) -> int:
+    if "symbol" in params:
+        return 2
+    count = count_names(params, "symbols")
+    return 80 if count is None else 2 if count <= 20 else 40 if count <= 100 else 80
+
+
+@method("ticker.24hr", weight=_ticker_24hr_weight)
 def ticker_24hr(req: Request) -> Any:
     req.known("symbol", "symbols", "type", "symbolStatus")
     symbols, single = _symbols(req)
@@ -360,7 +357,9 @@ def reference_price(req: Request) -> dict[str, Any]:
 @method("referencePrice.calculation", weight=2)
 def reference_price_calculation(req: Request) -> dict[str, Any]:
     req.known("symbol", "symbolStatus")
-    return {"symbol": req.symbol(), "calculationType": "ARITHMETIC_MEAN", "bucketCount": 10, "bucketWidthMs": 1000}
+    symbol = req.symbol()
+    check_symbol_status(req)
+    return {"symbol": symbol, "calculationType": "ARITHMETIC_MEAN", "bucketCount": 10, "bucketWidthMs": 1000}
 
 
 # -- trading ------------------------------------------------------------------------------
@@ -386,26 +385,13 @@ def _place(req: Request, args: dict[str, Any]) -> tuple[Order, list[Any]]:
     )
 
 
-def _cancel_report(order: Order, previous: str) -> dict[str, Any]:
-    report = _query_report(order)
-    for key in ("stopPrice", "icebergQty", "time", "updateTime", "isWorking", "workingTime"):
-        report.pop(key, None)
-    return {
-        "symbol": order.symbol,
-        "origClientOrderId": previous,
-        **{k: v for k, v in report.items() if k != "symbol"},
-        "transactTime": order.update_ms,
-    }
-
-
 def _cancel(
     req: Request, symbol: str, order_id: int | None, client_id: str | None, new_id: str | None
 ) -> dict[str, Any]:
     assert req.account is not None
-    order = req.exchange.cancel(req.account, symbol, order_id, client_id)
-    previous = order.client_order_id
-    order.client_order_id = new_id or req.exchange.new_client_order_id()
-    return _cancel_report(order, previous)
+    cancel_id = new_id or req.exchange.new_client_order_id()
+    order = req.exchange.cancel(req.account, symbol, order_id, client_id, cancel_id=cancel_id)
+    return cancel_report(order, cancel_id)
 
 
 @method("order.cancelReplace", security="TRADE", weight=1, orders=1)
@@ -432,8 +418,9 @@ def order_cancel_replace(req: Request) -> dict[str, Any]:
             400, -1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!"
         )
     args = _validate_order(req)
+    cancel_new_id = req.text("cancelNewClientOrderId")
     try:
-        cancel: dict[str, Any] = _cancel(req, args["symbol"], order_id, client_id, req.text("cancelNewClientOrderId"))
+        cancel: dict[str, Any] = _cancel(req, args["symbol"], order_id, client_id, cancel_new_id)
         cancel_ok = True
     except EmulatorError as error:
         cancel, cancel_ok = error.body(), False
@@ -476,6 +463,7 @@ def order_amend(req: Request) -> dict[str, Any]:
     symbol = req.symbol()
     order_id, client_id = _order_ref(req)
     new_qty = req.decimal("newQty", required=True)
+    new_id = req.text("newClientOrderId")
     assert req.account is not None and new_qty is not None
     order = req.exchange.find(req.account, symbol, order_id, client_id)
     if order is None or not order.is_open:
@@ -498,7 +486,7 @@ def order_amend(req: Request) -> dict[str, Any]:
     order.orig_qty = new_qty  # same queue position: the order object stays where it is
     if order.iceberg_qty:
         order.tip_left = min(order.tip_left, order.remaining)
-    order.client_order_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
+    order.client_order_id = new_id or req.exchange.new_client_order_id()
     now = req.exchange.now_ms()
     execution_id = len(req.exchange.amendments) + 1
     req.exchange.amendments.append(
@@ -548,7 +536,16 @@ def open_orders_cancel_all(req: Request) -> list[dict[str, Any]]:
     ]
     if not open_orders:
         raise EmulatorError(400, -2011, "Unknown order sent.")
-    return [_cancel(req, symbol, o.order_id, None, None) for o in open_orders]
+    # One entry per standalone order and one per order list (its legs in its orderReports).
+    replies: list[dict[str, Any]] = []
+    lists_done: set[int] = set()
+    for order in open_orders:
+        if order.order_list_id == -1:
+            replies.append(_cancel(req, symbol, order.order_id, None, None))
+        elif order.order_list_id not in lists_done:
+            lists_done.add(order.order_list_id)
+            replies.append(cancel_list_report(req, order.order_list_id, req.exchange.new_client_order_id()))
+    return replies
 
 
 # -- order lists (legs are orders; the exchange runs the contingencies) -------------------------
@@ -729,8 +726,8 @@ def order_list_cancel(req: Request) -> dict[str, Any]:
         )
     record = _find_list(req, list_id, client_id)
     assert req.account is not None
-    canceled = req.exchange.cancel_list(req.account, record["orderListId"])
-    return {**_list_query(record), "orderReports": [_cancel_report(o, o.client_order_id) for o in canceled]}
+    cancel_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
+    return cancel_list_report(req, record["orderListId"], cancel_id)
 
 
 _INTERNAL = frozenset({"account", "legs", "pending", "oco"})
@@ -811,7 +808,7 @@ def sor_order_place(req: Request) -> list[dict[str, Any]]:
     return [report]
 
 
-@method("sor.order.test", security="TRADE", weight=lambda p: 20 if p.get("computeCommissionRates") is True else 1)
+@method("sor.order.test", security="TRADE", weight=commission_weight)
 def sor_order_test(req: Request) -> dict[str, Any]:
     req.known(*SOR_PARAMS, "computeCommissionRates")
     _sor_args(req)

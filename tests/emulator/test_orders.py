@@ -1,0 +1,179 @@
+"""Order identity over the socket: client order ids through cancel, replace, amend and order
+lists, the cancel-all answer, and what the user-data stream says about each."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from binance_ws_emulator import Emulator
+from tests.emulator._wire import error, limit_order, ok
+
+
+async def subscribe(ws: ClientConnection) -> None:
+    await ok(ws, "userDataStream.subscribe.signature", sign=True)
+
+
+async def events(ws: ClientConnection, wanted: int) -> list[dict[str, Any]]:
+    """The next `wanted` user-data events (responses in between are skipped)."""
+    found: list[dict[str, Any]] = []
+    while len(found) < wanted:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        if "event" in frame:
+            found.append(frame["event"])
+    return found
+
+
+async def test_a_canceled_order_keeps_its_client_order_id(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+        await subscribe(stream)
+        placed = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId="original-1"), sign=True)
+        await events(stream, 1)  # NEW
+        canceled = await ok(
+            ws,
+            "order.cancel",
+            {"symbol": "BTCUSDT", "origClientOrderId": "original-1", "newClientOrderId": "undo-1"},
+            sign=True,
+        )
+        assert (canceled["origClientOrderId"], canceled["clientOrderId"], canceled["status"]) == (
+            "original-1",
+            "undo-1",
+            "CANCELED",
+        )
+        report = next(e for e in await events(stream, 2) if e["e"] == "executionReport")
+        assert (report["x"], report["c"], report["C"], report["i"]) == (
+            "CANCELED",
+            "undo-1",
+            "original-1",
+            placed["orderId"],
+        )
+        # reconciliation after a cancel whose answer was lost: the original id still finds the order
+        status = await ok(ws, "order.status", {"symbol": "BTCUSDT", "origClientOrderId": "original-1"}, sign=True)
+        assert (status["orderId"], status["clientOrderId"], status["status"]) == (
+            placed["orderId"],
+            "original-1",
+            "CANCELED",
+        )
+        assert (await error(ws, "order.status", {"symbol": "BTCUSDT", "origClientOrderId": "undo-1"}, sign=True))[
+            0
+        ] == -2013
+        both = {"symbol": "BTCUSDT", "orderId": placed["orderId"], "origClientOrderId": "original-1"}
+        assert (await ok(ws, "order.status", both, sign=True))["status"] == "CANCELED"
+        # without newClientOrderId the cancel gets a generated id, the order still keeps its own
+        second = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId="original-2"), sign=True)
+        canceled = await ok(ws, "order.cancel", {"symbol": "BTCUSDT", "orderId": second["orderId"]}, sign=True)
+        assert canceled["origClientOrderId"] == "original-2" and canceled["clientOrderId"] not in ("", "original-2")
+        status = await ok(ws, "order.status", {"symbol": "BTCUSDT", "origClientOrderId": "original-2"}, sign=True)
+        assert status["orderId"] == second["orderId"]
+
+
+async def test_cancel_replace_keeps_the_canceled_orders_id(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId="first"), sign=True)
+        replace = {
+            **limit_order("BUY", "1001.00", newClientOrderId="first"),  # the old id may be reused at once
+            "cancelReplaceMode": "STOP_ON_FAILURE",
+            "cancelOrigClientOrderId": "first",
+            "cancelNewClientOrderId": "first-cancel",
+        }
+        result = await ok(ws, "order.cancelReplace", replace, sign=True)
+        assert (result["cancelResponse"]["origClientOrderId"], result["cancelResponse"]["clientOrderId"]) == (
+            "first",
+            "first-cancel",
+        )
+        assert result["newOrderResponse"]["clientOrderId"] == "first"
+        status = await ok(ws, "order.status", {"symbol": "BTCUSDT", "origClientOrderId": "first"}, sign=True)
+        assert (status["orderId"], status["status"]) == (result["newOrderResponse"]["orderId"], "NEW")
+        old = await ok(
+            ws, "order.status", {"symbol": "BTCUSDT", "orderId": result["cancelResponse"]["orderId"]}, sign=True
+        )
+        assert (old["clientOrderId"], old["status"]) == ("first", "CANCELED")
+
+
+OCO_SELL = {
+    "symbol": "BTCUSDT",
+    "side": "SELL",
+    "quantity": "0.01",
+    "aboveType": "LIMIT_MAKER",
+    "abovePrice": "60000.00",
+    "aboveClientOrderId": "oco-above",
+    "belowType": "STOP_LOSS",
+    "belowStopPrice": "40000.00",
+    "belowClientOrderId": "oco-below",
+    "listClientOrderId": "oco-list",
+}
+
+
+async def test_cancel_all_cancels_order_lists_too_one_entry_per_list(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        first = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId="plain-1"), sign=True)
+        oco = await ok(ws, "orderList.place.oco", OCO_SELL, sign=True)
+        second = await ok(ws, "order.place", limit_order("BUY", "1001.00", newClientOrderId="plain-2"), sign=True)
+        other = {**limit_order("BUY", "100.00", qty="0.1"), "symbol": "ETHUSDT"}
+        untouched = await ok(ws, "order.place", other, sign=True)
+        replies = await ok(ws, "openOrders.cancelAll", {"symbol": "BTCUSDT"}, sign=True)
+        plain = [r for r in replies if "orderListId" in r and "orderReports" not in r]
+        lists = [r for r in replies if "orderReports" in r]
+        assert len(replies) == 3
+        assert [(r["orderId"], r["origClientOrderId"], r["status"]) for r in plain] == [
+            (first["orderId"], "plain-1", "CANCELED"),
+            (second["orderId"], "plain-2", "CANCELED"),
+        ]
+        [listed] = lists
+        assert (listed["orderListId"], listed["listClientOrderId"]) == (oco["orderListId"], "oco-list")
+        assert (listed["listStatusType"], listed["listOrderStatus"], listed["contingencyType"]) == (
+            "ALL_DONE",
+            "ALL_DONE",
+            "OCO",
+        )
+        assert sorted((r["origClientOrderId"], r["status"]) for r in listed["orderReports"]) == [
+            ("oco-above", "CANCELED"),
+            ("oco-below", "CANCELED"),
+        ]
+        assert [o["clientOrderId"] for o in listed["orders"]] == ["oco-above", "oco-below"]
+        open_now = await ok(ws, "openOrders.status", {}, sign=True)
+        assert [o["orderId"] for o in open_now] == [untouched["orderId"]]
+        assert await ok(ws, "openOrderLists.status", sign=True) == []
+        assert (await error(ws, "openOrders.cancelAll", {"symbol": "BTCUSDT"}, sign=True))[0] == -2011
+
+
+CLIENT_ID_PARAMS = [
+    ("order.place", limit_order("BUY", "1000.00"), "newClientOrderId"),
+    ("order.test", limit_order("BUY", "1000.00"), "newClientOrderId"),
+    ("sor.order.test", limit_order("BUY", "1000.00"), "newClientOrderId"),
+    ("order.cancel", {"symbol": "BTCUSDT", "orderId": 1}, "newClientOrderId"),
+    ("order.cancel", {"symbol": "BTCUSDT"}, "origClientOrderId"),
+    ("order.status", {"symbol": "BTCUSDT"}, "origClientOrderId"),
+    ("order.amend.keepPriority", {"symbol": "BTCUSDT", "orderId": 1, "newQty": "0.001"}, "newClientOrderId"),
+    (
+        "order.cancelReplace",
+        {**limit_order("BUY", "1000.00"), "cancelReplaceMode": "STOP_ON_FAILURE", "cancelOrderId": 1},
+        "cancelNewClientOrderId",
+    ),
+    ("orderList.place.oco", OCO_SELL, "listClientOrderId"),
+    ("orderList.place.oco", OCO_SELL, "aboveClientOrderId"),
+    ("orderList.place.oco", OCO_SELL, "belowClientOrderId"),
+    ("orderList.cancel", {"symbol": "BTCUSDT"}, "listClientOrderId"),
+]
+
+
+@pytest.mark.parametrize(("method", "params", "name"), CLIENT_ID_PARAMS)
+async def test_client_order_ids_follow_the_rule_the_message_quotes(
+    emulator: Emulator, method: str, params: dict[str, Any], name: str
+) -> None:
+    async with connect(emulator.url) as ws:
+        for bad in ("with:colon", "with/slash", "with.dot", "x" * 37, "spa ce"):
+            code, msg = await error(ws, method, {**params, name: bad}, sign=True)
+            assert (code, msg) == (
+                -1100,
+                f"Illegal characters found in parameter '{name}'; legal range is '^[a-zA-Z0-9-_]{{1,36}}$'.",
+            ), bad
+    # every character the rule allows is accepted
+    async with connect(emulator.url) as ws:
+        good = "Az09-_" + "x" * 30
+        placed = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId=good), sign=True)
+        assert placed["clientOrderId"] == good
