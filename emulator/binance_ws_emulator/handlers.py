@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .book import MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, Order
@@ -63,28 +63,21 @@ class Request:
         return int(value)
 
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
+        """A DECIMAL parameter: digits with an optional fraction, as a JSON string or number
+        (never NaN, Infinity or an exponent: -1100 with the range Binance quotes)."""
         value = self.params.get(name)
         if value is None or value == "":
             if required:
                 raise EmulatorError.mandatory(name)
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float | str) or "e" in str(value).lower():
+        text = str(value) if not isinstance(value, bool) and isinstance(value, int | float | str) else ""
+        if not DECIMAL.fullmatch(text):
             raise EmulatorError(
-                400,
-                -1100,
-                f"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.",
+                400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '{DECIMAL_RANGE}'."
             )
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            raise EmulatorError(
-                400,
-                -1100,
-                f"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.",
-            ) from None
-        if number < 0:
+        if text.startswith("-"):
             raise EmulatorError(400, -1100, f"Illegal characters found in parameter '{name}'.")
-        return number
+        return Decimal(text)
 
     def flag(self, name: str, *, default: bool = False) -> bool:
         """A BOOLEAN parameter: a JSON boolean or the strings "true" / "false"."""
@@ -131,6 +124,10 @@ class Request:
             raise EmulatorError(400, -1121, "Invalid symbol.")
         return symbol
 
+
+#: A DECIMAL parameter's text (a minus sign only to say "negative" in its own message).
+DECIMAL = re.compile(r"-?[0-9]{1,20}(\.[0-9]{1,20})?")
+DECIMAL_RANGE = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
 
 #: Every client order id parameter (newClientOrderId, listClientOrderId, aboveClientOrderId,
 #: cancelNewClientOrderId, origClientOrderId, ...): the rule Binance quotes when it refuses one
@@ -265,7 +262,7 @@ def exchange_info(req: Request) -> dict[str, Any]:
 def _depth_weight(params: dict[str, Any]) -> int:
     try:
         limit = int(params.get("limit", 100))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 5
     return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
 
