@@ -232,6 +232,8 @@ class Emulator:
         self.connections_opened += 1
         try:
             await conn.run()
+        except DISCONNECTS as exc:  # the client went away: ordinary, not an error
+            log.debug("connection %d lost: %s", conn.number, exc.__class__.__name__)
         except Exception:  # never let one connection take the server down
             log.exception("connection %d failed", conn.number)
             conn.abort()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
+import struct
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from binance_ws_emulator import DOCS_HMAC_API_KEY, Emulator
 from binance_ws_emulator.handlers import HANDLERS, Handler
-from tests.emulator._wire import error, limit_order, ok
+from tests.emulator._wire import call, error, limit_order, ok
 
 NOT_NUMBERS = ["NaN", "nan", "Infinity", "-Infinity", "inf", "sNaN", "1e5", ".5", "5.", "0x10"]
 
@@ -69,3 +71,45 @@ async def test_a_crashing_handler_closes_the_connection_with_1011_and_is_logged_
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(errors) == 1, [r.getMessage() for r in errors]
     assert errors[0].exc_info is not None and "deliberate handler bug" in str(errors[0].exc_info[1])
+
+
+def _handshake(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(
+        b"GET /ws-api/v3 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 101")
+    return sock
+
+
+def _masked_text(text: str) -> bytes:
+    payload = text.encode()
+    mask = b"\x01\x02\x03\x04"
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def test_an_abrupt_client_disconnect_logs_no_error(emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="binance_ws_emulator")
+    loop = asyncio.get_running_loop()
+    for _ in range(3):
+        sock = await loop.run_in_executor(None, _handshake, emulator.port)
+        # requests in flight, then a reset (RST, no close frame) while the server answers
+        for request_id in range(20):
+            frame = json.dumps({"id": request_id, "method": "depth", "params": {"symbol": "BTCUSDT", "limit": 5000}})
+            sock.sendall(_masked_text(frame))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    async with connect(emulator.url) as ws:  # the server has handled the resets by now
+        for _ in range(20):
+            await call(ws, "ping")
+            if emulator.connection_count == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert emulator.connection_count == 1
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert noisy == [], [r.getMessage() for r in noisy]
