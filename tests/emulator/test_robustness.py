@@ -100,7 +100,7 @@ async def test_an_abrupt_client_disconnect_logs_no_error(emulator: Emulator, cap
         sock = await loop.run_in_executor(None, _handshake, emulator.port)
         # requests in flight, then a reset (RST, no close frame) while the server answers
         for request_id in range(20):
-            frame = json.dumps({"id": request_id, "method": "depth", "params": {"symbol": "BTCUSDT", "limit": 5000}})
+            frame = json.dumps({"id": request_id, "method": "depth", "params": {"symbol": "BTCUSDT", "limit": 1000}})
             sock.sendall(_masked_text(frame))
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
