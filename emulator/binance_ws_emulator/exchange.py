@@ -15,6 +15,7 @@ from typing import Any
 from .auth import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET, ApiKey, KeyKind, make_key
 from .book import MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, ZERO, Book, Fill, Order, Trade
 from .errors import EmulatorError
+from .order_index import OrderIndex
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ class Exchange:
         self.books = {s.symbol: Book(s.symbol) for s in symbols}
         self.accounts: dict[str, Account] = {}
         self.keys: dict[str, ApiKey] = {}
-        self.orders: dict[int, Order] = {}
+        self.index = OrderIndex()
+        self.orders = self.index.orders  # order id -> order (read-only outside the index)
         self.listeners: list[Listener] = []
         self.account_trades: list[dict[str, Any]] = []
         self.order_lists: dict[int, dict[str, Any]] = {}
@@ -225,16 +227,21 @@ class Exchange:
             book = self.books[info.symbol]
             last = book.last_price() or info.mid
             # Nobody queries the market maker's orders: dropping them keeps memory flat.
-            self.orders.pop(trade[0].order_id, None)
+            self.index.forget(trade[0])
             for order in self._quotes.pop(info.symbol, []):
                 if order.is_open and book.remove(order):
                     self._release(order)
-                self.orders.pop(order.order_id, None)
+                self.index.forget(order)
             drift = last * Decimal(self.random.gauss(0, 0.0002))  # about 0.02 % a step
             self._quote(info, (last + drift).quantize(info.tick_size))
             self._trigger_stops(info.symbol)
 
     # -- trading ---------------------------------------------------------------------------
+
+    def check_client_id(self, account: str, client_order_id: str) -> None:
+        """-2010 if an open order of the account already has this client order id."""
+        if self.index.open_with_client_id(account, client_order_id, list(self.symbols)):
+            raise EmulatorError(400, -2010, "Duplicate order sent.")
 
     def new_client_order_id(self) -> str:
         return "".join(self.random.choice(string.ascii_letters + string.digits) for _ in range(22))
@@ -257,9 +264,8 @@ class Exchange:
         peg: tuple[str, str | None, int | None] | None = None,
         stp_mode: str | None = None,
     ) -> tuple[Order, list[Fill]]:
-        for other in self.orders.values():
-            if other.account == account and other.is_open and other.client_order_id == client_order_id:
-                raise EmulatorError(400, -2010, "Duplicate order sent.")
+        if client_order_id is not None:
+            self.check_client_id(account, client_order_id)
         return self._place(
             account,
             symbol,
@@ -324,7 +330,7 @@ class Exchange:
             # A trailing stop with a stopPrice may be placed past it: that only starts tracking.
             if not trailing_delta and order.triggers_at(self.books[symbol].last_price() or self.symbols[symbol].mid):
                 raise EmulatorError(400, -2010, "Order would trigger immediately.")
-            self.orders[order.order_id] = order
+            self.index.add(order)
             return self._park_stop(order)
         result = self._execute(order, check_balance=True)
         self._trigger_stops(symbol)
@@ -353,7 +359,7 @@ class Exchange:
                 self._notify_order(order, "EXPIRED", None)
                 return order, []
             raise EmulatorError(400, -2010, "Account has insufficient balance for requested action.")
-        self.orders[order.order_id] = order
+        self.index.add(order)
         if kind == "LIMIT" and order.time_in_force == "FOK" and book.fillable(side, price, quantity) < quantity:
             order.status, order.expiry_reason = "EXPIRED", "UNFILLED_FOK_ORDER_EXPIRED"
             self._notify_order(order, "NEW", None)
@@ -436,6 +442,13 @@ class Exchange:
         OCO legs cancel each other on the first fill or trigger; OTO pending legs start when
         the working leg is filled (two pending legs then form an OCO pair).
         """
+        given = [leg["client_id"] for leg in legs if leg["client_id"]]
+        if len(set(given)) != len(given):
+            raise EmulatorError(400, -2010, "Duplicate order sent.")
+        for client_id in given:
+            self.check_client_id(account, client_id)
+        if list_client_id is not None and self.index.open_list_with_client_id(account, list_client_id):
+            raise EmulatorError(400, -2010, "Duplicate order sent.")
         list_id = len(self.order_lists) + 1
         now = self.now_ms()
         orders: list[Order] = []
@@ -459,7 +472,7 @@ class Exchange:
                 order_list_id=list_id,
                 status="PENDING_NEW" if index >= pending_from else "NEW",
             )
-            self.orders[order.order_id] = order
+            self.index.add(order)
             orders.append(order)
         record: dict[str, Any] = {
             "account": account,
@@ -476,6 +489,7 @@ class Exchange:
             "oco": contingency == "OCO",
         }
         self.order_lists[list_id] = record
+        self.index.add_list(record)
         results = [self._activate(order) for order in orders[:pending_from]]
         results += [(order, []) for order in orders[pending_from:]]
         self._notify_list(record)
@@ -775,6 +789,7 @@ class Exchange:
         return order
 
     def find(self, account: str, symbol: str, order_id: int | None, client_order_id: str | None) -> Order | None:
+        """An order of the account by id (its client id must then match, -2039) or client id."""
         if order_id is not None:
             order = self.orders.get(order_id)
             if order is None or order.account != account or order.symbol != symbol:
@@ -782,12 +797,19 @@ class Exchange:
             if client_order_id is not None and order.client_order_id != client_order_id:
                 raise EmulatorError(400, -2039, "Client order ID is not correct for this order ID.")
             return order
-        matches = [
-            o
-            for o in self.orders.values()
-            if o.account == account and o.symbol == symbol and o.client_order_id == client_order_id
-        ]
-        return max(matches, key=lambda o: o.order_id) if matches else None
+        if client_order_id is None:
+            return None
+        return self.index.by_client_id(account, symbol, client_order_id)
+
+    def find_list(self, account: str, list_id: int | None, list_client_id: str | None) -> dict[str, Any] | None:
+        """An order list of the account by listClientOrderId (if given) or by id."""
+        if list_client_id is not None:
+            return self.index.list_by_client_id(account, list_client_id)
+        record = self.order_lists.get(list_id) if list_id is not None else None
+        return record if record is not None and record["account"] == account else None
+
+    def open_orders(self, account: str, symbol: str | None = None) -> list[Order]:
+        return [o for o in self.index.of_account(account) if o.is_open and (symbol is None or o.symbol == symbol)]
 
     # -- user-data events ------------------------------------------------------------------
 

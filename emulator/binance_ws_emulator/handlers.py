@@ -653,11 +653,8 @@ def cancel_report(order: Order, cancel_id: str) -> dict[str, Any]:
 def open_orders_status(req: Request) -> list[dict[str, Any]]:
     req.known("symbol")
     symbol = req.symbol() if "symbol" in req.params else None
-    return [
-        _query_report(o)
-        for o in req.exchange.orders.values()
-        if o.account == req.account and o.is_open and (symbol is None or o.symbol == symbol)
-    ]
+    assert req.account is not None
+    return [_query_report(o) for o in req.exchange.open_orders(req.account, symbol)]
 
 
 @method("account.status", security="USER_DATA", weight=20)

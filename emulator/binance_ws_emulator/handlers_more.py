@@ -486,7 +486,7 @@ def order_amend(req: Request) -> dict[str, Any]:
     order.orig_qty = new_qty  # same queue position: the order object stays where it is
     if order.iceberg_qty:
         order.tip_left = min(order.tip_left, order.remaining)
-    order.client_order_id = new_id or req.exchange.new_client_order_id()
+    req.exchange.index.rename(order, new_id or req.exchange.new_client_order_id())
     now = req.exchange.now_ms()
     execution_id = len(req.exchange.amendments) + 1
     req.exchange.amendments.append(
@@ -531,9 +531,8 @@ def order_amend(req: Request) -> dict[str, Any]:
 def open_orders_cancel_all(req: Request) -> list[dict[str, Any]]:
     req.known("symbol")
     symbol = req.symbol()
-    open_orders = [
-        o for o in req.exchange.orders.values() if o.account == req.account and o.symbol == symbol and o.is_open
-    ]
+    assert req.account is not None
+    open_orders = req.exchange.open_orders(req.account, symbol)
     if not open_orders:
         raise EmulatorError(400, -2011, "Unknown order sent.")
     # One entry per standalone order and one per order list (its legs in its orderReports).
@@ -707,12 +706,11 @@ def order_list_place_opoco(req: Request) -> dict[str, Any]:
 
 
 def _find_list(req: Request, list_id: int | None, client_id: str | None) -> dict[str, Any]:
-    for record in req.exchange.order_lists.values():
-        if record["account"] == req.account and (
-            record["orderListId"] == list_id or (list_id is None and record["listClientOrderId"] == client_id)
-        ):
-            return record
-    raise EmulatorError(400, -2011, "Order list does not exist.")
+    assert req.account is not None
+    record = req.exchange.find_list(req.account, list_id, None if list_id is not None else client_id)
+    if record is None:
+        raise EmulatorError(400, -2011, "Order list does not exist.")
+    return record
 
 
 @method("orderList.cancel", security="TRADE", weight=1)
@@ -825,11 +823,11 @@ def all_orders(req: Request) -> list[dict[str, Any]]:
     start, end = req.integer("startTime"), req.integer("endTime")
     _check_span(start, end)
     from_id = req.integer("orderId") or 0
+    assert req.account is not None
     rows = [
         o
-        for o in req.exchange.orders.values()
-        if o.account == req.account
-        and o.symbol == symbol
+        for o in req.exchange.index.of_account(req.account)
+        if o.symbol == symbol
         and o.order_id >= from_id
         and (start is None or o.update_ms >= start)
         and (end is None or o.update_ms <= end)

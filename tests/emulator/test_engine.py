@@ -299,3 +299,21 @@ def test_ticks_move_the_market_and_keep_it_quoted() -> None:
     assert len(book.trades) >= trades + 300 and len(prices) > 10 and book.last_price() != start
     assert stop.status == "FILLED"  # a 0.1 % trailing stop does not survive 300 random steps
     assert len(exchange.orders) < 200  # the market maker's old quotes are not kept
+
+
+def test_the_order_index_holds_exactly_the_orders_kept() -> None:
+    ex = Exchange(seed=4, now_ms=Clock())
+    kept = limit(
+        ex,
+        "a",
+        "BUY",
+        "49000",
+        "0.01",
+    )[0]
+    for _ in range(30):
+        ex.tick()  # the market maker's old quotes and trades are dropped, from the index too
+    indexed = [o for holders in ex.index._by_client.values() for o in holders]
+    assert sorted(o.order_id for o in indexed) == sorted(ex.orders)
+    assert len(ex.orders) < 3 * 40 + 20  # about one set of quotes per symbol, not 30
+    assert ex.find("a", "BTCUSDT", None, kept.client_order_id) is kept
+    assert ex.open_orders("a") == [kept]

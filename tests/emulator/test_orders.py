@@ -177,3 +177,72 @@ async def test_client_order_ids_follow_the_rule_the_message_quotes(
         good = "Az09-_" + "x" * 30
         placed = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId=good), sign=True)
         assert placed["clientOrderId"] == good
+
+
+async def status_of(ws: ClientConnection, **ref: Any) -> Any:
+    return await ok(ws, "order.status", {"symbol": "BTCUSDT", **ref}, sign=True)
+
+
+async def test_client_order_id_lookups_through_every_change() -> None:
+    async with Emulator(seed=1, orders_per_10s=10_000) as emulator, connect(emulator.url) as ws:
+        a = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId="same"), sign=True)
+        # a duplicate while the first is open, on any symbol
+        assert (await error(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId="same"), sign=True))[
+            0
+        ] == -2010
+        eth = {**limit_order("BUY", "100.00", qty="0.1"), "symbol": "ETHUSDT", "newClientOrderId": "same"}
+        assert (await error(ws, "order.place", eth, sign=True))[0] == -2010
+        await ok(ws, "order.cancel", {"symbol": "BTCUSDT", "orderId": a["orderId"]}, sign=True)
+        # the id is free again; the newest order holding it answers, the older one by both ids
+        b = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId="same"), sign=True)
+        assert (await status_of(ws, origClientOrderId="same"))["orderId"] == b["orderId"]
+        assert (await status_of(ws, orderId=a["orderId"], origClientOrderId="same"))["status"] == "CANCELED"
+        # amend renames b: "same" names a again, "renamed" names b
+        amend = {"symbol": "BTCUSDT", "orderId": b["orderId"], "newQty": "0.005", "newClientOrderId": "renamed"}
+        await ok(ws, "order.amend.keepPriority", amend, sign=True)
+        assert (await status_of(ws, origClientOrderId="same"))["orderId"] == a["orderId"]
+        renamed = await status_of(ws, origClientOrderId="renamed")
+        assert (renamed["orderId"], renamed["origQty"]) == (b["orderId"], "0.00500000")
+        assert (
+            await error(
+                ws,
+                "order.status",
+                {"symbol": "BTCUSDT", "orderId": b["orderId"], "origClientOrderId": "same"},
+                sign=True,
+            )
+        )[0] == -2039
+        # cancelReplace: the new order takes over the id, the canceled one keeps it too
+        replace = {
+            **limit_order("BUY", "999.00", newClientOrderId="renamed"),
+            "cancelReplaceMode": "STOP_ON_FAILURE",
+            "cancelOrigClientOrderId": "renamed",
+        }
+        c = (await ok(ws, "order.cancelReplace", replace, sign=True))["newOrderResponse"]
+        assert (await status_of(ws, origClientOrderId="renamed"))["orderId"] == c["orderId"]
+        # order list legs and the list itself are found by their ids; duplicates refused while open
+        oco = await ok(ws, "orderList.place.oco", OCO_SELL, sign=True)
+        for leg, name in zip(oco["orders"], ("oco-above", "oco-below"), strict=True):
+            assert (await status_of(ws, origClientOrderId=name))["orderId"] == leg["orderId"]
+        listed = await ok(ws, "orderList.status", {"origClientOrderId": "oco-list"}, sign=True)
+        assert listed["orderListId"] == oco["orderListId"]
+        for clash in (
+            {"aboveClientOrderId": "renamed"},
+            {"listClientOrderId": "oco-list", "aboveClientOrderId": "x1", "belowClientOrderId": "x2"},
+            {"aboveClientOrderId": "dup", "belowClientOrderId": "dup"},
+        ):
+            assert (await error(ws, "orderList.place.oco", {**OCO_SELL, **clash}, sign=True))[0] == -2010, clash
+        await ok(ws, "orderList.cancel", {"symbol": "BTCUSDT", "listClientOrderId": "oco-list"}, sign=True)
+        again = await ok(ws, "orderList.place.oco", OCO_SELL, sign=True)
+        listed = await ok(ws, "orderList.status", {"origClientOrderId": "oco-list"}, sign=True)
+        assert listed["orderListId"] == again["orderListId"] != oco["orderListId"]
+        assert (await status_of(ws, origClientOrderId="oco-above"))["orderId"] == again["orders"][0]["orderId"]
+        # many orders: each found by its id; open ones listed once
+        placed = [
+            await ok(ws, "order.place", limit_order("BUY", f"{900 + i}.00", newClientOrderId=f"many-{i}"), sign=True)
+            for i in range(150)
+        ]
+        for i in (0, 77, 149):
+            assert (await status_of(ws, origClientOrderId=f"many-{i}"))["orderId"] == placed[i]["orderId"]
+        open_ids = [o["orderId"] for o in await ok(ws, "openOrders.status", {"symbol": "BTCUSDT"}, sign=True)]
+        assert open_ids == sorted(open_ids) and set(open_ids) >= {p["orderId"] for p in placed}
+        assert len(open_ids) == len(set(open_ids)) == 150 + 1 + 2  # c and the new OCO's legs
