@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from binance_ws_emulator import EmulatorError, Exchange
+from binance_ws_emulator.book import Book, Trade
 from binance_ws_emulator.exchange import MARKET_MAKER
 
 D = Decimal
@@ -317,3 +318,32 @@ def test_the_order_index_holds_exactly_the_orders_kept() -> None:
     assert len(ex.orders) < 3 * 40 + 20  # about one set of quotes per symbol, not 30
     assert ex.find("a", "BTCUSDT", None, kept.client_order_id) is kept
     assert ex.open_orders("a") == [kept]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.seen: list[tuple[object, ...]] = []
+
+    def on_trade(self, symbol: str, trade: Trade) -> None:
+        self.seen.append(("trade", symbol, trade.price, trade.qty))
+
+    def on_book_change(self, symbol: str, side: str, price: D, book: Book) -> None:
+        self.seen.append(("level", symbol, side, price, book.update_id))
+
+
+def test_market_observers_see_every_trade_and_level_change(exchange: Exchange) -> None:
+    recorder = Recorder()
+    exchange.market.observers.append(recorder)
+    resting = limit(exchange, "a", "SELL", "100", "2")[0]
+    assert recorder.seen == [("level", "BTCUSDT", "SELL", D("100"), exchange.books["BTCUSDT"].update_id)]
+    recorder.seen.clear()
+    limit(exchange, "b", "BUY", "100", "2")  # fills the resting order: the level goes
+    assert recorder.seen[0] == ("trade", "BTCUSDT", D("100"), D("2"))
+    assert recorder.seen[1][:4] == ("level", "BTCUSDT", "SELL", D("100"))
+    assert exchange.books["BTCUSDT"].trades[-1].price == D("100") and not resting.is_open
+    recorder.seen.clear()
+    bid = limit(exchange, "b", "BUY", "99", "1")[0]
+    exchange.cancel("b", "BTCUSDT", bid.order_id, None)
+    assert [entry[:4] for entry in recorder.seen] == [("level", "BTCUSDT", "BUY", D("99"))] * 2
+    first, second = recorder.seen
+    assert second[4] == first[4] + 1  # type: ignore[operator]
