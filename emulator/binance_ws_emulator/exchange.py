@@ -156,6 +156,36 @@ class Exchange(OrderListEngine):
         self._withdraw(order, cancel_id or self.new_client_order_id())
         return order
 
+    def amend(self, order: Order, new_qty: Decimal, client_order_id: str) -> int:
+        """Reduce an open order's quantity keeping its place in the queue (order.amend.keepPriority):
+        the released part is unlocked, the order takes `client_order_id`; the execution id."""
+        info = self.symbols[order.symbol]
+        released = order.orig_qty - new_qty
+        asset, amount = (info.quote, order.price * released) if order.side == "BUY" else (info.base, released)
+        self.account(order.account).move(asset, free=amount, locked=-amount)
+        previous = order.client_order_id
+        order.orig_qty = new_qty  # same queue position: the order object stays where it is
+        if order.iceberg_qty:
+            order.tip_left = min(order.tip_left, order.remaining)
+        self.index.rename(order, client_order_id)
+        now = self.now_ms()
+        order.update_ms = now
+        execution_id = len(self.amendments) + 1
+        self.amendments.append(
+            {
+                "account": order.account,
+                "symbol": order.symbol,
+                "orderId": order.order_id,
+                "executionId": execution_id,
+                "origClientOrderId": previous,
+                "newClientOrderId": client_order_id,
+                "origQty": f"{order.orig_qty + released:.8f}",
+                "newQty": f"{new_qty:.8f}",
+                "time": now,
+            }
+        )
+        return execution_id
+
     def find(self, account: str, symbol: str, order_id: int | None, client_order_id: str | None) -> Order | None:
         """An order of the account by id (its client id must then match, -2039) or client id."""
         if order_id is not None:

@@ -367,30 +367,9 @@ def order_amend(req: Request) -> dict[str, Any]:
         )
     if new_qty <= order.executed_qty:
         raise EmulatorError(400, -2038, "Order amend rejected.")
-    info = req.exchange.symbols[symbol]
-    released = order.orig_qty - new_qty
-    asset, amount = (info.quote, order.price * released) if order.side == "BUY" else (info.base, released)
-    req.exchange.account(req.account).move(asset, free=amount, locked=-amount)
     previous = order.client_order_id
-    order.orig_qty = new_qty  # same queue position: the order object stays where it is
-    if order.iceberg_qty:
-        order.tip_left = min(order.tip_left, order.remaining)
-    req.exchange.index.rename(order, new_id or req.exchange.new_client_order_id())
-    now = req.exchange.now_ms()
-    execution_id = len(req.exchange.amendments) + 1
-    req.exchange.amendments.append(
-        {
-            "account": req.account,
-            "symbol": symbol,
-            "orderId": order.order_id,
-            "executionId": execution_id,
-            "origClientOrderId": previous,
-            "newClientOrderId": order.client_order_id,
-            "origQty": fmt(order.orig_qty + released),
-            "newQty": fmt(new_qty),
-            "time": now,
-        }
-    )
+    execution_id = req.exchange.amend(order, new_qty, new_id or req.exchange.new_client_order_id())
+    now = order.update_ms
     return {
         "transactTime": now,
         "executionId": execution_id,
