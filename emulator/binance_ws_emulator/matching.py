@@ -220,7 +220,7 @@ class Matching:
                     break
                 fill = Fill(price, qty, maker, next(self._trade_ids))
                 fills.append(fill)
-                self._settle(taker, maker, price, qty, info, taker_account)
+                self._settle(taker, maker, price, qty, info, taker_account, fill.trade_id)
                 book.record_trade(Trade(fill.trade_id, price, qty, self.now_ms(), taker.side == "SELL"))
                 if maker.iceberg_qty:
                     maker.tip_left -= qty
@@ -293,8 +293,16 @@ class Matching:
         self.account(order.account).move(asset, free=amount, locked=-amount)
 
     def _settle(
-        self, taker: Order, maker: Order, price: Decimal, qty: Decimal, info: SymbolInfo, taker_account: Account
+        self,
+        taker: Order,
+        maker: Order,
+        price: Decimal,
+        qty: Decimal,
+        info: SymbolInfo,
+        taker_account: Account,
+        trade_id: int,
     ) -> None:
+        """Move the balances of one fill and report it (`trade_id`: the fill's, one per trade)."""
         quote = price * qty
         maker_account = self.account(maker.account)
         if taker.side == "BUY":
@@ -313,7 +321,6 @@ class Matching:
             order.cumulative_quote_qty += quote
             order.status = "FILLED" if order.remaining == 0 else "PARTIALLY_FILLED"
             order.update_ms = now
-        trade_id = len(self.books[info.symbol].trades) + 1
         for order, is_maker in ((taker, False), (maker, True)):
             self.account_trades.append(
                 {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,6 +27,14 @@ async def events(ws: ClientConnection, wanted: int) -> list[dict[str, Any]]:
         if "event" in frame:
             found.append(frame["event"])
     return found
+
+
+async def event_where(ws: ClientConnection, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The next user-data event that is `wanted` (others are skipped)."""
+    while True:
+        [event] = await events(ws, 1)
+        if wanted(event):
+            return event
 
 
 async def test_a_canceled_order_keeps_its_client_order_id(emulator: Emulator) -> None:
@@ -246,3 +255,21 @@ async def test_client_order_id_lookups_through_every_change() -> None:
         open_ids = [o["orderId"] for o in await ok(ws, "openOrders.status", {"symbol": "BTCUSDT"}, sign=True)]
         assert open_ids == sorted(open_ids) and set(open_ids) >= {p["orderId"] for p in placed}
         assert len(open_ids) == len(set(open_ids)) == 150 + 1 + 2  # c and the new OCO's legs
+
+
+async def test_one_trade_id_everywhere_a_trade_is_reported(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+        await subscribe(stream)
+        eth = {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.5", "newOrderRespType": "FULL"}
+        await ok(ws, "order.place", eth, sign=True)  # trades on another book first
+        btc = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01", "newOrderRespType": "FULL"}
+        placed = await ok(ws, "order.place", btc, sign=True)
+        [fill] = placed["fills"]
+        report = await event_where(
+            stream, lambda e: e["e"] == "executionReport" and e["x"] == "TRADE" and e["i"] == placed["orderId"]
+        )
+        assert report["t"] == fill["tradeId"]
+        mine = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}, sign=True)
+        assert [t["id"] for t in mine] == [fill["tradeId"]]
+        recent = await ok(ws, "trades.recent", {"symbol": "BTCUSDT", "limit": 1})
+        assert recent[0]["id"] == fill["tradeId"]
