@@ -39,7 +39,7 @@ class Matching:
         self.stops: dict[str, list[Order]] = {}  # untriggered stop orders, per symbol
         self.prevented_matches: list[dict[str, Any]] = []
         self._order_ids = iter(range(1, 1 << 62))
-        self._trade_ids = iter(range(1, 1 << 62))
+        self._trade_ids = {s.symbol: iter(range(1, 1 << 62)) for s in symbols}  # per symbol, as on Binance
 
     def account(self, name: str) -> Account:
         """The account of this name (created with the starting balances on first use)."""
@@ -218,7 +218,7 @@ class Matching:
                     qty = min(available, taker.remaining)
                 if qty <= 0:
                     break
-                fill = Fill(price, qty, maker, next(self._trade_ids))
+                fill = Fill(price, qty, maker, next(self._trade_ids[taker.symbol]))
                 fills.append(fill)
                 self._settle(taker, maker, price, qty, info, taker_account, fill.trade_id)
                 book.record_trade(Trade(fill.trade_id, price, qty, self.now_ms(), taker.side == "SELL"))

@@ -273,3 +273,10 @@ async def test_one_trade_id_everywhere_a_trade_is_reported(emulator: Emulator) -
         assert [t["id"] for t in mine] == [fill["tradeId"]]
         recent = await ok(ws, "trades.recent", {"symbol": "BTCUSDT", "limit": 1})
         assert recent[0]["id"] == fill["tradeId"]
+
+
+async def test_trade_ids_count_per_symbol(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        for symbol in ("BTCUSDT", "ETHUSDT"):
+            ids = [t["id"] for t in await ok(ws, "trades.historical", {"symbol": symbol, "fromId": 1, "limit": 1000})]
+            assert ids == list(range(1, len(ids) + 1)), symbol
