@@ -162,7 +162,8 @@ class Exchange(OrderListEngine):
         info = self.symbols[order.symbol]
         released = order.orig_qty - new_qty
         asset, amount = (info.quote, order.price * released) if order.side == "BUY" else (info.base, released)
-        self.account(order.account).move(asset, free=amount, locked=-amount)
+        if order not in self.stops.get(order.symbol, []):  # an untriggered stop has nothing locked
+            self.account(order.account).move(asset, free=amount, locked=-amount)
         previous = order.client_order_id
         order.orig_qty = new_qty  # same queue position: the order object stays where it is
         if order.iceberg_qty:
@@ -184,6 +185,15 @@ class Exchange(OrderListEngine):
                 "time": now,
             }
         )
+        self.events.execution_report(order, "REPLACED", replaced=previous)
+        record = self.order_lists.get(order.order_list_id)
+        if record is not None and client_order_id != previous:
+            for entry in record["orders"]:
+                if entry["orderId"] == order.order_id:
+                    entry["clientOrderId"] = client_order_id
+            self.events.list_status(record, "UPDATED")
+        if order not in self.stops.get(order.symbol, []):
+            self.events.account_position(order.account, (asset,))
         return execution_id
 
     def find(self, account: str, symbol: str, order_id: int | None, client_order_id: str | None) -> Order | None:

@@ -26,9 +26,11 @@ class UserDataEvents:
         trade: tuple[Decimal, Decimal, int] | None = None,
         *,
         cancel_id: str | None = None,
+        replaced: str | None = None,
     ) -> None:
         """An executionReport; `trade` is (price, quantity, trade id) of a fill. For a cancel,
-        `c` is the cancel's id and `C` the order's own."""
+        `c` is the cancel's id and `C` the order's own; for an amend (REPLACED) `C` is the
+        client order id it had before (`replaced`)."""
         if not self.listeners or order.account == MARKET_MAKER:
             return
         now = self.now_ms()
@@ -46,7 +48,7 @@ class UserDataEvents:
             "P": f"{order.stop_price:.8f}",
             "F": f"{order.iceberg_qty:.8f}",
             "g": order.order_list_id,
-            "C": order.client_order_id if cancel_id is not None else "",
+            "C": order.client_order_id if cancel_id is not None else replaced or "",
             "x": execution_type,
             "X": order.status,
             "r": "NONE",
@@ -99,8 +101,8 @@ class UserDataEvents:
         for listener in list(self.listeners):
             listener(account_name, event)
 
-    def list_status(self, record: dict[str, Any]) -> None:
-        """listStatus: an order list as it is now."""
+    def list_status(self, record: dict[str, Any], status_type: str | None = None) -> None:
+        """listStatus: an order list as it is now (`status_type`: another `l`, e.g. UPDATED)."""
         if not self.listeners:
             return
         now = self.now_ms()
@@ -110,7 +112,7 @@ class UserDataEvents:
             "s": record["symbol"],
             "g": record["orderListId"],
             "c": record["contingencyType"],
-            "l": record["listStatusType"],
+            "l": status_type or record["listStatusType"],
             "L": record["listOrderStatus"],
             "r": "NONE",
             "C": record["listClientOrderId"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -280,3 +281,49 @@ async def test_trade_ids_count_per_symbol(emulator: Emulator) -> None:
         for symbol in ("BTCUSDT", "ETHUSDT"):
             ids = [t["id"] for t in await ok(ws, "trades.historical", {"symbol": symbol, "fromId": 1, "limit": 1000})]
             assert ids == list(range(1, len(ids) + 1)), symbol
+
+
+def balance(account: dict[str, Any], asset: str) -> tuple[str, str]:
+    entry = next(b for b in account["balances"] if b["asset"] == asset)
+    return entry["free"], entry["locked"]
+
+
+async def test_amend_is_reported_and_moves_only_what_was_locked(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+        await subscribe(stream)
+        before = balance(await ok(ws, "account.status", sign=True), "USDT")
+        placed = await ok(
+            ws, "order.place", limit_order("BUY", "1000.00", qty="0.02", newClientOrderId="big"), sign=True
+        )
+        amend = {"symbol": "BTCUSDT", "orderId": placed["orderId"], "newQty": "0.01", "newClientOrderId": "small"}
+        await ok(ws, "order.amend.keepPriority", amend, sign=True)
+        report = await event_where(stream, lambda e: e["e"] == "executionReport" and e["x"] == "REPLACED")
+        assert (report["i"], report["X"], report["q"], report["c"], report["C"]) == (
+            placed["orderId"],
+            "NEW",
+            "0.01000000",
+            "small",
+            "big",
+        )
+        after = balance(await ok(ws, "account.status", sign=True), "USDT")
+        assert Decimal(after[1]) - Decimal(before[1]) == Decimal("10.00")  # 0.01 at 1000 still locked
+        # an untriggered stop locks nothing, so amending it releases nothing
+        stop = {**limit_order("BUY", "60000.00", qty="0.02"), "type": "STOP_LOSS_LIMIT", "stopPrice": "60000.00"}
+        parked = await ok(ws, "order.place", stop, sign=True)
+        await ok(
+            ws,
+            "order.amend.keepPriority",
+            {"symbol": "BTCUSDT", "orderId": parked["orderId"], "newQty": "0.01"},
+            sign=True,
+        )
+        assert balance(await ok(ws, "account.status", sign=True), "USDT") == after
+        # a leg of an order list: the list reports the leg's new id
+        oco = await ok(ws, "orderList.place.oco", OCO_SELL, sign=True)
+        above = oco["orders"][0]["orderId"]
+        amend = {"symbol": "BTCUSDT", "orderId": above, "newQty": "0.005", "newClientOrderId": "oco-above-2"}
+        await ok(ws, "order.amend.keepPriority", amend, sign=True)
+        updated = await event_where(stream, lambda e: e["e"] == "listStatus" and e["l"] == "UPDATED")
+        assert updated["g"] == oco["orderListId"]
+        assert {o["i"]: o["c"] for o in updated["O"]}[above] == "oco-above-2"
+        listed = await ok(ws, "orderList.status", {"orderListId": oco["orderListId"]}, sign=True)
+        assert {o["orderId"]: o["clientOrderId"] for o in listed["orders"]}[above] == "oco-above-2"
