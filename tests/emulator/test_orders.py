@@ -327,3 +327,26 @@ async def test_amend_is_reported_and_moves_only_what_was_locked(emulator: Emulat
         assert {o["i"]: o["c"] for o in updated["O"]}[above] == "oco-above-2"
         listed = await ok(ws, "orderList.status", {"orderListId": oco["orderListId"]}, sign=True)
         assert {o["orderId"]: o["clientOrderId"] for o in listed["orders"]}[above] == "oco-above-2"
+
+
+async def test_history_pages_forward_from_an_id_and_back_from_now(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        placed = []
+        for i in range(5):
+            market = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+            placed.append(await ok(ws, "order.place", {**market, "newClientOrderId": f"h{i}"}, sign=True))
+        ids = [p["orderId"] for p in placed]
+        page = await ok(ws, "allOrders", {"symbol": "BTCUSDT", "orderId": ids[1], "limit": 2}, sign=True)
+        assert [o["orderId"] for o in page] == ids[1:3]
+        latest = await ok(ws, "allOrders", {"symbol": "BTCUSDT", "limit": 2}, sign=True)
+        assert [o["orderId"] for o in latest] == ids[3:]
+        since = {"symbol": "BTCUSDT", "orderId": ids[4], "startTime": 0, "limit": 2}  # times win over orderId
+        assert [o["orderId"] for o in await ok(ws, "allOrders", since, sign=True)] == ids[:2]
+        trades = [t["id"] for t in await ok(ws, "myTrades", {"symbol": "BTCUSDT"}, sign=True)]
+        assert len(trades) >= 5
+        page = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "fromId": trades[1], "limit": 2}, sign=True)
+        assert [t["id"] for t in page] == trades[1:3]
+        latest = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "limit": 2}, sign=True)
+        assert [t["id"] for t in latest] == trades[-2:]
+        both = {"symbol": "BTCUSDT", "fromId": trades[0], "startTime": 0}
+        assert (await error(ws, "myTrades", both, sign=True))[0] == -1128
