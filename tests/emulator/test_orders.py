@@ -350,3 +350,49 @@ async def test_history_pages_forward_from_an_id_and_back_from_now(emulator: Emul
         assert [t["id"] for t in latest] == trades[-2:]
         both = {"symbol": "BTCUSDT", "fromId": trades[0], "startTime": 0}
         assert (await error(ws, "myTrades", both, sign=True))[0] == -1128
+
+
+async def test_a_partial_fill_of_a_resting_order_moves_the_book_update_id(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        book = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        best_bid, best_ask = Decimal(book["bids"][0][0]), Decimal(book["asks"][0][0])
+        price = f"{(best_bid + best_ask) / 2:.2f}"
+        resting = await ok(ws, "order.place", limit_order("SELL", price, qty="0.03"), sign=True)
+        before = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        amend = {"symbol": "BTCUSDT", "orderId": resting["orderId"], "newQty": "0.02"}
+        await ok(ws, "order.amend.keepPriority", amend, sign=True)
+        amended = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        assert amended["lastUpdateId"] > before["lastUpdateId"]
+        before = amended
+        assert before["asks"][0] == [f"{Decimal(price):.8f}", "0.02000000"]
+        emulator.market_trade("BTCUSDT", "BUY", "0.01")  # takes half of the best ask: ours
+        after = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        assert after["asks"][0] == [f"{Decimal(price):.8f}", "0.01000000"]
+        assert after["lastUpdateId"] > before["lastUpdateId"]
+
+
+async def test_stp_decrement_unlocks_what_it_takes_off_the_resting_order(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        book = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        price = f"{(Decimal(book['bids'][0][0]) + Decimal(book['asks'][0][0])) / 2:.2f}"
+        start = balance(await ok(ws, "account.status", sign=True), "BTC")
+        resting = await ok(ws, "order.place", limit_order("SELL", price, qty="0.02"), sign=True)
+        assert (
+            balance(await ok(ws, "account.status", sign=True), "BTC")[1] == f"{Decimal(start[1]) + Decimal('0.02'):.8f}"
+        )
+        before = (await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1}))["lastUpdateId"]
+        taker = limit_order("BUY", price, qty="0.01", selfTradePreventionMode="DECREMENT")
+        await ok(ws, "order.place", taker, sign=True)
+        after = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        assert after["asks"][0] == [f"{Decimal(price):.8f}", "0.01000000"] and after["lastUpdateId"] > before
+        free, locked = balance(await ok(ws, "account.status", sign=True), "BTC")
+        assert (Decimal(free), Decimal(locked)) == (
+            Decimal(start[0]) - Decimal("0.01"),
+            Decimal(start[1]) + Decimal("0.01"),
+        )
+        status = await ok(ws, "order.status", {"symbol": "BTCUSDT", "orderId": resting["orderId"]}, sign=True)
+        assert status["status"] == "NEW"
+        # decrementing it to nothing ends it and unlocks the rest
+        await ok(ws, "order.place", taker, sign=True)
+        free, locked = balance(await ok(ws, "account.status", sign=True), "BTC")
+        assert (Decimal(free), Decimal(locked)) == (Decimal(start[0]), Decimal(start[1]))
