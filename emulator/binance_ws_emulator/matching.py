@@ -325,6 +325,8 @@ class Matching:
             order.status = "FILLED" if order.remaining == 0 else "PARTIALLY_FILLED"
             order.update_ms = now
         for order, is_maker in ((taker, False), (maker, True)):
+            if order.account == MARKET_MAKER:
+                continue  # nobody queries its trades: keeping them would grow memory with every tick
             self.account_trades.append(
                 {
                     "account": order.account,
