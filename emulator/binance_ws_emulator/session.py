@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import handlers_more  # noqa: F401  (registers the remaining methods)
 from .auth import check_timestamp, signature_payload
 from .errors import EmulatorError
 from .exchange import Exchange

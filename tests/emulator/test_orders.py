@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,6 +28,14 @@ async def events(ws: ClientConnection, wanted: int) -> list[dict[str, Any]]:
         if "event" in frame:
             found.append(frame["event"])
     return found
+
+
+async def event_where(ws: ClientConnection, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The next user-data event that is `wanted` (others are skipped)."""
+    while True:
+        [event] = await events(ws, 1)
+        if wanted(event):
+            return event
 
 
 async def test_a_canceled_order_keeps_its_client_order_id(emulator: Emulator) -> None:
@@ -177,3 +187,212 @@ async def test_client_order_ids_follow_the_rule_the_message_quotes(
         good = "Az09-_" + "x" * 30
         placed = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId=good), sign=True)
         assert placed["clientOrderId"] == good
+
+
+async def status_of(ws: ClientConnection, **ref: Any) -> Any:
+    return await ok(ws, "order.status", {"symbol": "BTCUSDT", **ref}, sign=True)
+
+
+async def test_client_order_id_lookups_through_every_change() -> None:
+    async with Emulator(seed=1, orders_per_10s=10_000) as emulator, connect(emulator.url) as ws:
+        a = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId="same"), sign=True)
+        # a duplicate while the first is open, on any symbol
+        assert (await error(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId="same"), sign=True))[
+            0
+        ] == -2010
+        eth = {**limit_order("BUY", "100.00", qty="0.1"), "symbol": "ETHUSDT", "newClientOrderId": "same"}
+        assert (await error(ws, "order.place", eth, sign=True))[0] == -2010
+        await ok(ws, "order.cancel", {"symbol": "BTCUSDT", "orderId": a["orderId"]}, sign=True)
+        # the id is free again; the newest order holding it answers, the older one by both ids
+        b = await ok(ws, "order.place", limit_order("BUY", "1000.00", newClientOrderId="same"), sign=True)
+        assert (await status_of(ws, origClientOrderId="same"))["orderId"] == b["orderId"]
+        assert (await status_of(ws, orderId=a["orderId"], origClientOrderId="same"))["status"] == "CANCELED"
+        # amend renames b: "same" names a again, "renamed" names b
+        amend = {"symbol": "BTCUSDT", "orderId": b["orderId"], "newQty": "0.005", "newClientOrderId": "renamed"}
+        await ok(ws, "order.amend.keepPriority", amend, sign=True)
+        assert (await status_of(ws, origClientOrderId="same"))["orderId"] == a["orderId"]
+        renamed = await status_of(ws, origClientOrderId="renamed")
+        assert (renamed["orderId"], renamed["origQty"]) == (b["orderId"], "0.00500000")
+        assert (
+            await error(
+                ws,
+                "order.status",
+                {"symbol": "BTCUSDT", "orderId": b["orderId"], "origClientOrderId": "same"},
+                sign=True,
+            )
+        )[0] == -2039
+        # cancelReplace: the new order takes over the id, the canceled one keeps it too
+        replace = {
+            **limit_order("BUY", "999.00", newClientOrderId="renamed"),
+            "cancelReplaceMode": "STOP_ON_FAILURE",
+            "cancelOrigClientOrderId": "renamed",
+        }
+        c = (await ok(ws, "order.cancelReplace", replace, sign=True))["newOrderResponse"]
+        assert (await status_of(ws, origClientOrderId="renamed"))["orderId"] == c["orderId"]
+        # order list legs and the list itself are found by their ids; duplicates refused while open
+        oco = await ok(ws, "orderList.place.oco", OCO_SELL, sign=True)
+        for leg, name in zip(oco["orders"], ("oco-above", "oco-below"), strict=True):
+            assert (await status_of(ws, origClientOrderId=name))["orderId"] == leg["orderId"]
+        listed = await ok(ws, "orderList.status", {"origClientOrderId": "oco-list"}, sign=True)
+        assert listed["orderListId"] == oco["orderListId"]
+        for clash in (
+            {"aboveClientOrderId": "renamed"},
+            {"listClientOrderId": "oco-list", "aboveClientOrderId": "x1", "belowClientOrderId": "x2"},
+            {"aboveClientOrderId": "dup", "belowClientOrderId": "dup"},
+        ):
+            assert (await error(ws, "orderList.place.oco", {**OCO_SELL, **clash}, sign=True))[0] == -2010, clash
+        await ok(ws, "orderList.cancel", {"symbol": "BTCUSDT", "listClientOrderId": "oco-list"}, sign=True)
+        again = await ok(ws, "orderList.place.oco", OCO_SELL, sign=True)
+        listed = await ok(ws, "orderList.status", {"origClientOrderId": "oco-list"}, sign=True)
+        assert listed["orderListId"] == again["orderListId"] != oco["orderListId"]
+        assert (await status_of(ws, origClientOrderId="oco-above"))["orderId"] == again["orders"][0]["orderId"]
+        # many orders: each found by its id; open ones listed once
+        placed = [
+            await ok(ws, "order.place", limit_order("BUY", f"{900 + i}.00", newClientOrderId=f"many-{i}"), sign=True)
+            for i in range(150)
+        ]
+        for i in (0, 77, 149):
+            assert (await status_of(ws, origClientOrderId=f"many-{i}"))["orderId"] == placed[i]["orderId"]
+        open_ids = [o["orderId"] for o in await ok(ws, "openOrders.status", {"symbol": "BTCUSDT"}, sign=True)]
+        assert open_ids == sorted(open_ids) and set(open_ids) >= {p["orderId"] for p in placed}
+        assert len(open_ids) == len(set(open_ids)) == 150 + 1 + 2  # c and the new OCO's legs
+
+
+async def test_one_trade_id_everywhere_a_trade_is_reported(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+        await subscribe(stream)
+        eth = {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.5", "newOrderRespType": "FULL"}
+        await ok(ws, "order.place", eth, sign=True)  # trades on another book first
+        btc = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01", "newOrderRespType": "FULL"}
+        placed = await ok(ws, "order.place", btc, sign=True)
+        [fill] = placed["fills"]
+        report = await event_where(
+            stream, lambda e: e["e"] == "executionReport" and e["x"] == "TRADE" and e["i"] == placed["orderId"]
+        )
+        assert report["t"] == fill["tradeId"]
+        mine = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}, sign=True)
+        assert [t["id"] for t in mine] == [fill["tradeId"]]
+        recent = await ok(ws, "trades.recent", {"symbol": "BTCUSDT", "limit": 1})
+        assert recent[0]["id"] == fill["tradeId"]
+
+
+async def test_trade_ids_count_per_symbol(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        for symbol in ("BTCUSDT", "ETHUSDT"):
+            ids = [t["id"] for t in await ok(ws, "trades.historical", {"symbol": symbol, "fromId": 1, "limit": 1000})]
+            assert ids == list(range(1, len(ids) + 1)), symbol
+
+
+def balance(account: dict[str, Any], asset: str) -> tuple[str, str]:
+    entry = next(b for b in account["balances"] if b["asset"] == asset)
+    return entry["free"], entry["locked"]
+
+
+async def test_amend_is_reported_and_moves_only_what_was_locked(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+        await subscribe(stream)
+        before = balance(await ok(ws, "account.status", sign=True), "USDT")
+        placed = await ok(
+            ws, "order.place", limit_order("BUY", "1000.00", qty="0.02", newClientOrderId="big"), sign=True
+        )
+        amend = {"symbol": "BTCUSDT", "orderId": placed["orderId"], "newQty": "0.01", "newClientOrderId": "small"}
+        await ok(ws, "order.amend.keepPriority", amend, sign=True)
+        report = await event_where(stream, lambda e: e["e"] == "executionReport" and e["x"] == "REPLACED")
+        assert (report["i"], report["X"], report["q"], report["c"], report["C"]) == (
+            placed["orderId"],
+            "NEW",
+            "0.01000000",
+            "small",
+            "big",
+        )
+        after = balance(await ok(ws, "account.status", sign=True), "USDT")
+        assert Decimal(after[1]) - Decimal(before[1]) == Decimal("10.00")  # 0.01 at 1000 still locked
+        # an untriggered stop locks nothing, so amending it releases nothing
+        stop = {**limit_order("BUY", "60000.00", qty="0.02"), "type": "STOP_LOSS_LIMIT", "stopPrice": "60000.00"}
+        parked = await ok(ws, "order.place", stop, sign=True)
+        await ok(
+            ws,
+            "order.amend.keepPriority",
+            {"symbol": "BTCUSDT", "orderId": parked["orderId"], "newQty": "0.01"},
+            sign=True,
+        )
+        assert balance(await ok(ws, "account.status", sign=True), "USDT") == after
+        # a leg of an order list: the list reports the leg's new id
+        oco = await ok(ws, "orderList.place.oco", OCO_SELL, sign=True)
+        above = oco["orders"][0]["orderId"]
+        amend = {"symbol": "BTCUSDT", "orderId": above, "newQty": "0.005", "newClientOrderId": "oco-above-2"}
+        await ok(ws, "order.amend.keepPriority", amend, sign=True)
+        updated = await event_where(stream, lambda e: e["e"] == "listStatus" and e["l"] == "UPDATED")
+        assert updated["g"] == oco["orderListId"]
+        assert {o["i"]: o["c"] for o in updated["O"]}[above] == "oco-above-2"
+        listed = await ok(ws, "orderList.status", {"orderListId": oco["orderListId"]}, sign=True)
+        assert {o["orderId"]: o["clientOrderId"] for o in listed["orders"]}[above] == "oco-above-2"
+
+
+async def test_history_pages_forward_from_an_id_and_back_from_now(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        placed = []
+        for i in range(5):
+            market = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+            placed.append(await ok(ws, "order.place", {**market, "newClientOrderId": f"h{i}"}, sign=True))
+        ids = [p["orderId"] for p in placed]
+        page = await ok(ws, "allOrders", {"symbol": "BTCUSDT", "orderId": ids[1], "limit": 2}, sign=True)
+        assert [o["orderId"] for o in page] == ids[1:3]
+        latest = await ok(ws, "allOrders", {"symbol": "BTCUSDT", "limit": 2}, sign=True)
+        assert [o["orderId"] for o in latest] == ids[3:]
+        since = {"symbol": "BTCUSDT", "orderId": ids[4], "startTime": 0, "limit": 2}  # times win over orderId
+        assert [o["orderId"] for o in await ok(ws, "allOrders", since, sign=True)] == ids[:2]
+        trades = [t["id"] for t in await ok(ws, "myTrades", {"symbol": "BTCUSDT"}, sign=True)]
+        assert len(trades) >= 5
+        page = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "fromId": trades[1], "limit": 2}, sign=True)
+        assert [t["id"] for t in page] == trades[1:3]
+        latest = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "limit": 2}, sign=True)
+        assert [t["id"] for t in latest] == trades[-2:]
+        both = {"symbol": "BTCUSDT", "fromId": trades[0], "startTime": 0}
+        assert (await error(ws, "myTrades", both, sign=True))[0] == -1128
+
+
+async def test_a_partial_fill_of_a_resting_order_moves_the_book_update_id(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        book = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        best_bid, best_ask = Decimal(book["bids"][0][0]), Decimal(book["asks"][0][0])
+        price = f"{(best_bid + best_ask) / 2:.2f}"
+        resting = await ok(ws, "order.place", limit_order("SELL", price, qty="0.03"), sign=True)
+        before = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        amend = {"symbol": "BTCUSDT", "orderId": resting["orderId"], "newQty": "0.02"}
+        await ok(ws, "order.amend.keepPriority", amend, sign=True)
+        amended = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        assert amended["lastUpdateId"] > before["lastUpdateId"]
+        before = amended
+        assert before["asks"][0] == [f"{Decimal(price):.8f}", "0.02000000"]
+        emulator.market_trade("BTCUSDT", "BUY", "0.01")  # takes half of the best ask: ours
+        after = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        assert after["asks"][0] == [f"{Decimal(price):.8f}", "0.01000000"]
+        assert after["lastUpdateId"] > before["lastUpdateId"]
+
+
+async def test_stp_decrement_unlocks_what_it_takes_off_the_resting_order(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        book = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        price = f"{(Decimal(book['bids'][0][0]) + Decimal(book['asks'][0][0])) / 2:.2f}"
+        start = balance(await ok(ws, "account.status", sign=True), "BTC")
+        resting = await ok(ws, "order.place", limit_order("SELL", price, qty="0.02"), sign=True)
+        assert (
+            balance(await ok(ws, "account.status", sign=True), "BTC")[1] == f"{Decimal(start[1]) + Decimal('0.02'):.8f}"
+        )
+        before = (await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1}))["lastUpdateId"]
+        taker = limit_order("BUY", price, qty="0.01", selfTradePreventionMode="DECREMENT")
+        await ok(ws, "order.place", taker, sign=True)
+        after = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        assert after["asks"][0] == [f"{Decimal(price):.8f}", "0.01000000"] and after["lastUpdateId"] > before
+        free, locked = balance(await ok(ws, "account.status", sign=True), "BTC")
+        assert (Decimal(free), Decimal(locked)) == (
+            Decimal(start[0]) - Decimal("0.01"),
+            Decimal(start[1]) + Decimal("0.01"),
+        )
+        status = await ok(ws, "order.status", {"symbol": "BTCUSDT", "orderId": resting["orderId"]}, sign=True)
+        assert status["status"] == "NEW"
+        # decrementing it to nothing ends it and unlocks the rest
+        await ok(ws, "order.place", taker, sign=True)
+        free, locked = balance(await ok(ws, "account.status", sign=True), "BTC")
+        assert (Decimal(free), Decimal(locked)) == (Decimal(start[0]), Decimal(start[1]))
