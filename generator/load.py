@@ -61,30 +61,47 @@ class Document:
 def document(path: Path) -> Document:
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(path, "#", None, f"cannot read spec: {exc}") from None
+    loader = yaml.SafeLoader(text)
     try:
-        root = yaml.safe_load(text)
-        lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
+        node = loader.get_single_node()  # one parse: the line map and the data come from the same nodes
+        lines = _line_map(path, node)
+        root = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise SpecError(path, "#", mark.line + 1 if mark else None, f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
     if not isinstance(root, dict):
         raise SpecError(path, "#", 1, "the spec must be a YAML mapping")
     return Document(path, root, lines)
 
 
-def _line_map(node: yaml.Node | None, pointer: str = "#") -> dict[str, int]:
+def child(pointer: str, key: object) -> str:
+    """The JSON pointer of `key` under `pointer` (`/` and `~` escaped as RFC 6901 says)."""
+    return f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+
+
+def _line_map(path: Path, node: yaml.Node | None, pointer: str = "#") -> dict[str, int]:
+    """JSON pointer -> line; a key given twice in one mapping is an error (YAML would keep the last)."""
     out: dict[str, int] = {}
     if node is None:
         return out
     out[pointer] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
         for key, value in node.value:
-            name = str(key.value).replace("~", "~0").replace("/", "~1")
-            out[f"{pointer}/{name}"] = key.start_mark.line + 1
-            out.update({k: v for k, v in _line_map(value, f"{pointer}/{name}").items() if k not in out})
+            name = str(key.value)
+            line = key.start_mark.line + 1
+            if name in first and name != "<<":
+                raise SpecError(
+                    path, child(pointer, name), line, f"key {name!r} is given twice (first on line {first[name]})"
+                )
+            first[name] = line
+            out[child(pointer, name)] = line
+            out.update({k: v for k, v in _line_map(path, value, child(pointer, name)).items() if k not in out})
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            out.update(_line_map(item, f"{pointer}/{index}"))
+            out.update(_line_map(path, item, f"{pointer}/{index}"))
     return out

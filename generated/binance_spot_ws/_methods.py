@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "235a30b004bc67987b7dd8b224b0770c3ce3705ba8714557e3f10eaf689c877d"
+SPEC_SHA256: Final = "d59f8e57da43196417c6777405fe5fb508db6ed655ebeb8dbaada408e61ff9af"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",

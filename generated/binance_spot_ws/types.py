@@ -11,6 +11,7 @@ from msgspec import UNSET, Meta, UnsetType, field
 from binance_spot_ws._aliases import (
     AllocationTypeValue,
     CalculationTypeValue,
+    CancelReplaceStatusValue,
     ContingencyTypeValue,
     ExecutionTypeValue,
     ExpiryReasonValue,
@@ -348,6 +349,16 @@ class CancelReplaceMode(Enum):
 
     STOP_ON_FAILURE = "STOP_ON_FAILURE"
     ALLOW_FAILURE = "ALLOW_FAILURE"
+
+
+class CancelReplaceStatus(Enum):
+    """
+    Outcome of one half of a cancelReplace.
+    """
+
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    NOT_ATTEMPTED = "NOT_ATTEMPTED"
 
 
 class CancelReport(Model, kw_only=True):
@@ -3389,8 +3400,8 @@ class CancelReplaceResult(Model, kw_only=True):
     Both halves of a successful cancelReplace. Failures raise: see `error.data`.
     """
 
-    cancel_result: CancelReplaceResult = field(name="cancelResult")
-    new_order_result: CancelReplaceResult = field(name="newOrderResult")
+    cancel_result: CancelReplaceStatusValue = field(name="cancelResult")
+    new_order_result: CancelReplaceStatusValue = field(name="newOrderResult")
     cancel_response: CancelReport | UnsetType = field(name="cancelResponse", default=UNSET)
     new_order_response: OrderResponse | UnsetType = field(name="newOrderResponse", default=UNSET)
 
