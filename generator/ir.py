@@ -231,8 +231,10 @@ class _Builder:
         props = self._payload_props(message, pointer)
         event = props["event"]
         if isinstance(event, dict) and isinstance(event.get("$ref"), str):
-            target, _ = self.doc.deref(event, f"{pointer}/payload/properties/event")
+            target, real = self.doc.deref(event, f"{pointer}/payload/properties/event")
             if isinstance(target, dict) and "oneOf" in target and event["$ref"].startswith(_SCHEMAS):
+                if "discriminator" not in target:  # events are decoded as a union tagged by the event type
+                    raise self.doc.error(f"{real}/oneOf", "the user-data event oneOf needs a discriminator (e.g. `e`)")
                 self.event_type = event["$ref"][len(_SCHEMAS) :]
 
     event_type: str | None = None

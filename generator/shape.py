@@ -355,22 +355,11 @@ def _default_fits(ch: _Checker, node: dict[str, Any], pointer: str) -> None:
 
 
 def _alternatives(ch: _Checker, node: dict[str, Any], pointer: str) -> None:
-    """msgspec tells object alternatives apart only by a tag: several need a discriminator, each a const."""
+    """A discriminator's tag is a required string `const` in every alternative, a different one in each."""
     key = "oneOf" if "oneOf" in node else "anyOf"
     alternatives = node.get(key) or []
-    objects: list[tuple[str, dict[str, Any]]] = []
-    for index, alternative in enumerate(alternatives):
-        target, _ = ch.doc.deref(alternative, f"{pointer}/{key}/{index}")
-        if isinstance(target, dict) and ("object" in _types(target) or "properties" in target):
-            objects.append((f"{pointer}/{key}/{index}", target))
     discriminator = node.get("discriminator")
     if discriminator is None:
-        if len(objects) > 1:
-            ch.fail(
-                child(pointer, key),
-                f"{key} has {len(objects)} object alternatives and no discriminator: a decoder cannot tell them "
-                "apart (add discriminator: {propertyName: ...} and a const for it in each alternative)",
-            )
         return
     tag = discriminator["propertyName"]
     if not alternatives:
@@ -611,6 +600,7 @@ _ROOT = _record(
             {"messages": _map_of(_message), "schemas": _map_of(_schema, what=" of name -> schema")}, closed=False
         ),
         "x-error-codes": _list_of(_ERROR_CODE, what=" of {code, name, message, kind}"),
+        "x-streams": _string,  # the market-data streams document, a path relative to this one
     },
     required=("asyncapi", "info", "channels"),
     closed=False,

@@ -29,7 +29,7 @@ def edited(old: str, new: str) -> str:
     return MINI.replace(old, new)
 
 
-# (id, edited spec, expected message (regex), text on the line the error points at)
+# (id, edited spec, expected message (regex), text on the line the error points at, or (after, text))
 CASES = [
     # issue 14 item 22: tracebacks before
     (
@@ -197,6 +197,45 @@ CASES = [
         r"OrderPlaceRequest/x-client-id-param: 'clientId' is not a parameter",
         "x-client-id-param: clientId",
     ),
+    (
+        "event-alternative-without-its-tag",
+        edited("        e: {type: string, const: balanceUpdate}\n", "        e: {type: string}\n"),
+        r"UserDataEvent/oneOf/0: each oneOf alternative needs a required property 'e' with a string const",
+        "- $ref: '#/components/schemas/BalanceUpdate'",
+    ),
+    (
+        "event-union-without-discriminator",
+        edited("      discriminator: {propertyName: e}\n", ""),
+        r"UserDataEvent/oneOf: the user-data event oneOf needs a discriminator",
+        ("    UserDataEvent:", "oneOf:"),
+    ),
+    (
+        "method-metadata-on-a-message-without-method",
+        edited("    PingResponse:\n", "    PingResponse:\n      x-weight: 3\n"),
+        r"PingResponse/x-weight: x-weight describes a method, but this message is not a request",
+        "x-weight: 3",
+    ),
+    (
+        "message-of-no-kind",
+        edited(
+            "          subscriptionId: {type: integer}\n          event: {$ref: '#/components/schemas/UserDataEvent'}\n",
+            "          subscriptionId: {type: integer}\n",
+        ),
+        r"UserDataEventMessage/payload: the payload has none of `method` \(a request\)",
+        ("    UserDataEventMessage:", "payload:"),
+    ),
+    (
+        "weight-ranges-out-of-order",
+        edited("[[100, 5], [500, 25],", "[[500, 5], [100, 25],"),
+        r"ranges/1/0: upper bounds must increase: 100 follows 500",
+        "[[500, 5], [100, 25],",
+    ),
+    (
+        "default-above-maximum",
+        edited("default: 100, maximum: 5000", "default: 9000, maximum: 5000"),
+        r"limit/default: default 9000 is above maximum 5000",
+        "default: 9000",
+    ),
     # issue 11 item 1: a required property that leads back to its own schema
     (
         "required-self-reference",
@@ -251,13 +290,16 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 @pytest.mark.parametrize(("text", "message", "line_of"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_malformed_spec_exits_2_with_file_line_and_writes_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str, line_of: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str, line_of: str | tuple[str, str]
 ) -> None:
     spec = _write(tmp_path, text)
     out = tmp_path / "out" / "binance_spot_ws"
     assert main(["--spec", str(spec), "--out", str(out)]) == 2
     error = capsys.readouterr().err
-    line = next(number for number, content in enumerate(text.splitlines(), 1) if line_of in content)
+    after, marker = line_of if isinstance(line_of, tuple) else ("", line_of)
+    lines = text.splitlines()
+    start = next(number for number, content in enumerate(lines) if after in content)
+    line = next(number for number, content in enumerate(lines[start:], start + 1) if marker in content)
     assert error.startswith(f"spec error: {spec}:{line}: #"), error
     assert re.search(message, error), error
     assert "Traceback" not in error
