@@ -71,6 +71,8 @@ def document(path: Path) -> Document:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise SpecError(path, "#", mark.line + 1 if mark else None, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise SpecError(path, "#", None, "the YAML nests too deeply to read") from None
     finally:
         loader.dispose()
     if not isinstance(root, dict):
@@ -83,25 +85,39 @@ def child(pointer: str, key: object) -> str:
     return f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
 
 
-def _line_map(path: Path, node: yaml.Node | None, pointer: str = "#") -> dict[str, int]:
+#: More nodes than any real spec has (the Binance spec has ~30k): aliases expanding exponentially.
+MAX_NODES = 2_000_000
+
+
+def _line_map(path: Path, root: yaml.Node | None) -> dict[str, int]:
     """JSON pointer -> line; a key given twice in one mapping is an error (YAML would keep the last)."""
-    out: dict[str, int] = {}
-    if node is None:
-        return out
-    out[pointer] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        first: dict[str, int] = {}
-        for key, value in node.value:
-            name = str(key.value)
-            line = key.start_mark.line + 1
-            if name in first and name != "<<":
-                raise SpecError(
-                    path, child(pointer, name), line, f"key {name!r} is given twice (first on line {first[name]})"
-                )
-            first[name] = line
-            out[child(pointer, name)] = line
-            out.update({k: v for k, v in _line_map(path, value, child(pointer, name)).items() if k not in out})
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            out.update(_line_map(path, item, f"{pointer}/{index}"))
-    return out
+    lines: dict[str, int] = {}
+    on_path: set[int] = set()  # an alias to a node that contains it would nest forever
+
+    def walk(node: yaml.Node, pointer: str) -> None:
+        if id(node) in on_path:
+            raise SpecError(path, pointer, node.start_mark.line + 1, "a YAML alias refers to a node that contains it")
+        if len(lines) > MAX_NODES:
+            raise SpecError(path, pointer, node.start_mark.line + 1, f"more than {MAX_NODES} nodes (YAML aliases?)")
+        lines.setdefault(pointer, node.start_mark.line + 1)
+        on_path.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                name = str(key.value)
+                line = key.start_mark.line + 1
+                if name in first and name != "<<":
+                    raise SpecError(
+                        path, child(pointer, name), line, f"key {name!r} is given twice (first on line {first[name]})"
+                    )
+                first[name] = line
+                lines.setdefault(child(pointer, name), line)
+                walk(value, child(pointer, name))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, f"{pointer}/{index}")
+        on_path.discard(id(node))
+
+    if root is not None:
+        walk(root, "#")
+    return lines

@@ -348,3 +348,27 @@ def test_the_real_spec_passes_and_cancel_replace_results_decode() -> None:
     answer = b'{"cancelResult": "SUCCESS", "newOrderResult": "NOT_ATTEMPTED"}'
     result = msgspec.json.decode(answer, type=types.CancelReplaceResult)
     assert (result.cancel_result, result.new_order_result) == ("SUCCESS", "NOT_ATTEMPTED")
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        (
+            "asyncapi: 2.6.0\ninfo: &x\n  title: t\n  self: *x\n",
+            "#/info/self: a YAML alias refers to a node that contains it",
+            2,
+        ),
+        ("asyncapi: 2.6.0\ninfo: " + "[" * 3000 + "]" * 3000 + "\n", "#: the YAML nests too deeply to read", None),
+        ("asyncapi: 2.6.0\ninfo: {title: t\n", "#: invalid YAML", 3),
+    ],
+    ids=["recursive-alias", "nested-too-deeply", "unclosed-mapping"],
+)
+def test_unreadable_yaml_exits_2_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str, line: int | None
+) -> None:
+    spec = _write(tmp_path, text)
+    assert main(["--spec", str(spec), "--out", str(tmp_path / "out" / "pkg")]) == 2
+    error = capsys.readouterr().err
+    where = f"{spec}:{line}" if line else f"{spec}"
+    assert error.startswith(f"spec error: {where}: {message}"), error
+    assert not (tmp_path / "out").exists()
