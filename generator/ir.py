@@ -106,12 +106,15 @@ class Api:
 
 
 def build(document: Document, *, package: str = "binance_spot_ws") -> Api:
-    shape.check(document)  # every keyword read below has the shape it is read with
-    recursion.check(document)
-    version = document.root["asyncapi"]
-    builder = _Builder(document, package)
-    pairs = list(builder.pairs_v3() if version.startswith("3") else builder.pairs_v2())
-    return builder.finish(pairs)
+    try:
+        shape.check(document)  # every keyword read below has the shape it is read with
+        recursion.check(document)
+        version = document.root["asyncapi"]
+        builder = _Builder(document, package)
+        pairs = list(builder.pairs_v3() if version.startswith("3") else builder.pairs_v2())
+        return builder.finish(pairs)
+    except RecursionError:
+        raise document.error("#", "the spec nests too deeply to process") from None
 
 
 @dataclass

@@ -13,8 +13,9 @@ import msgspec
 import pytest
 
 from binance_spot_ws import types
-from generator import load, recursion, shape
+from generator import ir, load, recursion, shape
 from generator.__main__ import SPEC, main
+from generator.errors import SpecError
 
 MINI = (Path(__file__).parent / "golden" / "mini" / "spec.yaml").read_text()
 DEPTH_PROPERTIES = """      properties:
@@ -372,3 +373,13 @@ def test_unreadable_yaml_exits_2_without_a_traceback(
     where = f"{spec}:{line}" if line else f"{spec}"
     assert error.startswith(f"spec error: {where}: {message}"), error
     assert not (tmp_path / "out").exists()
+
+
+def test_a_spec_nested_beyond_the_stack_is_a_spec_error() -> None:
+    document = load.document(Path(__file__).parent / "golden" / "mini" / "spec.yaml")
+    deep: dict[str, object] = {"type": "string"}
+    for _ in range(2000):  # beyond what the YAML parser would read; built in memory
+        deep = {"type": "object", "properties": {"x": deep}}
+    document.root["components"]["schemas"]["DepthParams"]["properties"]["symbol"] = deep
+    with pytest.raises(SpecError, match="the spec nests too deeply to process"):
+        ir.build(document)
