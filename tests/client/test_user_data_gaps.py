@@ -87,14 +87,10 @@ async def test_the_reconnect_marker_precedes_events_of_the_new_subscription(
         assert _deposits(events[1:]) == [4]
 
 
-async def test_an_overflow_is_marked_at_once_not_at_the_next_event(
-    emulator: Emulator, ed25519_key: Ed25519Key
-) -> None:
+async def test_an_overflow_is_marked_at_once_not_at_the_next_event(emulator: Emulator, ed25519_key: Ed25519Key) -> None:
     """A burst of 10 into a buffer of 3, then silence: the consumer learns of the loss now."""
     seen: list[Any] = []
-    async with AsyncClient(
-        url=emulator.url, key=ed25519_key, user_data_buffer=3, on_user_data=seen.append
-    ) as client:
+    async with AsyncClient(url=emulator.url, key=ed25519_key, user_data_buffer=3, on_user_data=seen.append) as client:
         await _subscribed(client)
         for amount in range(1, 11):
             emulator.deposit("alice", "USDT", str(amount))
