@@ -30,7 +30,7 @@ def test_close_while_threads_call_ends_every_call(transport: str) -> None:
             try:
                 while True:
                     client.time()
-            except BaseException as exc:  # noqa: BLE001 - recorded and checked below
+            except BaseException as exc:  # recorded and checked below
                 endings.append(exc)
 
         threads = [threading.Thread(target=caller, daemon=True) for _ in range(THREADS)]
