@@ -8,6 +8,7 @@ nox -s bench       benchmarks: this SDK vs raw httpx-ws, websockets and other SD
 nox -s build       sdist + wheel + twine check, then a smoke test of the wheel
 nox -s docs        the documentation site with the API reference (mkdocs + mkdocstrings)
 nox -s release     upload dist/ to PyPI (TWINE_PASSWORD=<token>; not run by CI)
+nox -s soak        chaos soak against the local exchange, a few minutes (`-- --seconds 60`); not run by CI
 nox -s compat-3.X  the test suite on another Python (run after `tests` automatically)
 """
 
@@ -95,6 +96,13 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against a local responder; other SDKs are installed here only."""
     session.install("-e", ".[generator,fast]", "binance-sdk-spot", "python-binance", "matplotlib")
     session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """Chaos soak on loopback: workers, faults and rotations, checked against the exchange's records."""
+    session.install("-e", ".[fast]")
+    session.run("python", "soak/chaos.py", *session.posargs)
 
 
 SMOKE = """

@@ -741,12 +741,18 @@ class AsyncConnection:
                 for waiter in (lost, rotate):
                     waiter.cancel()
                 await asyncio.gather(lost, rotate, return_exceptions=True)
-            if link.closed.is_set():
-                self._links.discard(link)
-                link = await self._reconnect_after_loss(link)
-            else:
-                self._rotate_now.clear()
-                link = await self._rotate(link)
+            try:
+                if link.closed.is_set():
+                    self._links.discard(link)
+                    link = await self._reconnect_after_loss(link)
+                else:
+                    self._rotate_now.clear()
+                    link = await self._rotate(link)
+            except ConnectionClosed:
+                raise  # gave up, or closing
+            except Exception as exc:  # a bug must not leave the client without a supervisor
+                log.error("connection supervisor error, retrying: %s", describe(exc))
+                await self._sleep(self._reconnect.delay(max(1, self._failures)))
 
     async def _reconnect_after_loss(self, old: _Link) -> _Link:
         loop = asyncio.get_running_loop()
