@@ -22,6 +22,7 @@ import logging
 import math
 import random
 import re
+import sys
 import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -371,13 +372,22 @@ class AsyncConnection:
     async def _wait_for_slot(self, call: Call, deadline: float) -> None:
         """Wait for one of the `max_in_flight` slots, but not past the call's deadline."""
         remaining = deadline - asyncio.get_running_loop().time()
+        # Not wait_for: before 3.12 it can time out after the acquire succeeded and leak the slot.
+        acquire = asyncio.ensure_future(self._in_flight.acquire())
         try:
-            await asyncio.wait_for(self._in_flight.acquire(), max(0.0, remaining))
-        except asyncio.TimeoutError:  # not the builtin TimeoutError before 3.11
+            await asyncio.wait({acquire}, timeout=max(0.0, remaining))
+        finally:
+            if not acquire.done():
+                acquire.cancel()
+                await asyncio.wait({acquire})
+            got = not acquire.cancelled() and acquire.exception() is None
+            if got and sys.exc_info()[0] is not None:
+                self._in_flight.release()  # we are being cancelled: give the slot back
+        if not got:
             raise RequestTimeout(
                 f"{call.method.wire}: not sent: {self._max_in_flight} requests (max_in_flight) "
                 "were in flight until its deadline"
-            ) from None
+            )
 
     async def request_raw(self, method: str, params: Mapping[str, Any] | None = None, *, signed: bool = False) -> Any:
         """Call a method the spec does not know yet; returns the decoded JSON `result`."""

@@ -68,3 +68,19 @@ async def test_the_max_in_flight_wait_ends_at_the_deadline_with_nothing_sent(emu
         assert (await busy).server_time > 0
         emulator.faults.delay_ms = 0
         assert len((await client.depth(symbol="BTCUSDT", limit=1)).bids) == 1  # the slot came back
+
+
+async def test_a_call_cancelled_while_waiting_for_a_slot_leaves_the_slots_whole(emulator: Emulator) -> None:
+    async with AsyncClient(url=emulator.url, max_in_flight=2, timeout=5) as client:
+        emulator.faults.delay_ms = 300
+        busy = [asyncio.create_task(client.time()) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        waiting = asyncio.create_task(client.time())
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await asyncio.gather(*busy)
+        emulator.faults.delay_ms = 0
+        await asyncio.gather(client.time(), client.time())
+        assert client._in_flight._value == 2  # neither leaked nor released twice
