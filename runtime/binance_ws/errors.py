@@ -38,8 +38,20 @@ def _public(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (params or {}).items() if k not in _REDACTED}
 
 
+def _rebuild(cls: type[BinanceError], args: tuple[Any, ...], state: dict[str, Any]) -> BinanceError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class BinanceError(Exception):
     """Base class of every exception raised by this package."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructors do not survive the default pickling (it calls cls(*args)):
+        # rebuild from the message and the attributes, for every subclass alike.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class ParamError(BinanceError, ValueError):
@@ -130,10 +142,12 @@ class RateLimited(ApiError):
 
     @property
     def retry_after_ms(self) -> int | None:
-        if isinstance(self.data, Mapping):
-            value = self.data.get("retryAfter")
-            return int(value) if value is not None else None
-        return None
+        value = self.data.get("retryAfter") if isinstance(self.data, Mapping) else None
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        return None  # absent or not a time ("soon", -1, 1.5e300...): the caller picks a default
 
 
 class IpBanned(RateLimited):
