@@ -16,7 +16,6 @@ from .auth import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET
 from .server import Emulator
 from .tls import self_signed_certificate, server_context
 
-
 ED25519_API_KEY = "local-ed25519-key"
 
 
