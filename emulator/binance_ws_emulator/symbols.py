@@ -20,6 +20,9 @@ class SymbolInfo:
     max_qty: Decimal
     min_notional: Decimal
     mid: Decimal  # seed price
+    #: Whether the symbol has a reference price (the last price here); False: it never had one
+    #: (`referencePrice` answers -2043 inside a 200 result, as the docs show).
+    has_reference_price: bool = True
 
     def exchange_info(self) -> dict[str, Any]:
         return {
@@ -123,5 +126,6 @@ DEFAULT_SYMBOLS = (
         Decimal("100000"),
         Decimal("0.0001"),
         Decimal("0.06"),
+        has_reference_price=False,
     ),
 )

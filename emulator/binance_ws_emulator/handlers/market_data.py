@@ -413,6 +413,9 @@ def execution_rules(req: Request) -> dict[str, Any]:
 def reference_price(req: Request) -> dict[str, Any]:
     req.known("symbol")
     symbol = req.symbol()
+    if not req.exchange.symbols[symbol].has_reference_price:
+        # The docs' "never set" example: status 200, the error object as the result.
+        return {"code": -2043, "msg": "This symbol doesn't have a reference price."}
     return {"symbol": symbol, "referencePrice": fmt(_last(req, symbol)), "timestamp": req.exchange.now_ms()}
 
 

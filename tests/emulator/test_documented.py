@@ -1,0 +1,19 @@
+"""Behaviour the official docs describe that the local exchange reproduces (raw frames over a
+real socket, signed by hand): SOR allocations, reference prices, strategy ids, executionReport
+fields, order-list answers, filters, weights, prevented matches, ticker windows, commission."""
+
+from __future__ import annotations
+
+from websockets.asyncio.client import connect
+
+from binance_ws_emulator import Emulator
+from tests.emulator._wire import call, ok
+
+
+async def test_reference_price_never_set_answers_2043_inside_a_200_result(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        reply = await call(ws, "referencePrice", {"symbol": "ETHBTC"})
+        assert reply["status"] == 200
+        assert reply["result"] == {"code": -2043, "msg": "This symbol doesn't have a reference price."}
+        priced = await ok(ws, "referencePrice", {"symbol": "BTCUSDT"})
+        assert priced["symbol"] == "BTCUSDT" and priced["referencePrice"] is not None
