@@ -17,3 +17,17 @@ async def test_reference_price_never_set_answers_2043_inside_a_200_result(emulat
         assert reply["result"] == {"code": -2043, "msg": "This symbol doesn't have a reference price."}
         priced = await ok(ws, "referencePrice", {"symbol": "BTCUSDT"})
         assert priced["symbol"] == "BTCUSDT" and priced["referencePrice"] is not None
+
+
+async def test_exchange_info_lists_the_sor_configurations(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        info = await ok(ws, "exchangeInfo")
+        sors = info["sors"]
+        assert {"baseAsset": "BTC", "symbols": ["BTCUSDT"]} in sors
+        for entry in sors:  # every SOR symbol is listed, with its base asset, and takes SOR orders
+            for symbol in entry["symbols"]:
+                listed = next(s for s in info["symbols"] if s["symbol"] == symbol)
+                assert listed["baseAsset"] == entry["baseAsset"]
+        order = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"}
+        placed = await ok(ws, "sor.order.place", order, sign=True)
+        assert placed[0]["usedSor"] is True

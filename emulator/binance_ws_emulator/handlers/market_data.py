@@ -70,6 +70,8 @@ def exchange_info(req: Request) -> dict[str, Any]:
         ],
         "exchangeFilters": [],
         "symbols": infos,
+        # SOR routes every order to its own symbol's book here: one configuration per symbol.
+        "sors": [{"baseAsset": info.base, "symbols": [info.symbol]} for info in req.exchange.symbols.values()],
     }
 
 
