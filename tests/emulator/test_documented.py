@@ -31,3 +31,45 @@ async def test_exchange_info_lists_the_sor_configurations(emulator: Emulator) ->
         order = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"}
         placed = await ok(ws, "sor.order.place", order, sign=True)
         assert placed[0]["usedSor"] is True
+
+
+async def test_order_list_reports_default_to_full_for_the_deprecated_method_and_result_otherwise(
+    emulator: Emulator,
+) -> None:
+    async with connect(emulator.url) as ws:
+        legacy = await ok(
+            ws,
+            "orderList.place",
+            {"symbol": "BTCUSDT", "side": "SELL", "quantity": "0.01", "price": "60000.00", "stopPrice": "40000.00"},
+            sign=True,
+        )
+        assert all("fills" in r and r["status"] == "NEW" for r in legacy["orderReports"])
+        oco = {
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "quantity": "0.01",
+            "aboveType": "LIMIT_MAKER",
+            "abovePrice": "61000.00",
+            "belowType": "STOP_LOSS",
+            "belowStopPrice": "39000.00",
+        }
+        placed = await ok(ws, "orderList.place.oco", oco, sign=True)
+        assert [("status" in r, "fills" in r) for r in placed["orderReports"]] == [(True, False)] * 2
+        oto = {
+            "symbol": "BTCUSDT",
+            "workingType": "LIMIT",
+            "workingSide": "BUY",
+            "workingPrice": "30000.00",
+            "workingQuantity": "0.01",
+            "workingTimeInForce": "GTC",
+            "pendingType": "LIMIT_MAKER",
+            "pendingSide": "SELL",
+            "pendingPrice": "62000.00",
+            "pendingQuantity": "0.01",
+        }
+        placed = await ok(ws, "orderList.place.oto", oto, sign=True)
+        assert [("status" in r, "fills" in r) for r in placed["orderReports"]] == [(True, False)] * 2
+        acked = await ok(ws, "orderList.place.oto", {**oto, "newOrderRespType": "ACK"}, sign=True)
+        assert all("status" not in r for r in acked["orderReports"])
+        reply = await call(ws, "orderList.place.oto", {**oto, "newOrderRespType": "SHORT"}, sign=True)
+        assert reply["status"] == 400 and "newOrderRespType" in reply["error"]["msg"]

@@ -27,13 +27,24 @@ def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) 
     }
 
 
-def _list_place(req: Request, contingency: str, legs: list[dict[str, Any]], pending_from: int) -> dict[str, Any]:
+def _list_place(
+    req: Request, contingency: str, legs: list[dict[str, Any]], pending_from: int, *, default: str = "RESULT"
+) -> dict[str, Any]:
+    """Place a list; without newOrderRespType the orderReports take `default`: FULL for the
+    deprecated orderList.place (its parameter table), RESULT for the others (the shape of every
+    example in the docs: no fills)."""
     assert req.account is not None
     symbol = req.symbol()
     record, results = req.exchange.place_list(
         req.account, symbol, contingency, legs, pending_from, req.text("listClientOrderId")
     )
-    resp_type = req.text("newOrderRespType") or "ACK"
+    resp_type = req.enum(
+        "newOrderRespType",
+        ("ACK", "RESULT", "FULL"),
+        -1100,
+        "Illegal characters found in parameter 'newOrderRespType'.",
+    )
+    resp_type = resp_type or default
     return {**list_query(record), "orderReports": [order_report(order, fills, resp_type) for order, fills in results]}
 
 
@@ -108,7 +119,7 @@ def order_list_place_legacy(req: Request) -> dict[str, Any]:
             "client_id": req.text("stopClientOrderId"),
         },
     ]
-    return _list_place(req, "OCO", legs, pending_from=2)
+    return _list_place(req, "OCO", legs, pending_from=2, default="FULL")
 
 
 @method("orderList.place.oco", security="TRADE", weight=1, orders=2)
