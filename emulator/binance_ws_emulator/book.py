@@ -56,6 +56,8 @@ class Order:
     peg_offset_value: int | None = None
     client_price: Decimal = ZERO  # what the client sent as `price` (reported for pegged orders)
     prevented_qty: Decimal = ZERO
+    strategy_id: int | None = None  # as the client sent them (reported only when sent)
+    strategy_type: int | None = None
     prevented: list[dict[str, object]] = field(default_factory=list)  # STP matches while this order was taker
 
     @property

@@ -62,6 +62,7 @@ class Exchange(OrderListEngine):
         iceberg_qty: Decimal = ZERO,
         peg: tuple[str, str | None, int | None] | None = None,
         stp_mode: str | None = None,
+        strategy: tuple[int | None, int | None] = (None, None),
     ) -> tuple[Order, list[Fill]]:
         if client_order_id is not None:
             self.check_client_id(account, client_order_id)
@@ -80,6 +81,7 @@ class Exchange(OrderListEngine):
             iceberg_qty=iceberg_qty,
             peg=peg,
             stp_mode=stp_mode,
+            strategy=strategy,
         )
 
     def _place(
@@ -99,6 +101,7 @@ class Exchange(OrderListEngine):
         iceberg_qty: Decimal = ZERO,
         peg: tuple[str, str | None, int | None] | None = None,
         stp_mode: str | None = None,
+        strategy: tuple[int | None, int | None] = (None, None),
     ) -> tuple[Order, list[Fill]]:
         now = self.now_ms()
         order = Order(
@@ -120,6 +123,8 @@ class Exchange(OrderListEngine):
             trailing_delta=trailing_delta,
             iceberg_qty=iceberg_qty,
             client_price=price,
+            strategy_id=strategy[0],
+            strategy_type=strategy[1],
         )
         if peg is not None:
             order.peg_price_type, order.peg_offset_type, order.peg_offset_value = peg

@@ -61,6 +61,8 @@ class OrderListEngine(Matching):
                 trailing_delta=leg.get("trailing", 0),
                 order_list_id=list_id,
                 status="PENDING_NEW" if index >= pending_from else "NEW",
+                strategy_id=leg.get("strategy_id"),
+                strategy_type=leg.get("strategy_type"),
             )
             self.index.add(order)
             orders.append(order)

@@ -73,6 +73,10 @@ class UserDataEvents:
         }
         if order.trailing_delta:
             event["d"], event["D"] = order.trailing_delta, order.trailing_time
+        if order.strategy_id is not None:
+            event["j"] = order.strategy_id
+        if order.strategy_type is not None:
+            event["J"] = order.strategy_type
         if order.peg_price_type:
             event["gP"] = order.peg_price_type
             if order.peg_offset_type:

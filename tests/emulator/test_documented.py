@@ -7,7 +7,8 @@ from __future__ import annotations
 from websockets.asyncio.client import connect
 
 from binance_ws_emulator import Emulator
-from tests.emulator._wire import call, ok
+from tests.emulator._wire import call, error, limit_order, ok
+from tests.emulator.test_orders import event_where, events, subscribe
 
 
 async def test_reference_price_never_set_answers_2043_inside_a_200_result(emulator: Emulator) -> None:
@@ -73,3 +74,43 @@ async def test_order_list_reports_default_to_full_for_the_deprecated_method_and_
         assert all("status" not in r for r in acked["orderReports"])
         reply = await call(ws, "orderList.place.oto", {**oto, "newOrderRespType": "SHORT"}, sign=True)
         assert reply["status"] == 400 and "newOrderRespType" in reply["error"]["msg"]
+
+
+async def test_strategy_id_and_type_are_kept_and_reported(emulator: Emulator) -> None:
+    strategy = {"strategyId": 37463720, "strategyType": 1000000}
+    async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+        await subscribe(stream)
+        placed = await ok(ws, "order.place", limit_order("BUY", "1000.00", **strategy), sign=True)
+        assert (placed["strategyId"], placed["strategyType"]) == (37463720, 1000000)
+        [new] = await events(stream, 1)
+        assert (new["x"], new["j"], new["J"]) == ("NEW", 37463720, 1000000)
+        ref = {"symbol": "BTCUSDT", "orderId": placed["orderId"]}
+        status = await ok(ws, "order.status", ref, sign=True)
+        assert (status["strategyId"], status["strategyType"]) == (37463720, 1000000)
+        [listed] = await ok(ws, "openOrders.status", {"symbol": "BTCUSDT"}, sign=True)
+        assert listed["strategyId"] == 37463720
+        everything = await ok(ws, "allOrders", {"symbol": "BTCUSDT"}, sign=True)
+        assert [o["strategyType"] for o in everything if o["orderId"] == placed["orderId"]] == [1000000]
+        canceled = await ok(ws, "order.cancel", ref, sign=True)
+        assert (canceled["strategyId"], canceled["strategyType"]) == (37463720, 1000000)
+        gone = await event_where(stream, lambda e: e.get("x") == "CANCELED")
+        assert (gone["j"], gone["J"]) == (37463720, 1000000)
+        plain = await ok(ws, "order.place", limit_order("BUY", "1000.00"), sign=True)
+        assert "strategyId" not in plain and "strategyType" not in plain  # only when sent
+        plain_event = await event_where(stream, lambda e: e.get("i") == plain["orderId"])
+        assert "j" not in plain_event and "J" not in plain_event
+        oco = {
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "quantity": "0.01",
+            "aboveType": "LIMIT_MAKER",
+            "abovePrice": "61000.00",
+            "aboveStrategyId": 5,
+            "belowType": "STOP_LOSS",
+            "belowStopPrice": "39000.00",
+            "belowStrategyType": 1000001,
+        }
+        listed_legs = (await ok(ws, "orderList.place.oco", oco, sign=True))["orderReports"]
+        assert (listed_legs[0]["strategyId"], listed_legs[1]["strategyType"]) == (5, 1000001)
+        code, msg = await error(ws, "order.place", limit_order("BUY", "1000.00", strategyType=999999), sign=True)
+        assert code == -1134 and "strategyType" in msg

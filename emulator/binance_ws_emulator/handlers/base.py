@@ -102,6 +102,17 @@ class Request:
             )
         return int(value)
 
+    def strategy(self, prefix: str = "") -> tuple[int | None, int | None]:
+        """(strategyId, strategyType) of an order or of a list leg (`prefix`: "limit", "above", ...);
+        a strategyType below 1000000 is reserved (-1134)."""
+        id_name, type_name = (
+            (prefix + "StrategyId", prefix + "StrategyType") if prefix else ("strategyId", "strategyType")
+        )
+        strategy_type = self.integer(type_name)
+        if strategy_type is not None and strategy_type < 1_000_000:
+            raise EmulatorError(400, -1134, f"{type_name} was less than 1000000.")
+        return self.integer(id_name), strategy_type
+
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
         """A DECIMAL parameter: digits with an optional fraction, as a JSON string or number
         (never NaN, Infinity or an exponent: -1100 with the range Binance quotes)."""

@@ -16,6 +16,7 @@ def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) 
 
     type_ = req.text(key("type"), required=True)
     return {
+        **_strategy(req, prefix),
         "type": type_,
         "side": side or req.text(key("side"), required=True),
         "price": req.decimal(key("price")),
@@ -25,6 +26,11 @@ def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) 
         "tif": req.text(key("timeInForce")) or "GTC",
         "client_id": req.text(key("clientOrderId")),
     }
+
+
+def _strategy(req: Request, prefix: str) -> dict[str, int | None]:
+    strategy_id, strategy_type = req.strategy(prefix)
+    return {"strategy_id": strategy_id, "strategy_type": strategy_type}
 
 
 def _list_place(
@@ -107,6 +113,7 @@ def order_list_place_legacy(req: Request) -> dict[str, Any]:
             "qty": quantity,
             "tif": "GTC",
             "client_id": req.text("limitClientOrderId"),
+            **_strategy(req, "limit"),
         },
         {
             "type": "STOP_LOSS_LIMIT" if stop_limit else "STOP_LOSS",
@@ -117,6 +124,7 @@ def order_list_place_legacy(req: Request) -> dict[str, Any]:
             "qty": quantity,
             "tif": req.text("stopLimitTimeInForce") or "GTC",
             "client_id": req.text("stopClientOrderId"),
+            **_strategy(req, "stop"),
         },
     ]
     return _list_place(req, "OCO", legs, pending_from=2, default="FULL")

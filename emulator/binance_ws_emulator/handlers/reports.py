@@ -88,8 +88,12 @@ def query_report(order: Order) -> dict[str, Any]:
 
 
 def conditional_fields(order: Order) -> dict[str, Any]:
-    """The trailing-stop and peg fields of an order report (none for a plain order)."""
+    """The trailing-stop, strategy and peg fields of an order report (none for a plain order)."""
     fields: dict[str, Any] = {}
+    if order.strategy_id is not None:
+        fields["strategyId"] = order.strategy_id
+    if order.strategy_type is not None:
+        fields["strategyType"] = order.strategy_type
     if order.trailing_delta:
         fields.update(trailingDelta=order.trailing_delta, trailingTime=order.trailing_time)
     if not order.peg_price_type:

@@ -112,6 +112,7 @@ def validate_order(req: Request) -> dict[str, Any]:
         "iceberg_qty": iceberg_qty or Decimal(0),
         "peg": peg,
         "stp_mode": _stp_mode(req),
+        "strategy": req.strategy(),
     }
 
 
@@ -205,6 +206,7 @@ def place_order(req: Request, args: dict[str, Any]) -> tuple[Order, list[Any]]:
         iceberg_qty=args["iceberg_qty"],
         peg=args["peg"],
         stp_mode=args["stp_mode"],
+        strategy=args["strategy"],
     )
 
 
