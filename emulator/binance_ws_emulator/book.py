@@ -58,6 +58,7 @@ class Order:
     prevented_qty: Decimal = ZERO
     strategy_id: int | None = None  # as the client sent them (reported only when sent)
     strategy_type: int | None = None
+    used_sor: bool = False  # placed with sor.order.place: its fills are allocations
     prevented: list[dict[str, object]] = field(default_factory=list)  # STP matches while this order was taker
 
     @property
@@ -114,6 +115,7 @@ class Fill:
     qty: Decimal
     maker: Order
     trade_id: int
+    alloc_id: int | None = None  # the taker's allocation (an SOR order): the taker has no trade
 
 
 @dataclass(slots=True)

@@ -63,6 +63,7 @@ class Exchange(OrderListEngine):
         peg: tuple[str, str | None, int | None] | None = None,
         stp_mode: str | None = None,
         strategy: tuple[int | None, int | None] = (None, None),
+        used_sor: bool = False,
     ) -> tuple[Order, list[Fill]]:
         if client_order_id is not None:
             self.check_client_id(account, client_order_id)
@@ -82,6 +83,7 @@ class Exchange(OrderListEngine):
             peg=peg,
             stp_mode=stp_mode,
             strategy=strategy,
+            used_sor=used_sor,
         )
 
     def _place(
@@ -102,6 +104,7 @@ class Exchange(OrderListEngine):
         peg: tuple[str, str | None, int | None] | None = None,
         stp_mode: str | None = None,
         strategy: tuple[int | None, int | None] = (None, None),
+        used_sor: bool = False,
     ) -> tuple[Order, list[Fill]]:
         now = self.now_ms()
         order = Order(
@@ -125,6 +128,7 @@ class Exchange(OrderListEngine):
             client_price=price,
             strategy_id=strategy[0],
             strategy_type=strategy[1],
+            used_sor=used_sor,
         )
         if peg is not None:
             order.peg_price_type, order.peg_offset_type, order.peg_offset_value = peg

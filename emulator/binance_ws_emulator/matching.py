@@ -38,6 +38,8 @@ class Matching:
         self.account_trades: list[dict[str, Any]] = []
         self.stops: dict[str, list[Order]] = {}  # untriggered stop orders, per symbol
         self.prevented_matches: list[dict[str, Any]] = []
+        self.allocations: list[dict[str, Any]] = []  # SOR allocations (myAllocations), oldest first
+        self._alloc_ids = {s.symbol: iter(range(1 << 62)) for s in symbols}  # per symbol, from 0
         self._order_ids = iter(range(1, 1 << 62))
         self._trade_ids = {s.symbol: iter(range(1, 1 << 62)) for s in symbols}  # per symbol, as on Binance
 
@@ -220,7 +222,7 @@ class Matching:
                     break
                 fill = Fill(price, qty, maker, next(self._trade_ids[taker.symbol]))
                 fills.append(fill)
-                self._settle(taker, maker, price, qty, info, taker_account, fill.trade_id)
+                fill.alloc_id = self._settle(taker, maker, price, qty, info, taker_account, fill.trade_id)
                 book.record_trade(Trade(fill.trade_id, price, qty, self.now_ms(), taker.side == "SELL"))
                 if maker.iceberg_qty:
                     maker.tip_left -= qty
@@ -304,8 +306,9 @@ class Matching:
         info: SymbolInfo,
         taker_account: Account,
         trade_id: int,
-    ) -> None:
-        """Move the balances of one fill and report it (`trade_id`: the fill's, one per trade)."""
+    ) -> int | None:
+        """Move the balances of one fill and report it (`trade_id`: the fill's, one per trade).
+        An SOR taker is filled by an allocation, not a trade: its allocation id is returned."""
         quote = price * qty
         maker_account = self.account(maker.account)
         if taker.side == "BUY":
@@ -324,8 +327,29 @@ class Matching:
             order.cumulative_quote_qty += quote
             order.status = "FILLED" if order.remaining == 0 else "PARTIALLY_FILLED"
             order.update_ms = now
+        alloc_id = next(self._alloc_ids[info.symbol]) if taker.used_sor else None
+        if alloc_id is not None:
+            self.allocations.append(
+                {
+                    "account": taker.account,
+                    "symbol": info.symbol,
+                    "allocationId": alloc_id,
+                    "allocationType": "SOR",
+                    "orderId": taker.order_id,
+                    "orderListId": taker.order_list_id,
+                    "price": price,
+                    "qty": qty,
+                    "quoteQty": quote,
+                    "commission": ZERO,
+                    "commissionAsset": "BNB",
+                    "time": now,
+                    "isBuyer": taker.side == "BUY",
+                    "isMaker": False,
+                    "isAllocator": False,
+                }
+            )
         for order, is_maker in ((taker, False), (maker, True)):
-            if order.account == MARKET_MAKER:
+            if order.account == MARKET_MAKER or (order is taker and alloc_id is not None):
                 continue  # nobody queries its trades: keeping them would grow memory with every tick
             self.account_trades.append(
                 {
@@ -342,10 +366,11 @@ class Matching:
                     "isMaker": is_maker,
                 }
             )
-        self.events.execution_report(taker, "TRADE", (price, qty, trade_id))
+        self.events.execution_report(taker, "TRADE", (price, qty, trade_id), alloc_id=alloc_id)
         self.events.execution_report(maker, "TRADE", (price, qty, trade_id))
         for order in (taker, maker):
             if order.order_list_id != -1:
                 self._list_progress(order)
         if maker.account != taker.account:
             self.events.account_position(maker.account, (info.base, info.quote))
+        return alloc_id

@@ -27,10 +27,12 @@ class UserDataEvents:
         *,
         cancel_id: str | None = None,
         replaced: str | None = None,
+        alloc_id: int | None = None,
     ) -> None:
         """An executionReport; `trade` is (price, quantity, trade id) of a fill. For a cancel,
         `c` is the cancel's id and `C` the order's own; for an amend (REPLACED) `C` is the
-        client order id it had before (`replaced`)."""
+        client order id it had before (`replaced`). An SOR fill is an allocation (`alloc_id`):
+        `t` is -1, `b` and `a` name it."""
         if not self.listeners or order.account == MARKET_MAKER:
             return
         now = self.now_ms()
@@ -59,7 +61,7 @@ class UserDataEvents:
             "n": "0",
             "N": None,
             "T": now,
-            "t": trade_id,
+            "t": -1 if alloc_id is not None else trade_id,
             "I": 0,
             "w": order.is_open,
             "m": False,
@@ -73,6 +75,10 @@ class UserDataEvents:
         }
         if order.trailing_delta:
             event["d"], event["D"] = order.trailing_delta, order.trailing_time
+        if alloc_id is not None:
+            event["b"], event["a"] = "ONE_PARTY_TRADE_REPORT", alloc_id
+        if order.used_sor:
+            event["k"], event["uS"] = "SOR", True
         if order.strategy_id is not None:
             event["j"] = order.strategy_id
         if order.strategy_type is not None:

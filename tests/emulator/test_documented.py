@@ -114,3 +114,49 @@ async def test_strategy_id_and_type_are_kept_and_reported(emulator: Emulator) ->
         assert (listed_legs[0]["strategyId"], listed_legs[1]["strategyType"]) == (5, 1000001)
         code, msg = await error(ws, "order.place", limit_order("BUY", "1000.00", strategyType=999999), sign=True)
         assert code == -1134 and "strategyType" in msg
+
+
+async def test_sor_fills_are_allocations_queryable_with_my_allocations(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+        await subscribe(stream)
+        buy = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.5"}
+        [placed] = await ok(ws, "sor.order.place", {**buy, "newOrderRespType": "FULL"}, sign=True)
+        fills = placed["fills"]
+        assert len(fills) > 1  # 0.5 BTC takes several of the market maker's levels
+        assert all(f["matchType"] == "ONE_PARTY_TRADE_REPORT" and f["tradeId"] == -1 for f in fills)
+        assert [f["allocId"] for f in fills] == list(range(len(fills)))
+        trade = await event_where(stream, lambda e: e.get("x") == "TRADE")
+        assert (trade["t"], trade["b"], trade["a"], trade["k"], trade["uS"]) == (
+            -1,
+            "ONE_PARTY_TRADE_REPORT",
+            0,
+            "SOR",
+            True,
+        )
+        [second] = await ok(ws, "sor.order.place", {**buy, "quantity": "0.001"}, sign=True)
+        everything = await ok(ws, "myAllocations", {"symbol": "BTCUSDT"}, sign=True)
+        assert [a["allocationId"] for a in everything] == list(range(len(fills) + 1))
+        first = everything[0]
+        assert first["allocationType"] == "SOR" and first["orderId"] == placed["orderId"]
+        assert (first["price"], first["qty"]) == (fills[0]["price"], fills[0]["qty"])
+        assert (first["isBuyer"], first["isMaker"], first["isAllocator"], first["orderListId"]) == (
+            True,
+            False,
+            False,
+            -1,
+        )
+        assert {"quoteQty", "commission", "commissionAsset", "time"} <= first.keys()
+        by_order = await ok(ws, "myAllocations", {"symbol": "BTCUSDT", "orderId": second["orderId"]}, sign=True)
+        assert [a["orderId"] for a in by_order] == [second["orderId"]]
+        later = await ok(ws, "myAllocations", {"symbol": "BTCUSDT", "fromAllocationId": 2, "limit": 2}, sign=True)
+        assert [a["allocationId"] for a in later] == [2, 3]
+        since = await ok(ws, "myAllocations", {"symbol": "BTCUSDT", "startTime": first["time"] + 10**6}, sign=True)
+        assert since == []
+        until = await ok(ws, "myAllocations", {"symbol": "BTCUSDT", "endTime": first["time"], "limit": 1}, sign=True)
+        assert len(until) == 1 and until[0]["time"] <= first["time"]
+        # the SOR order's own fills are allocations, not trades
+        trades = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}, sign=True)
+        assert trades == []
+        status = await ok(ws, "order.status", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}, sign=True)
+        assert (status["usedSor"], status["workingFloor"]) == (True, "SOR")
+        assert await ok(ws, "myAllocations", {"symbol": "ETHUSDT"}, sign=True) == []

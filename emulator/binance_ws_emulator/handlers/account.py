@@ -168,9 +168,26 @@ def my_prevented_matches(req: Request) -> list[dict[str, Any]]:
 @method("myAllocations", security="USER_DATA", weight=20)
 def my_allocations(req: Request) -> list[dict[str, Any]]:
     req.known("symbol", "startTime", "endTime", "fromAllocationId", "limit", "orderId")
-    req.symbol()
-    check_span(req.integer("startTime"), req.integer("endTime"))
-    return []
+    symbol = req.symbol()
+    start, end = req.integer("startTime"), req.integer("endTime")
+    from_id, order_id = req.integer("fromAllocationId"), req.integer("orderId")
+    check_span(start, end)
+    rows = [
+        a
+        for a in req.exchange.allocations
+        if a["account"] == req.account
+        and a["symbol"] == symbol
+        and (from_id is None or a["allocationId"] >= from_id)
+        and (order_id is None or a["orderId"] == order_id)
+        and (start is None or a["time"] >= start)
+        and (end is None or a["time"] <= end)
+    ]
+    # Oldest first; with only an endTime, the newest ones until it (the docs' combinations).
+    newest = end is not None and start is None and from_id is None and order_id is None
+    return [
+        {k: (fmt(v) if isinstance(v, Decimal) else v) for k, v in a.items() if k != "account"}
+        for a in _page(rows, limit_param(req), forward=not newest)
+    ]
 
 
 @method("account.commission", security="USER_DATA", weight=20)

@@ -188,7 +188,7 @@ def order_place(req: Request) -> dict[str, Any]:
     return order_report(order, fills, req.text("newOrderRespType") or default)
 
 
-def place_order(req: Request, args: dict[str, Any]) -> tuple[Order, list[Any]]:
+def place_order(req: Request, args: dict[str, Any], *, used_sor: bool = False) -> tuple[Order, list[Any]]:
     """Place a validated order (`validate_order`'s arguments) for the request's account."""
     assert req.account is not None
     return req.exchange.place(
@@ -207,6 +207,7 @@ def place_order(req: Request, args: dict[str, Any]) -> tuple[Order, list[Any]]:
         peg=args["peg"],
         stp_mode=args["stp_mode"],
         strategy=args["strategy"],
+        used_sor=used_sor,
     )
 
 
@@ -426,7 +427,7 @@ def _sor_args(req: Request) -> dict[str, Any]:
 @method("sor.order.place", security="TRADE", weight=1, orders=1)
 def sor_order_place(req: Request) -> list[dict[str, Any]]:
     req.known(*SOR_PARAMS)
-    order, fills = place_order(req, _sor_args(req))
+    order, fills = place_order(req, _sor_args(req), used_sor=True)
     report = order_report(order, fills, req.text("newOrderRespType") or "FULL")
     report.update({"workingFloor": "SOR", "usedSor": True})
     return [report]
