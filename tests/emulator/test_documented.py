@@ -160,3 +160,26 @@ async def test_sor_fills_are_allocations_queryable_with_my_allocations(emulator:
         status = await ok(ws, "order.status", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}, sign=True)
         assert (status["usedSor"], status["workingFloor"]) == (True, "SOR")
         assert await ok(ws, "myAllocations", {"symbol": "ETHUSDT"}, sign=True) == []
+
+
+async def test_price_filter_bounds_and_max_notional_are_enforced(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        info = (await ok(ws, "exchangeInfo", {"symbol": "BTCUSDT"}))["symbols"][0]
+        filters = {f["filterType"]: f for f in info["filters"]}
+        assert (filters["PRICE_FILTER"]["maxPrice"], filters["NOTIONAL"]["maxNotional"]) == (
+            "1000000.00000000",
+            "9000000.00000000",
+        )
+        assert filters["NOTIONAL"]["applyMaxToMarket"] is False
+        failure = (-1013, "Filter failure: PRICE_FILTER")
+        assert await error(ws, "order.test", limit_order("SELL", "1000000.01", "0.00001"), sign=True) == failure
+        await ok(ws, "order.test", limit_order("SELL", "1000000.00", "0.00001"), sign=True)  # the bound itself
+        stop = {"symbol": "BTCUSDT", "side": "BUY", "type": "STOP_LOSS", "quantity": "0.001"}
+        assert await error(ws, "order.test", {**stop, "stopPrice": "1000000.01"}, sign=True) == failure
+        assert await error(ws, "order.test", {**stop, "stopPrice": "0.001"}, sign=True) == failure  # < minPrice
+        assert await error(ws, "order.test", {**stop, "stopPrice": "60000.005"}, sign=True) == failure  # tick
+        notional = (-1013, "Filter failure: NOTIONAL")
+        assert await error(ws, "order.test", limit_order("SELL", "900000.00", "10.00001"), sign=True) == notional
+        await ok(ws, "order.test", limit_order("SELL", "900000.00", "10"), sign=True)  # exactly maxNotional
+        # applyMaxToMarket false: a MARKET order above maxNotional passes the filter
+        await ok(ws, "order.test", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "200"}, sign=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..book import MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, Order
 from ..errors import EmulatorError
+from ..symbols import SymbolInfo
 from .base import Request, fmt, method
 from .order_lists import cancel_list_report
 from .reports import cancel_report, order_report, query_report
@@ -88,15 +89,18 @@ def validate_order(req: Request) -> dict[str, Any]:
         if not MIN_TRAILING_DELTA <= trailing_delta <= MAX_TRAILING_DELTA:
             raise EmulatorError(400, -1013, "Filter failure: TRAILING_DELTA")
     info = req.exchange.symbols[symbol]
-    if price is not None:
-        if price < info.tick_size or price % info.tick_size != 0:
+    stop_price = req.decimal("stopPrice")
+    for value in (price, stop_price):
+        if value is not None and not _price_passes(info, value):
             raise EmulatorError(400, -1013, "Filter failure: PRICE_FILTER")
     if quantity is not None:
         if quantity < info.min_qty or quantity > info.max_qty or quantity % info.step_size != 0:
             raise EmulatorError(400, -1013, "Filter failure: LOT_SIZE")
     reference = price if price is not None else req.exchange.books[symbol].last_price() or info.mid
     notional = quote_qty if quote_qty is not None else reference * (quantity or 0)
-    if notional < info.min_notional:
+    if notional < info.min_notional:  # applyMinToMarket: true
+        raise EmulatorError(400, -1013, "Filter failure: NOTIONAL")
+    if info.max_notional and notional > info.max_notional and (type_ != "MARKET" or info.apply_max_to_market):
         raise EmulatorError(400, -1013, "Filter failure: NOTIONAL")
     return {
         "symbol": symbol,
@@ -107,13 +111,22 @@ def validate_order(req: Request) -> dict[str, Any]:
         "quantity": quantity or Decimal(0),
         "quote_qty": quote_qty or Decimal(0),
         "client_id": client_id,
-        "stop_price": req.decimal("stopPrice") or Decimal(0),
+        "stop_price": stop_price or Decimal(0),
         "trailing_delta": trailing_delta or 0,
         "iceberg_qty": iceberg_qty or Decimal(0),
         "peg": peg,
         "stp_mode": _stp_mode(req),
         "strategy": req.strategy(),
     }
+
+
+def _price_passes(info: SymbolInfo, price: Decimal) -> bool:
+    """PRICE_FILTER for a price or stop price: minPrice, maxPrice and tickSize, each off at 0."""
+    return (
+        (not info.min_price or price >= info.min_price)
+        and (not info.max_price or price <= info.max_price)
+        and (not info.tick_size or price % info.tick_size == 0)
+    )
 
 
 def _peg(req: Request, type_: str, tif: str | None) -> tuple[str, str | None, int | None] | None:
