@@ -181,7 +181,7 @@ class Exchange(OrderListEngine):
         self.index.rename(order, client_order_id)
         now = self.now_ms()
         order.update_ms = now
-        execution_id = len(self.amendments) + 1
+        execution_id = self.events.execution_report(order, "REPLACED", replaced=previous)
         self.amendments.append(
             {
                 "account": order.account,
@@ -195,7 +195,6 @@ class Exchange(OrderListEngine):
                 "time": now,
             }
         )
-        self.events.execution_report(order, "REPLACED", replaced=previous)
         record = self.order_lists.get(order.order_list_id)
         if record is not None and client_order_id != previous:
             for entry in record["orders"]:

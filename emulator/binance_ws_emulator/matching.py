@@ -278,14 +278,31 @@ class Matching:
                 record["makerPreventedQuantity"] = maker.remaining
             if expire_taker:
                 record["takerPreventedQuantity"] = taker.remaining
+
+        def stp_fields(order: Order, counter: Order, prevented: Decimal) -> dict[str, Any]:
+            """What an order that expires in this prevented match reports (user-data-stream.md)."""
+            return {
+                "v": record["preventedMatchId"],
+                "A": f"{order.prevented_qty if mode in ('DECREMENT', 'TRANSFER') else prevented:.8f}",
+                "B": f"{prevented:.8f}",
+                "u": record["tradeGroupId"],
+                "U": counter.order_id,
+                "Cs": counter.symbol,
+                "pl": f"{quantity:.8f}",
+                "pL": f"{price:.8f}",
+                "pY": f"{quantity * price:.8f}",
+            }
+
         if expire_maker:
+            prevented = record["makerPreventedQuantity"]
             self._release(maker)
             book.remove(maker)
             maker.status = "EXPIRED_IN_MATCH"
-            self.events.execution_report(maker, "TRADE_PREVENTION")
+            self.events.execution_report(maker, "TRADE_PREVENTION", prevention=stp_fields(maker, taker, prevented))
         if expire_taker:
+            prevented = record["takerPreventedQuantity"]
             taker.status = "EXPIRED_IN_MATCH"
-            self.events.execution_report(taker, "TRADE_PREVENTION")
+            self.events.execution_report(taker, "TRADE_PREVENTION", prevention=stp_fields(taker, maker, prevented))
         self.prevented_matches.append(record)
         hidden = ("account", "symbol", "takerOrderId", "tradeGroupId", "selfTradePreventionMode", "transactTime")
         taker.prevented.append({k: v for k, v in record.items() if k not in hidden})

@@ -3,6 +3,7 @@ built from the exchange's state and handed to every listener (each connection's 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ class UserDataEvents:
         self.now_ms = now_ms
         self.account = account
         self.listeners: list[Listener] = []
+        self._execution_ids: dict[str, itertools.count[int]] = {}  # per symbol, as on Binance
 
     def execution_report(
         self,
@@ -28,13 +30,18 @@ class UserDataEvents:
         cancel_id: str | None = None,
         replaced: str | None = None,
         alloc_id: int | None = None,
-    ) -> None:
+        prevention: dict[str, Any] | None = None,
+    ) -> int:
         """An executionReport; `trade` is (price, quantity, trade id) of a fill. For a cancel,
         `c` is the cancel's id and `C` the order's own; for an amend (REPLACED) `C` is the
         client order id it had before (`replaced`). An SOR fill is an allocation (`alloc_id`):
-        `t` is -1, `b` and `a` name it."""
+        `t` is -1, `b` and `a` name it. `prevention`: the STP fields (v, A, B, u, U, Cs, pl, pL,
+        pY) of an order that expired in a prevented match. Returns the execution id (`I`, one
+        sequence per symbol, consumed by every execution whether anyone listens or not)."""
+        counter = self._execution_ids.setdefault(order.symbol, itertools.count(1))
+        execution_id = next(counter)
         if not self.listeners or order.account == MARKET_MAKER:
-            return
+            return execution_id
         now = self.now_ms()
         price, qty, trade_id = trade or (ZERO, ZERO, -1)
         event = {
@@ -62,7 +69,7 @@ class UserDataEvents:
             "N": None,
             "T": now,
             "t": -1 if alloc_id is not None else trade_id,
-            "I": 0,
+            "I": execution_id,
             "w": order.is_open,
             "m": False,
             "M": False,
@@ -75,6 +82,10 @@ class UserDataEvents:
         }
         if order.trailing_delta:
             event["d"], event["D"] = order.trailing_delta, order.trailing_time
+        if prevention is not None:
+            event.update(prevention)
+        if order.expiry_reason and order.status == "EXPIRED":
+            event["eR"] = order.expiry_reason
         if alloc_id is not None:
             event["b"], event["a"] = "ONE_PARTY_TRADE_REPORT", alloc_id
         if order.used_sor:
@@ -91,6 +102,7 @@ class UserDataEvents:
                 event["gp"] = f"{order.price:.8f}"
         for listener in list(self.listeners):
             listener(order.account, event)
+        return execution_id
 
     def account_position(self, account_name: str, assets: tuple[str, ...]) -> None:
         """outboundAccountPosition: the balances of `assets` as they are now."""

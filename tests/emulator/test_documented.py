@@ -4,6 +4,8 @@ fields, order-list answers, filters, weights, prevented matches, ticker windows,
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from websockets.asyncio.client import connect
 
 from binance_ws_emulator import Emulator
@@ -183,3 +185,45 @@ async def test_price_filter_bounds_and_max_notional_are_enforced(emulator: Emula
         await ok(ws, "order.test", limit_order("SELL", "900000.00", "10"), sign=True)  # exactly maxNotional
         # applyMaxToMarket false: a MARKET order above maxNotional passes the filter
         await ok(ws, "order.test", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "200"}, sign=True)
+
+
+async def test_execution_reports_carry_execution_ids_expiry_reasons_and_stp_fields(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+        await subscribe(stream)
+        top = await ok(ws, "ticker.book", {"symbol": "BTCUSDT"})
+        inside = f"{Decimal(top['askPrice']) - Decimal('0.01'):.2f}"  # the best ask, inside the spread
+        maker = await ok(ws, "order.place", limit_order("SELL", inside, "0.01"), sign=True)
+        taker_order = limit_order("BUY", inside, "0.004", selfTradePreventionMode="EXPIRE_BOTH")
+        taker = await ok(ws, "order.place", taker_order, sign=True)
+        seen = await events(stream, 4)  # maker NEW; taker NEW; both TRADE_PREVENTION
+        reports = [e for e in seen if e["e"] == "executionReport"]
+        ids = [e["I"] for e in reports]
+        assert all(isinstance(i, int) and i > 0 for i in ids) and ids == sorted(set(ids))  # distinct, rising
+        prevented = {e["i"]: e for e in reports if e["x"] == "TRADE_PREVENTION"}
+        assert prevented.keys() == {maker["orderId"], taker["orderId"]}
+        mine, theirs = prevented[taker["orderId"]], prevented[maker["orderId"]]
+        assert mine["v"] == theirs["v"] and isinstance(mine["v"], int)
+        assert (mine["U"], theirs["U"]) == (maker["orderId"], taker["orderId"])
+        assert (mine["Cs"], mine["u"], mine["pl"], mine["pL"], mine["pY"]) == (
+            "BTCUSDT",
+            -1,
+            "0.00400000",
+            f"{Decimal(inside):.8f}",
+            f"{Decimal(inside) * Decimal('0.004'):.8f}",
+        )
+        assert (mine["A"], mine["B"]) == ("0.00400000", "0.00400000")  # the taker's whole remainder
+        assert (theirs["A"], theirs["B"]) == ("0.01000000", "0.01000000")
+        plain = [e for e in reports if e["x"] == "NEW"]
+        assert plain and all("v" not in e and "eR" not in e for e in plain)  # only for STP expiries
+        # an IOC remainder expires with its reason
+        ioc = await ok(ws, "order.place", limit_order("BUY", "1000.00", timeInForce="IOC"), sign=True)
+        expired = await event_where(stream, lambda e: e.get("i") == ioc["orderId"] and e["x"] == "EXPIRED")
+        assert expired["eR"] == "UNFILLED_IOC_QUANTITY_EXPIRED" and expired["I"] > max(ids)
+        # amend: the REPLACED event's execution id is the amend's, amendedOrder has the conditional fields
+        order = {**limit_order("BUY", "1000.00", "0.02"), "icebergQty": "0.01", "strategyId": 9}
+        resting = await ok(ws, "order.place", order, sign=True)
+        amend = {"symbol": "BTCUSDT", "orderId": resting["orderId"], "newQty": "0.015"}
+        amended = await ok(ws, "order.amend.keepPriority", amend, sign=True)
+        replaced = await event_where(stream, lambda e: e.get("x") == "REPLACED")
+        assert replaced["I"] == amended["executionId"]
+        assert (amended["amendedOrder"]["icebergQty"], amended["amendedOrder"]["strategyId"]) == ("0.01000000", 9)

@@ -11,7 +11,7 @@ from ..errors import EmulatorError
 from ..symbols import SymbolInfo
 from .base import Request, fmt, method
 from .order_lists import cancel_list_report
-from .reports import cancel_report, order_report, query_report
+from .reports import cancel_report, conditional_fields, order_report, query_report
 
 ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
 
@@ -382,7 +382,7 @@ def order_amend(req: Request) -> dict[str, Any]:
             "price": fmt(order.reported_price),
             "qty": fmt(order.orig_qty),
             "executedQty": fmt(order.executed_qty),
-            "preventedQty": "0.00000000",
+            "preventedQty": fmt(order.prevented_qty),
             "quoteOrderQty": fmt(order.quote_order_qty),
             "cumulativeQuoteQty": fmt(order.cumulative_quote_qty),
             "status": order.status,
@@ -391,6 +391,10 @@ def order_amend(req: Request) -> dict[str, Any]:
             "side": order.side,
             "workingTime": order.working_ms,
             "selfTradePreventionMode": order.stp_mode,
+            **({"stopPrice": fmt(order.stop_price)} if order.stop_price else {}),
+            **({"icebergQty": fmt(order.iceberg_qty)} if order.iceberg_qty else {}),
+            **conditional_fields(order),
+            **({"usedSor": True, "workingFloor": "SOR"} if order.used_sor else {}),
         },
     }
 
