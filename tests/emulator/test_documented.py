@@ -227,3 +227,42 @@ async def test_execution_reports_carry_execution_ids_expiry_reasons_and_stp_fiel
         replaced = await event_where(stream, lambda e: e.get("x") == "REPLACED")
         assert replaced["I"] == amended["executionId"]
         assert (amended["amendedOrder"]["icebergQty"], amended["amendedOrder"]["strategyId"]) == ("0.01000000", 9)
+
+
+async def test_successful_placements_and_cancels_cost_no_request_weight(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+
+        async def weight_after(method: str, params: dict[str, object]) -> tuple[int, int]:
+            reply = await call(ws, method, params, sign=True)
+            used = next(r["count"] for r in reply["rateLimits"] if r["rateLimitType"] == "REQUEST_WEIGHT")
+            return reply["status"], used
+
+        start = (await call(ws, "time"))["rateLimits"][0]["count"]
+        status, used = await weight_after("order.place", limit_order("BUY", "1000.00"))
+        assert (status, used) == (200, start)
+        placed = await ok(ws, "openOrders.status", {"symbol": "BTCUSDT"}, sign=True)  # weight 6
+        start += 6
+        status, used = await weight_after("order.place", limit_order("BUY", "1000.001"))  # PRICE_FILTER
+        assert (status, used) == (400, start + 1)  # a failure is charged
+        start += 1
+        ref = {"symbol": "BTCUSDT", "orderId": placed[0]["orderId"]}
+        assert await weight_after("order.cancel", ref) == (200, start)
+        assert await weight_after("order.cancel", ref) == (400, start + 1)  # already canceled: charged
+        start += 1
+        resting = await ok(ws, "order.place", limit_order("BUY", "1000.00", "0.02"), sign=True)
+        amend = {"symbol": "BTCUSDT", "orderId": resting["orderId"], "newQty": "0.01"}
+        assert await weight_after("order.amend.keepPriority", amend) == (200, start + 4)  # still charged
+        start += 4
+        oco = {
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "quantity": "0.01",
+            "aboveType": "LIMIT_MAKER",
+            "abovePrice": "61000.00",
+            "belowType": "STOP_LOSS",
+            "belowStopPrice": "39000.00",
+        }
+        assert await weight_after("orderList.place.oco", oco) == (200, start)
+        assert await weight_after("openOrders.cancelAll", {"symbol": "BTCUSDT"}) == (200, start)
+        sor = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"}
+        assert await weight_after("sor.order.place", sor) == (200, start)

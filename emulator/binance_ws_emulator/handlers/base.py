@@ -210,17 +210,25 @@ class Handler:
     weight: Callable[[dict[str, Any]], int]
     run: Callable[[Request], Any]
     orders: int = 0
+    #: Costs no REQUEST_WEIGHT when it succeeds (placement and cancel methods since 2026-04-02,
+    #: docs CHANGELOG 2026-03-27); a failure is charged the documented weight.
+    free_on_success: bool = False
 
 
 HANDLERS: dict[str, Handler] = {}
 
 
 def method(
-    name: str, security: str = "NONE", weight: int | Callable[[dict[str, Any]], int] = 1, orders: int = 0
+    name: str,
+    security: str = "NONE",
+    weight: int | Callable[[dict[str, Any]], int] = 1,
+    orders: int = 0,
+    *,
+    free_on_success: bool = False,
 ) -> Callable[[Callable[[Request], Any]], Callable[[Request], Any]]:
     def register(func: Callable[[Request], Any]) -> Callable[[Request], Any]:
         fn = weight if callable(weight) else (lambda _params, w=weight: w)
-        HANDLERS[name] = Handler(name, security, fn, func, orders)
+        HANDLERS[name] = Handler(name, security, fn, func, orders, free_on_success)
         return func
 
     return register

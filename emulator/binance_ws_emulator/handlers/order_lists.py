@@ -79,7 +79,7 @@ def _leg_params(*prefixes: str) -> list[str]:
     return [p + s for p in prefixes for s in LEG]
 
 
-@method("orderList.place", security="TRADE", weight=1, orders=2)
+@method("orderList.place", security="TRADE", weight=1, orders=2, free_on_success=True)
 def order_list_place_legacy(req: Request) -> dict[str, Any]:
     req.known(
         *LIST_COMMON,
@@ -130,7 +130,7 @@ def order_list_place_legacy(req: Request) -> dict[str, Any]:
     return _list_place(req, "OCO", legs, pending_from=2, default="FULL")
 
 
-@method("orderList.place.oco", security="TRADE", weight=1, orders=2)
+@method("orderList.place.oco", security="TRADE", weight=1, orders=2, free_on_success=True)
 def order_list_place_oco(req: Request) -> dict[str, Any]:
     req.known(*LIST_COMMON, "side", "quantity", *_leg_params("above", "below"))
     side = req.enum("side", ("BUY", "SELL"), -1117, "Invalid side.", required=True)
@@ -140,13 +140,13 @@ def order_list_place_oco(req: Request) -> dict[str, Any]:
     )
 
 
-@method("orderList.place.oto", security="TRADE", weight=1, orders=2)
+@method("orderList.place.oto", security="TRADE", weight=1, orders=2, free_on_success=True)
 def order_list_place_oto(req: Request) -> dict[str, Any]:
     req.known(*LIST_COMMON, *_leg_params("working", "pending"))
     return _list_place(req, "OTO", [_leg(req, "working", None, None), _leg(req, "pending", None, None)], pending_from=1)
 
 
-@method("orderList.place.otoco", security="TRADE", weight=1, orders=3)
+@method("orderList.place.otoco", security="TRADE", weight=1, orders=3, free_on_success=True)
 def order_list_place_otoco(req: Request) -> dict[str, Any]:
     req.known(*LIST_COMMON, *_leg_params("working", "pending", "pendingAbove", "pendingBelow"))
     side = req.text("pendingSide", required=True)
@@ -157,7 +157,7 @@ def order_list_place_otoco(req: Request) -> dict[str, Any]:
     return _list_place(req, "OTO", legs, pending_from=1)
 
 
-@method("orderList.place.opo", security="TRADE", weight=1, orders=2)
+@method("orderList.place.opo", security="TRADE", weight=1, orders=2, free_on_success=True)
 def order_list_place_opo(req: Request) -> dict[str, Any]:
     req.known(*LIST_COMMON, *_leg_params("working", "pending"))
     if "pendingQuantity" in req.params:
@@ -171,7 +171,7 @@ def order_list_place_opo(req: Request) -> dict[str, Any]:
     return _list_place(req, "OTO", [working, pending], pending_from=1)
 
 
-@method("orderList.place.opoco", security="TRADE", weight=1, orders=3)
+@method("orderList.place.opoco", security="TRADE", weight=1, orders=3, free_on_success=True)
 def order_list_place_opoco(req: Request) -> dict[str, Any]:
     req.known(*LIST_COMMON, *_leg_params("working", "pending", "pendingAbove", "pendingBelow"))
     working = _leg(req, "working", None, None)
@@ -194,7 +194,7 @@ def _find_list(req: Request, list_id: int | None, client_id: str | None) -> dict
     return record
 
 
-@method("orderList.cancel", security="TRADE", weight=1)
+@method("orderList.cancel", security="TRADE", weight=1, free_on_success=True)
 def order_list_cancel(req: Request) -> dict[str, Any]:
     req.known("symbol", "orderListId", "listClientOrderId", "newClientOrderId")
     req.symbol()

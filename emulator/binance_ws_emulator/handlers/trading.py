@@ -193,7 +193,7 @@ def commission_for_order(req: Request, *, special: bool) -> dict[str, Any]:
     return rates
 
 
-@method("order.place", security="TRADE", weight=1, orders=1)
+@method("order.place", security="TRADE", weight=1, orders=1, free_on_success=True)
 def order_place(req: Request) -> dict[str, Any]:
     req.known(*ORDER_PARAMS)
     order, fills = place_order(req, validate_order(req))
@@ -246,7 +246,7 @@ def order_status(req: Request) -> dict[str, Any]:
     return query_report(order)
 
 
-@method("order.cancel", security="TRADE", weight=1)
+@method("order.cancel", security="TRADE", weight=1, free_on_success=True)
 def order_cancel(req: Request) -> dict[str, Any]:
     req.known("symbol", "orderId", "origClientOrderId", "newClientOrderId", "cancelRestrictions")
     symbol = req.symbol()
@@ -283,7 +283,7 @@ def open_orders_status(req: Request) -> list[dict[str, Any]]:
     return [query_report(o) for o in req.exchange.open_orders(req.account, symbol)]
 
 
-@method("order.cancelReplace", security="TRADE", weight=1, orders=1)
+@method("order.cancelReplace", security="TRADE", weight=1, orders=1, free_on_success=True)
 def order_cancel_replace(req: Request) -> dict[str, Any]:
     req.known(
         *ORDER_PARAMS,
@@ -399,7 +399,7 @@ def order_amend(req: Request) -> dict[str, Any]:
     }
 
 
-@method("openOrders.cancelAll", security="TRADE", weight=1)
+@method("openOrders.cancelAll", security="TRADE", weight=1, free_on_success=True)
 def open_orders_cancel_all(req: Request) -> list[dict[str, Any]]:
     req.known("symbol")
     symbol = req.symbol()
@@ -441,7 +441,7 @@ def _sor_args(req: Request) -> dict[str, Any]:
     return validate_order(req)
 
 
-@method("sor.order.place", security="TRADE", weight=1, orders=1)
+@method("sor.order.place", security="TRADE", weight=1, orders=1, free_on_success=True)
 def sor_order_place(req: Request) -> list[dict[str, Any]]:
     req.known(*SOR_PARAMS)
     order, fills = place_order(req, _sor_args(req), used_sor=True)
