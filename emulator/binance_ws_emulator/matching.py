@@ -38,6 +38,7 @@ class Matching:
         self.account_trades: list[dict[str, Any]] = []
         self.stops: dict[str, list[Order]] = {}  # untriggered stop orders, per symbol
         self.prevented_matches: list[dict[str, Any]] = []
+        self._prevented_ids = {s.symbol: iter(range(1 << 62)) for s in symbols}  # per symbol, from 0 (stp_faq)
         self.allocations: list[dict[str, Any]] = []  # SOR allocations (myAllocations), oldest first
         self._alloc_ids = {s.symbol: iter(range(1 << 62)) for s in symbols}  # per symbol, from 0
         self._order_ids = iter(range(1, 1 << 62))
@@ -254,7 +255,7 @@ class Matching:
         record: dict[str, Any] = {
             "account": taker.account,
             "symbol": taker.symbol,
-            "preventedMatchId": len(self.prevented_matches) + 1,
+            "preventedMatchId": next(self._prevented_ids[taker.symbol]),
             "takerOrderId": taker.order_id,
             "makerSymbol": maker.symbol,
             "makerOrderId": maker.order_id,

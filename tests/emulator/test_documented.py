@@ -266,3 +266,50 @@ async def test_successful_placements_and_cancels_cost_no_request_weight(emulator
         assert await weight_after("openOrders.cancelAll", {"symbol": "BTCUSDT"}) == (200, start)
         sor = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"}
         assert await weight_after("sor.order.place", sor) == (200, start)
+
+
+async def test_prevented_match_ids_count_per_symbol(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        takers: dict[str, int] = {}
+        for symbol, qty in (("BTCUSDT", "0.01"), ("ETHUSDT", "0.1"), ("BTCUSDT", "0.01")):
+            top = await ok(ws, "ticker.book", {"symbol": symbol})
+            inside = f"{Decimal(top['askPrice']) - Decimal('0.01'):.2f}"
+            sell = {**limit_order("SELL", inside, qty), "symbol": symbol}
+            await ok(ws, "order.place", sell, sign=True)
+            buy = {**limit_order("BUY", inside, qty), "symbol": symbol, "selfTradePreventionMode": "EXPIRE_TAKER"}
+            placed = await ok(ws, "order.place", buy, sign=True)
+            assert placed["status"] == "EXPIRED_IN_MATCH"
+            takers[symbol] = placed["orderId"]
+        btc = await ok(ws, "myPreventedMatches", {"symbol": "BTCUSDT", "orderId": takers["BTCUSDT"]}, sign=True)
+        eth = await ok(ws, "myPreventedMatches", {"symbol": "ETHUSDT", "orderId": takers["ETHUSDT"]}, sign=True)
+        assert [m["preventedMatchId"] for m in eth] == [0]  # the first on ETHUSDT, after one on BTCUSDT
+        assert [m["preventedMatchId"] for m in btc] == [1]
+
+
+async def test_oto_pending_legs_are_reported_when_placed_and_when_canceled(emulator: Emulator) -> None:
+    oto = {
+        "symbol": "BTCUSDT",
+        "workingType": "LIMIT",
+        "workingSide": "BUY",
+        "workingPrice": "30000.00",
+        "workingQuantity": "0.01",
+        "workingTimeInForce": "GTC",
+        "pendingType": "LIMIT_MAKER",
+        "pendingSide": "SELL",
+        "pendingPrice": "62000.00",
+        "pendingQuantity": "0.01",
+    }
+    async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+        await subscribe(stream)
+        placed = await ok(ws, "orderList.place.oto", oto, sign=True)
+        working, pending = (r["orderId"] for r in placed["orderReports"])
+        found = await events(stream, 3)
+        reports = {e["i"]: e for e in found if e["e"] == "executionReport"}
+        assert (reports[pending]["x"], reports[pending]["X"], reports[pending]["w"]) == ("NEW", "PENDING_NEW", False)
+        assert reports[pending]["g"] == placed["orderListId"] and reports[working]["X"] == "NEW"
+        # cancelling the pending leg cancels the list: both legs report CANCELED
+        cancel = {"symbol": "BTCUSDT", "orderId": pending, "newClientOrderId": "cancel-oto"}
+        answer = await ok(ws, "order.cancel", cancel, sign=True)
+        assert {r["orderId"]: r["status"] for r in answer["orderReports"]} == {working: "CANCELED", pending: "CANCELED"}
+        gone = await event_where(stream, lambda e: e.get("i") == pending)
+        assert (gone["x"], gone["X"], gone["c"]) == ("CANCELED", "CANCELED", "cancel-oto")

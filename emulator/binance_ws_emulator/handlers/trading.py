@@ -259,7 +259,7 @@ def order_cancel(req: Request) -> dict[str, Any]:
     if found is not None and restriction is not None and found.status != restriction.removeprefix("ONLY_"):
         raise EmulatorError(400, -2011, "Order was not canceled due to cancel restrictions.")
     cancel_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
-    if found is not None and found.order_list_id != -1 and found.is_open:
+    if found is not None and found.order_list_id != -1 and (found.is_open or found.status == "PENDING_NEW"):
         # Cancelling one leg cancels the whole list: the answer is the list.
         return cancel_list_report(req, found.order_list_id, cancel_id)
     order = req.exchange.cancel(req.account, symbol, order_id, client_id, cancel_id=cancel_id)
