@@ -313,3 +313,45 @@ async def test_oto_pending_legs_are_reported_when_placed_and_when_canceled(emula
         assert {r["orderId"]: r["status"] for r in answer["orderReports"]} == {working: "CANCELED", pending: "CANCELED"}
         gone = await event_where(stream, lambda e: e.get("i") == pending)
         assert (gone["x"], gone["X"], gone["c"]) == ("CANCELED", "CANCELED", "cancel-oto")
+
+
+async def test_ticker_windows_and_time_zones(emulator: Emulator) -> None:
+    hour = 3_600_000
+    emulator.clock_offset_ms = -25 * hour  # one trade 25 hours ago, one 3 hours ago
+    emulator.market_trade("BTCUSDT", "BUY", "0.001")
+    emulator.clock_offset_ms = -3 * hour
+    emulator.market_trade("BTCUSDT", "SELL", "0.002")
+    emulator.clock_offset_ms = 0
+    async with connect(emulator.url) as ws:
+        recent = await ok(ws, "trades.recent", {"symbol": "BTCUSDT", "limit": 1000})
+        total = len(recent)
+        day = await ok(ws, "ticker.24hr", {"symbol": "BTCUSDT"})
+        assert day["count"] == total - 1  # not the one 25 hours ago
+        assert day["closeTime"] - day["openTime"] == 24 * hour
+        week = await ok(ws, "ticker", {"symbol": "BTCUSDT", "windowSize": "7d"})
+        assert week["count"] == total and week["firstId"] == recent[0]["id"]
+        assert week["openTime"] % 60_000 == 0 and week["closeTime"] - week["openTime"] >= 7 * 24 * hour
+        one = await ok(ws, "ticker", {"symbol": "BTCUSDT", "windowSize": "1h"})
+        assert one["count"] == total - 2 and one["volume"] != week["volume"]
+        four = await ok(ws, "ticker", {"symbol": "BTCUSDT", "windowSize": "4h"})
+        assert four["count"] == total - 1
+        assert (await ok(ws, "ticker", {"symbol": "BTCUSDT"}))["count"] == total - 1  # default 1d
+        for bad in ("60m", "24h", "8d", "1w", "1d2h", "0m"):
+            reply = await call(ws, "ticker", {"symbol": "BTCUSDT", "windowSize": bad})
+            assert reply["status"] == 400 and "windowSize" in reply["error"]["msg"], bad
+        # trading day in a time zone: 00:00 to 23:59:59.999 local time
+        trading = await ok(ws, "ticker.tradingDay", {"symbol": "BTCUSDT", "timeZone": "8"})
+        assert (trading["openTime"] + 8 * hour) % (24 * hour) == 0
+        assert trading["closeTime"] == trading["openTime"] + 24 * hour - 1
+        utc = await ok(ws, "ticker.tradingDay", {"symbol": "BTCUSDT"})
+        assert utc["openTime"] % (24 * hour) == 0
+        # klines align their intervals in the zone (startTime/endTime stay UTC)
+        zoned = await ok(ws, "klines", {"symbol": "BTCUSDT", "interval": "1h", "timeZone": "05:45"})
+        assert zoned and all(k[0] % hour == 15 * 60_000 for k in zoned)
+        assert sum(k[8] for k in zoned) == total
+        plain = await ok(ws, "uiKlines", {"symbol": "BTCUSDT", "interval": "1h", "timeZone": "-1:00"})
+        assert all(k[0] % hour == 0 for k in plain)
+        for bad in ("15", "-13", "+14:30", "5:60", "abc"):
+            reply = await call(ws, "klines", {"symbol": "BTCUSDT", "interval": "1h", "timeZone": bad})
+            assert reply["status"] == 400 and "timeZone" in reply["error"]["msg"], bad
+        await ok(ws, "klines", {"symbol": "BTCUSDT", "interval": "1h", "timeZone": "+14:00"})
