@@ -116,6 +116,8 @@ class Fill:
     maker: Order
     trade_id: int
     alloc_id: int | None = None  # the taker's allocation (an SOR order): the taker has no trade
+    commission: Decimal = ZERO  # what the taker paid for this fill, in `commission_asset`
+    commission_asset: str = ""
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from .accounts import MARKET_MAKER, STARTING_BALANCES, Account
+from .accounts import MAKER_COMMISSION, MARKET_MAKER, STARTING_BALANCES, TAKER_COMMISSION, Account
 from .book import STOP_TYPES, ZERO, Book, Fill, Order, Trade
 from .errors import EmulatorError
 from .market_events import MarketObservers
@@ -223,7 +223,7 @@ class Matching:
                     break
                 fill = Fill(price, qty, maker, next(self._trade_ids[taker.symbol]))
                 fills.append(fill)
-                fill.alloc_id = self._settle(taker, maker, price, qty, info, taker_account, fill.trade_id)
+                self._settle(taker, maker, fill, info, taker_account)
                 book.record_trade(Trade(fill.trade_id, price, qty, self.now_ms(), taker.side == "SELL"))
                 if maker.iceberg_qty:
                     maker.tip_left -= qty
@@ -315,30 +315,36 @@ class Matching:
         asset, amount = (info.quote, order.price * qty) if order.side == "BUY" else (info.base, qty)
         self.account(order.account).move(asset, free=amount, locked=-amount)
 
-    def _settle(
-        self,
-        taker: Order,
-        maker: Order,
-        price: Decimal,
-        qty: Decimal,
-        info: SymbolInfo,
-        taker_account: Account,
-        trade_id: int,
-    ) -> int | None:
-        """Move the balances of one fill and report it (`trade_id`: the fill's, one per trade).
-        An SOR taker is filled by an allocation, not a trade: its allocation id is returned."""
+    @staticmethod
+    def _commission(order: Order, info: SymbolInfo, qty: Decimal, quote: Decimal, rate: Decimal) -> tuple[Decimal, str]:
+        """What an order pays for one fill: the received amount (BUY: the quantity, SELL: the
+        notional) times its rate, in the received asset, to 8 decimals (the market maker pays none)."""
+        received, asset = (qty, info.base) if order.side == "BUY" else (quote, info.quote)
+        if order.account == MARKET_MAKER:
+            return ZERO, asset
+        return (received * rate).quantize(Decimal("0.00000001")), asset
+
+    def _settle(self, taker: Order, maker: Order, fill: Fill, info: SymbolInfo, taker_account: Account) -> None:
+        """Move the balances of one fill, commission taken from what each side receives, and
+        report it (one trade id per fill). An SOR taker is filled by an allocation, not a
+        trade: `fill.alloc_id` is set."""
+        price, qty, trade_id = fill.price, fill.qty, fill.trade_id
         quote = price * qty
         maker_account = self.account(maker.account)
+        taker_fee, taker_fee_asset = self._commission(taker, info, qty, quote, TAKER_COMMISSION)
+        maker_fee, maker_fee_asset = self._commission(maker, info, qty, quote, MAKER_COMMISSION)
+        fill.commission, fill.commission_asset = taker_fee, taker_fee_asset
         if taker.side == "BUY":
             taker_account.move(info.quote, free=-quote)
-            taker_account.move(info.base, free=qty)
+            taker_account.move(info.base, free=qty - taker_fee)
             maker_account.move(info.base, locked=-qty)
-            maker_account.move(info.quote, free=quote)
+            maker_account.move(info.quote, free=quote - maker_fee)
         else:
             taker_account.move(info.base, free=-qty)
-            taker_account.move(info.quote, free=quote)
+            taker_account.move(info.quote, free=quote - taker_fee)
             maker_account.move(info.quote, locked=-quote)
-            maker_account.move(info.base, free=qty)
+            maker_account.move(info.base, free=qty - maker_fee)
+        fees = {taker.order_id: (taker_fee, taker_fee_asset), maker.order_id: (maker_fee, maker_fee_asset)}
         now = self.now_ms()
         for order in (taker, maker):
             order.executed_qty += qty
@@ -358,8 +364,8 @@ class Matching:
                     "price": price,
                     "qty": qty,
                     "quoteQty": quote,
-                    "commission": ZERO,
-                    "commissionAsset": "BNB",
+                    "commission": taker_fee,
+                    "commissionAsset": taker_fee_asset,
                     "time": now,
                     "isBuyer": taker.side == "BUY",
                     "isMaker": False,
@@ -379,16 +385,20 @@ class Matching:
                     "price": price,
                     "qty": qty,
                     "quoteQty": quote,
+                    "commission": fees[order.order_id][0],
+                    "commissionAsset": fees[order.order_id][1],
                     "time": now,
                     "isBuyer": order.side == "BUY",
                     "isMaker": is_maker,
                 }
             )
-        self.events.execution_report(taker, "TRADE", (price, qty, trade_id), alloc_id=alloc_id)
-        self.events.execution_report(maker, "TRADE", (price, qty, trade_id))
+        self.events.execution_report(
+            taker, "TRADE", (price, qty, trade_id), alloc_id=alloc_id, commission=(taker_fee, taker_fee_asset)
+        )
+        self.events.execution_report(maker, "TRADE", (price, qty, trade_id), commission=(maker_fee, maker_fee_asset))
         for order in (taker, maker):
             if order.order_list_id != -1:
                 self._list_progress(order)
         if maker.account != taker.account:
             self.events.account_position(maker.account, (info.base, info.quote))
-        return alloc_id
+        fill.alloc_id = alloc_id

@@ -31,11 +31,12 @@ class UserDataEvents:
         replaced: str | None = None,
         alloc_id: int | None = None,
         prevention: dict[str, Any] | None = None,
+        commission: tuple[Decimal, str] | None = None,
     ) -> int:
         """An executionReport; `trade` is (price, quantity, trade id) of a fill. For a cancel,
         `c` is the cancel's id and `C` the order's own; for an amend (REPLACED) `C` is the
         client order id it had before (`replaced`). An SOR fill is an allocation (`alloc_id`):
-        `t` is -1, `b` and `a` name it. `prevention`: the STP fields (v, A, B, u, U, Cs, pl, pL,
+        `t` is -1, `b` and `a` name it. `commission`: (amount, asset) paid for this fill (n, N). `prevention`: the STP fields (v, A, B, u, U, Cs, pl, pL,
         pY) of an order that expired in a prevented match. Returns the execution id (`I`, one
         sequence per symbol, consumed by every execution whether anyone listens or not)."""
         counter = self._execution_ids.setdefault(order.symbol, itertools.count(1))
@@ -65,8 +66,8 @@ class UserDataEvents:
             "l": f"{qty:.8f}",
             "z": f"{order.executed_qty:.8f}",
             "L": f"{price:.8f}",
-            "n": "0",
-            "N": None,
+            "n": f"{commission[0]:.8f}" if commission else "0",
+            "N": commission[1] if commission else None,
             "T": now,
             "t": -1 if alloc_id is not None else trade_id,
             "I": execution_id,

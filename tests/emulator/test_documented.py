@@ -355,3 +355,44 @@ async def test_ticker_windows_and_time_zones(emulator: Emulator) -> None:
             reply = await call(ws, "klines", {"symbol": "BTCUSDT", "interval": "1h", "timeZone": bad})
             assert reply["status"] == 400 and "timeZone" in reply["error"]["msg"], bad
         await ok(ws, "klines", {"symbol": "BTCUSDT", "interval": "1h", "timeZone": "+14:00"})
+
+
+async def test_commission_is_charged_in_the_received_asset(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+        await subscribe(stream)
+        rates = await ok(ws, "account.commission", {"symbol": "BTCUSDT"}, sign=True)
+        taker_rate = Decimal(rates["standardCommission"]["taker"]) + Decimal(rates["standardCommission"]["buyer"])
+        assert taker_rate == Decimal("0.001")
+
+        def balances(account: dict[str, object]) -> dict[str, Decimal]:
+            return {b["asset"]: Decimal(b["free"]) for b in account["balances"]}  # type: ignore[attr-defined]
+
+        before = balances(await ok(ws, "account.status", sign=True))
+        buy = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.5", "newOrderRespType": "FULL"}
+        placed = await ok(ws, "order.place", buy, sign=True)
+        fills = placed["fills"]
+        for f in fills:  # a BUY receives the base asset: commission = quantity x rate, in BTC
+            assert f["commissionAsset"] == "BTC"
+            assert Decimal(f["commission"]) == (Decimal(f["qty"]) * taker_rate).quantize(Decimal("0.00000001"))
+        paid = sum(Decimal(f["commission"]) for f in fills)
+        after = balances(await ok(ws, "account.status", sign=True))
+        assert after["BTC"] == before["BTC"] + Decimal("0.5") - paid
+        assert after["USDT"] == before["USDT"] - Decimal(placed["cummulativeQuoteQty"])
+        trade = await event_where(stream, lambda e: e.get("x") == "TRADE")
+        assert (trade["n"], trade["N"]) == (fills[0]["commission"], "BTC")
+        trades = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}, sign=True)
+        assert [(t["commission"], t["commissionAsset"]) for t in trades] == [
+            (f["commission"], f["commissionAsset"]) for f in fills
+        ]
+        # a SELL receives the quote asset: commission = notional x rate, in USDT
+        sell = {**buy, "side": "SELL", "quantity": "0.1"}
+        sold = await ok(ws, "order.place", sell, sign=True)
+        for f in sold["fills"]:
+            notional = Decimal(f["qty"]) * Decimal(f["price"])
+            assert f["commissionAsset"] == "USDT"
+            assert Decimal(f["commission"]) == (notional * taker_rate).quantize(Decimal("0.00000001"))
+        final = balances(await ok(ws, "account.status", sign=True))
+        received = Decimal(sold["cummulativeQuoteQty"]) - sum(Decimal(f["commission"]) for f in sold["fills"])
+        assert final["USDT"] == after["USDT"] + received
+        new = await event_where(stream, lambda e: e.get("i") == sold["orderId"] and e.get("x") == "NEW")
+        assert (new["n"], new["N"]) == ("0", None)  # no fill, no commission

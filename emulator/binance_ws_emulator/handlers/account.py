@@ -7,6 +7,7 @@ import hashlib
 from decimal import Decimal
 from typing import Any
 
+from ..accounts import MAKER_COMMISSION, TAKER_COMMISSION
 from ..errors import EmulatorError
 from .base import Request, check_span, fmt, limit_param, method
 from .reports import query_report
@@ -20,16 +21,16 @@ def account_status(req: Request) -> dict[str, Any]:
     omit = req.flag("omitZeroBalances")
     now = req.exchange.now_ms()
     return {
-        "makerCommission": 10,
-        "takerCommission": 10,
+        "makerCommission": int(MAKER_COMMISSION * 10_000),  # in 0.01 %
+        "takerCommission": int(TAKER_COMMISSION * 10_000),
         "buyerCommission": 0,
         "sellerCommission": 0,
         "canTrade": True,
         "canWithdraw": True,
         "canDeposit": True,
         "commissionRates": {
-            "maker": "0.00100000",
-            "taker": "0.00100000",
+            "maker": fmt(MAKER_COMMISSION),
+            "taker": fmt(TAKER_COMMISSION),
             "buyer": "0.00000000",
             "seller": "0.00000000",
         },
@@ -107,8 +108,8 @@ def my_trades(req: Request) -> list[dict[str, Any]]:
             "price": fmt(t["price"]),
             "qty": fmt(t["qty"]),
             "quoteQty": fmt(t["quoteQty"]),
-            "commission": "0.00000000",
-            "commissionAsset": "BNB",
+            "commission": fmt(t["commission"]),
+            "commissionAsset": t["commissionAsset"],
             "time": t["time"],
             "isBuyer": t["isBuyer"],
             "isMaker": t["isMaker"],
@@ -193,7 +194,12 @@ def my_allocations(req: Request) -> list[dict[str, Any]]:
 @method("account.commission", security="USER_DATA", weight=20)
 def account_commission(req: Request) -> dict[str, Any]:
     req.known("symbol")
-    rates = {"maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000", "seller": "0.00000000"}
+    rates = {
+        "maker": fmt(MAKER_COMMISSION),
+        "taker": fmt(TAKER_COMMISSION),
+        "buyer": "0.00000000",
+        "seller": "0.00000000",
+    }
     zero = dict.fromkeys(rates, "0.00000000")
     return {
         "symbol": req.symbol(),

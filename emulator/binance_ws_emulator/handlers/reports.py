@@ -59,16 +59,16 @@ def fill_report(fill: Any) -> dict[str, Any]:
             "matchType": "ONE_PARTY_TRADE_REPORT",
             "price": fmt(fill.price),
             "qty": fmt(fill.qty),
-            "commission": "0.00000000",
-            "commissionAsset": "BNB",
+            "commission": fmt(fill.commission),
+            "commissionAsset": fill.commission_asset,
             "tradeId": -1,
             "allocId": fill.alloc_id,
         }
     return {
         "price": fmt(fill.price),
         "qty": fmt(fill.qty),
-        "commission": "0.00000000",
-        "commissionAsset": "BNB",
+        "commission": fmt(fill.commission),
+        "commissionAsset": fill.commission_asset,
         "tradeId": fill.trade_id,
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..accounts import MAKER_COMMISSION, TAKER_COMMISSION
 from ..book import MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, Order
 from ..errors import EmulatorError
 from ..symbols import SymbolInfo
@@ -180,7 +181,9 @@ def commission_for_order(req: Request, *, special: bool) -> dict[str, Any]:
     if not req.flag("computeCommissionRates"):
         return {}
     zero = {"maker": "0.00000000", "taker": "0.00000000"}
-    rates: dict[str, Any] = {"standardCommissionForOrder": {"maker": "0.00100000", "taker": "0.00100000"}}
+    rates: dict[str, Any] = {
+        "standardCommissionForOrder": {"maker": fmt(MAKER_COMMISSION), "taker": fmt(TAKER_COMMISSION)}
+    }
     if special:  # sor.order.test does not report special commission
         rates["specialCommissionForOrder"] = zero
     rates["taxCommissionForOrder"] = zero
