@@ -168,15 +168,15 @@ class Matching:
             return order.triggers_at(last)
         fires = False
         now = self.now_ms()
-        for trade in book.trades[order.trades_seen :]:
+        for trade in book.trades_after(order.trades_seen):
             fires = order.trail(trade.price, now) or fires
-        order.trades_seen = len(book.trades)
+        order.trades_seen = book.last_trade_id()
         return fires
 
     def _park_stop(self, order: Order) -> tuple[Order, list[Fill]]:
         """A stop order waits off the book for its trigger (a trailing one tracks trades from now)."""
         order.working_ms = -1
-        order.trades_seen = len(self.books[order.symbol].trades)
+        order.trades_seen = self.books[order.symbol].last_trade_id()
         self.stops.setdefault(order.symbol, []).append(order)
         self.events.execution_report(order, "NEW")
         return order, []

@@ -396,3 +396,38 @@ async def test_commission_is_charged_in_the_received_asset(emulator: Emulator) -
         assert final["USDT"] == after["USDT"] + received
         new = await event_where(stream, lambda e: e.get("i") == sold["orderId"] and e.get("x") == "NEW")
         assert (new["n"], new["N"]) == ("0", None)  # no fill, no commission
+
+
+async def test_the_trade_history_kept_is_bounded(emulator: Emulator) -> None:
+    assert all(book.max_trades >= 1000 for book in emulator.exchange.books.values())  # the documented max limit
+    book = emulator.exchange.books["BTCUSDT"]
+    book.max_trades = 50
+    for _ in range(300):
+        emulator.call(emulator.exchange.tick)  # the autonomous market, step by step
+    assert 50 <= len(book.trades) <= 55
+    async with connect(emulator.url) as ws:
+        recent = await ok(ws, "trades.recent", {"symbol": "BTCUSDT", "limit": 1000})
+        assert len(recent) == len(book.trades) and recent[-1]["id"] == book.trades[-1].trade_id
+        ids = [t["id"] for t in recent]
+        assert ids == list(range(ids[0], ids[0] + len(ids)))  # the newest ones, none missing
+        historical = await ok(ws, "trades.historical", {"symbol": "BTCUSDT", "fromId": ids[0] + 10, "limit": 5})
+        assert [t["id"] for t in historical] == ids[10:15]
+        # a trailing stop placed now still follows the trades that come after it
+        stop = {
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "type": "STOP_LOSS",
+            "quantity": "0.001",
+            "trailingDelta": 10,
+        }
+        placed = await ok(ws, "order.place", stop, sign=True)
+        emulator.market_trade("BTCUSDT", "BUY", "0.001")  # tracking starts at this trade
+        low = Decimal(recent[-1]["price"]) * Decimal("0.99")  # 1 % down: far past the 0.1 % trail
+        low = low.quantize(Decimal("0.01"))
+        emulator.call(
+            emulator.exchange.place, "bob", "BTCUSDT", "BUY", "LIMIT", "GTC", low, Decimal(5), Decimal(0), None
+        )
+        above = sum(sum(o.remaining for o in book.bids[p]) for p in book.bid_prices if p > low)
+        emulator.market_trade("BTCUSDT", "SELL", str(above + 1))  # through the bids, down to bob's
+        status = await ok(ws, "order.status", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}, sign=True)
+        assert status["status"] == "FILLED"
