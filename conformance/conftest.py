@@ -98,5 +98,3 @@ def ed25519(exchange: Emulator) -> Credentials:
 @pytest.fixture
 def hmac(exchange: Emulator) -> Credentials:
     return register_key(exchange, "hmac")
-
-

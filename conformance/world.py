@@ -78,6 +78,7 @@ RESTING_QTY = Decimal("0.002")
 async def seed(exchange: Emulator) -> World:
     exchange.register_key(_SEED_KEY.api_key, "hmac", account=ACCOUNT, secret="conformance-seed-secret")
     exchange.deposit(ACCOUNT, "USDT", "5000")
+    exchange.deposit(ACCOUNT, "BNB", "-100")  # a zero balance, for omitZeroBalances
     async with AsyncClient(url=exchange.url, key=_SEED_KEY, timeout=5) as client:
         resting = await client.order_place(
             symbol=SYMBOL,
@@ -116,7 +117,11 @@ async def seed(exchange: Emulator) -> World:
         )
         prevented = await client.my_prevented_matches(symbol=SYMBOL, order_id=taker.order_id)
         sor = await client.sor_order_place(symbol=SYMBOL, side="BUY", type="MARKET", quantity=Decimal("0.001"))
-    assert resting.status == "NEW" and filled.status == "FILLED" and taker.status == "EXPIRED_IN_MATCH", (resting, filled, taker)
+    assert resting.status == "NEW" and filled.status == "FILLED" and taker.status == "EXPIRED_IN_MATCH", (
+        resting,
+        filled,
+        taker,
+    )
     assert prevented, "seeding: the self-trade was not prevented"
     return World(
         url=exchange.url,
