@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from world import KEY_TYPES, Credentials, KeyType, World, register_key, seed
 
 from binance_ws_emulator import Emulator
-from world import KEY_TYPES, Credentials, KeyType, World, register_key, seed
 
 
 class NonLocalNetworkAccess(RuntimeError):

@@ -8,12 +8,12 @@ from typing import Any
 
 import msgspec
 import pytest
+from scenarios import FLOWS, SCENARIOS, Scenario
+from world import SYMBOL, Credentials, World
 
 from binance_spot_ws import AsyncClient, Ed25519Key, HmacKey, RsaKey, _methods
 from binance_spot_ws.types import ExecutionReport
 from binance_ws import Method
-from scenarios import FLOWS, SCENARIOS, Scenario
-from world import SYMBOL, Credentials, World
 
 #: wire name -> (python method name, Method descriptor)
 METHODS: dict[str, tuple[str, Method[Any, Any]]] = {

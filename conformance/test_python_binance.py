@@ -18,10 +18,10 @@ import pytest
 from binance import AsyncClient, BinanceSocketManager
 from binance.exceptions import BinanceAPIException
 from binance.ws.websocket_api import WebsocketAPI
-
-from binance_ws_emulator import Emulator
 from scenarios import SCENARIOS, Scenario
 from world import SYMBOL, Credentials, World
+
+from binance_ws_emulator import Emulator
 
 
 def _offered() -> dict[str, str]:
