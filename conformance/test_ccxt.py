@@ -110,6 +110,12 @@ async def test_fetch_trades_ws_symbol(exchange_client: Any) -> None:
     assert trades and all(t["symbol"] == MARKET for t in trades), trades
 
 
+@pytest.mark.xfail(
+    raises=KeyError,
+    strict=True,
+    reason="ccxt's handle_account_status_ws parses the spot account.status result with parse_balance_custom(result) "
+    "and no market type, which reads futures 'assets' instead of spot 'balances': every balance is dropped",
+)
 async def test_fetch_balance_ws(exchange_client: Any) -> None:
     balance = await exchange_client.fetch_balance_ws()
     assert balance["BTC"]["total"] > 0 and balance["USDT"]["free"] > 0, balance
@@ -180,7 +186,7 @@ async def test_watch_orders_receives_execution_report(exchange_client: Any) -> N
     watching = asyncio.ensure_future(exchange_client.watch_orders(MARKET))
     await asyncio.sleep(0.2)  # subscribed before the order goes in
     placed = await exchange_client.create_order_ws(
-        MARKET, "limit", "buy", 0.001, 45000, {"clientOrderId": "conformance-stream-1"}
+        MARKET, "limit", "buy", 0.001, 45000, {"newClientOrderId": "conformance-stream-1"}
     )
     orders = await asyncio.wait_for(watching, 5)
     assert orders[-1]["id"] == placed["id"] and orders[-1]["status"] == "open", orders
