@@ -22,6 +22,10 @@ class NonLocalNetworkAccess(RuntimeError):
     """A client tried to reach a host that is not on this machine."""
 
 
+#: Every refusal, so one a client swallowed (a background task, a retry loop) still fails its test.
+REFUSED: list[str] = []
+
+
 def _is_loopback(host: Any) -> bool:
     if host is None:
         return True  # a local bind
@@ -43,12 +47,14 @@ _connect_ex = socket.socket.connect_ex
 
 def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
     if not _is_loopback(host):
+        REFUSED.append(f"resolve {host!r}")
         raise NonLocalNetworkAccess(f"refused to resolve {host!r}: the conformance suite stays on 127.0.0.1")
     return _getaddrinfo(host, *args, **kwargs)
 
 
 def _check_address(address: Any) -> None:
     if isinstance(address, tuple) and not _is_loopback(address[0]):
+        REFUSED.append(f"connect {address!r}")
         raise NonLocalNetworkAccess(f"refused to connect to {address!r}: the conformance suite stays on 127.0.0.1")
 
 
@@ -65,6 +71,13 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
 socket.getaddrinfo = _guarded_getaddrinfo
 socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _stays_local() -> Iterator[None]:
+    REFUSED.clear()
+    yield
+    assert not REFUSED, f"a client tried to leave this machine: {REFUSED}"
 
 
 @pytest.fixture
