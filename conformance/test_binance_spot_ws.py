@@ -9,9 +9,9 @@ from typing import Any
 import msgspec
 import pytest
 from scenarios import FLOWS, SCENARIOS, Scenario
-from world import SYMBOL, Credentials, World
+from world import DOCS_NON_ASCII_SYMBOL, SYMBOL, Credentials, World
 
-from binance_spot_ws import AsyncClient, Ed25519Key, HmacKey, RsaKey, _methods
+from binance_spot_ws import AsyncClient, BadRequest, Ed25519Key, HmacKey, RsaKey, _methods
 from binance_spot_ws.types import ExecutionReport
 from binance_ws import Method
 
@@ -107,3 +107,18 @@ async def test_user_data_stream_by_signature(world: World, credentials: Credenti
         await _place_and_see_report(client)
         await client.user_data_stream_unsubscribe()
         assert await client.session_subscriptions() == []
+
+
+async def test_non_ascii_value_is_signed_raw(world: World, credentials: Credentials) -> None:
+    """The control for the other clients' URL-encoding xfails: signed as raw UTF-8, the signature holds."""
+    async with AsyncClient(url=world.url, key=sdk_key(credentials), timeout=5) as client:
+        with pytest.raises(BadRequest) as caught:
+            await client.order_test(
+                symbol=DOCS_NON_ASCII_SYMBOL,
+                side="BUY",
+                type="LIMIT",
+                time_in_force="GTC",
+                price=Decimal("0.1"),
+                quantity=Decimal("1"),
+            )
+    assert caught.value.code == -1121, caught.value  # past the signature check: the local exchange has no such symbol

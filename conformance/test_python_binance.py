@@ -19,7 +19,7 @@ from binance import AsyncClient, BinanceSocketManager
 from binance.exceptions import BinanceAPIException
 from binance.ws.websocket_api import WebsocketAPI
 from scenarios import SCENARIOS, Scenario
-from world import SYMBOL, Credentials, World
+from world import DOCS_NON_ASCII_SYMBOL, SYMBOL, Credentials, World
 
 from binance_ws_emulator import Emulator
 
@@ -111,18 +111,12 @@ async def test_python_bool_parameter(world: World, client: AsyncClient) -> None:
     raises=BinanceAPIException,
     strict=True,
     reason="python-binance URL-encodes values before signing (urlencode), so a value with a reserved character "
-    "(here ':' in a client order id, which Binance allows) is signed differently from what is sent: -1022",
+    "(here the non-ASCII symbol of the docs' signing example) is signed percent-encoded but sent raw: -1022",
 )
 async def test_url_encoded_signature(world: World, client: AsyncClient) -> None:
     with _bad_signature():
-        await client.ws_create_order(
-            symbol=SYMBOL,
-            side="BUY",
-            type="LIMIT",
-            timeInForce="GTC",
-            price="45000",
-            quantity="0.001",
-            newClientOrderId="conformance:1",
+        await client.ws_create_test_order(
+            symbol=DOCS_NON_ASCII_SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", price="0.1", quantity="1"
         )
 
 

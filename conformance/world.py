@@ -71,6 +71,8 @@ class World:
     sor_id: int  # SOR BUY MARKET 0.001 (one allocation)
 
 
+#: The symbol of the docs' non-ASCII signing example (six full-width digits): signed as raw UTF-8.
+DOCS_NON_ASCII_SYMBOL = "\uff11\uff12\uff13\uff14\uff15\uff16"
 RESTING_PRICE = Decimal("45000")
 RESTING_QTY = Decimal("0.002")
 
