@@ -143,7 +143,8 @@ class Book:
         if self.on_trade is not None:
             self.on_trade(self, trade)
 
-    def _changed(self, side: str, price: Decimal) -> None:
+    def level_changed(self, side: str, price: Decimal) -> None:
+        """The quantity at a price level changed (new update id, observers told)."""
         self.update_id += 1
         if self.on_change is not None:
             self.on_change(self, side, price)
@@ -165,7 +166,7 @@ class Book:
         if order.iceberg_qty:
             order.tip_left = min(order.iceberg_qty, order.remaining)
         levels[order.price].append(order)
-        self._changed(order.side, order.price)
+        self.level_changed(order.side, order.price)
 
     def refresh_tip(self, order: Order) -> None:
         """An iceberg's tip is used up: show the next one, at the back of its price level."""
@@ -173,7 +174,7 @@ class Book:
         queue.remove(order)
         order.tip_left = min(order.iceberg_qty, order.remaining)
         queue.append(order)
-        self._changed(order.side, order.price)
+        self.level_changed(order.side, order.price)
 
     def remove(self, order: Order) -> bool:
         levels, prices = (self.bids, self.bid_prices) if order.side == "BUY" else (self.asks, self.ask_prices)
@@ -184,7 +185,7 @@ class Book:
         if not queue:
             del levels[order.price]
             prices.remove(order.price)
-        self._changed(order.side, order.price)
+        self.level_changed(order.side, order.price)
         return True
 
     def opposite(self, side: str) -> list[tuple[Decimal, list[Order]]]:

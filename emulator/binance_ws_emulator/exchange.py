@@ -164,6 +164,7 @@ class Exchange(OrderListEngine):
         asset, amount = (info.quote, order.price * released) if order.side == "BUY" else (info.base, released)
         if order not in self.stops.get(order.symbol, []):  # an untriggered stop has nothing locked
             self.account(order.account).move(asset, free=amount, locked=-amount)
+            self.books[order.symbol].level_changed(order.side, order.price)
         previous = order.client_order_id
         order.orig_qty = new_qty  # same queue position: the order object stays where it is
         if order.iceberg_qty:

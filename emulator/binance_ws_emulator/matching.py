@@ -229,6 +229,7 @@ class Matching:
                 elif maker.iceberg_qty and maker.tip_left == 0:
                     book.refresh_tip(maker)  # the next tip queues behind the others at this price
                 else:
+                    book.level_changed(maker.side, price)  # partly filled: less at this price
                     i += 1
                 if taker.remaining == 0 or (
                     taker.quote_order_qty > 0 and taker.cumulative_quote_qty >= taker.quote_order_qty
@@ -263,10 +264,13 @@ class Matching:
         expire_maker = mode in ("EXPIRE_MAKER", "EXPIRE_BOTH")
         expire_taker = mode in ("EXPIRE_TAKER", "EXPIRE_BOTH")
         if mode in ("DECREMENT", "TRANSFER"):
+            self._release(maker, quantity)  # the resting order no longer holds what is taken off it
             taker.prevented_qty += quantity
             maker.prevented_qty += quantity
             record["takerPreventedQuantity"] = record["makerPreventedQuantity"] = quantity
             expire_maker, expire_taker = maker.remaining == 0, taker.remaining == 0
+            if not expire_maker:
+                book.level_changed(maker.side, price)
         else:
             if expire_maker:
                 record["makerPreventedQuantity"] = maker.remaining
@@ -284,12 +288,11 @@ class Matching:
         hidden = ("account", "symbol", "takerOrderId", "tradeGroupId", "selfTradePreventionMode", "transactTime")
         taker.prevented.append({k: v for k, v in record.items() if k not in hidden})
 
-    def _release(self, order: Order) -> None:
-        """Unlock what a resting order had locked for its remaining quantity."""
+    def _release(self, order: Order, quantity: Decimal | None = None) -> None:
+        """Unlock what a resting order had locked for its remaining quantity (or `quantity` of it)."""
         info = self.symbols[order.symbol]
-        asset, amount = (
-            (info.quote, order.price * order.remaining) if order.side == "BUY" else (info.base, order.remaining)
-        )
+        qty = order.remaining if quantity is None else quantity
+        asset, amount = (info.quote, order.price * qty) if order.side == "BUY" else (info.base, qty)
         self.account(order.account).move(asset, free=amount, locked=-amount)
 
     def _settle(
@@ -322,6 +325,8 @@ class Matching:
             order.status = "FILLED" if order.remaining == 0 else "PARTIALLY_FILLED"
             order.update_ms = now
         for order, is_maker in ((taker, False), (maker, True)):
+            if order.account == MARKET_MAKER:
+                continue  # nobody queries its trades: keeping them would grow memory with every tick
             self.account_trades.append(
                 {
                     "account": order.account,

@@ -347,3 +347,13 @@ def test_market_observers_see_every_trade_and_level_change(exchange: Exchange) -
     assert [entry[:4] for entry in recorder.seen] == [("level", "BTCUSDT", "BUY", D("99"))] * 2
     first, second = recorder.seen
     assert second[4] == first[4] + 1  # type: ignore[operator]
+
+
+def test_the_market_makers_trades_are_not_kept_per_account() -> None:
+    ex = Exchange(seed=5, now_ms=Clock())
+    for _ in range(30):
+        ex.tick()
+    assert ex.books["BTCUSDT"].trades  # the market traded
+    assert [t for t in ex.account_trades if t["account"] == MARKET_MAKER] == []  # nobody can ask: memory stays flat
+    limit(ex, "a", "BUY", "60000", "0.01")  # takes the market maker's ask
+    assert [t["account"] for t in ex.account_trades] == ["a"]

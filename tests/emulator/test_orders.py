@@ -327,3 +327,72 @@ async def test_amend_is_reported_and_moves_only_what_was_locked(emulator: Emulat
         assert {o["i"]: o["c"] for o in updated["O"]}[above] == "oco-above-2"
         listed = await ok(ws, "orderList.status", {"orderListId": oco["orderListId"]}, sign=True)
         assert {o["orderId"]: o["clientOrderId"] for o in listed["orders"]}[above] == "oco-above-2"
+
+
+async def test_history_pages_forward_from_an_id_and_back_from_now(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        placed = []
+        for i in range(5):
+            market = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+            placed.append(await ok(ws, "order.place", {**market, "newClientOrderId": f"h{i}"}, sign=True))
+        ids = [p["orderId"] for p in placed]
+        page = await ok(ws, "allOrders", {"symbol": "BTCUSDT", "orderId": ids[1], "limit": 2}, sign=True)
+        assert [o["orderId"] for o in page] == ids[1:3]
+        latest = await ok(ws, "allOrders", {"symbol": "BTCUSDT", "limit": 2}, sign=True)
+        assert [o["orderId"] for o in latest] == ids[3:]
+        since = {"symbol": "BTCUSDT", "orderId": ids[4], "startTime": 0, "limit": 2}  # times win over orderId
+        assert [o["orderId"] for o in await ok(ws, "allOrders", since, sign=True)] == ids[:2]
+        trades = [t["id"] for t in await ok(ws, "myTrades", {"symbol": "BTCUSDT"}, sign=True)]
+        assert len(trades) >= 5
+        page = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "fromId": trades[1], "limit": 2}, sign=True)
+        assert [t["id"] for t in page] == trades[1:3]
+        latest = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "limit": 2}, sign=True)
+        assert [t["id"] for t in latest] == trades[-2:]
+        both = {"symbol": "BTCUSDT", "fromId": trades[0], "startTime": 0}
+        assert (await error(ws, "myTrades", both, sign=True))[0] == -1128
+
+
+async def test_a_partial_fill_of_a_resting_order_moves_the_book_update_id(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        book = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        best_bid, best_ask = Decimal(book["bids"][0][0]), Decimal(book["asks"][0][0])
+        price = f"{(best_bid + best_ask) / 2:.2f}"
+        resting = await ok(ws, "order.place", limit_order("SELL", price, qty="0.03"), sign=True)
+        before = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        amend = {"symbol": "BTCUSDT", "orderId": resting["orderId"], "newQty": "0.02"}
+        await ok(ws, "order.amend.keepPriority", amend, sign=True)
+        amended = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        assert amended["lastUpdateId"] > before["lastUpdateId"]
+        before = amended
+        assert before["asks"][0] == [f"{Decimal(price):.8f}", "0.02000000"]
+        emulator.market_trade("BTCUSDT", "BUY", "0.01")  # takes half of the best ask: ours
+        after = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        assert after["asks"][0] == [f"{Decimal(price):.8f}", "0.01000000"]
+        assert after["lastUpdateId"] > before["lastUpdateId"]
+
+
+async def test_stp_decrement_unlocks_what_it_takes_off_the_resting_order(emulator: Emulator) -> None:
+    async with connect(emulator.url) as ws:
+        book = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        price = f"{(Decimal(book['bids'][0][0]) + Decimal(book['asks'][0][0])) / 2:.2f}"
+        start = balance(await ok(ws, "account.status", sign=True), "BTC")
+        resting = await ok(ws, "order.place", limit_order("SELL", price, qty="0.02"), sign=True)
+        assert (
+            balance(await ok(ws, "account.status", sign=True), "BTC")[1] == f"{Decimal(start[1]) + Decimal('0.02'):.8f}"
+        )
+        before = (await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1}))["lastUpdateId"]
+        taker = limit_order("BUY", price, qty="0.01", selfTradePreventionMode="DECREMENT")
+        await ok(ws, "order.place", taker, sign=True)
+        after = await ok(ws, "depth", {"symbol": "BTCUSDT", "limit": 1})
+        assert after["asks"][0] == [f"{Decimal(price):.8f}", "0.01000000"] and after["lastUpdateId"] > before
+        free, locked = balance(await ok(ws, "account.status", sign=True), "BTC")
+        assert (Decimal(free), Decimal(locked)) == (
+            Decimal(start[0]) - Decimal("0.01"),
+            Decimal(start[1]) + Decimal("0.01"),
+        )
+        status = await ok(ws, "order.status", {"symbol": "BTCUSDT", "orderId": resting["orderId"]}, sign=True)
+        assert status["status"] == "NEW"
+        # decrementing it to nothing ends it and unlocks the rest
+        await ok(ws, "order.place", taker, sign=True)
+        free, locked = balance(await ok(ws, "account.status", sign=True), "BTC")
+        assert (Decimal(free), Decimal(locked)) == (Decimal(start[0]), Decimal(start[1]))

@@ -105,7 +105,7 @@ async def test_an_abrupt_client_disconnect_logs_no_error(emulator: Emulator, cap
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
     async with connect(emulator.url) as ws:  # the server has handled the resets by now
-        for _ in range(20):
+        for _ in range(200):
             await call(ws, "ping")
             if emulator.connection_count == 1:
                 break

@@ -59,17 +59,24 @@ def all_orders(req: Request) -> list[dict[str, Any]]:
     symbol = req.symbol()
     start, end = req.integer("startTime"), req.integer("endTime")
     check_span(start, end)
-    from_id = req.integer("orderId") or 0
+    from_id = req.integer("orderId")
+    if start is not None or end is not None:
+        from_id = None  # the docs: with a time range, orderId is ignored
     assert req.account is not None
     rows = [
         o
         for o in req.exchange.index.of_account(req.account)
         if o.symbol == symbol
-        and o.order_id >= from_id
+        and (from_id is None or o.order_id >= from_id)
         and (start is None or o.update_ms >= start)
         and (end is None or o.update_ms <= end)
     ]
-    return [query_report(o) for o in rows][-limit_param(req) :]
+    return [query_report(o) for o in _page(rows, limit_param(req), forward=from_id is not None or start is not None)]
+
+
+def _page(rows: list[Any], limit: int, *, forward: bool) -> list[Any]:
+    """From a starting id or time: the first `limit`; otherwise the most recent `limit`."""
+    return rows[:limit] if forward else rows[-limit:]
 
 
 @method("myTrades", security="USER_DATA", weight=lambda p: 5 if "orderId" in p else 20)
@@ -77,16 +84,16 @@ def my_trades(req: Request) -> list[dict[str, Any]]:
     req.known("symbol", "orderId", "startTime", "endTime", "fromId", "limit")
     symbol = req.symbol()
     order_id, start, end = req.integer("orderId"), req.integer("startTime"), req.integer("endTime")
-    if order_id is not None and (start is not None or end is not None):
+    from_id = req.integer("fromId")
+    if (order_id is not None or from_id is not None) and (start is not None or end is not None):
         raise EmulatorError(400, -1128, "Combination of optional parameters invalid.")
     check_span(start, end)
-    from_id = req.integer("fromId") or 0
     rows = [
         t
         for t in req.exchange.account_trades
         if t["account"] == req.account
         and t["symbol"] == symbol
-        and t["id"] >= from_id
+        and (from_id is None or t["id"] >= from_id)
         and (order_id is None or t["orderId"] == order_id)
         and (start is None or t["time"] >= start)
         and (end is None or t["time"] <= end)
@@ -107,8 +114,8 @@ def my_trades(req: Request) -> list[dict[str, Any]]:
             "isMaker": t["isMaker"],
             "isBestMatch": True,
         }
-        for t in rows
-    ][-limit_param(req) :]
+        for t in _page(rows, limit_param(req), forward=from_id is not None or start is not None)
+    ]
 
 
 @method("account.rateLimits.orders", security="USER_DATA", weight=40)

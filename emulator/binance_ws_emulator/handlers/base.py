@@ -40,6 +40,23 @@ class ConnectionState(Protocol):
     def terminate(self, subscription_id: int) -> None: ...
 
 
+#: A DECIMAL parameter's text (a minus sign only to say "negative" in its own message).
+DECIMAL = re.compile(r"-?[0-9]{1,20}(\.[0-9]{1,20})?")
+DECIMAL_RANGE = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
+
+#: Every client order id parameter (newClientOrderId, listClientOrderId, aboveClientOrderId,
+#: cancelNewClientOrderId, origClientOrderId, ...): the rule Binance quotes when it refuses one
+#: (maintainer's answer in binance-spot-api-docs#34; the FIX API documents the same rule).
+CLIENT_ORDER_ID_RANGE = "^[a-zA-Z0-9-_]{1,36}$"
+CLIENT_ORDER_ID = re.compile(r"[a-zA-Z0-9_-]{1,36}")
+
+#: One name in a list parameter (symbols, permissions) and the range Binance quotes for the list.
+NAME = re.compile(r"[A-Z0-9_.-]{1,20}")
+NAMES_RANGE = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
+
+#: The symbol statuses `symbolStatus` may name (enums.md); every local symbol is TRADING.
+SYMBOL_STATUSES = ("TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY")
+
 #: Parameters every method takes besides its own: the security ones and returnRateLimits.
 SIGNED = frozenset({"apiKey", "signature", "timestamp", "recvWindow", "returnRateLimits"})
 
@@ -148,29 +165,6 @@ class Request:
         return symbol
 
 
-#: A DECIMAL parameter's text (a minus sign only to say "negative" in its own message).
-DECIMAL = re.compile(r"-?[0-9]{1,20}(\.[0-9]{1,20})?")
-
-
-DECIMAL_RANGE = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
-
-
-#: Every client order id parameter (newClientOrderId, listClientOrderId, aboveClientOrderId,
-#: cancelNewClientOrderId, origClientOrderId, ...): the rule Binance quotes when it refuses one
-#: (maintainer's answer in binance-spot-api-docs#34; the FIX API documents the same rule).
-CLIENT_ORDER_ID_RANGE = "^[a-zA-Z0-9-_]{1,36}$"
-
-
-CLIENT_ORDER_ID = re.compile(r"[a-zA-Z0-9_-]{1,36}")
-
-
-#: One name in a list parameter (symbols, permissions) and the range Binance quotes for the list.
-NAME = re.compile(r"[A-Z0-9_.-]{1,20}")
-
-
-NAMES_RANGE = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
-
-
 def parse_flag(name: str, value: Any) -> bool:
     """A BOOLEAN parameter's value, as JSON (`true`) or as text (`"true"`, the official SDK's form)."""
     if isinstance(value, bool):
@@ -185,7 +179,7 @@ def parse_names(value: Any) -> list[str] | None:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return value
@@ -234,9 +228,6 @@ def check_symbol_status(req: Request) -> None:
     """symbolStatus with one symbol: -1220 unless it is the symbol's status (all trade locally)."""
     if symbol_status(req) not in (None, "TRADING"):
         raise EmulatorError(400, -1220, "The symbol's status does not match the requested symbolStatus.")
-
-
-SYMBOL_STATUSES = ("TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY")
 
 
 def limit_param(req: Request, default: int = 500, maximum: int = 1000) -> int:
