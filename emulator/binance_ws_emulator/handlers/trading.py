@@ -182,29 +182,13 @@ def commission_for_order(req: Request, *, special: bool) -> dict[str, Any]:
 @method("order.place", security="TRADE", weight=1, orders=1)
 def order_place(req: Request) -> dict[str, Any]:
     req.known(*ORDER_PARAMS)
-    order_args = validate_order(req)
-    assert req.account is not None
-    order, fills = req.exchange.place(
-        req.account,
-        order_args["symbol"],
-        order_args["side"],
-        order_args["type"],
-        order_args["tif"],
-        order_args["price"],
-        order_args["quantity"],
-        order_args["quote_qty"],
-        order_args["client_id"],
-        stop_price=order_args["stop_price"],
-        trailing_delta=order_args["trailing_delta"],
-        iceberg_qty=order_args["iceberg_qty"],
-        peg=order_args["peg"],
-        stp_mode=order_args["stp_mode"],
-    )
+    order, fills = place_order(req, validate_order(req))
     default = "FULL" if order.type in ("LIMIT", "MARKET") else "ACK"
     return order_report(order, fills, req.text("newOrderRespType") or default)
 
 
 def place_order(req: Request, args: dict[str, Any]) -> tuple[Order, list[Any]]:
+    """Place a validated order (`validate_order`'s arguments) for the request's account."""
     assert req.account is not None
     return req.exchange.place(
         req.account,
