@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "235a30b004bc67987b7dd8b224b0770c3ce3705ba8714557e3f10eaf689c877d"
+SPEC_SHA256: Final = "0c6fea0f57db5cebbc46427235f4084eeeec07283e266e5838d372cbdde00ba4"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",
