@@ -88,9 +88,9 @@ class Envelope(msgspec.Struct, gc=False):
     """Any frame of a combined-stream connection: an event or a control answer."""
 
     stream: str | None = None
-    data: msgspec.Raw | None = None
+    data: msgspec.Raw = msgspec.Raw(b"")  # empty unless this frame is an event
     id: int | str | None = None
-    result: msgspec.Raw | None = None
+    result: msgspec.Raw = msgspec.Raw(b"")  # empty unless a control answer
     code: int | None = None
     msg: str | None = None
 

@@ -155,6 +155,7 @@ class _Shard:
         self.conn: _Conn | None = None  # the one new subscriptions go to
         self.rotate_now = asyncio.Event()
         self.changed = asyncio.Event()  # streams added or removed: bring the connection up to date
+        self.idle = asyncio.Event()  # the connection listens to exactly `streams`
         self.task: asyncio.Task[None] | None = None
         self.started = False
 
@@ -353,7 +354,13 @@ class StreamsConnection:
         shard = self._shard_of.pop(sub.stream, None)
         if shard is not None:
             shard.streams.discard(sub.stream)
+            shard.idle.clear()
             shard.changed.set()
+            conn = shard.conn
+            if conn is not None and conn.opened.is_set() and not conn.closed.is_set() and not self._closing:
+                # Return once the server has stopped sending it (UNSUBSCRIBE answered).
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(shard.idle.wait(), self.timeout)
 
     async def list_subscriptions(self) -> list[str]:
         """The streams the server says it sends, over every connection (LIST_SUBSCRIPTIONS)."""
@@ -413,6 +420,7 @@ class StreamsConnection:
             add = sorted(shard.streams - conn.known)
             remove = sorted(conn.known - shard.streams)
             if not add and not remove:
+                shard.idle.set()
                 return
             if remove:
                 batch = remove[:_BATCH]
@@ -457,7 +465,7 @@ class StreamsConnection:
         stream = frame.stream
         if stream is not None:
             data = frame.data
-            if data is None:
+            if not data:
                 return
             if stream == SERVER_SHUTDOWN:
                 self._server_shutdown(conn)
@@ -475,7 +483,7 @@ class StreamsConnection:
                     sub._push(raw)
             return
         if frame.id is None and frame.code is None:
-            if frame.data is None and '"serverShutdown"' in text:
+            if '"serverShutdown"' in text:
                 self._server_shutdown(conn)  # a raw (not combined) notice
             return
         entry = conn.pending.pop(frame.id, None) if isinstance(frame.id, int) else None
@@ -489,7 +497,7 @@ class StreamsConnection:
         if frame.code is not None:
             future.set_exception(StreamControlError(method, frame.code, frame.msg or ""))
         else:
-            future.set_result(msgspec.json.decode(frame.result) if frame.result is not None else None)
+            future.set_result(msgspec.json.decode(frame.result) if frame.result else None)
 
     def _handover_frame(self, conn: _Conn, handover: _Handover, stream: str, data: bytes) -> None:
         held = handover.held[stream]

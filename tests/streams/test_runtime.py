@@ -1,0 +1,204 @@
+"""The streams runtime over real sockets, against a stream server whose every event the test publishes."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from binance_spot_ws import MarketStreams, ParamError, ReconnectPolicy, StreamControlError, StreamGap, stream_types
+from binance_ws.events import ConnectionState
+from binance_ws_emulator.stream_hub import HubLimits
+from tests.streams._server import StreamServer, trade
+
+FAST = ReconnectPolicy(initial_delay=0.01, max_delay=0.05)
+
+
+async def take(sub: Any, count: int) -> list[Any]:
+    return [await asyncio.wait_for(sub.next(), 5) for _ in range(count)]
+
+
+@pytest.fixture(params=["httpx-ws", "websockets"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+async def test_trade_events_decode_typed(transport: str) -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url, transport=transport) as streams:  # type: ignore[arg-type]
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 7, price="50123.45", qty="0.25"))
+        (event,) = await take(trades, 1)
+        assert isinstance(event, stream_types.Trade)
+        assert (event.symbol, event.trade_id, event.price, event.quantity) == (
+            "BTCUSDT",
+            7,
+            Decimal("50123.45"),
+            Decimal("0.25"),
+        )
+        assert event.is_buyer_maker is False and event.trade_time == 1700000000007
+
+
+async def test_many_streams_share_one_combined_connection_and_are_routed() -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url) as streams:
+        btc, eth = streams.trade("BTCUSDT"), streams.trade("ETHUSDT")
+        depth = streams.depth("BTCUSDT", levels=5, speed_ms=100)
+        for sub in (btc, eth, depth):
+            await sub.ready(5)
+        assert server.connections == 1
+        assert sorted(server.hub.listeners) == ["btcusdt@depth5@100ms", "btcusdt@trade", "ethusdt@trade"]
+        server.publish("ethusdt@trade", trade("ETHUSDT", 1))
+        server.publish("btcusdt@depth5@100ms", {"lastUpdateId": 9, "bids": [["1.5", "2"]], "asks": [["1.6", "3"]]})
+        server.publish("btcusdt@trade", trade("BTCUSDT", 2))
+        assert [e.trade_id for e in await take(eth, 1)] == [1]
+        assert [e.trade_id for e in await take(btc, 1)] == [2]
+        (book,) = await take(depth, 1)
+        assert isinstance(book, stream_types.PartialDepth)
+        assert (book.last_update_id, book.bids[0].price, book.asks[0].qty) == (9, Decimal("1.5"), Decimal("3"))
+
+
+async def test_live_subscribe_unsubscribe_and_list() -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url) as streams:
+        first = streams.trade("BTCUSDT")
+        await first.ready(5)
+        later = streams.kline("BNBBTC", "1m", timezone="+08:00")  # on the open connection: SUBSCRIBE
+        await later.ready(5)
+        assert server.opened == 1
+        assert await streams.list_subscriptions() == ["bnbbtc@kline_1m@+08:00", "btcusdt@trade"]
+        assert server.hub.control_messages >= 2
+        await first.unsubscribe()
+        assert await streams.list_subscriptions() == ["bnbbtc@kline_1m@+08:00"]
+        assert await first.next() is None  # an ended subscription iterates no more
+        assert await streams.get_property("combined") is True
+
+
+async def test_bad_arguments_fail_before_anything_is_sent() -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url) as streams:
+        with pytest.raises(ParamError, match="'levels'"):
+            streams.depth("BTCUSDT", levels=7)  # type: ignore[arg-type]
+        with pytest.raises(ParamError, match="'interval'"):
+            streams.kline("BTCUSDT", "2m")  # type: ignore[arg-type]
+        with pytest.raises(ParamError, match="'symbol'"):
+            streams.trade("BTC USDT")
+        with pytest.raises(ParamError, match="'speed_ms'"):
+            streams.diff_depth("BTCUSDT", speed_ms=True)  # type: ignore[arg-type]
+        with pytest.raises(ParamError, match="'buffer'"):
+            streams.trade("BTCUSDT", buffer=0)
+        await asyncio.sleep(0.05)
+        assert server.opened == 0
+
+
+async def test_a_refused_stream_raises_from_its_iterator() -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url) as streams:
+        good = streams.trade("BTCUSDT")
+        await good.ready(5)
+        bad = streams.subscribe_raw("btcusdt@nonsense")
+        with pytest.raises(StreamControlError, match="invalid stream name") as refused:
+            await bad.next()
+        assert refused.value.code == 2
+        server.publish("btcusdt@trade", trade("BTCUSDT", 3))
+        assert [e.trade_id for e in await take(good, 1)] == [3]  # the connection lives on
+
+
+async def test_connection_loss_marks_a_gap_and_resubscribes() -> None:
+    events: list[ConnectionState] = []
+    async with (
+        StreamServer() as server,
+        MarketStreams(url=server.url, reconnect=FAST, on_connection_event=lambda e: events.append(e.state)) as streams,
+    ):
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 1))
+        await take(trades, 1)
+        await server.drop_all()
+        while server.opened < 2 or not server.hub.wanted("btcusdt@trade"):
+            await asyncio.sleep(0.01)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 5))
+        gap, event = await take(trades, 2)
+        assert gap == StreamGap("reconnected")
+        assert event.trade_id == 5
+        assert ConnectionState.RECONNECTING in events
+
+
+async def test_rotation_switches_without_loss_or_repeat() -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url, handover_timeout=10) as streams:
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        next_id = 1
+        streams.rotate()
+        while server.opened < 2:  # events keep flowing while the new connection opens
+            server.publish("btcusdt@trade", trade("BTCUSDT", next_id))
+            next_id += 1
+            await asyncio.sleep(0.002)
+        while server.connections > 1:  # both listen: the same events on both until the switch
+            server.publish("btcusdt@trade", trade("BTCUSDT", next_id))
+            next_id += 1
+            await asyncio.sleep(0.002)
+        for _ in range(5):
+            server.publish("btcusdt@trade", trade("BTCUSDT", next_id))
+            next_id += 1
+        received = await take(trades, next_id - 1)
+        assert [e.trade_id for e in received] == list(range(1, next_id))  # no gap marker, no repeat
+
+
+async def test_server_shutdown_notice_moves_to_a_new_connection() -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url, handover_timeout=10) as streams:
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        server.shutdown_notice()
+        while server.opened < 2:
+            await asyncio.sleep(0.01)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 1))  # on both: proves the overlap
+        while server.connections > 1:
+            await asyncio.sleep(0.01)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 2))
+        assert [e.trade_id for e in await take(trades, 2)] == [1, 2]
+
+
+async def test_slow_consumer_gets_an_overflow_gap_and_bounded_memory() -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url) as streams:
+        trades = streams.trade("BTCUSDT", buffer=3)
+        await trades.ready(5)
+        for trade_id in range(1, 11):
+            server.publish("btcusdt@trade", trade("BTCUSDT", trade_id))
+        await server.drained()
+        while trades.dropped < 7:
+            await asyncio.sleep(0.01)
+        assert trades.queued == 3
+        server.publish("btcusdt@trade", trade("BTCUSDT", 11))
+        items = await take(trades, 5)
+        assert [getattr(i, "trade_id", i) for i in items] == [1, 2, 3, StreamGap("overflow"), 11]
+
+
+async def test_streams_beyond_the_per_connection_limit_spread_over_connections() -> None:
+    async with (
+        StreamServer(HubLimits(streams_per_connection=2)) as server,
+        MarketStreams(url=server.url, streams_per_connection=2) as streams,
+    ):
+        subs = [streams.trade(symbol) for symbol in ("AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT", "EEEUSDT")]
+        for sub in subs:
+            await sub.ready(5)
+        assert server.connections == 3
+        assert all(len(session.streams) <= 2 for session in server.hub.sessions.values())
+        assert len(await streams.list_subscriptions()) == 5
+
+
+async def test_control_messages_stay_under_the_incoming_message_limit() -> None:
+    # The server disconnects past 5 incoming messages a second: 12 subscriptions made one by
+    # one, each waited for, would be 12 SUBSCRIBE messages in well under a second.
+    async with StreamServer() as server, MarketStreams(url=server.url, reconnect=FAST) as streams:
+        first = streams.trade("AAAUSDT")
+        await first.ready(5)
+        for index in range(12):
+            await streams.trade(f"S{index}USDT").ready(10)
+        assert server.opened == 1  # never cut for going too fast
+        assert server.hub.control_messages == 12
+
+
+async def test_time_unit_goes_into_the_url() -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url + "/ws", time_unit="MICROSECOND") as streams:
+        assert streams.url == server.url
+        with pytest.raises(ParamError, match="time_unit"):
+            MarketStreams(url=server.url, time_unit="SECOND")  # type: ignore[arg-type]
