@@ -179,7 +179,7 @@ class _Builder:
                 f"{arg}: {annotation}" + ("" if default is None else f" = {default}")
             )
             pieces.append(piece)
-            docs.append(f"{arg}: {_clean(param.get('description') or '')}".rstrip(": "))
+            docs.append(f"{arg}: {_clean(param.get('description') or '') or self._values_doc(name, arg)}")
         expr_parts: list[str] = []
         position = 0
         for index, match in enumerate(_PIECE.finditer(address)):
@@ -201,6 +201,10 @@ class _Builder:
             lines += ["    " + wrapped[0], *("        " + w for w in wrapped[1:])]
         docstring = "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
         return Subscription(name, address, signature, " + ".join(expr_parts), event_type, docstring)
+
+    def _values_doc(self, method: str, arg: str) -> str:
+        choice = self.choices.get(f"_{naming.constant(method)}_{naming.constant(arg)}")
+        return "One of " + ", ".join(value for value, _ in choice.items) + "." if choice else "Required."
 
     def _argument(self, method: str, key: str, param: dict[str, Any], pointer: str) -> tuple[str, str, str | None, str]:
         """(argument name, annotation, default source or None, expression for its name piece)."""

@@ -115,7 +115,11 @@ def test_levels_are_set_inserted_and_removed_and_the_id_advances() -> None:
     assert outcome == "applied"
     assert book.update_id == 104  # the event's u
     assert book.bids.levels() == [(Decimal("9.5"), Decimal("4")), (Decimal("9"), Decimal("2"))]
-    assert book.asks.levels() == [(Decimal("11"), Decimal("1")), (Decimal("12"), Decimal("0.5")), (Decimal("13"), Decimal("1"))]
+    assert book.asks.levels() == [
+        (Decimal("11"), Decimal("1")),
+        (Decimal("12"), Decimal("0.5")),
+        (Decimal("13"), Decimal("1")),
+    ]
     assert book.on_event(Diff(105, 105, asks=levels(("99", "0")))) == "applied"  # removing a missing level: no-op
     assert book.asks.levels(1) == [(Decimal("11"), Decimal("1"))]
 
