@@ -5,7 +5,9 @@ nox -s tests       drift check + lint + type check + the whole test suite (what 
 nox -s generate    regenerate generated/ from spec/
 nox -s api_diff    public API change between HEAD's spec and the working tree's spec
 nox -s bench       benchmarks: this SDK vs raw httpx-ws, websockets and other SDKs
-nox -s build       sdist + wheel + twine check, then a smoke test of the wheel
+nox -s build       sdist + wheel + twine check, a smoke test of the wheel, the test suite from the sdist
+nox -s api_break   public-API breaks (griffe) of the three packages vs a git ref (default: the newest tag)
+nox -s changelog   preview the next release notes from changes/ (`-- --version X.Y.Z` writes CHANGELOG.md)
 nox -s docs        the documentation site with the API reference (mkdocs + mkdocstrings)
 nox -s release     upload dist/ to PyPI (TWINE_PASSWORD=<token>; not run by CI)
 nox -s compat-3.X  the test suite on another Python (run after `tests` automatically)
@@ -121,17 +123,64 @@ def build(session: nox.Session) -> None:
     session.run("python", "-c", "import shutil; shutil.rmtree('dist', ignore_errors=True)")
     session.run("python", "-m", "build", "--outdir", "dist")
     session.run("twine", "check", "--strict", "dist/*")
-    tmp = session.create_tmp()
+    tmp = str(Path(session.create_tmp()).resolve())
     session.run("python", "-m", "venv", f"{tmp}/wheel-venv")
     python = f"{tmp}/wheel-venv/bin/python"
-    wheel = next(__import__("pathlib").Path("dist").glob("*.whl"))
+    wheel = next(Path("dist").glob("*.whl"))
     session.run(python, "-m", "pip", "install", "-q", str(wheel), external=True)
     session.run(python, "-c", SMOKE, external=True)
     session.run(f"{tmp}/wheel-venv/bin/binance-ws", "methods", "time", external=True)
+    # The sdist is complete: unpacked alone, its own test suite passes.
+    sdist = next(Path("dist").glob("*.tar.gz"))
+    session.run("python", "-c", f"import tarfile; tarfile.open({str(sdist)!r}).extractall({tmp!r}, filter='data')")
+    unpacked = Path(tmp) / sdist.name.removesuffix(".tar.gz")
+    session.run("python", "-m", "venv", f"{tmp}/sdist-venv")
+    sdist_python = f"{tmp}/sdist-venv/bin/python"
+    session.run(sdist_python, "-m", "pip", "install", "-q", f"{unpacked}[generator,dev]", external=True)
+    with session.chdir(unpacked):
+        session.run(sdist_python, "-m", "generator", "--check", external=True)
+        session.run(sdist_python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", external=True)
+
+
+PACKAGES = {"binance_spot_ws": ["generated", "runtime"], "binance_ws": ["runtime"], "binance_ws_emulator": ["emulator"]}
+
+
+def _newest_tag(session: nox.Session) -> str:
+    tag = session.run("git", "describe", "--tags", "--abbrev=0", external=True, silent=True, success_codes=[0, 128])
+    return str(tag).strip() if tag and "fatal" not in str(tag) else "HEAD"
+
+
+@nox.session
+def api_break(session: nox.Session) -> None:
+    """Public-API breaks of the three packages against a git ref (default: the newest tag, else HEAD)."""
+    _check_api(session, session.posargs[0] if session.posargs else _newest_tag(session))
+
+
+def _check_api(session: nox.Session, ref: str) -> None:
+    session.install("griffe>=1")
+    for package, paths in PACKAGES.items():
+        search = [arg for path in paths for arg in ("-s", path)]
+        session.run("griffe", "check", package, *search, "-a", ref, "--verbose")
+
+
+@nox.session
+def changelog(session: nox.Session) -> None:
+    """Preview the next release notes; `-- --version X.Y.Z` writes them into CHANGELOG.md."""
+    session.install("towncrier>=24")
+    if session.posargs:
+        session.run("towncrier", "build", "--yes", *session.posargs)
+    else:
+        session.run("towncrier", "build", "--draft", "--version", "next")
 
 
 @nox.session
 def release(session: nox.Session) -> None:
-    """Publish dist/ to PyPI with a token from TWINE_PASSWORD (run `nox -s build` first). Not run in CI."""
+    """Publish dist/ to PyPI with a token from TWINE_PASSWORD (run `nox -s build` first). Not run in CI.
+
+    Refuses when the public API broke since the newest tag (run `nox -s api_break` to see how);
+    `nox -s release -- --allow-breaks` after a deliberate, changelogged break.
+    """
+    if "--allow-breaks" not in session.posargs:
+        _check_api(session, _newest_tag(session))
     session.install("twine")
     session.run("twine", "upload", "--non-interactive", "-u", "__token__", "dist/*")

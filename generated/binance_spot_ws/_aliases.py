@@ -119,6 +119,8 @@ AllocationTypeValue: TypeAlias = Literal["SOR"] | str
 
 CalculationTypeValue: TypeAlias = Literal["ARITHMETIC_MEAN", "EXTERNAL"] | str
 
+ExecutionRuleTypeValue: TypeAlias = Literal["PRICE_RANGE"] | str
+
 RejectReasonValue: TypeAlias = (
     Literal[
         "NONE",

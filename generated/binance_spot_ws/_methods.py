@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "0c6fea0f57db5cebbc46427235f4084eeeec07283e266e5838d372cbdde00ba4"
+SPEC_SHA256: Final = "4cff463339c1250b93abb6462722533643b528a34e0e32cb2456ad59aec192af"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",

@@ -12,6 +12,7 @@ from binance_spot_ws._aliases import (
     AllocationTypeValue,
     CalculationTypeValue,
     ContingencyTypeValue,
+    ExecutionRuleTypeValue,
     ExecutionTypeValue,
     ExpiryReasonValue,
     Kline,
@@ -202,6 +203,10 @@ class AllocationType(Enum):
 
 
 class AmendedOrder(Model, kw_only=True):
+    """
+    The order after the amendment; the conditional fields are those of the other order responses.
+    """
+
     symbol: str
     order_id: int = field(name="orderId")
     client_order_id: str = field(name="clientOrderId")
@@ -221,6 +226,21 @@ class AmendedOrder(Model, kw_only=True):
     self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
         name="selfTradePreventionMode", default=UNSET
     )
+    stop_price: Decimal | UnsetType = field(name="stopPrice", default=UNSET)
+    iceberg_qty: Decimal | UnsetType = field(name="icebergQty", default=UNSET)
+    trailing_delta: int | UnsetType = field(name="trailingDelta", default=UNSET)
+    trailing_time: int | UnsetType = field(name="trailingTime", default=UNSET)
+    strategy_id: int | UnsetType = field(name="strategyId", default=UNSET)
+    strategy_type: int | UnsetType = field(name="strategyType", default=UNSET)
+    prevented_match_id: int | UnsetType = field(name="preventedMatchId", default=UNSET)
+    prevented_quantity: Decimal | UnsetType = field(name="preventedQuantity", default=UNSET)
+    used_sor: bool | UnsetType = field(name="usedSor", default=UNSET)
+    working_floor: WorkingFloorValue | UnsetType = field(name="workingFloor", default=UNSET)
+    peg_price_type: PegPriceTypeValue | UnsetType = field(name="pegPriceType", default=UNSET)
+    peg_offset_type: PegOffsetTypeValue | UnsetType = field(name="pegOffsetType", default=UNSET)
+    peg_offset_value: int | UnsetType = field(name="pegOffsetValue", default=UNSET)
+    pegged_price: Decimal | UnsetType = field(name="peggedPrice", default=UNSET)
+    expiry_reason: ExpiryReasonValue | UnsetType = field(name="expiryReason", default=UNSET)
 
 
 class Amendment(Model, kw_only=True):
@@ -543,6 +563,14 @@ class ExecutionReport(Model, kw_only=True, tag_field="e", tag="executionReport")
     peg_offset_value: int | UnsetType = field(name="gOV", default=UNSET)
     pegged_price: Decimal | UnsetType = field(name="gp", default=UNSET)
     expiry_reason: ExpiryReasonValue | UnsetType = field(name="eR", default=UNSET)
+
+
+class ExecutionRuleType(Enum):
+    """
+    Kind of an execution rule.
+    """
+
+    PRICE_RANGE = "PRICE_RANGE"
 
 
 class ExecutionType(Enum):
@@ -1248,7 +1276,7 @@ class PreventedMatchRecord(Model, kw_only=True):
 
 
 class PriceRangeRule(Model, kw_only=True):
-    rule_type: str = field(name="ruleType")
+    rule_type: ExecutionRuleTypeValue = field(name="ruleType")
     bid_limit_mult_up: Decimal | UnsetType = field(name="bidLimitMultUp", default=UNSET)
     bid_limit_mult_down: Decimal | UnsetType = field(name="bidLimitMultDown", default=UNSET)
     ask_limit_mult_up: Decimal | UnsetType = field(name="askLimitMultUp", default=UNSET)
@@ -2069,7 +2097,7 @@ class OrderCancelReplaceParams(Model, kw_only=True):
     """
     Arbitrary strategy id.
     """
-    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.")] | UnsetType = field(
+    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.", ge=1000000)] | UnsetType = field(
         name="strategyType", default=UNSET
     )
     """
@@ -2083,7 +2111,7 @@ class OrderCancelReplaceParams(Model, kw_only=True):
         name="orderRateLimitExceededMode", default=UNSET
     )
     peg_price_type: PegPriceType | UnsetType = field(name="pegPriceType", default=UNSET)
-    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).")] | UnsetType = field(
+    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).", le=100)] | UnsetType = field(
         name="pegOffsetValue", default=UNSET
     )
     """
@@ -2153,8 +2181,8 @@ class OrderListPlaceOcoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    above_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="aboveStrategyType", default=UNSET
+    above_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType = (
+        field(name="aboveStrategyType", default=UNSET)
     )
     """
     Strategy type (>= 1000000).
@@ -2204,8 +2232,8 @@ class OrderListPlaceOcoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    below_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="belowStrategyType", default=UNSET
+    below_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType = (
+        field(name="belowStrategyType", default=UNSET)
     )
     """
     Strategy type (>= 1000000).
@@ -2339,8 +2367,8 @@ class OrderListPlaceOpoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingStrategyType", default=UNSET
+    pending_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType = (
+        field(name="pendingStrategyType", default=UNSET)
     )
     """
     Strategy type (>= 1000000).
@@ -2470,9 +2498,9 @@ class OrderListPlaceOpocoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_above_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingAboveStrategyType", default=UNSET
-    )
+    pending_above_strategy_type: (
+        Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType
+    ) = field(name="pendingAboveStrategyType", default=UNSET)
     """
     Strategy type (>= 1000000).
     """
@@ -2522,9 +2550,9 @@ class OrderListPlaceOpocoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_below_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingBelowStrategyType", default=UNSET
-    )
+    pending_below_strategy_type: (
+        Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType
+    ) = field(name="pendingBelowStrategyType", default=UNSET)
     """
     Strategy type (>= 1000000).
     """
@@ -2657,8 +2685,8 @@ class OrderListPlaceOtoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingStrategyType", default=UNSET
+    pending_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType = (
+        field(name="pendingStrategyType", default=UNSET)
     )
     """
     Strategy type (>= 1000000).
@@ -2794,9 +2822,9 @@ class OrderListPlaceOtocoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_above_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingAboveStrategyType", default=UNSET
-    )
+    pending_above_strategy_type: (
+        Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType
+    ) = field(name="pendingAboveStrategyType", default=UNSET)
     """
     Strategy type (>= 1000000).
     """
@@ -2846,9 +2874,9 @@ class OrderListPlaceOtocoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_below_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingBelowStrategyType", default=UNSET
-    )
+    pending_below_strategy_type: (
+        Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType
+    ) = field(name="pendingBelowStrategyType", default=UNSET)
     """
     Strategy type (>= 1000000).
     """
@@ -2906,7 +2934,7 @@ class OrderListPlaceParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    limit_strategy_type: Annotated[int, Meta(description="Strategy type.")] | UnsetType = field(
+    limit_strategy_type: Annotated[int, Meta(description="Strategy type.", ge=1000000)] | UnsetType = field(
         name="limitStrategyType", default=UNSET
     )
     """
@@ -2949,7 +2977,7 @@ class OrderListPlaceParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    stop_strategy_type: Annotated[int, Meta(description="Strategy type.")] | UnsetType = field(
+    stop_strategy_type: Annotated[int, Meta(description="Strategy type.", ge=1000000)] | UnsetType = field(
         name="stopStrategyType", default=UNSET
     )
     """
@@ -3023,7 +3051,7 @@ class OrderPlaceParams(Model, kw_only=True):
     """
     Arbitrary strategy id.
     """
-    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.")] | UnsetType = field(
+    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.", ge=1000000)] | UnsetType = field(
         name="strategyType", default=UNSET
     )
     """
@@ -3033,7 +3061,7 @@ class OrderPlaceParams(Model, kw_only=True):
         name="selfTradePreventionMode", default=UNSET
     )
     peg_price_type: PegPriceType | UnsetType = field(name="pegPriceType", default=UNSET)
-    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).")] | UnsetType = field(
+    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).", le=100)] | UnsetType = field(
         name="pegOffsetValue", default=UNSET
     )
     """
@@ -3155,7 +3183,7 @@ class OrderTestParams(Model, kw_only=True):
     """
     Arbitrary strategy id.
     """
-    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.")] | UnsetType = field(
+    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.", ge=1000000)] | UnsetType = field(
         name="strategyType", default=UNSET
     )
     """
@@ -3165,7 +3193,7 @@ class OrderTestParams(Model, kw_only=True):
         name="selfTradePreventionMode", default=UNSET
     )
     peg_price_type: PegPriceType | UnsetType = field(name="pegPriceType", default=UNSET)
-    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).")] | UnsetType = field(
+    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).", le=100)] | UnsetType = field(
         name="pegOffsetValue", default=UNSET
     )
     """
@@ -3235,7 +3263,7 @@ class SorOrderPlaceParams(Model, kw_only=True):
     """
     Arbitrary strategy id.
     """
-    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.")] | UnsetType = field(
+    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.", ge=1000000)] | UnsetType = field(
         name="strategyType", default=UNSET
     )
     """
@@ -3293,7 +3321,7 @@ class SorOrderTestParams(Model, kw_only=True):
     """
     Arbitrary strategy id.
     """
-    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.")] | UnsetType = field(
+    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.", ge=1000000)] | UnsetType = field(
         name="strategyType", default=UNSET
     )
     """

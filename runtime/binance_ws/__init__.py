@@ -31,6 +31,7 @@ from .events import ConnectionEvent, ConnectionState, StreamGap, UnknownEvent
 from .method import Method, Security, Weight, WeightRule
 from .orderbook import BookSync, BookUpdate, OrderBook
 from .protocol import Protocol, new_client_order_id
+from .rules import FilterError, SymbolRules
 from .signing import Ed25519Key, HmacKey, RsaKey, Signer, key_from_env, key_from_pem
 from .stream_wire import STREAM_PRODUCTION, StreamControlError, StreamLimits, stream_choice, stream_symbol
 from .streams import StreamsConnection
@@ -68,6 +69,7 @@ __all__ = [
     "Ed25519Key",
     "ErrorKind",
     "ErrorTable",
+    "FilterError",
     "HmacKey",
     "IpBanned",
     "Method",
@@ -83,6 +85,7 @@ __all__ = [
     "ServerError",
     "Signer",
     "StreamGap",
+    "SymbolRules",
     "TransportError",
     "UnknownEvent",
     "UnknownExecutionStatus",

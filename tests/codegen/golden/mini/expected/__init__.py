@@ -20,6 +20,7 @@ from binance_ws import (
     ConnectionEvent,
     ConnectionState,
     Ed25519Key,
+    FilterError,
     HmacKey,
     IpBanned,
     ParamError,
@@ -29,12 +30,14 @@ from binance_ws import (
     RsaKey,
     ServerError,
     StreamGap,
+    SymbolRules,
     TransportError,
     UnknownEvent,
     UnknownExecutionStatus,
     key_from_env,
     key_from_pem,
 )
+from binance_ws._version import __version__
 
 from . import types
 from ._async_client import AsyncClient
@@ -65,6 +68,7 @@ __all__ = [
     "ConnectionState",
     "Ed25519Key",
     "ErrorCode",
+    "FilterError",
     "HmacKey",
     "IpBanned",
     "ParamError",
@@ -74,10 +78,12 @@ __all__ = [
     "RsaKey",
     "ServerError",
     "StreamGap",
+    "SymbolRules",
     "TransportError",
     "UnknownEvent",
     "UnknownExecutionStatus",
     "key_from_env",
     "key_from_pem",
+    "__version__",
     "types",
 ]
