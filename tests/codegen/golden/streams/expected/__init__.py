@@ -21,6 +21,7 @@ from binance_ws import (
     ConnectionEvent,
     ConnectionState,
     Ed25519Key,
+    FilterError,
     HmacKey,
     IpBanned,
     OrderBook,
@@ -33,12 +34,14 @@ from binance_ws import (
     StreamControlError,
     StreamGap,
     Subscription,
+    SymbolRules,
     TransportError,
     UnknownEvent,
     UnknownExecutionStatus,
     key_from_env,
     key_from_pem,
 )
+from binance_ws._version import __version__
 
 from . import stream_types, types
 from ._async_client import AsyncClient
@@ -84,6 +87,7 @@ __all__ = [
     "ConnectionState",
     "Ed25519Key",
     "ErrorCode",
+    "FilterError",
     "HmacKey",
     "IpBanned",
     "ParamError",
@@ -93,10 +97,12 @@ __all__ = [
     "RsaKey",
     "ServerError",
     "StreamGap",
+    "SymbolRules",
     "TransportError",
     "UnknownEvent",
     "UnknownExecutionStatus",
     "key_from_env",
     "key_from_pem",
+    "__version__",
     "types",
 ]
