@@ -30,7 +30,7 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -66,12 +66,18 @@ _URL_BUDGET = 4000
 class _AttemptWindow:
     """At most `limit` connection attempts per `window` seconds (the limit is per IP)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._times: collections.deque[float] = collections.deque()
+        self._clock = clock
+        self._sleep = sleep
 
     async def acquire(self, limit: int, window: float) -> None:
         while True:
-            now = time.monotonic()
+            now = self._clock()
             while self._times and self._times[0] <= now - window:
                 self._times.popleft()
             if len(self._times) < limit:
@@ -79,7 +85,7 @@ class _AttemptWindow:
                 return
             wait = self._times[0] + window - now
             log.warning("connection attempts: %d in %.0f s used; waiting %.1f s", limit, window, wait)
-            await asyncio.sleep(wait)
+            await self._sleep(wait)
 
 
 _ATTEMPTS = _AttemptWindow()
@@ -110,6 +116,7 @@ class _Handover:
         self.waiting = set(streams)  # not switched yet
         self.held: dict[str, collections.deque[bytes]] = {s: collections.deque() for s in streams}
         self.seen_old: dict[str, collections.deque[bytes]] = {s: collections.deque(maxlen=256) for s in streams}
+        self.replay: dict[str, collections.deque[bytes]] = {}  # switched; the new one still repeats these
         self.buffer = buffer
         self.done = asyncio.Event()
         if not streams:
@@ -119,6 +126,7 @@ class _Handover:
         self.waiting.discard(stream)
         self.held.pop(stream, None)
         self.seen_old.pop(stream, None)
+        self.replay.pop(stream, None)
         if not self.waiting:
             self.done.set()
 
@@ -158,6 +166,8 @@ class _Shard:
         self.idle = asyncio.Event()  # the connection listens to exactly `streams`
         self.task: asyncio.Task[None] | None = None
         self.started = False
+        self.conns: set[_Conn] = set()  # every connection not closed yet (two during a rotation)
+        self.retry_rotation_at: float | None = None
 
 
 class StreamsConnection:
@@ -246,6 +256,7 @@ class StreamsConnection:
         self._decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
         self._closing = False
         self._entered = False
+        self._tasks: list[asyncio.Task[None]] = []  # every shard supervisor started
         self.state = ConnectionState.CLOSED
 
     def __repr__(self) -> str:
@@ -277,13 +288,11 @@ class StreamsConnection:
         if self._closing:
             return
         self._closing = True
-        for shard in self._shards:
-            if shard.task is not None:
-                shard.task.cancel()
-        for shard in self._shards:
-            if shard.task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await shard.task
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         for subs in self._subs.values():
             for sub in subs:
                 sub._end()
@@ -430,22 +439,26 @@ class StreamsConnection:
                 batch = add[:_BATCH]
                 conn.known.update(batch)
                 try:
-                    await self._control_or_lost(conn, "SUBSCRIBE", batch)
+                    sent = await self._control_or_lost(conn, "SUBSCRIBE", batch)
                 except StreamControlError as error:
                     conn.known.difference_update(batch)
                     for stream in batch:
                         self._refuse(stream, error)
                     continue
+                if not sent:
+                    return  # lost: the next connection listens to them from its URL
                 for stream in batch:
                     if stream in conn.known:
                         for sub in self._subs.get(stream, ()):
                             sub._ack()
 
-    async def _control_or_lost(self, conn: _Conn, method: str, params: list[Any]) -> Any:
+    async def _control_or_lost(self, conn: _Conn, method: str, params: list[Any]) -> bool:
+        """True once answered; False if the connection went (the next one listens to the shard's streams)."""
         try:
-            return await self._control(conn, method, params)
+            await self._control(conn, method, params)
         except (TransportError, ConnectionClosed):
-            return None  # the connection is going: the next one listens to the shard's streams
+            return False
+        return True
 
     def _refuse(self, stream: str, error: BaseException) -> None:
         for sub in self._subs.pop(stream, []):
@@ -501,7 +514,10 @@ class StreamsConnection:
 
     def _handover_frame(self, conn: _Conn, handover: _Handover, stream: str, data: bytes) -> None:
         held = handover.held[stream]
+        replay = handover.replay.get(stream)
         if conn.role == "old":
+            if replay is not None:
+                return  # the new connection delivers this stream already
             self._deliver(stream, data)
             handover.seen_old[stream].append(data)
             if held and held[0] == data:  # the old connection caught up with the new one
@@ -510,8 +526,26 @@ class StreamsConnection:
                     self._deliver(stream, item)
                 handover.switched(stream)
             return
-        if not held and data in handover.seen_old[stream]:
-            handover.switched(stream)  # overlap proven: from here on the new connection delivers
+        if replay is not None:  # the new connection repeats what the old one delivered
+            if replay and replay[0] == data:
+                replay.popleft()
+                if not replay:
+                    handover.switched(stream)
+                return
+            handover.switched(stream)
+            self._deliver(stream, data)
+            return
+        seen = handover.seen_old[stream]
+        if not held and data in seen:
+            # Overlap proven: from here on the new connection delivers, after repeating what
+            # the old one delivered past this event (those are dropped).
+            items = list(seen)
+            index = len(items) - 1 - items[::-1].index(data)
+            rest = items[index + 1 :]
+            if rest:
+                handover.replay[stream] = collections.deque(rest)
+            else:
+                handover.switched(stream)
             return
         if len(held) >= handover.buffer:
             self._release(handover, stream, gap=True)
@@ -545,6 +579,7 @@ class StreamsConnection:
             return
         shard.started = True
         shard.task = asyncio.create_task(self._supervise(shard), name=f"binance-streams-shard-{shard.number}")
+        self._tasks.append(shard.task)
 
     async def _open(self, shard: _Shard) -> _Conn:
         """Connect listening to the shard's streams (the rest by SUBSCRIBE); raises TransportError."""
@@ -557,6 +592,7 @@ class StreamsConnection:
             in_url.append(stream)
             length += len(stream) + 1
         conn = _Conn(shard, set(in_url))
+        shard.conns.add(conn)
         conn.throttle = _Throttle(self._control_rate)
         url = combined_url(self.url, in_url, self.time_unit)
         conn.task = asyncio.create_task(self._run_conn(conn, url), name=f"binance-streams-conn-{conn.number}")
@@ -595,6 +631,7 @@ class StreamsConnection:
 
     async def _close_conn(self, conn: _Conn) -> None:
         conn.closing = True
+        conn.shard.conns.discard(conn)
         task = conn.task
         while task is not None and not task.done():
             task.cancel()
@@ -615,8 +652,8 @@ class StreamsConnection:
         try:
             await self._live(shard, conn)
         finally:
-            if shard.conn is not None:
-                await self._close_conn(shard.conn)
+            for conn in list(shard.conns):
+                await self._close_conn(conn)
 
     async def _live(self, shard: _Shard, conn: _Conn) -> None:
         loop = asyncio.get_running_loop()
@@ -624,7 +661,8 @@ class StreamsConnection:
         self._ack_known(conn)
         self._set_state(ConnectionState.CONNECTED)
         while not self._closing:
-            rotate_at = loop.time() + self._max_lifetime * random.uniform(0.97, 1.0)
+            rotate_at = shard.retry_rotation_at or loop.time() + self._max_lifetime * random.uniform(0.97, 1.0)
+            shard.retry_rotation_at = None
             while not conn.closed.is_set() and not shard.rotate_now.is_set():
                 sync = asyncio.create_task(self._sync_streams(shard, conn))
                 waiters = {
@@ -645,27 +683,31 @@ class StreamsConnection:
                 if loop.time() >= rotate_at:
                     shard.rotate_now.set()
             if conn.closed.is_set():
-                conn = await self._reconnect(shard, conn)
+                reconnected = await self._reconnect(shard, conn)
+                if reconnected is None:
+                    return  # gave up: the shard's subscriptions ended with ConnectionClosed
+                conn = reconnected
             else:
                 shard.rotate_now.clear()
                 conn = await self._rotate(shard, conn)
             shard.conn = conn
 
-    async def _reconnect(self, shard: _Shard, old: _Conn) -> _Conn:
+    async def _reconnect(self, shard: _Shard, old: _Conn) -> _Conn | None:
         reason = f"{type(old.error).__name__}: {old.error}" if old.error else "connection lost"
         log.warning("stream connection lost (%s); reconnecting", reason)
         for stream in shard.streams:
             for sub in self._subs.get(stream, ()):
                 sub._gap("reconnected")
         shard.conn = None
+        await self._close_conn(old)
         attempt = 0
         while True:
             attempt += 1
             self._set_state(ConnectionState.RECONNECTING, reason, attempt)
             if self._backoff.max_attempts is not None and attempt > self._backoff.max_attempts:
-                error = ConnectionClosed("gave up reconnecting")
-                self._fail_shard(shard, error)
-                raise error
+                self._fail_shard(shard, ConnectionClosed("gave up reconnecting"))
+                self._set_state(ConnectionState.CLOSED, "gave up reconnecting", attempt)
+                return None
             await asyncio.sleep(self._backoff.delay(attempt))
             try:
                 conn = await self._open(shard)
@@ -682,8 +724,9 @@ class StreamsConnection:
         try:
             new = await self._open(shard)
         except TransportError as exc:
-            log.warning("rotation failed (%s); keeping the current connection", exc)
+            log.warning("rotation failed (%s); keeping the current connection, trying again soon", exc)
             self._set_state(ConnectionState.CONNECTED, "rotation postponed")
+            shard.retry_rotation_at = asyncio.get_running_loop().time() + self._backoff.delay(1) + 1.0
             return old
         handover = _Handover(old.known & new.known, self.buffer)
         old.handover, old.role = handover, "old"

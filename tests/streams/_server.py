@@ -78,7 +78,15 @@ class StreamServer:
                 queue.put_nowait(text)
         session.outbox.clear()
 
-    def publish(self, stream: str, payload: Any) -> int:
+    def publish(self, stream: str, payload: Any, *, only: int | None = None) -> int:
+        """To every listener of `stream`, or only to the `only`-th connection opened (1, 2, ...)."""
+        if only is not None:
+            session = self.hub.sessions.get(only)
+            if session is None or stream not in session.streams:
+                return 0
+            session.deliver(stream, payload if isinstance(payload, str) else json.dumps(payload))
+            self._flush(session)
+            return 1
         count = self.hub.publish(stream, payload)
         for session in list(self.hub.sessions.values()):
             self._flush(session)

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from binance_spot_ws import MarketStreams, ParamError, ReconnectPolicy, StreamControlError, StreamGap, stream_types
+from binance_spot_ws import (
+    ConnectionClosed,
+    MarketStreams,
+    ParamError,
+    ReconnectPolicy,
+    StreamControlError,
+    StreamGap,
+    stream_types,
+)
 from binance_ws.events import ConnectionState
 from binance_ws_emulator.stream_hub import HubLimits
 from tests.streams._server import StreamServer, trade
@@ -122,25 +130,31 @@ async def test_connection_loss_marks_a_gap_and_resubscribes() -> None:
         assert ConnectionState.RECONNECTING in events
 
 
+def _handing_over(streams: MarketStreams) -> bool:
+    return any(conn.role == "new" for shard in streams._shards for conn in shard.conns)
+
+
 async def test_rotation_switches_without_loss_or_repeat() -> None:
     async with StreamServer() as server, MarketStreams(url=server.url, handover_timeout=10) as streams:
         trades = streams.trade("BTCUSDT")
         await trades.ready(5)
-        next_id = 1
+        server.publish("btcusdt@trade", trade("BTCUSDT", 1))
         streams.rotate()
-        while server.opened < 2:  # events keep flowing while the new connection opens
-            server.publish("btcusdt@trade", trade("BTCUSDT", next_id))
-            next_id += 1
-            await asyncio.sleep(0.002)
-        while server.connections > 1:  # both listen: the same events on both until the switch
-            server.publish("btcusdt@trade", trade("BTCUSDT", next_id))
-            next_id += 1
-            await asyncio.sleep(0.002)
-        for _ in range(5):
-            server.publish("btcusdt@trade", trade("BTCUSDT", next_id))
-            next_id += 1
-        received = await take(trades, next_id - 1)
-        assert [e.trade_id for e in received] == list(range(1, next_id))  # no gap marker, no repeat
+        while not _handing_over(streams):
+            await asyncio.sleep(0.001)
+        # The old connection is behind: events from before the new one listened still reach it...
+        for trade_id in (2, 3, 4):
+            server.publish("btcusdt@trade", trade("BTCUSDT", trade_id), only=1)
+        # ...then the same events reach both: the new connection's come first here.
+        for trade_id in (5, 6, 7):
+            server.publish("btcusdt@trade", trade("BTCUSDT", trade_id), only=2)
+        for trade_id in (5, 6, 7):
+            server.publish("btcusdt@trade", trade("BTCUSDT", trade_id), only=1)
+        while server.connections > 1:  # the switch is complete: the old connection is closed
+            await asyncio.sleep(0.005)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 8))
+        received = await take(trades, 8)
+        assert [e.trade_id for e in received] == list(range(1, 9))  # no gap marker, no repeat
 
 
 async def test_server_shutdown_notice_moves_to_a_new_connection() -> None:
@@ -202,3 +216,98 @@ async def test_time_unit_goes_into_the_url() -> None:
         assert streams.url == server.url
         with pytest.raises(ParamError, match="time_unit"):
             MarketStreams(url=server.url, time_unit="SECOND")  # type: ignore[arg-type]
+
+
+async def test_rotation_without_overlap_marks_a_gap_before_the_new_connections_events() -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url, handover_timeout=0.3) as streams:
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 1))
+        await take(trades, 1)
+        streams.rotate()
+        while server.opened < 2:
+            await asyncio.sleep(0.01)
+        # Only the new connection gets these: the old one never shows the overlap.
+        server.publish("btcusdt@trade", trade("BTCUSDT", 3), only=2)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 4), only=2)
+        gap, *after = await take(trades, 3)
+        assert gap == StreamGap("rotation")
+        assert [e.trade_id for e in after] == [3, 4]
+        server.publish("btcusdt@trade", trade("BTCUSDT", 5))
+        assert [e.trade_id for e in await take(trades, 1)] == [5]
+        assert server.connections == 1
+
+
+async def test_giving_up_reconnecting_ends_the_iterators_with_an_error() -> None:
+    server = StreamServer()
+    await server.__aenter__()
+    give_up = ReconnectPolicy(initial_delay=0.01, max_delay=0.01, max_attempts=2)
+    async with MarketStreams(url=server.url, reconnect=give_up) as streams:
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        await server.__aexit__()  # the server goes away for good
+        items = []
+        with pytest.raises(ConnectionClosed, match="gave up"):
+            while True:
+                items.append(await asyncio.wait_for(trades.next(), 10))
+        assert items == [StreamGap("reconnected")]
+
+
+async def test_connection_attempts_stay_within_the_window() -> None:
+    from binance_ws.streams import _AttemptWindow
+
+    now = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    window = _AttemptWindow(clock=lambda: now[0], sleep=sleep)
+    for _ in range(3):
+        await window.acquire(3, 300.0)
+    assert slept == []
+    now[0] += 10.0
+    await window.acquire(3, 300.0)  # the 4th within 5 minutes waits for the 1st to age out
+    assert slept == [290.0]
+
+
+def test_blocking_variant_iterates_the_same_events() -> None:
+    import threading
+
+    from binance_spot_ws import BlockingMarketStreams
+
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    def serve() -> None:
+        async def main() -> None:
+            async with StreamServer() as server:
+                holder["server"], holder["loop"] = server, asyncio.get_running_loop()
+                holder["stop"] = asyncio.Event()
+                ready.set()
+                await holder["stop"].wait()
+
+        asyncio.run(main())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ready.wait(10)
+    server, loop = holder["server"], holder["loop"]
+    try:
+        with BlockingMarketStreams(url=server.url) as streams:
+            with streams.trade("BTCUSDT") as trades:
+                trades.ready(5)
+                for trade_id in (1, 2):
+                    loop.call_soon_threadsafe(server.publish, "btcusdt@trade", trade("BTCUSDT", trade_id))
+                got = [trades.next(timeout=5), trades.next(timeout=5)]
+                assert [getattr(e, "trade_id", None) for e in got] == [1, 2]
+                assert isinstance(got[0], stream_types.Trade)
+                with pytest.raises(TimeoutError):
+                    trades.next(timeout=0.05)  # nothing lost by the timeout
+                loop.call_soon_threadsafe(server.publish, "btcusdt@trade", trade("BTCUSDT", 3))
+                assert getattr(trades.next(timeout=5), "trade_id", None) == 3
+            assert streams.list_subscriptions() == []
+    finally:
+        loop.call_soon_threadsafe(holder["stop"].set)
+        thread.join(5)
