@@ -52,6 +52,17 @@ class StreamFaults:
     send_pings: bool = True  # False: withhold server pings (a client must not depend on them)
 
 
+@dataclass(frozen=True)
+class _Error:
+    code: int
+    msg: str
+
+
+@dataclass(frozen=True)
+class _Ok:
+    result: Any
+
+
 class Refused(Exception):
     """A stream connection cannot be opened (HTTP status and body for the handshake)."""
 
@@ -116,81 +127,80 @@ class StreamSession:
                 request_id,
             )
             return
-        params = request.get("params")
-        error = getattr(self, "_" + method.lower())(params)
-        if error is not None:
-            self._answer({"code": error[0], "msg": error[1]}, request_id)
+        handler = {
+            "SUBSCRIBE": self._subscribe,
+            "UNSUBSCRIBE": self._unsubscribe,
+            "LIST_SUBSCRIPTIONS": self._list_subscriptions,
+            "SET_PROPERTY": self._set_property,
+            "GET_PROPERTY": self._get_property,
+        }[method]
+        outcome = handler(request.get("params"))
+        if isinstance(outcome, _Error):
+            self._answer({"code": outcome.code, "msg": outcome.msg}, request_id)
         else:
-            self._answer({"result": self._result, "id": request_id})
-
-    _result: Any = None
+            self._answer({"result": outcome.result, "id": request_id})
 
     def _answer(self, body: dict[str, Any], request_id: Any = ...) -> None:
         if "code" in body and request_id is not ...:
             body["id"] = request_id
         self.outbox.append(json.dumps(body, separators=(",", ":")))
 
-    def _names(self, params: Any) -> list[str] | tuple[int, str]:
+    def _names(self, params: Any) -> list[str] | _Error:
         if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
-            return 2, "Invalid request: params must be a list of stream names"
+            return _Error(2, "Invalid request: params must be a list of stream names")
         for name in params:
             if not STREAM_NAME.fullmatch(name):
-                return 2, f"Invalid request: invalid stream name {json.dumps(name)}"
+                return _Error(2, f"Invalid request: invalid stream name {json.dumps(name)}")
         return params
 
-    def _subscribe(self, params: Any) -> tuple[int, str] | None:
+    def _subscribe(self, params: Any) -> _Error | _Ok:
         names = self._names(params)
-        if isinstance(names, tuple):
+        if isinstance(names, _Error):
             return names
         added = [n for n in dict.fromkeys(names) if n not in self.streams]
         limit = self.hub.limits.streams_per_connection
         if len(self.streams) + len(added) > limit:
-            return 2, f"Invalid request: too many streams; at most {limit} per connection"
+            return _Error(2, f"Invalid request: too many streams; at most {limit} per connection")
         self.streams.extend(added)
         for name in added:
             self.hub._listen(self, name)
-        self._result = None
-        return None
+        return _Ok(None)
 
-    def _unsubscribe(self, params: Any) -> tuple[int, str] | None:
+    def _unsubscribe(self, params: Any) -> _Error | _Ok:
         names = self._names(params)
-        if isinstance(names, tuple):
+        if isinstance(names, _Error):
             return names
         for name in names:
             if name in self.streams:
                 self.streams.remove(name)
                 self.hub._unlisten(self, name)
-        self._result = None
-        return None
+        return _Ok(None)
 
-    def _list_subscriptions(self, params: Any) -> tuple[int, str] | None:
+    def _list_subscriptions(self, params: Any) -> _Error | _Ok:
         if params not in (None, []):
-            return 2, "Invalid request: too many parameters"
-        self._result = list(self.streams)
-        return None
+            return _Error(2, "Invalid request: too many parameters")
+        return _Ok(list(self.streams))
 
-    def _set_property(self, params: Any) -> tuple[int, str] | None:
+    def _set_property(self, params: Any) -> _Error | _Ok:
         if not isinstance(params, list) or not params or not isinstance(params[0], str):
-            return 2, "Invalid request: property name must be a string"
+            return _Error(2, "Invalid request: property name must be a string")
         if len(params) > 2:
-            return 2, "Invalid request: too many parameters"
+            return _Error(2, "Invalid request: too many parameters")
         if params[0] != "combined":
-            return 0, "Unknown property"
+            return _Error(0, "Unknown property")
         if len(params) < 2 or not isinstance(params[1], bool):
-            return 1, "Invalid value type: expected Boolean"
+            return _Error(1, "Invalid value type: expected Boolean")
         self.combined = params[1]
-        self._result = None
-        return None
+        return _Ok(None)
 
-    def _get_property(self, params: Any) -> tuple[int, str] | None:
+    def _get_property(self, params: Any) -> _Error | _Ok:
         if not isinstance(params, list) or not params or not isinstance(params[0], str):
-            return 2, "Invalid request: property name must be a string"
+            return _Error(2, "Invalid request: property name must be a string")
         if len(params) > 1:
-            return 2, "Invalid request: too many parameters"
+            return _Error(2, "Invalid request: too many parameters")
         if params[0] != "combined":
-            return 0, "Unknown property"
-        self._result = self.combined
-        return None
+            return _Error(0, "Unknown property")
+        return _Ok(self.combined)
 
     # -- outgoing --------------------------------------------------------------------------
 
