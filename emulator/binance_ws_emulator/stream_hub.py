@@ -79,6 +79,7 @@ class StreamSession:
     hub: StreamHub
     number: int
     combined: bool
+    microseconds: bool = False  # timeUnit=MICROSECOND: time fields in microseconds
     streams: list[str] = field(default_factory=list)
     outbox: list[str] = field(default_factory=list)
     close: tuple[int, str] | None = None  # set when the server must close the connection
@@ -232,9 +233,13 @@ class StreamHub:
         self._attempts.append(now)
         if len(self._attempts) > self.limits.connection_attempts:
             raise Refused(429, {"code": -1003, "msg": "Too many connection attempts; try again later."})
+        params = parse_qs(query)
+        unit = (params.get("timeUnit") or ["MILLISECOND"])[-1].upper()
+        if unit not in ("MILLISECOND", "MICROSECOND"):
+            raise Refused(400, {"code": -1100, "msg": "Invalid timeUnit."})
         if path == "/stream" or path == "/stream/":
             combined = True
-            raw = (parse_qs(query).get("streams") or [""])[0]
+            raw = (params.get("streams") or [""])[0]
             names = [n for n in raw.split("/") if n]
         elif path == "/ws" or path.startswith("/ws/"):
             combined = False
@@ -247,7 +252,7 @@ class StreamHub:
         names = list(dict.fromkeys(names))
         if len(names) > self.limits.streams_per_connection:
             raise Refused(400, {"code": 2, "msg": "Invalid request: too many streams"})
-        session = StreamSession(self, next(self._numbers), combined)
+        session = StreamSession(self, next(self._numbers), combined, unit == "MICROSECOND")
         self.sessions[session.number] = session
         session.streams.extend(names)
         for name in names:
@@ -278,16 +283,23 @@ class StreamHub:
         if not listening:
             return 0
         text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+        micro: str | None = None
         for session in listening:
-            session.deliver(stream, text)
+            if session.microseconds:
+                if micro is None:
+                    micro = json.dumps(to_microseconds(json.loads(text)), separators=(",", ":"))
+                session.deliver(stream, micro)
+            else:
+                session.deliver(stream, text)
         self.events_sent += len(listening)
         return len(listening)
 
     def broadcast_shutdown(self, now_ms: int) -> None:
         """The serverShutdown notice on every connection."""
-        text = json.dumps({"e": "serverShutdown", "E": now_ms}, separators=(",", ":"))
+        notice = {"e": "serverShutdown", "E": now_ms}
         for session in self.sessions.values():
-            session.deliver("!serverShutdown", text)
+            body = to_microseconds(notice) if session.microseconds else notice
+            session.deliver("!serverShutdown", json.dumps(body, separators=(",", ":")))
 
 
 def _valid_id(value: Any) -> bool:
@@ -298,3 +310,39 @@ def _valid_id(value: Any) -> bool:
     if isinstance(value, int):
         return -(1 << 63) <= value < (1 << 63)
     return isinstance(value, str) and bool(_ID.fullmatch(value))
+
+
+#: The time fields of each event type (by its `e`), in milliseconds unless timeUnit=MICROSECOND.
+_TIME_FIELDS = {
+    "trade": ("E", "T"),
+    "aggTrade": ("E", "T"),
+    "blockTrade": ("E", "T"),
+    "kline": ("E",),
+    "24hrMiniTicker": ("E",),
+    "24hrTicker": ("E", "O", "C"),
+    "1hTicker": ("E", "O", "C"),
+    "4hTicker": ("E", "O", "C"),
+    "1dTicker": ("E", "O", "C"),
+    "avgPrice": ("E", "T"),
+    "depthUpdate": ("E",),
+    "referencePrice": ("t",),
+    "serverShutdown": ("E",),
+}
+
+
+def to_microseconds(payload: Any) -> Any:
+    """The same event with its time fields in microseconds (arrays: each element)."""
+    if isinstance(payload, list):
+        return [to_microseconds(item) for item in payload]
+    if not isinstance(payload, dict):
+        return payload
+    out = dict(payload)
+    for key in _TIME_FIELDS.get(str(payload.get("e")), ()):
+        if isinstance(out.get(key), int):
+            out[key] *= 1000
+    if isinstance(out.get("k"), dict):
+        kline = dict(out["k"])
+        for key in ("t", "T"):
+            kline[key] = kline[key] * 1000 + (999 if key == "T" else 0)
+        out["k"] = kline
+    return out

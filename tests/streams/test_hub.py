@@ -145,3 +145,17 @@ def test_shutdown_notice_on_every_connection() -> None:
         "stream": "!serverShutdown",
         "data": {"e": "serverShutdown", "E": 1770123456789},
     }
+
+
+def test_time_unit_microsecond_converts_time_fields_only() -> None:
+    hub = StreamHub()
+    micro = hub.open("/ws/btcusdt@trade", "timeUnit=microsecond", 0.0)
+    milli = hub.open("/ws/btcusdt@trade", "", 0.0)
+    hub.publish("btcusdt@trade", {"e": "trade", "E": 1, "t": 7, "T": 2})
+    assert json.loads(micro.outbox.pop()) == {"e": "trade", "E": 1000, "t": 7, "T": 2000}  # t is the trade id
+    assert json.loads(milli.outbox.pop()) == {"e": "trade", "E": 1, "t": 7, "T": 2}
+    kline = hub.open("/ws/btcusdt@kline_1m", "timeUnit=MICROSECOND", 0.0)
+    hub.publish("btcusdt@kline_1m", {"e": "kline", "E": 5, "k": {"t": 60000, "T": 119999}})
+    assert json.loads(kline.outbox.pop())["k"] == {"t": 60000000, "T": 119999999}
+    with pytest.raises(Refused):
+        hub.open("/ws", "timeUnit=SECOND", 0.0)
