@@ -114,9 +114,9 @@ class _Handover:
 
     def __init__(self, streams: set[str], buffer: int) -> None:
         self.waiting = set(streams)  # not switched yet
-        self.held: dict[str, collections.deque[bytes]] = {s: collections.deque() for s in streams}
-        self.seen_old: dict[str, collections.deque[bytes]] = {s: collections.deque(maxlen=256) for s in streams}
-        self.replay: dict[str, collections.deque[bytes]] = {}  # switched; the new one still repeats these
+        self.held: dict[str, collections.deque[str]] = {s: collections.deque() for s in streams}
+        self.seen_old: dict[str, collections.deque[str]] = {s: collections.deque(maxlen=256) for s in streams}
+        self.replay: dict[str, collections.deque[str]] = {}  # switched; the new one still repeats these
         self.buffer = buffer
         self.done = asyncio.Event()
         if not streams:
@@ -470,30 +470,22 @@ class StreamsConnection:
     # -- frames ----------------------------------------------------------------------------
 
     def _on_frame(self, conn: _Conn, text: str) -> None:
+        # The hot path: Binance frames events compactly as {"stream":"<name>","data":<payload>},
+        # so the name and the payload are cut out of the text without parsing it; the payload is
+        # parsed once, typed, when the consumer takes it. Anything else is parsed in full.
+        if text.startswith('{"stream":"'):
+            end = text.find('"', 11)
+            if end > 0 and text.startswith(',"data":', end + 1) and text.endswith("}"):
+                self._on_event(conn, text[11:end], text[end + 9 : -1])
+                return
         try:
             frame = ENVELOPE_DECODER.decode(text)
         except msgspec.DecodeError:
             log.warning("undecodable frame from the stream server ignored (%d chars)", len(text))
             return
-        stream = frame.stream
-        if stream is not None:
-            data = frame.data
-            if not data:
-                return
-            if stream == SERVER_SHUTDOWN:
-                self._server_shutdown(conn)
-                return
-            handover = conn.handover
-            if handover is not None and stream in handover.waiting:
-                self._handover_frame(conn, handover, stream, bytes(data))
-                return
-            if conn.role == "old":
-                return  # switched to the new connection already
-            subs = self._subs.get(stream)
-            if subs:
-                raw = bytes(data)
-                for sub in subs:
-                    sub._push(raw)
+        if frame.stream is not None:
+            if frame.data:
+                self._on_event(conn, frame.stream, bytes(frame.data).decode())
             return
         if frame.id is None and frame.code is None:
             if '"serverShutdown"' in text:
@@ -512,7 +504,22 @@ class StreamsConnection:
         else:
             future.set_result(msgspec.json.decode(frame.result) if frame.result else None)
 
-    def _handover_frame(self, conn: _Conn, handover: _Handover, stream: str, data: bytes) -> None:
+    def _on_event(self, conn: _Conn, stream: str, data: str) -> None:
+        if stream == SERVER_SHUTDOWN:
+            self._server_shutdown(conn)
+            return
+        handover = conn.handover
+        if handover is not None and stream in handover.waiting:
+            self._handover_frame(conn, handover, stream, data)
+            return
+        if conn.role == "old":
+            return  # switched to the new connection already
+        subs = self._subs.get(stream)
+        if subs:
+            for sub in subs:
+                sub._push(data)
+
+    def _handover_frame(self, conn: _Conn, handover: _Handover, stream: str, data: str) -> None:
         held = handover.held[stream]
         replay = handover.replay.get(stream)
         if conn.role == "old":
@@ -563,7 +570,7 @@ class StreamsConnection:
             self._deliver(stream, item)
         handover.switched(stream)
 
-    def _deliver(self, stream: str, data: bytes) -> None:
+    def _deliver(self, stream: str, data: str) -> None:
         for sub in self._subs.get(stream, ()):
             sub._push(data)
 

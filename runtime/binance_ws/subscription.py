@@ -48,7 +48,7 @@ class Subscription(Generic[E]):
         self.dropped = 0  # events dropped because the consumer fell behind
         self._owner = owner
         self._decoder = decoder
-        self._queue: collections.deque[bytes | StreamGap] = collections.deque()
+        self._queue: collections.deque[str | StreamGap] = collections.deque()  # payloads as received
         self._max = buffer
         self._overflowed = False
         self._wakeup = asyncio.Event()
@@ -62,7 +62,7 @@ class Subscription(Generic[E]):
 
     # -- fed by the connection -------------------------------------------------------------
 
-    def _push(self, data: bytes) -> None:
+    def _push(self, data: str) -> None:
         queue = self._queue
         if len(queue) >= self._max:
             self._overflowed = True
