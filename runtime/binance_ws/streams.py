@@ -588,8 +588,11 @@ class StreamsConnection:
         shard.task = asyncio.create_task(self._supervise(shard), name=f"binance-streams-shard-{shard.number}")
         self._tasks.append(shard.task)
 
-    async def _open(self, shard: _Shard) -> _Conn:
-        """Connect listening to the shard's streams (the rest by SUBSCRIBE); raises TransportError."""
+    async def _open(self, shard: _Shard, handover: _Handover | None = None) -> _Conn:
+        """Connect listening to the shard's streams (the rest by SUBSCRIBE); raises TransportError.
+
+        With `handover`, the connection is the new one of a rotation from its first frame.
+        """
         await _ATTEMPTS.acquire(self._limits.connection_attempts, self._limits.connection_attempts_window)
         in_url: list[str] = []
         length = 0
@@ -599,6 +602,8 @@ class StreamsConnection:
             in_url.append(stream)
             length += len(stream) + 1
         conn = _Conn(shard, set(in_url))
+        if handover is not None:
+            conn.handover, conn.role = handover, "new"
         shard.conns.add(conn)
         conn.throttle = _Throttle(self._control_rate)
         url = combined_url(self.url, in_url, self.time_unit)
@@ -728,18 +733,22 @@ class StreamsConnection:
     async def _rotate(self, shard: _Shard, old: _Conn) -> _Conn:
         """Make-before-break: the new connection listens before the old one stops delivering."""
         self._set_state(ConnectionState.ROTATING, "connection lifetime")
+        # The handover starts before the new connection opens (its first frames can come before
+        # this task resumes). Streams beyond what fits in its URL are subscribed on it too, and
+        # are part of the handover from the start: the old connection delivers until they overlap.
+        handover = _Handover(old.known & shard.streams, self.buffer)
+        old.handover, old.role = handover, "old"
         try:
-            new = await self._open(shard)
+            new = await self._open(shard, handover)
         except TransportError as exc:
+            old.handover, old.role = None, "active"
             log.warning("rotation failed (%s); keeping the current connection, trying again soon", exc)
             self._set_state(ConnectionState.CONNECTED, "rotation postponed")
             shard.retry_rotation_at = asyncio.get_running_loop().time() + self._backoff.delay(1) + 1.0
             return old
-        handover = _Handover(old.known & new.known, self.buffer)
-        old.handover, old.role = handover, "old"
-        new.handover, new.role = handover, "new"
         shard.conn = new  # new subscriptions go to the new connection
         self._ack_known(new)
+        await self._sync_streams(shard, new)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._handover_timeout
         waiters = {asyncio.create_task(handover.done.wait()), asyncio.create_task(old.closed.wait())}

@@ -24,6 +24,15 @@ from tests.streams._server import StreamServer, trade
 FAST = ReconnectPolicy(initial_delay=0.01, max_delay=0.05)
 
 
+async def until(condition: Any, what: str, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        await asyncio.sleep(0.001)
+
+
 async def take(sub: Any, count: int) -> list[Any]:
     return [await asyncio.wait_for(sub.next(), 5) for _ in range(count)]
 
@@ -121,8 +130,7 @@ async def test_connection_loss_marks_a_gap_and_resubscribes() -> None:
         server.publish("btcusdt@trade", trade("BTCUSDT", 1))
         await take(trades, 1)
         await server.drop_all()
-        while server.opened < 2 or not server.hub.wanted("btcusdt@trade"):
-            await asyncio.sleep(0.01)
+        await until(lambda: server.opened == 2 and server.hub.wanted("btcusdt@trade"), "reconnected and listening")
         server.publish("btcusdt@trade", trade("BTCUSDT", 5))
         gap, event = await take(trades, 2)
         assert gap == StreamGap("reconnected")
@@ -140,8 +148,7 @@ async def test_rotation_switches_without_loss_or_repeat() -> None:
         await trades.ready(5)
         server.publish("btcusdt@trade", trade("BTCUSDT", 1))
         streams.rotate()
-        while not _handing_over(streams):
-            await asyncio.sleep(0.001)
+        await until(lambda: _handing_over(streams), "the rotation's handover starts")
         # The old connection is behind: events from before the new one listened still reach it...
         for trade_id in (2, 3, 4):
             server.publish("btcusdt@trade", trade("BTCUSDT", trade_id), only=1)
@@ -150,8 +157,7 @@ async def test_rotation_switches_without_loss_or_repeat() -> None:
             server.publish("btcusdt@trade", trade("BTCUSDT", trade_id), only=2)
         for trade_id in (5, 6, 7):
             server.publish("btcusdt@trade", trade("BTCUSDT", trade_id), only=1)
-        while server.connections > 1:  # the switch is complete: the old connection is closed
-            await asyncio.sleep(0.005)
+        await until(lambda: server.connections == 1, "the switch is complete: the old connection is closed")
         server.publish("btcusdt@trade", trade("BTCUSDT", 8))
         received = await take(trades, 8)
         assert [e.trade_id for e in received] == list(range(1, 9))  # no gap marker, no repeat
@@ -162,11 +168,9 @@ async def test_server_shutdown_notice_moves_to_a_new_connection() -> None:
         trades = streams.trade("BTCUSDT")
         await trades.ready(5)
         server.shutdown_notice()
-        while server.opened < 2:
-            await asyncio.sleep(0.01)
+        await until(lambda: server.opened == 2, "a second connection opens")
         server.publish("btcusdt@trade", trade("BTCUSDT", 1))  # on both: proves the overlap
-        while server.connections > 1:
-            await asyncio.sleep(0.01)
+        await until(lambda: server.connections == 1, "the old connection closes")
         server.publish("btcusdt@trade", trade("BTCUSDT", 2))
         assert [e.trade_id for e in await take(trades, 2)] == [1, 2]
 
@@ -178,8 +182,7 @@ async def test_slow_consumer_gets_an_overflow_gap_and_bounded_memory() -> None:
         for trade_id in range(1, 11):
             server.publish("btcusdt@trade", trade("BTCUSDT", trade_id))
         await server.drained()
-        while trades.dropped < 7:
-            await asyncio.sleep(0.01)
+        await until(lambda: trades.dropped == 7, "7 events dropped")
         assert trades.queued == 3
         server.publish("btcusdt@trade", trade("BTCUSDT", 11))
         items = await take(trades, 5)
@@ -225,8 +228,7 @@ async def test_rotation_without_overlap_marks_a_gap_before_the_new_connections_e
         server.publish("btcusdt@trade", trade("BTCUSDT", 1))
         await take(trades, 1)
         streams.rotate()
-        while server.opened < 2:
-            await asyncio.sleep(0.01)
+        await until(lambda: server.opened == 2, "a second connection opens")
         # Only the new connection gets these: the old one never shows the overlap.
         server.publish("btcusdt@trade", trade("BTCUSDT", 3), only=2)
         server.publish("btcusdt@trade", trade("BTCUSDT", 4), only=2)
@@ -311,3 +313,35 @@ def test_blocking_variant_iterates_the_same_events() -> None:
     finally:
         loop.call_soon_threadsafe(holder["stop"].set)
         thread.join(5)
+
+
+async def test_rotation_hands_over_streams_subscribed_beyond_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    import binance_ws.streams
+
+    monkeypatch.setattr(binance_ws.streams, "_URL_BUDGET", 40)  # two names fit in a URL, the rest: SUBSCRIBE
+    symbols = ["AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT", "EEEUSDT"]
+    async with StreamServer() as server, MarketStreams(url=server.url, handover_timeout=10) as streams:
+        subs = [streams.trade(symbol) for symbol in symbols]
+        for sub in subs:
+            await sub.ready(5)
+        streams.rotate()
+        await until(
+            lambda: _handing_over(streams) and len(server.hub.sessions.get(2, _NO_SESSION).streams) == 5,
+            "the new connection listens to every stream during the handover",
+        )
+        names = [f"{symbol.lower()}@trade" for symbol in symbols]
+        for symbol, name in zip(symbols, names, strict=True):
+            server.publish(name, trade(symbol, 1), only=1)  # the old connection is behind
+            server.publish(name, trade(symbol, 2))  # then both have it
+        await until(lambda: server.connections == 1, "the old connection closes")
+        for symbol, name in zip(symbols, names, strict=True):
+            server.publish(name, trade(symbol, 3))
+        for sub in subs:
+            assert [getattr(e, "trade_id", e) for e in await take(sub, 3)] == [1, 2, 3]
+
+
+class _NoSession:
+    streams: list[str] = []  # noqa: RUF012
+
+
+_NO_SESSION = _NoSession()
