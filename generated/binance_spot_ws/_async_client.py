@@ -26,26 +26,42 @@ class AsyncClient(AsyncConnection):
 
     async def ping(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Test connectivity to the WebSocket API.
 
         `ping` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.PING,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     async def time(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ServerTime:
         """Check the server time.
 
         `time` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TIME,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     async def exchange_info(
@@ -58,6 +74,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ExchangeInfo:
         """Current exchange trading rules and symbol information.
 
@@ -72,6 +89,8 @@ class AsyncClient(AsyncConnection):
             permissions: Filter by permission, e.g. SPOT.
             show_permission_sets: Default true; false empties permissionSets.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.EXCHANGE_INFO,
@@ -81,6 +100,7 @@ class AsyncClient(AsyncConnection):
                 "permissions": permissions,
                 "showPermissionSets": show_permission_sets,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -92,6 +112,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ExecutionRules:
         """Price-range execution rules per symbol.
 
@@ -103,6 +124,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.EXECUTION_RULES,
@@ -110,6 +133,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -121,6 +145,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Depth:
         """Current order book.
 
@@ -132,6 +157,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             limit: Levels per side: default 100, max 5000.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.DEPTH,
@@ -139,6 +166,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "limit": limit,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -147,6 +175,7 @@ class AsyncClient(AsyncConnection):
         *,
         symbol: str,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesRecentResult:
         """Recent trades.
 
@@ -155,12 +184,15 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TRADES_RECENT,
             {
                 "symbol": symbol,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -170,6 +202,7 @@ class AsyncClient(AsyncConnection):
         symbol: str,
         from_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesHistoricalResult:
         """Historical trades.
 
@@ -179,6 +212,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             from_id: Trade id to start from; most recent trades if absent.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TRADES_HISTORICAL,
@@ -186,6 +221,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "fromId": from_id,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -195,6 +231,7 @@ class AsyncClient(AsyncConnection):
         symbol: str,
         from_id: int,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.BlockTradesHistoricalResult:
         """Historical block trades.
 
@@ -204,6 +241,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             from_id: Block trade id to start from.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.BLOCK_TRADES_HISTORICAL,
@@ -211,6 +250,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "fromId": from_id,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -222,6 +262,7 @@ class AsyncClient(AsyncConnection):
         start_time: int | UnsetType = UNSET,
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesAggregateResult:
         """Aggregate trades.
 
@@ -235,6 +276,8 @@ class AsyncClient(AsyncConnection):
             start_time: From this time (ms).
             end_time: Until this time (ms).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TRADES_AGGREGATE,
@@ -244,6 +287,7 @@ class AsyncClient(AsyncConnection):
                 "startTime": start_time,
                 "endTime": end_time,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -257,6 +301,7 @@ class AsyncClient(AsyncConnection):
         end_time: int | UnsetType = UNSET,
         time_zone: str | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.KlinesResult:
         """Klines (candlesticks).
 
@@ -269,6 +314,8 @@ class AsyncClient(AsyncConnection):
             end_time: Until this time (ms).
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.KLINES,
@@ -279,6 +326,7 @@ class AsyncClient(AsyncConnection):
                 "endTime": end_time,
                 "timeZone": time_zone,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -292,6 +340,7 @@ class AsyncClient(AsyncConnection):
         end_time: int | UnsetType = UNSET,
         time_zone: str | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.UiKlinesResult:
         """Klines optimised for presentation.
 
@@ -304,6 +353,8 @@ class AsyncClient(AsyncConnection):
             end_time: Until this time (ms).
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.UI_KLINES,
@@ -314,6 +365,7 @@ class AsyncClient(AsyncConnection):
                 "endTime": end_time,
                 "timeZone": time_zone,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -321,6 +373,7 @@ class AsyncClient(AsyncConnection):
         self,
         *,
         symbol: str,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AvgPrice:
         """Current average price.
 
@@ -328,11 +381,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.AVG_PRICE,
             {
                 "symbol": symbol,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -345,6 +401,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Ticker24hrResult:
         """24-hour rolling price change statistics.
 
@@ -357,6 +414,8 @@ class AsyncClient(AsyncConnection):
             symbols: Several trading pairs.
             type: Ticker detail.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TICKER_24HR,
@@ -365,6 +424,7 @@ class AsyncClient(AsyncConnection):
                 "symbols": symbols,
                 "type": type,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -378,6 +438,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TickerWindowResult:
         """Price change statistics for a trading day.
 
@@ -391,6 +452,8 @@ class AsyncClient(AsyncConnection):
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             type: Ticker detail.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TICKER_TRADING_DAY,
@@ -400,6 +463,7 @@ class AsyncClient(AsyncConnection):
                 "timeZone": time_zone,
                 "type": type,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -413,6 +477,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TickerWindowResult:
         """Rolling window price change statistics.
 
@@ -426,6 +491,8 @@ class AsyncClient(AsyncConnection):
             type: Ticker detail.
             window_size: 1m..59m, 1h..23h or 1d..7d (default 1d).
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TICKER,
@@ -435,6 +502,7 @@ class AsyncClient(AsyncConnection):
                 "type": type,
                 "windowSize": window_size,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -446,6 +514,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.PriceTickerResult:
         """Latest price.
 
@@ -455,6 +524,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TICKER_PRICE,
@@ -462,6 +533,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -473,6 +545,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.BookTickerResult:
         """Best bid and ask on the order book.
 
@@ -482,6 +555,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TICKER_BOOK,
@@ -489,6 +564,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -496,6 +572,7 @@ class AsyncClient(AsyncConnection):
         self,
         *,
         symbol: str,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ReferencePrice:
         """Current reference price.
 
@@ -505,11 +582,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.REFERENCE_PRICE,
             {
                 "symbol": symbol,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -520,6 +600,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ReferencePriceCalculation:
         """How the reference price is calculated.
 
@@ -528,12 +609,15 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.REFERENCE_PRICE_CALCULATION,
             {
                 "symbol": symbol,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -541,6 +625,7 @@ class AsyncClient(AsyncConnection):
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Authenticate the connection with an Ed25519 key.
 
@@ -551,38 +636,57 @@ class AsyncClient(AsyncConnection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.SESSION_LOGON,
             {
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
     async def session_status(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Authentication state of the connection.
 
         `session.status` · security NONE · weight 2 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.SESSION_STATUS,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     async def session_logout(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Forget the logged-on key.
 
         Also ends the userDataStream.subscribe subscription.
 
         `session.logout` · security NONE · weight 2 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.SESSION_LOGOUT,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     async def order_place(
@@ -610,6 +714,7 @@ class AsyncClient(AsyncConnection):
         peg_offset_value: int | UnsetType = UNSET,
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponse:
         """Place a new order.
 
@@ -641,6 +746,8 @@ class AsyncClient(AsyncConnection):
             peg_offset_value: Price level offset (max 100).
             peg_offset_type: Pegged offset type.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_PLACE,
@@ -664,6 +771,7 @@ class AsyncClient(AsyncConnection):
                 "pegOffsetValue": peg_offset_value,
                 "pegOffsetType": peg_offset_type,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -693,6 +801,7 @@ class AsyncClient(AsyncConnection):
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         compute_commission_rates: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderTestResult:
         """Test order placement: validated, never sent to the matching engine.
 
@@ -726,6 +835,8 @@ class AsyncClient(AsyncConnection):
             compute_commission_rates: Also return the commission rates for this order (weight
                 20).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_TEST,
@@ -750,6 +861,7 @@ class AsyncClient(AsyncConnection):
                 "pegOffsetType": peg_offset_type,
                 "computeCommissionRates": compute_commission_rates,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -764,6 +876,7 @@ class AsyncClient(AsyncConnection):
         | Literal["ONLY_NEW", "ONLY_PARTIALLY_FILLED"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.CancelResult:
         """Cancel an active order (or the whole list of an order-list leg).
 
@@ -778,6 +891,8 @@ class AsyncClient(AsyncConnection):
             new_client_order_id: New client order id for the canceled order.
             cancel_restrictions: Cancel only orders in this status.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_CANCEL,
@@ -788,6 +903,7 @@ class AsyncClient(AsyncConnection):
                 "newClientOrderId": new_client_order_id,
                 "cancelRestrictions": cancel_restrictions,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -826,6 +942,7 @@ class AsyncClient(AsyncConnection):
         peg_offset_value: int | UnsetType = UNSET,
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.CancelReplaceResult:
         """Cancel an order and place a new one.
 
@@ -865,6 +982,8 @@ class AsyncClient(AsyncConnection):
             peg_offset_value: Price level offset (max 100).
             peg_offset_type: Pegged offset type.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_CANCEL_REPLACE,
@@ -894,6 +1013,7 @@ class AsyncClient(AsyncConnection):
                 "pegOffsetValue": peg_offset_value,
                 "pegOffsetType": peg_offset_type,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -906,6 +1026,7 @@ class AsyncClient(AsyncConnection):
         orig_client_order_id: str | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AmendResult:
         """Reduce the quantity of an order, keeping its queue priority.
 
@@ -918,6 +1039,8 @@ class AsyncClient(AsyncConnection):
             orig_client_order_id: Client order id of the order.
             new_client_order_id: Client order id after the amend.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_AMEND_KEEP_PRIORITY,
@@ -928,6 +1051,7 @@ class AsyncClient(AsyncConnection):
                 "origClientOrderId": orig_client_order_id,
                 "newClientOrderId": new_client_order_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -936,6 +1060,7 @@ class AsyncClient(AsyncConnection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrdersCancelAllResult:
         """Cancel all open orders on a symbol, including order lists.
 
@@ -944,12 +1069,15 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.OPEN_ORDERS_CANCEL_ALL,
             {
                 "symbol": symbol,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -978,6 +1106,7 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place an OCO order list (deprecated: use orderList.place.oco).
 
@@ -1006,6 +1135,8 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_LIST_PLACE,
@@ -1030,6 +1161,7 @@ class AsyncClient(AsyncConnection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1071,6 +1203,7 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-cancels-the-other order list.
 
@@ -1111,6 +1244,8 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_LIST_PLACE_OCO,
@@ -1146,6 +1281,7 @@ class AsyncClient(AsyncConnection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1168,8 +1304,6 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1189,6 +1323,7 @@ class AsyncClient(AsyncConnection):
         pending_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-triggers-the-other order list.
 
@@ -1209,8 +1344,6 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1230,6 +1363,8 @@ class AsyncClient(AsyncConnection):
             pending_peg_offset_type: Pegged offset type.
             pending_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_LIST_PLACE_OTO,
@@ -1246,8 +1381,6 @@ class AsyncClient(AsyncConnection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
                 "workingIcebergQty": working_iceberg_qty,
                 "workingTimeInForce": working_time_in_force,
                 "workingStrategyId": working_strategy_id,
@@ -1267,6 +1400,7 @@ class AsyncClient(AsyncConnection):
                 "pendingPegOffsetType": pending_peg_offset_type,
                 "pendingPegOffsetValue": pending_peg_offset_value,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1289,8 +1423,6 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1324,6 +1456,7 @@ class AsyncClient(AsyncConnection):
         pending_below_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_below_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-triggers-a-one-cancels-the-other order list.
 
@@ -1342,8 +1475,6 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1375,6 +1506,8 @@ class AsyncClient(AsyncConnection):
             pending_below_peg_offset_type: Pegged offset type.
             pending_below_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_LIST_PLACE_OTOCO,
@@ -1391,8 +1524,6 @@ class AsyncClient(AsyncConnection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
                 "workingIcebergQty": working_iceberg_qty,
                 "workingTimeInForce": working_time_in_force,
                 "workingStrategyId": working_strategy_id,
@@ -1424,6 +1555,7 @@ class AsyncClient(AsyncConnection):
                 "pendingBelowPegOffsetType": pending_below_peg_offset_type,
                 "pendingBelowPegOffsetValue": pending_below_peg_offset_value,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1445,8 +1577,6 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1466,6 +1596,7 @@ class AsyncClient(AsyncConnection):
         pending_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-pays-the-other order list.
 
@@ -1486,8 +1617,6 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1507,6 +1636,8 @@ class AsyncClient(AsyncConnection):
             pending_peg_offset_type: Pegged offset type.
             pending_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_LIST_PLACE_OPO,
@@ -1522,8 +1653,6 @@ class AsyncClient(AsyncConnection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
                 "workingIcebergQty": working_iceberg_qty,
                 "workingTimeInForce": working_time_in_force,
                 "workingStrategyId": working_strategy_id,
@@ -1543,6 +1672,7 @@ class AsyncClient(AsyncConnection):
                 "pendingPegOffsetType": pending_peg_offset_type,
                 "pendingPegOffsetValue": pending_peg_offset_value,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1564,8 +1694,6 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1599,6 +1727,7 @@ class AsyncClient(AsyncConnection):
         pending_below_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_below_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-pays-the-other OCO order list.
 
@@ -1616,8 +1745,6 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1649,6 +1776,8 @@ class AsyncClient(AsyncConnection):
             pending_below_peg_offset_type: Pegged offset type.
             pending_below_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_LIST_PLACE_OPOCO,
@@ -1664,8 +1793,6 @@ class AsyncClient(AsyncConnection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
                 "workingIcebergQty": working_iceberg_qty,
                 "workingTimeInForce": working_time_in_force,
                 "workingStrategyId": working_strategy_id,
@@ -1697,6 +1824,7 @@ class AsyncClient(AsyncConnection):
                 "pendingBelowPegOffsetType": pending_below_peg_offset_type,
                 "pendingBelowPegOffsetValue": pending_below_peg_offset_value,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1708,6 +1836,7 @@ class AsyncClient(AsyncConnection):
         list_client_order_id: str | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Cancel an order list.
 
@@ -1719,6 +1848,8 @@ class AsyncClient(AsyncConnection):
             list_client_order_id: Your id for the order list.
             new_client_order_id: New id for the canceled list.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_LIST_CANCEL,
@@ -1728,6 +1859,7 @@ class AsyncClient(AsyncConnection):
                 "listClientOrderId": list_client_order_id,
                 "newClientOrderId": new_client_order_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1750,6 +1882,7 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SorOrderPlaceResult:
         """Place an order using smart order routing.
 
@@ -1772,6 +1905,8 @@ class AsyncClient(AsyncConnection):
             strategy_type: Strategy type, at least 1000000.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.SOR_ORDER_PLACE,
@@ -1789,6 +1924,7 @@ class AsyncClient(AsyncConnection):
                 "strategyType": strategy_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1812,6 +1948,7 @@ class AsyncClient(AsyncConnection):
         | UnsetType = UNSET,
         compute_commission_rates: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderTestResult:
         """Test smart order routing placement.
 
@@ -1834,6 +1971,8 @@ class AsyncClient(AsyncConnection):
             compute_commission_rates: Also return the commission rates for this order (weight
                 20).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.SOR_ORDER_TEST,
@@ -1852,6 +1991,7 @@ class AsyncClient(AsyncConnection):
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "computeCommissionRates": compute_commission_rates,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1860,6 +2000,7 @@ class AsyncClient(AsyncConnection):
         *,
         omit_zero_balances: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Account:
         """Account information and balances.
 
@@ -1868,12 +2009,15 @@ class AsyncClient(AsyncConnection):
         Args:
             omit_zero_balances: Leave out zero balances (default false).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ACCOUNT_STATUS,
             {
                 "omitZeroBalances": omit_zero_balances,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1884,6 +2028,7 @@ class AsyncClient(AsyncConnection):
         order_id: int | UnsetType = UNSET,
         orig_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderQuery:
         """Check an order's status.
 
@@ -1897,6 +2042,8 @@ class AsyncClient(AsyncConnection):
             order_id: Order id.
             orig_client_order_id: Client order id of the order.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_STATUS,
@@ -1905,6 +2052,7 @@ class AsyncClient(AsyncConnection):
                 "orderId": order_id,
                 "origClientOrderId": orig_client_order_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1913,6 +2061,7 @@ class AsyncClient(AsyncConnection):
         *,
         symbol: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrdersStatusResult:
         """All open orders on a symbol, or on every symbol.
 
@@ -1921,12 +2070,15 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.OPEN_ORDERS_STATUS,
             {
                 "symbol": symbol,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1939,6 +2091,7 @@ class AsyncClient(AsyncConnection):
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AllOrdersResult:
         """All orders of a symbol: active, canceled and filled.
 
@@ -1951,6 +2104,8 @@ class AsyncClient(AsyncConnection):
             end_time: Until this time (span at most 24 h).
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ALL_ORDERS,
@@ -1961,6 +2116,7 @@ class AsyncClient(AsyncConnection):
                 "endTime": end_time,
                 "limit": limit,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1970,6 +2126,7 @@ class AsyncClient(AsyncConnection):
         orig_client_order_id: str | UnsetType = UNSET,
         order_list_id: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListQuery:
         """Check an order list's status.
 
@@ -1979,6 +2136,8 @@ class AsyncClient(AsyncConnection):
             orig_client_order_id: The list client order id.
             order_list_id: Order list id.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_LIST_STATUS,
@@ -1986,6 +2145,7 @@ class AsyncClient(AsyncConnection):
                 "origClientOrderId": orig_client_order_id,
                 "orderListId": order_list_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1993,6 +2153,7 @@ class AsyncClient(AsyncConnection):
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrderListsStatusResult:
         """All open order lists.
 
@@ -2000,11 +2161,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.OPEN_ORDER_LISTS_STATUS,
             {
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2016,6 +2180,7 @@ class AsyncClient(AsyncConnection):
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AllOrderListsResult:
         """Order list history.
 
@@ -2027,6 +2192,8 @@ class AsyncClient(AsyncConnection):
             end_time: Span at most 24 h.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ALL_ORDER_LISTS,
@@ -2036,6 +2203,7 @@ class AsyncClient(AsyncConnection):
                 "endTime": end_time,
                 "limit": limit,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2049,6 +2217,7 @@ class AsyncClient(AsyncConnection):
         from_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyTradesResult:
         """Account trade history.
 
@@ -2062,6 +2231,8 @@ class AsyncClient(AsyncConnection):
             from_id: Trade id >= fromId.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.MY_TRADES,
@@ -2073,6 +2244,7 @@ class AsyncClient(AsyncConnection):
                 "fromId": from_id,
                 "limit": limit,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2080,6 +2252,7 @@ class AsyncClient(AsyncConnection):
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AccountRateLimitsOrdersResult:
         """Current unfilled order count per interval.
 
@@ -2087,11 +2260,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ACCOUNT_RATE_LIMITS_ORDERS,
             {
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2104,6 +2280,7 @@ class AsyncClient(AsyncConnection):
         from_prevented_match_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyPreventedMatchesResult:
         """Orders expired by self-trade prevention.
 
@@ -2116,6 +2293,8 @@ class AsyncClient(AsyncConnection):
             from_prevented_match_id: With orderId.
             limit: Default 500, max 1000 (with orderId).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.MY_PREVENTED_MATCHES,
@@ -2126,6 +2305,7 @@ class AsyncClient(AsyncConnection):
                 "fromPreventedMatchId": from_prevented_match_id,
                 "limit": limit,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2139,6 +2319,7 @@ class AsyncClient(AsyncConnection):
         limit: int | UnsetType = UNSET,
         order_id: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyAllocationsResult:
         """Allocations from smart order routing.
 
@@ -2152,6 +2333,8 @@ class AsyncClient(AsyncConnection):
             limit: Default 500, max 1000.
             order_id: Only allocations of this order.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.MY_ALLOCATIONS,
@@ -2163,6 +2346,7 @@ class AsyncClient(AsyncConnection):
                 "limit": limit,
                 "orderId": order_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2171,6 +2355,7 @@ class AsyncClient(AsyncConnection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AccountCommission:
         """Commission rates of a symbol for the account.
 
@@ -2179,12 +2364,15 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ACCOUNT_COMMISSION,
             {
                 "symbol": symbol,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2196,6 +2384,7 @@ class AsyncClient(AsyncConnection):
         from_execution_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderAmendmentsResult:
         """Amendment history of an order.
 
@@ -2207,6 +2396,8 @@ class AsyncClient(AsyncConnection):
             from_execution_id: Execution id to start from.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_AMENDMENTS,
@@ -2216,6 +2407,7 @@ class AsyncClient(AsyncConnection):
                 "fromExecutionId": from_execution_id,
                 "limit": limit,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2224,6 +2416,7 @@ class AsyncClient(AsyncConnection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyFilters:
         """Filters relevant to the account on a symbol (the only source of MAX_ASSET).
 
@@ -2232,17 +2425,22 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.MY_FILTERS,
             {
                 "symbol": symbol,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
     async def user_data_stream_subscribe(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Subscription:
         """Subscribe the logged-on account's user-data stream on this connection.
 
@@ -2250,16 +2448,23 @@ class AsyncClient(AsyncConnection):
         after reconnects and rotations.
 
         `userDataStream.subscribe` · security USER_STREAM · weight 2 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.USER_DATA_STREAM_SUBSCRIBE,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     async def user_data_stream_unsubscribe(
         self,
         *,
         subscription_id: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Stop user-data subscriptions on this connection.
 
@@ -2267,30 +2472,42 @@ class AsyncClient(AsyncConnection):
 
         Args:
             subscription_id: The subscription to stop; all when absent.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.USER_DATA_STREAM_UNSUBSCRIBE,
             {
                 "subscriptionId": subscription_id,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
     async def session_subscriptions(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionSubscriptionsResult:
         """Active user-data subscriptions on this connection.
 
         `session.subscriptions` · security NONE · weight 2 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.SESSION_SUBSCRIPTIONS,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     async def user_data_stream_subscribe_signature(
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Subscription:
         """Subscribe a user-data stream with a signed request (any key type).
 
@@ -2300,10 +2517,13 @@ class AsyncClient(AsyncConnection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.USER_DATA_STREAM_SUBSCRIBE_SIGNATURE,
             {
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )

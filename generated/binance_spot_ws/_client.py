@@ -25,26 +25,42 @@ class Client(Connection):
 
     def ping(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Test connectivity to the WebSocket API.
 
         `ping` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.PING,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     def time(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ServerTime:
         """Check the server time.
 
         `time` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.TIME,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     def exchange_info(
@@ -57,6 +73,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ExchangeInfo:
         """Current exchange trading rules and symbol information.
 
@@ -71,6 +88,8 @@ class Client(Connection):
             permissions: Filter by permission, e.g. SPOT.
             show_permission_sets: Default true; false empties permissionSets.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.EXCHANGE_INFO,
@@ -80,6 +99,7 @@ class Client(Connection):
                 "permissions": permissions,
                 "showPermissionSets": show_permission_sets,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -91,6 +111,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ExecutionRules:
         """Price-range execution rules per symbol.
 
@@ -102,6 +123,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.EXECUTION_RULES,
@@ -109,6 +132,7 @@ class Client(Connection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -120,6 +144,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Depth:
         """Current order book.
 
@@ -131,6 +156,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             limit: Levels per side: default 100, max 5000.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.DEPTH,
@@ -138,6 +165,7 @@ class Client(Connection):
                 "symbol": symbol,
                 "limit": limit,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -146,6 +174,7 @@ class Client(Connection):
         *,
         symbol: str,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesRecentResult:
         """Recent trades.
 
@@ -154,12 +183,15 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.TRADES_RECENT,
             {
                 "symbol": symbol,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -169,6 +201,7 @@ class Client(Connection):
         symbol: str,
         from_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesHistoricalResult:
         """Historical trades.
 
@@ -178,6 +211,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             from_id: Trade id to start from; most recent trades if absent.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.TRADES_HISTORICAL,
@@ -185,6 +220,7 @@ class Client(Connection):
                 "symbol": symbol,
                 "fromId": from_id,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -194,6 +230,7 @@ class Client(Connection):
         symbol: str,
         from_id: int,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.BlockTradesHistoricalResult:
         """Historical block trades.
 
@@ -203,6 +240,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             from_id: Block trade id to start from.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.BLOCK_TRADES_HISTORICAL,
@@ -210,6 +249,7 @@ class Client(Connection):
                 "symbol": symbol,
                 "fromId": from_id,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -221,6 +261,7 @@ class Client(Connection):
         start_time: int | UnsetType = UNSET,
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesAggregateResult:
         """Aggregate trades.
 
@@ -234,6 +275,8 @@ class Client(Connection):
             start_time: From this time (ms).
             end_time: Until this time (ms).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.TRADES_AGGREGATE,
@@ -243,6 +286,7 @@ class Client(Connection):
                 "startTime": start_time,
                 "endTime": end_time,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -256,6 +300,7 @@ class Client(Connection):
         end_time: int | UnsetType = UNSET,
         time_zone: str | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.KlinesResult:
         """Klines (candlesticks).
 
@@ -268,6 +313,8 @@ class Client(Connection):
             end_time: Until this time (ms).
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.KLINES,
@@ -278,6 +325,7 @@ class Client(Connection):
                 "endTime": end_time,
                 "timeZone": time_zone,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -291,6 +339,7 @@ class Client(Connection):
         end_time: int | UnsetType = UNSET,
         time_zone: str | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.UiKlinesResult:
         """Klines optimised for presentation.
 
@@ -303,6 +352,8 @@ class Client(Connection):
             end_time: Until this time (ms).
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.UI_KLINES,
@@ -313,6 +364,7 @@ class Client(Connection):
                 "endTime": end_time,
                 "timeZone": time_zone,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -320,6 +372,7 @@ class Client(Connection):
         self,
         *,
         symbol: str,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AvgPrice:
         """Current average price.
 
@@ -327,11 +380,14 @@ class Client(Connection):
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.AVG_PRICE,
             {
                 "symbol": symbol,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -344,6 +400,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Ticker24hrResult:
         """24-hour rolling price change statistics.
 
@@ -356,6 +413,8 @@ class Client(Connection):
             symbols: Several trading pairs.
             type: Ticker detail.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.TICKER_24HR,
@@ -364,6 +423,7 @@ class Client(Connection):
                 "symbols": symbols,
                 "type": type,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -377,6 +437,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TickerWindowResult:
         """Price change statistics for a trading day.
 
@@ -390,6 +451,8 @@ class Client(Connection):
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             type: Ticker detail.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.TICKER_TRADING_DAY,
@@ -399,6 +462,7 @@ class Client(Connection):
                 "timeZone": time_zone,
                 "type": type,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -412,6 +476,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TickerWindowResult:
         """Rolling window price change statistics.
 
@@ -425,6 +490,8 @@ class Client(Connection):
             type: Ticker detail.
             window_size: 1m..59m, 1h..23h or 1d..7d (default 1d).
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.TICKER,
@@ -434,6 +501,7 @@ class Client(Connection):
                 "type": type,
                 "windowSize": window_size,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -445,6 +513,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.PriceTickerResult:
         """Latest price.
 
@@ -454,6 +523,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.TICKER_PRICE,
@@ -461,6 +532,7 @@ class Client(Connection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -472,6 +544,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.BookTickerResult:
         """Best bid and ask on the order book.
 
@@ -481,6 +554,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.TICKER_BOOK,
@@ -488,6 +563,7 @@ class Client(Connection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -495,6 +571,7 @@ class Client(Connection):
         self,
         *,
         symbol: str,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ReferencePrice:
         """Current reference price.
 
@@ -504,11 +581,14 @@ class Client(Connection):
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.REFERENCE_PRICE,
             {
                 "symbol": symbol,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -519,6 +599,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ReferencePriceCalculation:
         """How the reference price is calculated.
 
@@ -527,12 +608,15 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.REFERENCE_PRICE_CALCULATION,
             {
                 "symbol": symbol,
                 "symbolStatus": symbol_status,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -540,6 +624,7 @@ class Client(Connection):
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Authenticate the connection with an Ed25519 key.
 
@@ -550,38 +635,57 @@ class Client(Connection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.SESSION_LOGON,
             {
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
     def session_status(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Authentication state of the connection.
 
         `session.status` · security NONE · weight 2 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.SESSION_STATUS,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     def session_logout(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Forget the logged-on key.
 
         Also ends the userDataStream.subscribe subscription.
 
         `session.logout` · security NONE · weight 2 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.SESSION_LOGOUT,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     def order_place(
@@ -609,6 +713,7 @@ class Client(Connection):
         peg_offset_value: int | UnsetType = UNSET,
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponse:
         """Place a new order.
 
@@ -640,6 +745,8 @@ class Client(Connection):
             peg_offset_value: Price level offset (max 100).
             peg_offset_type: Pegged offset type.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_PLACE,
@@ -663,6 +770,7 @@ class Client(Connection):
                 "pegOffsetValue": peg_offset_value,
                 "pegOffsetType": peg_offset_type,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -692,6 +800,7 @@ class Client(Connection):
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         compute_commission_rates: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderTestResult:
         """Test order placement: validated, never sent to the matching engine.
 
@@ -725,6 +834,8 @@ class Client(Connection):
             compute_commission_rates: Also return the commission rates for this order (weight
                 20).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_TEST,
@@ -749,6 +860,7 @@ class Client(Connection):
                 "pegOffsetType": peg_offset_type,
                 "computeCommissionRates": compute_commission_rates,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -763,6 +875,7 @@ class Client(Connection):
         | Literal["ONLY_NEW", "ONLY_PARTIALLY_FILLED"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.CancelResult:
         """Cancel an active order (or the whole list of an order-list leg).
 
@@ -777,6 +890,8 @@ class Client(Connection):
             new_client_order_id: New client order id for the canceled order.
             cancel_restrictions: Cancel only orders in this status.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_CANCEL,
@@ -787,6 +902,7 @@ class Client(Connection):
                 "newClientOrderId": new_client_order_id,
                 "cancelRestrictions": cancel_restrictions,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -825,6 +941,7 @@ class Client(Connection):
         peg_offset_value: int | UnsetType = UNSET,
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.CancelReplaceResult:
         """Cancel an order and place a new one.
 
@@ -864,6 +981,8 @@ class Client(Connection):
             peg_offset_value: Price level offset (max 100).
             peg_offset_type: Pegged offset type.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_CANCEL_REPLACE,
@@ -893,6 +1012,7 @@ class Client(Connection):
                 "pegOffsetValue": peg_offset_value,
                 "pegOffsetType": peg_offset_type,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -905,6 +1025,7 @@ class Client(Connection):
         orig_client_order_id: str | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AmendResult:
         """Reduce the quantity of an order, keeping its queue priority.
 
@@ -917,6 +1038,8 @@ class Client(Connection):
             orig_client_order_id: Client order id of the order.
             new_client_order_id: Client order id after the amend.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_AMEND_KEEP_PRIORITY,
@@ -927,6 +1050,7 @@ class Client(Connection):
                 "origClientOrderId": orig_client_order_id,
                 "newClientOrderId": new_client_order_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -935,6 +1059,7 @@ class Client(Connection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrdersCancelAllResult:
         """Cancel all open orders on a symbol, including order lists.
 
@@ -943,12 +1068,15 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.OPEN_ORDERS_CANCEL_ALL,
             {
                 "symbol": symbol,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -977,6 +1105,7 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place an OCO order list (deprecated: use orderList.place.oco).
 
@@ -1005,6 +1134,8 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_LIST_PLACE,
@@ -1029,6 +1160,7 @@ class Client(Connection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1070,6 +1202,7 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-cancels-the-other order list.
 
@@ -1110,6 +1243,8 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_LIST_PLACE_OCO,
@@ -1145,6 +1280,7 @@ class Client(Connection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1167,8 +1303,6 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1188,6 +1322,7 @@ class Client(Connection):
         pending_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-triggers-the-other order list.
 
@@ -1208,8 +1343,6 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1229,6 +1362,8 @@ class Client(Connection):
             pending_peg_offset_type: Pegged offset type.
             pending_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_LIST_PLACE_OTO,
@@ -1245,8 +1380,6 @@ class Client(Connection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
                 "workingIcebergQty": working_iceberg_qty,
                 "workingTimeInForce": working_time_in_force,
                 "workingStrategyId": working_strategy_id,
@@ -1266,6 +1399,7 @@ class Client(Connection):
                 "pendingPegOffsetType": pending_peg_offset_type,
                 "pendingPegOffsetValue": pending_peg_offset_value,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1288,8 +1422,6 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1323,6 +1455,7 @@ class Client(Connection):
         pending_below_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_below_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-triggers-a-one-cancels-the-other order list.
 
@@ -1341,8 +1474,6 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1374,6 +1505,8 @@ class Client(Connection):
             pending_below_peg_offset_type: Pegged offset type.
             pending_below_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_LIST_PLACE_OTOCO,
@@ -1390,8 +1523,6 @@ class Client(Connection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
                 "workingIcebergQty": working_iceberg_qty,
                 "workingTimeInForce": working_time_in_force,
                 "workingStrategyId": working_strategy_id,
@@ -1423,6 +1554,7 @@ class Client(Connection):
                 "pendingBelowPegOffsetType": pending_below_peg_offset_type,
                 "pendingBelowPegOffsetValue": pending_below_peg_offset_value,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1444,8 +1576,6 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1465,6 +1595,7 @@ class Client(Connection):
         pending_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-pays-the-other order list.
 
@@ -1485,8 +1616,6 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1506,6 +1635,8 @@ class Client(Connection):
             pending_peg_offset_type: Pegged offset type.
             pending_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_LIST_PLACE_OPO,
@@ -1521,8 +1652,6 @@ class Client(Connection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
                 "workingIcebergQty": working_iceberg_qty,
                 "workingTimeInForce": working_time_in_force,
                 "workingStrategyId": working_strategy_id,
@@ -1542,6 +1671,7 @@ class Client(Connection):
                 "pendingPegOffsetType": pending_peg_offset_type,
                 "pendingPegOffsetValue": pending_peg_offset_value,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1563,8 +1693,6 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1598,6 +1726,7 @@ class Client(Connection):
         pending_below_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_below_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-pays-the-other OCO order list.
 
@@ -1615,8 +1744,6 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1648,6 +1775,8 @@ class Client(Connection):
             pending_below_peg_offset_type: Pegged offset type.
             pending_below_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_LIST_PLACE_OPOCO,
@@ -1663,8 +1792,6 @@ class Client(Connection):
                 "newOrderRespType": new_order_resp_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
                 "workingIcebergQty": working_iceberg_qty,
                 "workingTimeInForce": working_time_in_force,
                 "workingStrategyId": working_strategy_id,
@@ -1696,6 +1823,7 @@ class Client(Connection):
                 "pendingBelowPegOffsetType": pending_below_peg_offset_type,
                 "pendingBelowPegOffsetValue": pending_below_peg_offset_value,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1707,6 +1835,7 @@ class Client(Connection):
         list_client_order_id: str | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Cancel an order list.
 
@@ -1718,6 +1847,8 @@ class Client(Connection):
             list_client_order_id: Your id for the order list.
             new_client_order_id: New id for the canceled list.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_LIST_CANCEL,
@@ -1727,6 +1858,7 @@ class Client(Connection):
                 "listClientOrderId": list_client_order_id,
                 "newClientOrderId": new_client_order_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1749,6 +1881,7 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SorOrderPlaceResult:
         """Place an order using smart order routing.
 
@@ -1771,6 +1904,8 @@ class Client(Connection):
             strategy_type: Strategy type, at least 1000000.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.SOR_ORDER_PLACE,
@@ -1788,6 +1923,7 @@ class Client(Connection):
                 "strategyType": strategy_type,
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1811,6 +1947,7 @@ class Client(Connection):
         | UnsetType = UNSET,
         compute_commission_rates: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderTestResult:
         """Test smart order routing placement.
 
@@ -1833,6 +1970,8 @@ class Client(Connection):
             compute_commission_rates: Also return the commission rates for this order (weight
                 20).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.SOR_ORDER_TEST,
@@ -1851,6 +1990,7 @@ class Client(Connection):
                 "selfTradePreventionMode": self_trade_prevention_mode,
                 "computeCommissionRates": compute_commission_rates,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1859,6 +1999,7 @@ class Client(Connection):
         *,
         omit_zero_balances: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Account:
         """Account information and balances.
 
@@ -1867,12 +2008,15 @@ class Client(Connection):
         Args:
             omit_zero_balances: Leave out zero balances (default false).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ACCOUNT_STATUS,
             {
                 "omitZeroBalances": omit_zero_balances,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1883,6 +2027,7 @@ class Client(Connection):
         order_id: int | UnsetType = UNSET,
         orig_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderQuery:
         """Check an order's status.
 
@@ -1896,6 +2041,8 @@ class Client(Connection):
             order_id: Order id.
             orig_client_order_id: Client order id of the order.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_STATUS,
@@ -1904,6 +2051,7 @@ class Client(Connection):
                 "orderId": order_id,
                 "origClientOrderId": orig_client_order_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1912,6 +2060,7 @@ class Client(Connection):
         *,
         symbol: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrdersStatusResult:
         """All open orders on a symbol, or on every symbol.
 
@@ -1920,12 +2069,15 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.OPEN_ORDERS_STATUS,
             {
                 "symbol": symbol,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1938,6 +2090,7 @@ class Client(Connection):
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AllOrdersResult:
         """All orders of a symbol: active, canceled and filled.
 
@@ -1950,6 +2103,8 @@ class Client(Connection):
             end_time: Until this time (span at most 24 h).
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ALL_ORDERS,
@@ -1960,6 +2115,7 @@ class Client(Connection):
                 "endTime": end_time,
                 "limit": limit,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1969,6 +2125,7 @@ class Client(Connection):
         orig_client_order_id: str | UnsetType = UNSET,
         order_list_id: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListQuery:
         """Check an order list's status.
 
@@ -1978,6 +2135,8 @@ class Client(Connection):
             orig_client_order_id: The list client order id.
             order_list_id: Order list id.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_LIST_STATUS,
@@ -1985,6 +2144,7 @@ class Client(Connection):
                 "origClientOrderId": orig_client_order_id,
                 "orderListId": order_list_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -1992,6 +2152,7 @@ class Client(Connection):
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrderListsStatusResult:
         """All open order lists.
 
@@ -1999,11 +2160,14 @@ class Client(Connection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.OPEN_ORDER_LISTS_STATUS,
             {
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2015,6 +2179,7 @@ class Client(Connection):
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AllOrderListsResult:
         """Order list history.
 
@@ -2026,6 +2191,8 @@ class Client(Connection):
             end_time: Span at most 24 h.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ALL_ORDER_LISTS,
@@ -2035,6 +2202,7 @@ class Client(Connection):
                 "endTime": end_time,
                 "limit": limit,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2048,6 +2216,7 @@ class Client(Connection):
         from_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyTradesResult:
         """Account trade history.
 
@@ -2061,6 +2230,8 @@ class Client(Connection):
             from_id: Trade id >= fromId.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.MY_TRADES,
@@ -2072,6 +2243,7 @@ class Client(Connection):
                 "fromId": from_id,
                 "limit": limit,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2079,6 +2251,7 @@ class Client(Connection):
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AccountRateLimitsOrdersResult:
         """Current unfilled order count per interval.
 
@@ -2086,11 +2259,14 @@ class Client(Connection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ACCOUNT_RATE_LIMITS_ORDERS,
             {
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2103,6 +2279,7 @@ class Client(Connection):
         from_prevented_match_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyPreventedMatchesResult:
         """Orders expired by self-trade prevention.
 
@@ -2115,6 +2292,8 @@ class Client(Connection):
             from_prevented_match_id: With orderId.
             limit: Default 500, max 1000 (with orderId).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.MY_PREVENTED_MATCHES,
@@ -2125,6 +2304,7 @@ class Client(Connection):
                 "fromPreventedMatchId": from_prevented_match_id,
                 "limit": limit,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2138,6 +2318,7 @@ class Client(Connection):
         limit: int | UnsetType = UNSET,
         order_id: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyAllocationsResult:
         """Allocations from smart order routing.
 
@@ -2151,6 +2332,8 @@ class Client(Connection):
             limit: Default 500, max 1000.
             order_id: Only allocations of this order.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.MY_ALLOCATIONS,
@@ -2162,6 +2345,7 @@ class Client(Connection):
                 "limit": limit,
                 "orderId": order_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2170,6 +2354,7 @@ class Client(Connection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AccountCommission:
         """Commission rates of a symbol for the account.
 
@@ -2178,12 +2363,15 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ACCOUNT_COMMISSION,
             {
                 "symbol": symbol,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2195,6 +2383,7 @@ class Client(Connection):
         from_execution_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderAmendmentsResult:
         """Amendment history of an order.
 
@@ -2206,6 +2395,8 @@ class Client(Connection):
             from_execution_id: Execution id to start from.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_AMENDMENTS,
@@ -2215,6 +2406,7 @@ class Client(Connection):
                 "fromExecutionId": from_execution_id,
                 "limit": limit,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -2223,6 +2415,7 @@ class Client(Connection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyFilters:
         """Filters relevant to the account on a symbol (the only source of MAX_ASSET).
 
@@ -2231,17 +2424,22 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.MY_FILTERS,
             {
                 "symbol": symbol,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
     def user_data_stream_subscribe(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Subscription:
         """Subscribe the logged-on account's user-data stream on this connection.
 
@@ -2249,16 +2447,23 @@ class Client(Connection):
         after reconnects and rotations.
 
         `userDataStream.subscribe` · security USER_STREAM · weight 2 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.USER_DATA_STREAM_SUBSCRIBE,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     def user_data_stream_unsubscribe(
         self,
         *,
         subscription_id: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Stop user-data subscriptions on this connection.
 
@@ -2266,30 +2471,42 @@ class Client(Connection):
 
         Args:
             subscription_id: The subscription to stop; all when absent.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.USER_DATA_STREAM_UNSUBSCRIBE,
             {
                 "subscriptionId": subscription_id,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
     def session_subscriptions(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionSubscriptionsResult:
         """Active user-data subscriptions on this connection.
 
         `session.subscriptions` · security NONE · weight 2 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.SESSION_SUBSCRIPTIONS,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     def user_data_stream_subscribe_signature(
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Subscription:
         """Subscribe a user-data stream with a signed request (any key type).
 
@@ -2299,10 +2516,13 @@ class Client(Connection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.USER_DATA_STREAM_SUBSCRIBE_SIGNATURE,
             {
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )

@@ -330,7 +330,7 @@ ERROR_KINDS: Final[dict[int, ErrorKind]] = {
     -2014: "auth",
     -2015: "auth",
     -2016: "bad_request",
-    -2021: "bad_request",
+    -2021: "partial_failure",
     -2022: "bad_request",
     -2026: "bad_request",
     -2035: "bad_request",

@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "4cff463339c1250b93abb6462722533643b528a34e0e32cb2456ad59aec192af"
+SPEC_SHA256: Final = "d41991652c3483a36de2ca555e6d5c67a3ca9b348a1e94838960ba6c33a04d38"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",
@@ -323,6 +323,7 @@ ORDER_CANCEL_REPLACE: Final[Method[types.OrderCancelReplaceParams, types.CancelR
         ),
     ),
     client_id_param="newClientOrderId",
+    error_data=types.CancelReplaceErrorData,
 )
 
 ORDER_AMEND_KEEP_PRIORITY: Final[Method[types.OrderAmendKeepPriorityParams, types.AmendResult]] = Method(
@@ -357,6 +358,12 @@ ORDER_LIST_PLACE: Final[Method[types.OrderListPlaceParams, types.OrderListReport
     weight=Weight(1),
     retry_safe=False,
     deprecated=True,
+    require_one_of=(
+        (
+            "stopPrice",
+            "trailingDelta",
+        ),
+    ),
     client_id_param="listClientOrderId",
 )
 

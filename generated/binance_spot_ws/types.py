@@ -11,6 +11,7 @@ from msgspec import UNSET, Meta, UnsetType, field
 from binance_spot_ws._aliases import (
     AllocationTypeValue,
     CalculationTypeValue,
+    CancelReplaceStatusValue,
     ContingencyTypeValue,
     ExecutionRuleTypeValue,
     ExecutionTypeValue,
@@ -370,6 +371,16 @@ class CancelReplaceMode(Enum):
     ALLOW_FAILURE = "ALLOW_FAILURE"
 
 
+class CancelReplaceStatus(Enum):
+    """
+    Outcome of one half of a cancelReplace.
+    """
+
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    NOT_ATTEMPTED = "NOT_ATTEMPTED"
+
+
 class CancelReport(Model, kw_only=True):
     """
     A canceled order.
@@ -475,6 +486,15 @@ class EmptyResult(Model, kw_only=True):
     """
     An empty object.
     """
+
+
+class ErrorDetail(Model, kw_only=True):
+    """
+    An error inside a result: {code, msg}.
+    """
+
+    code: int
+    msg: str
 
 
 class EventStreamTerminated(Model, kw_only=True, tag_field="e", tag="eventStreamTerminated"):
@@ -2291,18 +2311,6 @@ class OrderListPlaceOpoParams(Model, kw_only=True):
     """
     Client order id of this leg.
     """
-    working_stop_price: Annotated[Decimal, Meta(description="Trigger price of this leg.")] | UnsetType = field(
-        name="workingStopPrice", default=UNSET
-    )
-    """
-    Trigger price of this leg.
-    """
-    working_trailing_delta: Annotated[int, Meta(description="Trailing delta in BIPS.")] | UnsetType = field(
-        name="workingTrailingDelta", default=UNSET
-    )
-    """
-    Trailing delta in BIPS.
-    """
     working_iceberg_qty: Annotated[Decimal, Meta(description="Iceberg quantity (GTC only).")] | UnsetType = field(
         name="workingIcebergQty", default=UNSET
     )
@@ -2421,18 +2429,6 @@ class OrderListPlaceOpocoParams(Model, kw_only=True):
     )
     """
     Client order id of this leg.
-    """
-    working_stop_price: Annotated[Decimal, Meta(description="Trigger price of this leg.")] | UnsetType = field(
-        name="workingStopPrice", default=UNSET
-    )
-    """
-    Trigger price of this leg.
-    """
-    working_trailing_delta: Annotated[int, Meta(description="Trailing delta in BIPS.")] | UnsetType = field(
-        name="workingTrailingDelta", default=UNSET
-    )
-    """
-    Trailing delta in BIPS.
     """
     working_iceberg_qty: Annotated[Decimal, Meta(description="Iceberg quantity (GTC only).")] | UnsetType = field(
         name="workingIcebergQty", default=UNSET
@@ -2609,18 +2605,6 @@ class OrderListPlaceOtoParams(Model, kw_only=True):
     """
     Client order id of this leg.
     """
-    working_stop_price: Annotated[Decimal, Meta(description="Trigger price of this leg.")] | UnsetType = field(
-        name="workingStopPrice", default=UNSET
-    )
-    """
-    Trigger price of this leg.
-    """
-    working_trailing_delta: Annotated[int, Meta(description="Trailing delta in BIPS.")] | UnsetType = field(
-        name="workingTrailingDelta", default=UNSET
-    )
-    """
-    Trailing delta in BIPS.
-    """
     working_iceberg_qty: Annotated[Decimal, Meta(description="Iceberg quantity (GTC only).")] | UnsetType = field(
         name="workingIcebergQty", default=UNSET
     )
@@ -2745,18 +2729,6 @@ class OrderListPlaceOtocoParams(Model, kw_only=True):
     )
     """
     Client order id of this leg.
-    """
-    working_stop_price: Annotated[Decimal, Meta(description="Trigger price of this leg.")] | UnsetType = field(
-        name="workingStopPrice", default=UNSET
-    )
-    """
-    Trigger price of this leg.
-    """
-    working_trailing_delta: Annotated[int, Meta(description="Trailing delta in BIPS.")] | UnsetType = field(
-        name="workingTrailingDelta", default=UNSET
-    )
-    """
-    Trailing delta in BIPS.
     """
     working_iceberg_qty: Annotated[Decimal, Meta(description="Iceberg quantity (GTC only).")] | UnsetType = field(
         name="workingIcebergQty", default=UNSET
@@ -3412,15 +3384,26 @@ Any user-data stream event, tagged by `e`.
 """
 
 
-class CancelReplaceResult(Model, kw_only=True):
+class CancelReplaceErrorData(Model, kw_only=True):
     """
-    Both halves of a successful cancelReplace. Failures raise: see `error.data`.
+    Which half of a cancelReplace succeeded (409, -2021) or why both did not (400, -2022): a half that succeeded carries its report, a half that failed an ErrorDetail, a new order that was not attempted null.
     """
 
-    cancel_result: CancelReplaceResult = field(name="cancelResult")
-    new_order_result: CancelReplaceResult = field(name="newOrderResult")
-    cancel_response: CancelReport | UnsetType = field(name="cancelResponse", default=UNSET)
-    new_order_response: OrderResponse | UnsetType = field(name="newOrderResponse", default=UNSET)
+    cancel_result: CancelReplaceStatusValue = field(name="cancelResult")
+    new_order_result: CancelReplaceStatusValue = field(name="newOrderResult")
+    cancel_response: CancelReport | ErrorDetail | UnsetType = field(name="cancelResponse", default=UNSET)
+    new_order_response: OrderResponse | ErrorDetail | UnsetType | None = field(name="newOrderResponse", default=UNSET)
+
+
+class CancelReplaceResult(Model, kw_only=True):
+    """
+    Both halves of a successful cancelReplace (status 200). A partial failure (409, -2021) raises CancelReplacePartialFailure and a failure (400, -2022) BadRequest, each with CancelReplaceErrorData as `data`.
+    """
+
+    cancel_result: CancelReplaceStatusValue = field(name="cancelResult")
+    new_order_result: CancelReplaceStatusValue = field(name="newOrderResult")
+    cancel_response: CancelReport = field(name="cancelResponse")
+    new_order_response: OrderResponse = field(name="newOrderResponse")
 
 
 class OrderListReport(Model, kw_only=True):
@@ -3442,3 +3425,13 @@ class OrderListReport(Model, kw_only=True):
     """
     One report per leg.
     """
+
+
+class CancelReplaceError(Model, kw_only=True):
+    """
+    The error body of a failed or partly failed cancelReplace.
+    """
+
+    code: int
+    msg: str
+    data: CancelReplaceErrorData | UnsetType = UNSET

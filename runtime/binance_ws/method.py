@@ -102,6 +102,7 @@ class Method(Generic[P, R]):
         "client_id_param",
         "decoder",
         "deprecated",
+        "error_data",
         "params",
         "require_one_of",
         "result",
@@ -128,6 +129,7 @@ class Method(Generic[P, R]):
         client_id_param: str | None = None,
         signing: Signing = "request",
         session_effect: SessionEffect | None = None,
+        error_data: Any = None,
     ) -> None:
         self.wire = wire
         self.params = params
@@ -140,6 +142,9 @@ class Method(Generic[P, R]):
         self.client_id_param = client_id_param
         self.signing: Signing = signing
         self.session_effect: SessionEffect | None = session_effect
+        #: The type of `error.data` in this method's error responses (spec: the response's
+        #: `error.properties.data`), or None: the runtime then hands `data` over as JSON.
+        self.error_data: Any = error_data
         self.decoder: msgspec.json.Decoder[R] = msgspec.json.Decoder(result)
         self.wire_to_python: dict[str, str] = (
             {f.encode_name: f.name for f in msgspec.structs.fields(params)}  # type: ignore[arg-type]

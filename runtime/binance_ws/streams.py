@@ -37,8 +37,9 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from ._async import ReconnectPolicy
-from ._transport import TRANSPORTS, NotSent, TransportName
+from . import options
+from ._async import ReconnectPolicy, _check_websockets
+from ._transport import TRANSPORTS, NotSent, TransportName, describe
 from .errors import ConnectionClosed, ParamError, RequestTimeout, TransportError
 from .events import ConnectionEvent, ConnectionState
 from .stream_wire import (
@@ -150,6 +151,7 @@ class _Conn:
         self.throttle: _Throttle | None = None
         self.handover: _Handover | None = None
         self.role = "active"  # "old" or "new" during a handover
+        self.opened_at = 0.0  # loop time of the handshake
 
 
 class _Shard:
@@ -167,6 +169,7 @@ class _Shard:
         self.task: asyncio.Task[None] | None = None
         self.started = False
         self.conns: set[_Conn] = set()  # every connection not closed yet (two during a rotation)
+        self.failures = 0  # reconnect attempts since the last healthy connection
         self.retry_rotation_at: float | None = None
 
 
@@ -183,7 +186,8 @@ class StreamsConnection:
         keepalive_interval: seconds between our own pings (None: off).
         keepalive_timeout: no pong within this many seconds means a dead connection.
         max_lifetime: seconds after which a connection is rotated (the server closes at 24 h).
-        reconnect: backoff between reconnect attempts (`ReconnectPolicy`).
+        reconnect: backoff between reconnect attempts and the connection budget (`ReconnectPolicy`;
+            the documented 300 connections per 5 minutes per IP are kept across the process too).
         control_rate: control messages per second per connection (default: one less than
             the documented limit, which pings and pongs share).
         streams_per_connection: streams per connection (default: the documented limit).
@@ -191,6 +195,9 @@ class StreamsConnection:
         http_client: an `httpx.AsyncClient` to reuse (proxies, TLS settings).
         on_connection_event: called with each `ConnectionEvent`.
         transport: "httpx-ws" (default) or "websockets".
+        max_message_size: largest server message accepted, in bytes (default 16 MiB).
+
+    Bad options fail here with a `ValueError` or `TypeError` naming the option.
     """
 
     _limits = StreamLimits()  # the generated class sets the spec's values
@@ -212,13 +219,23 @@ class StreamsConnection:
         http_client: httpx.AsyncClient | None = None,
         on_connection_event: Callable[[ConnectionEvent], None] | None = None,
         transport: TransportName = "httpx-ws",
+        max_message_size: int = options.DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
+        timeout = options.seconds("timeout", timeout) or timeout
+        keepalive_interval = options.seconds("keepalive_interval", keepalive_interval, optional=True)
+        keepalive_timeout = options.seconds("keepalive_timeout", keepalive_timeout, optional=True)
+        max_lifetime = options.seconds("max_lifetime", max_lifetime) or max_lifetime
+        handover_timeout = options.seconds("handover_timeout", handover_timeout) or handover_timeout
+        options.count("buffer", buffer)
+        self._max_message = options.count("max_message_size", max_message_size, minimum=65_536)
+        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
+            raise TypeError(f"reconnect must be a ReconnectPolicy, not {type(reconnect).__name__}")
+        if transport == "websockets":
+            _check_websockets(http_client)
         if time_unit not in (None, "MILLISECOND", "MICROSECOND"):
             raise ParamError(
                 "MarketStreams", "time_unit", f"expected 'MILLISECOND' or 'MICROSECOND', got {time_unit!r}"
             )
-        if buffer < 1:
-            raise ParamError("MarketStreams", "buffer", f"expected a positive int, got {buffer!r}")
         if transport not in TRANSPORTS:
             raise ParamError(
                 "MarketStreams", "transport", f"expected one of {', '.join(TRANSPORTS)}, got {transport!r}"
@@ -257,6 +274,7 @@ class StreamsConnection:
         self._closing = False
         self._entered = False
         self._tasks: list[asyncio.Task[None]] = []  # every shard supervisor started
+        self._connects = _AttemptWindow()
         self.state = ConnectionState.CLOSED
 
     def __repr__(self) -> str:
@@ -593,6 +611,8 @@ class StreamsConnection:
 
         With `handover`, the connection is the new one of a rotation from its first frame.
         """
+        # The policy's budget for this object, and the documented per-IP limit for the process.
+        await self._connects.acquire(self._backoff.max_connects, self._backoff.connect_window)
         await _ATTEMPTS.acquire(self._limits.connection_attempts, self._limits.connection_attempts_window)
         in_url: list[str] = []
         length = 0
@@ -618,7 +638,7 @@ class StreamsConnection:
         if not conn.opened.is_set() or conn.closed.is_set():
             await self._close_conn(conn)
             reason = conn.error or TimeoutError("connect timed out")
-            raise TransportError(f"cannot connect to {self.url}: {type(reason).__name__}: {reason}")
+            raise TransportError(f"cannot connect to {self.url}: {describe(reason)}")
         return conn
 
     async def _run_conn(self, conn: _Conn, url: str) -> None:
@@ -626,10 +646,13 @@ class StreamsConnection:
 
         def opened(send: Any) -> None:
             conn.send = send
+            conn.opened_at = asyncio.get_running_loop().time()
             conn.opened.set()
 
         try:
-            conn.error = await run(url, self._http_client, self._keepalive, opened, lambda t: self._on_frame(conn, t))
+            conn.error = await run(
+                url, self._http_client, self._keepalive, self._max_message, opened, lambda t: self._on_frame(conn, t)
+            )
         except asyncio.CancelledError:
             conn.error = conn.error or ConnectionClosed("closed")
         except BaseException as exc:
@@ -705,16 +728,18 @@ class StreamsConnection:
             shard.conn = conn
 
     async def _reconnect(self, shard: _Shard, old: _Conn) -> _Conn | None:
-        reason = f"{type(old.error).__name__}: {old.error}" if old.error else "connection lost"
+        reason = describe(old.error) if old.error else "connection lost"
         log.warning("stream connection lost (%s); reconnecting", reason)
+        if asyncio.get_running_loop().time() - old.opened_at >= self._backoff.healthy_after:
+            shard.failures = 0  # it was healthy: the backoff starts again
         for stream in shard.streams:
             for sub in self._subs.get(stream, ()):
                 sub._gap("reconnected")
         shard.conn = None
         await self._close_conn(old)
-        attempt = 0
         while True:
-            attempt += 1
+            shard.failures += 1
+            attempt = shard.failures
             self._set_state(ConnectionState.RECONNECTING, reason, attempt)
             if self._backoff.max_attempts is not None and attempt > self._backoff.max_attempts:
                 self._fail_shard(shard, ConnectionClosed("gave up reconnecting"))

@@ -26,14 +26,22 @@ class AsyncClient(AsyncConnection):
 
     async def ping(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Test connectivity.
 
         `ping` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.PING,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     async def depth(
@@ -41,6 +49,7 @@ class AsyncClient(AsyncConnection):
         *,
         symbol: str,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.DepthResult:
         """Order book.
 
@@ -51,12 +60,15 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair.
             limit: Levels per side.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.DEPTH,
             {
                 "symbol": symbol,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -70,6 +82,7 @@ class AsyncClient(AsyncConnection):
         quantity: Decimal | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponse:
         """Place a new order.
 
@@ -83,6 +96,8 @@ class AsyncClient(AsyncConnection):
             quantity: Optional.
             new_client_order_id: Optional.
             recv_window: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_PLACE,
@@ -94,5 +109,6 @@ class AsyncClient(AsyncConnection):
                 "quantity": quantity,
                 "newClientOrderId": new_client_order_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )

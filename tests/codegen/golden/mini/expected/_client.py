@@ -25,14 +25,22 @@ class Client(Connection):
 
     def ping(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Test connectivity.
 
         `ping` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.PING,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     def depth(
@@ -40,6 +48,7 @@ class Client(Connection):
         *,
         symbol: str,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.DepthResult:
         """Order book.
 
@@ -50,12 +59,15 @@ class Client(Connection):
         Args:
             symbol: Trading pair.
             limit: Levels per side.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.DEPTH,
             {
                 "symbol": symbol,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -69,6 +81,7 @@ class Client(Connection):
         quantity: Decimal | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponse:
         """Place a new order.
 
@@ -82,6 +95,8 @@ class Client(Connection):
             quantity: Optional.
             new_client_order_id: Optional.
             recv_window: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return self._request(
             _methods.ORDER_PLACE,
@@ -93,5 +108,6 @@ class Client(Connection):
                 "quantity": quantity,
                 "newClientOrderId": new_client_order_id,
                 "recvWindow": recv_window,
+                "returnRateLimits": return_rate_limits,
             },
         )

@@ -31,6 +31,7 @@ class AsyncClient(AsyncConnection):
         time_in_force: str | UnsetType = UNSET,
         price: str | UnsetType = UNSET,
         quantity: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponseResult:
         """Request to place a new order via WebSocket.
 
@@ -43,6 +44,8 @@ class AsyncClient(AsyncConnection):
             time_in_force: Optional.
             price: Optional.
             quantity: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_PLACE,
@@ -53,6 +56,7 @@ class AsyncClient(AsyncConnection):
                 "timeInForce": time_in_force,
                 "price": price,
                 "quantity": quantity,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -65,6 +69,7 @@ class AsyncClient(AsyncConnection):
         time_in_force: str | UnsetType = UNSET,
         price: str | UnsetType = UNSET,
         quantity: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponseResult:
         """Request to place a new order via WebSocket.
 
@@ -77,6 +82,8 @@ class AsyncClient(AsyncConnection):
             time_in_force: Optional.
             price: Optional.
             quantity: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_TEST,
@@ -87,6 +94,7 @@ class AsyncClient(AsyncConnection):
                 "timeInForce": time_in_force,
                 "price": price,
                 "quantity": quantity,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -96,6 +104,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         order_id: int | UnsetType = UNSET,
         orig_client_order_id: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponseResult:
         """Request to cancel an order via WebSocket.
 
@@ -105,6 +114,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             order_id: Optional.
             orig_client_order_id: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_CANCEL,
@@ -112,6 +123,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "orderId": order_id,
                 "origClientOrderId": orig_client_order_id,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -121,6 +133,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         order_id: int | UnsetType = UNSET,
         orig_client_order_id: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponseResult:
         """Request to cancel an order via WebSocket.
 
@@ -130,6 +143,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             order_id: Optional.
             orig_client_order_id: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.OPEN_ORDERS_CANCEL_ALL,
@@ -137,6 +152,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "orderId": order_id,
                 "origClientOrderId": orig_client_order_id,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -144,6 +160,7 @@ class AsyncClient(AsyncConnection):
         self,
         *,
         symbol: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for account information via WebSocket.
 
@@ -151,11 +168,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             symbol: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ACCOUNT_STATUS,
             {
                 "symbol": symbol,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -163,6 +183,7 @@ class AsyncClient(AsyncConnection):
         self,
         *,
         symbol: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for account information via WebSocket.
 
@@ -170,11 +191,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             symbol: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ORDER_STATUS,
             {
                 "symbol": symbol,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -182,6 +206,7 @@ class AsyncClient(AsyncConnection):
         self,
         *,
         symbol: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for account information via WebSocket.
 
@@ -189,11 +214,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             symbol: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.OPEN_ORDERS_STATUS,
             {
                 "symbol": symbol,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -201,6 +229,7 @@ class AsyncClient(AsyncConnection):
         self,
         *,
         symbol: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for account information via WebSocket.
 
@@ -208,11 +237,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             symbol: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.ALL_ORDERS,
             {
                 "symbol": symbol,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -220,6 +252,7 @@ class AsyncClient(AsyncConnection):
         self,
         *,
         symbol: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for account information via WebSocket.
 
@@ -227,11 +260,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             symbol: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.MY_TRADES,
             {
                 "symbol": symbol,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -241,6 +277,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -250,6 +287,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.PING,
@@ -257,6 +296,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -266,6 +306,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -275,6 +316,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TIME,
@@ -282,6 +325,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -291,6 +335,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -300,6 +345,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.EXCHANGE_INFO,
@@ -307,6 +354,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -316,6 +364,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -325,6 +374,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.DEPTH,
@@ -332,6 +383,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -341,6 +393,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -350,6 +403,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TRADES_RECENT,
@@ -357,6 +412,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -366,6 +422,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -375,6 +432,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TRADES_HISTORICAL,
@@ -382,6 +441,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -391,6 +451,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -400,6 +461,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TRADES_AGGREGATE,
@@ -407,6 +470,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -416,6 +480,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -425,6 +490,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.KLINES,
@@ -432,6 +499,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -441,6 +509,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -450,6 +519,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.AVG_PRICE,
@@ -457,6 +528,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -466,6 +538,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -475,6 +548,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TICKER_24HR,
@@ -482,6 +557,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -491,6 +567,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -500,6 +577,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TICKER_PRICE,
@@ -507,6 +586,7 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
 
@@ -516,6 +596,7 @@ class AsyncClient(AsyncConnection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -525,6 +606,8 @@ class AsyncClient(AsyncConnection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TICKER_BOOK,
@@ -532,5 +615,6 @@ class AsyncClient(AsyncConnection):
                 "symbol": symbol,
                 "symbols": symbols,
                 "limit": limit,
+                "returnRateLimits": return_rate_limits,
             },
         )
