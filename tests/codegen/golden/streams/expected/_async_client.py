@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from msgspec import UNSET, UnsetType
+
 from binance_ws import AsyncConnection
 
 from . import _methods, types
@@ -20,20 +22,29 @@ class AsyncClient(AsyncConnection):
 
     async def time(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TimeResult:
         """Check server time.
 
         `time` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.TIME,
-            {},
+            {
+                "returnRateLimits": return_rate_limits,
+            },
         )
 
     async def avg_price(
         self,
         *,
         symbol: str,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AvgPriceResult:
         """Current average price for a symbol.
 
@@ -41,10 +52,13 @@ class AsyncClient(AsyncConnection):
 
         Args:
             symbol: Required.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         return await self._request(
             _methods.AVG_PRICE,
             {
                 "symbol": symbol,
+                "returnRateLimits": return_rate_limits,
             },
         )
