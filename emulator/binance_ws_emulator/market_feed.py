@@ -1,13 +1,14 @@
-"""Market-data stream events from the matching engine's books, with no I/O.
+"""Market-data stream events from the matching engine, with no I/O.
 
-`MarketFeed.flush()` runs every 100 ms (the server's timer; `slow=True` every
-second): it publishes the trades made since the last flush and the book changes
-as diff-depth events whose update ids are the book's own (`Book.update_id`, the
-`lastUpdateId` the API's `depth` answers with), so a local order book built from
-these streams equals the engine's book at every update id. Levels are the API's
-(`Book.depth`), so quantities and their formatting match too. Periodic streams
-(tickers, klines, average price, reference price, partial depth) are published
-at their documented speeds, computed as the API computes the same figures.
+`MarketFeed` watches the engine (`exchange.market`, a `MarketObserver`): every trade and
+every price level that changed is noted as it happens. `flush()` runs every 100 ms (the
+server's timer; every 10th call is a whole second): it publishes the trades made since
+the last flush and the changed levels as diff-depth events whose update ids are the
+book's own (`Book.update_id`, the `lastUpdateId` the API's `depth` answers with), so a
+local order book built from these streams equals the engine's book at every update id.
+Level quantities are summed and formatted as the API's `depth` does. Periodic streams
+(tickers, klines, average price, reference price, partial depth) are published at their
+documented speeds, computed as the API computes the same figures.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .book import Book, Trade
 from .stream_hub import INTERVALS, WINDOWS, StreamHub
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
 
 ZERO = Decimal(0)
 _KLINE_MS = {
@@ -48,19 +52,18 @@ def _fmt(value: Decimal) -> str:
 
 
 @dataclass
-class _Levels:
-    """What one diff stream last published: its update id and the levels it described."""
+class _Diff:
+    """One diff stream's position: the update id it last published and the levels changed since."""
 
     update_id: int
-    bids: dict[str, str] = field(default_factory=dict)
-    asks: dict[str, str] = field(default_factory=dict)
+    changed: set[tuple[str, Decimal]] = field(default_factory=set)  # (side, price)
 
 
 @dataclass
 class _SymbolState:
-    trades_seen: int
-    fast: _Levels  # @depth@100ms
-    slow: _Levels  # @depth
+    fast: _Diff  # @depth@100ms
+    slow: _Diff  # @depth
+    trades: list[Trade] = field(default_factory=list)  # made since the last flush
     best: tuple[str, str, str, str] | None = None
     ticker_trades: int = -1  # trades count at the last all-market ticker publish
 
@@ -68,20 +71,24 @@ class _SymbolState:
 class MarketFeed:
     """Turns the engine's state into stream events on a `StreamHub`."""
 
-    def __init__(
-        self, hub: StreamHub, books: Mapping[str, Book], mids: Mapping[str, Decimal], now_ms: Callable[[], int]
-    ) -> None:
+    def __init__(self, hub: StreamHub, exchange: Exchange) -> None:
         self.hub = hub
-        self.books = books
-        self.mids = mids
-        self.now_ms = now_ms
+        self.books: Mapping[str, Book] = exchange.books
+        self.mids = {symbol: info.mid for symbol, info in exchange.symbols.items()}
+        self.now_ms: Callable[[], int] = exchange.now_ms
         self.ticks = 0
-        self._state: dict[str, _SymbolState] = {}
-        for symbol, book in books.items():
-            bids, asks = _levels(book)
-            self._state[symbol] = _SymbolState(
-                len(book.trades), _Levels(book.update_id, dict(bids), dict(asks)), _Levels(book.update_id, bids, asks)
-            )
+        self._state = {symbol: _SymbolState(_Diff(b.update_id), _Diff(b.update_id)) for symbol, b in self.books.items()}
+        exchange.market.observers.append(self)
+
+    # -- the engine's callbacks (MarketObserver) --------------------------------------------
+
+    def on_trade(self, symbol: str, trade: Trade) -> None:
+        self._state[symbol].trades.append(trade)
+
+    def on_book_change(self, symbol: str, side: str, price: Decimal, book: Book) -> None:
+        state = self._state[symbol]
+        state.fast.changed.add((side, price))
+        state.slow.changed.add((side, price))
 
     def flush(self) -> None:
         """Publish what changed; every 10th call (each second) also the 1000 ms streams."""
@@ -99,17 +106,15 @@ class MarketFeed:
         state = self._state[symbol]
         low = symbol.lower()
         hub = self.hub
-        trades = book.trades[state.trades_seen :]
-        state.trades_seen = len(book.trades)
+        trades, state.trades = state.trades, []
         for trade in trades:
             hub.publish(f"{low}@trade", self._trade(symbol, trade, now))
         if trades and hub.wanted(f"{low}@aggTrade"):
             for group in _aggregate(trades):
                 hub.publish(f"{low}@aggTrade", self._agg_trade(symbol, group, now))
-        bids, asks = _levels(book)
-        self._diff(f"{low}@depth@100ms", symbol, book, state.fast, bids, asks, now)
+        self._diff(f"{low}@depth@100ms", symbol, book, state.fast, now)
         if slow:
-            self._diff(f"{low}@depth", symbol, book, state.slow, bids, asks, now)
+            self._diff(f"{low}@depth", symbol, book, state.slow, now)
         for levels in (5, 10, 20):
             for suffix, due in (("@100ms", True), ("", slow)):
                 name = f"{low}@depth{levels}{suffix}"
@@ -132,32 +137,23 @@ class MarketFeed:
         elif slow:
             self._kline(symbol, low, book, "1s", now)
 
-    def _diff(
-        self, name: str, symbol: str, book: Book, last: _Levels, bids: dict[str, str], asks: dict[str, str], now: int
-    ) -> None:
+    def _diff(self, name: str, symbol: str, book: Book, last: _Diff, now: int) -> None:
         if book.update_id == last.update_id:
             return
-        changed_bids = _changes(last.bids, bids)
-        changed_asks = _changes(last.asks, asks)
         first = last.update_id + 1
-        last.update_id, last.bids, last.asks = book.update_id, dict(bids), dict(asks)
+        changed = sorted(last.changed)
+        last.update_id = book.update_id
+        last.changed = set()
         if not self.hub.wanted(name):
             return
         faults = self.hub.faults
         if faults.skip_update_ids > 0:
             faults.skip_update_ids -= 1
             return  # withheld: the next event's U is past the subscriber's book + 1
+        bids = [[_fmt(price), _level(book.bids, price)] for side, price in changed if side == "BUY"]
+        asks = [[_fmt(price), _level(book.asks, price)] for side, price in changed if side == "SELL"]
         self.hub.publish(
-            name,
-            {
-                "e": "depthUpdate",
-                "E": now,
-                "s": symbol,
-                "U": first,
-                "u": book.update_id,
-                "b": changed_bids,
-                "a": changed_asks,
-            },
+            name, {"e": "depthUpdate", "E": now, "s": symbol, "U": first, "u": book.update_id, "b": bids, "a": asks}
         )
 
     def _best(self, book: Book) -> tuple[str, str, str, str]:
@@ -341,15 +337,9 @@ class MarketFeed:
                 self.hub.publish(name, [self.window_ticker(s, b, window, now) for s, b in changed])
 
 
-def _levels(book: Book) -> tuple[dict[str, str], dict[str, str]]:
-    bids, asks = book.depth(1 << 30)
-    return {p: q for p, q in bids}, {p: q for p, q in asks}
-
-
-def _changes(before: dict[str, str], after: dict[str, str]) -> list[list[str]]:
-    out = [[price, qty] for price, qty in after.items() if before.get(price) != qty]
-    out.extend([price, "0.00000000"] for price in before if price not in after)
-    return out
+def _level(levels: Mapping[Decimal, list[Any]], price: Decimal) -> str:
+    """The quantity shown at `price`, as the API's `depth` sums it (0 when the level is gone)."""
+    return _fmt(sum((order.visible for order in levels.get(price, ())), ZERO))
 
 
 def _aggregate(trades: list[Trade]) -> list[list[Trade]]:

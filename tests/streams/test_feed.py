@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from binance_ws import BookSync
 from binance_ws_emulator import Exchange
 from binance_ws_emulator.exchange import MARKET_MAKER
 from binance_ws_emulator.market_feed import MarketFeed
@@ -67,7 +68,7 @@ def exchange() -> Exchange:
 def setup(exchange: Exchange, *streams: str) -> tuple[MarketFeed, StreamSession]:
     hub = StreamHub()
     session = hub.open("/stream", "streams=" + "/".join(streams), 0.0)
-    feed = MarketFeed(hub, exchange.books, {s: i.mid for s, i in exchange.symbols.items()}, exchange.now_ms)
+    feed = MarketFeed(hub, exchange)
     return feed, session
 
 
@@ -94,6 +95,46 @@ def random_order(exchange: Exchange, rng: random.Random) -> None:
         price = (mid + info.tick_size * rng.randint(-400, 400)).quantize(info.tick_size)
         qty = info.step_size * rng.randint(1, 5000)
         exchange.place("alice", "BTCUSDT", side, "LIMIT", "GTC", price, qty, D(0), None)
+
+
+def test_a_local_book_from_the_diff_stream_equals_the_engine_book_at_every_update(exchange: Exchange) -> None:
+    exchange.account("alice")
+    feed, session = setup(exchange, "btcusdt@depth@100ms")
+    rng = random.Random(7)
+    local = BookSync()
+    checked = 0
+    for step in range(300):
+        random_order(exchange, rng)
+        if step % 3:
+            continue  # several engine operations per flush, as in 100 ms of a busy market
+        feed.flush()
+        for _, data in events(session):
+            outcome = local.on_event(Diff(data["U"], data["u"], _levels(data["b"]), _levels(data["a"])))
+            if outcome == "buffered":
+                book = exchange.books["BTCUSDT"]
+                bids, asks = book.depth(5000)
+                assert local.on_snapshot(Snap(book.update_id, _levels(bids), _levels(asks))) == "synced"
+            else:
+                assert outcome == "applied"
+        if local.update_id is not None:
+            assert local.update_id == exchange.books["BTCUSDT"].update_id
+            assert (local.bids.levels(), local.asks.levels()) == engine_levels(exchange, "BTCUSDT")
+            checked += 1
+    assert checked > 50
+
+
+def test_every_book_change_moves_the_update_id(exchange: Exchange) -> None:
+    """A partial fill changes a level's quantity: a diff with a new id must say so."""
+    feed, session = setup(exchange, "btcusdt@depth@100ms")
+    book = exchange.books["BTCUSDT"]
+    best_ask = book.best_ask()
+    before = book.update_id
+    exchange.market_trade("BTCUSDT", "BUY", D("0.00001"))  # takes a sliver of the best ask
+    assert book.best_ask() == best_ask
+    assert book.update_id > before
+    feed.flush()
+    ((_, diff),) = events(session)
+    assert diff["u"] == book.update_id and diff["a"][0][0] == f"{best_ask:.8f}"
 
 
 def test_trades_and_aggregate_trades_match_the_engine(exchange: Exchange) -> None:
