@@ -14,6 +14,7 @@ The procedure ("How to manage a local order book correctly", web-socket-streams.
 `BookSync` is that procedure with no I/O (fed events and snapshots, it says what
 happened); `OrderBook` drives it from a stream subscription and an API client, and
 also starts again on any `StreamGap` (reconnect, rotation without overlap, overflow).
+Starting again, the event that showed the gap is the first one buffered (step 1).
 """
 
 from __future__ import annotations
@@ -155,9 +156,11 @@ class BookSync:
         self.update_id = snapshot.last_update_id
         pending = [event for event in self.buffer if event.final_update_id > snapshot.last_update_id]
         self.buffer.clear()
-        for event in pending:
+        for index, event in enumerate(pending):
             if self._apply(event) == "gap":
+                # Start again from the beginning: the events from this one on are the new buffer.
                 self.reset()
+                self.buffer.extend(pending[index:])
                 return "gap"
         return "synced"
 
@@ -333,12 +336,13 @@ class OrderBook:
                     self._restart(f"stream gap: {item.reason}")
                     continue
                 outcome = self._sync.on_event(item)
-                if outcome == "buffered" and len(self._sync.buffer) == 1:
-                    outcome = await self._snapshot()
-                elif outcome == "applied":
-                    self._publish(BookUpdate(item.final_update_id, _levels(item.bids), _levels(item.asks)))
                 if outcome == "gap":
                     self._restart("update ids not continuous")
+                    outcome = self._sync.on_event(item)  # from the beginning: the first buffered event
+                if outcome == "buffered" and len(self._sync.buffer) == 1:
+                    await self._snapshot()
+                elif outcome == "applied":
+                    self._publish(BookUpdate(item.final_update_id, _levels(item.bids), _levels(item.asks)))
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -347,8 +351,9 @@ class OrderBook:
             self._updates_wakeup.set()
             raise
 
-    async def _snapshot(self) -> Outcome:
-        """Steps 2 and 3: snapshots until one is not older than the first buffered event."""
+    async def _snapshot(self) -> None:
+        """Steps 2 to 5: snapshots until one is not older than the first buffered event and
+        the buffered events follow it (a gap among them: start again with them buffered)."""
         delay = 0.05
         while True:
             try:
@@ -364,11 +369,14 @@ class OrderBook:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            if outcome == "synced":
-                assert self._sync.update_id is not None
-                self._publish(BookUpdate(self._sync.update_id, tuple(self.bids()), tuple(self.asks()), snapshot=True))
-                self._synced.set()
-            return outcome
+            if outcome == "gap":
+                log.warning("%s: buffered events skip update ids; starting again", self.symbol)
+                self._publish(StreamGap("update ids not continuous"))
+                continue
+            assert self._sync.update_id is not None
+            self._publish(BookUpdate(self._sync.update_id, tuple(self.bids()), tuple(self.asks()), snapshot=True))
+            self._synced.set()
+            return
 
     def _restart(self, reason: str) -> None:
         log.warning("%s: order book out of sync (%s); resyncing", self.symbol, reason)

@@ -86,7 +86,8 @@ def test_a_buffered_event_past_the_snapshot_plus_one_means_start_again() -> None
     book.on_event(Diff(95, 99))
     book.on_event(Diff(102, 105))  # 101 is missing
     assert book.on_snapshot(SNAP) == "gap"
-    assert book.update_id is None and book.buffer == [] and book.bids.levels() == []
+    assert book.update_id is None and book.bids.levels() == []
+    assert book.first_buffered == 102  # starting again, the event past the gap is the first buffered
 
 
 def test_the_snapshot_becomes_the_book() -> None:
