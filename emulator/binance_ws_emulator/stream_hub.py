@@ -45,11 +45,11 @@ class HubLimits:
 
 @dataclass
 class StreamFaults:
-    """Stream misbehaviour on demand (tests change these while running)."""
+    """Stream misbehaviour on demand (tests change these while running). Dropping connections,
+    withholding pings or pongs and the shutdown notice are the server's (`Emulator.faults`,
+    `drop_connections()`, `shutdown_notice()`) and apply to stream connections too."""
 
-    drop_after_events: int | None = None  # cut every stream connection after N more events sent
-    skip_update_ids: int = 0  # the next diff-depth event claims ids as if N updates had been lost
-    send_pings: bool = True  # False: withhold server pings (a client must not depend on them)
+    skip_update_ids: int = 0  # withhold the next N diff-depth events: the one after shows a gap in ids
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,7 @@ class StreamHub:
         self._attempts.append(now)
         if len(self._attempts) > self.limits.connection_attempts:
             raise Refused(429, {"code": -1003, "msg": "Too many connection attempts; try again later."})
-        params = parse_qs(query)
+        params = parse_qs(query.replace("+", "%2B"))  # a '+' is part of a name (kline_1d@+08:00), not a space
         unit = (params.get("timeUnit") or ["MILLISECOND"])[-1].upper()
         if unit not in ("MILLISECOND", "MICROSECOND"):
             raise Refused(400, {"code": -1100, "msg": "Invalid timeUnit."})
