@@ -113,6 +113,7 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against a local responder; other SDKs are installed here only."""
     session.install("-e", ".[generator,fast]", "binance-sdk-spot", "python-binance", "matplotlib")
     session.run("python", "bench/run.py", *session.posargs)
+    session.run("python", "bench/streams.py", *session.posargs)  # market-data streams
 
 
 @nox.session
