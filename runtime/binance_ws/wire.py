@@ -106,6 +106,16 @@ def wire_params(method: Method[Any, Any], args: Mapping[str, Any]) -> dict[str, 
     given = {k: v for k, v in args.items() if v is not _UNSET}
     if method.params is None:
         return _rendered(method, given)
+    decimals = method.decimal_params
+    if decimals:
+        for name, value in given.items():
+            if type(value) is float and name in decimals:
+                raise ParamError(
+                    method.wire,
+                    method.wire_to_python.get(name, name),
+                    f"a float ({value!r}) is inexact for a money amount: pass a str, Decimal or int, "
+                    f'e.g. Decimal("{value:.8g}")',
+                )
     try:
         validated = msgspec.convert(given, method.params, strict=False)
     except msgspec.ValidationError as exc:
