@@ -221,6 +221,8 @@ class AsyncConnection:
 
     _event_type: Any = None  # set by the generated client: the tagged union of events
     _errors: ErrorTable | None = None  # set by the generated client: the spec's error codes
+    #: How to connect, said when a method is called on a client that is not connected.
+    _connect_hint = "call `async with AsyncClient(...)` or `await client.connect()` first"
 
     def __init__(
         self,
@@ -311,7 +313,11 @@ class AsyncConnection:
         if self._http_client is None:
             self._http_client = httpx.AsyncClient(timeout=self.timeout)
         self._set_state(ConnectionState.CONNECTING)
-        link = await self._open_link()
+        try:
+            link = await self._open_link()
+        except BaseException:
+            self._set_state(ConnectionState.CLOSED, "connect failed")
+            raise
         self._activate(link)
         self._supervisor = asyncio.create_task(self._supervise(link), name="binance-ws-supervisor")
 
@@ -485,9 +491,13 @@ class AsyncConnection:
             link = self._ready_link()
             if link is not None:
                 return link
+            if self.state is ConnectionState.CLOSED:  # never connected, or the first connect failed
+                raise ConnectionClosed(
+                    f"{call.method.wire}: not sent: the client is not connected; {self._connect_hint}"
+                )
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise RequestTimeout(f"{call.method.wire}: not connected in time")
+                raise RequestTimeout(f"{call.method.wire}: not sent: still {self.state.value} at its deadline")
             if self._ready.is_set():
                 await asyncio.sleep(0.005)  # the link just dropped; the supervisor has not noticed yet
                 continue

@@ -52,7 +52,9 @@ class Connection:
             raise
 
     async def _make(self) -> AsyncConnection:
-        return self._async_class(**self._options)
+        conn = self._async_class(**self._options)
+        conn._connect_hint = "use `with Client(...)` or call `client.connect()` first"
+        return conn
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run `coro` on the loop thread and wait for it (cancelled there if `timeout` passes).

@@ -69,7 +69,7 @@ class TransportError(BinanceError, ConnectionError):
 
 
 class ConnectionClosed(TransportError):
-    """The client is closed, or gave up reconnecting."""
+    """The client is closed, was never connected, or gave up reconnecting."""
 
 
 class RequestTimeout(TransportError, TimeoutError):
