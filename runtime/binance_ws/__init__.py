@@ -32,6 +32,7 @@ from .errors import (
 )
 from .events import ConnectionEvent, ConnectionState, StreamGap, UnknownEvent
 from .method import Method, Security, Weight, WeightRule
+from .observe import RequestInfo
 from .protocol import Protocol, new_client_order_id
 from .rules import FilterError, SymbolRules
 from .signing import Ed25519Key, HmacKey, RsaKey, Signer, key_from_env, key_from_pem
@@ -67,6 +68,7 @@ __all__ = [
     "RateLimit",
     "RateLimited",
     "ReconnectPolicy",
+    "RequestInfo",
     "RequestTimeout",
     "RsaKey",
     "Security",

@@ -183,7 +183,7 @@ def _url(args: argparse.Namespace) -> str:
 
 
 async def _call(
-    client_class: type[AsyncConnection], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
+    client_class: type[AsyncConnection[Any]], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
 ) -> int:
     method = _method(methods, args.method)
     params = _params(method, args.params)
@@ -200,7 +200,7 @@ async def _call(
 
 
 async def _watch(
-    client_class: type[AsyncConnection], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
+    client_class: type[AsyncConnection[Any]], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
 ) -> int:
     key = _key(args)
     if key is None:
@@ -237,7 +237,7 @@ def _list(methods: Mapping[str, Method[Any, Any]], needle: str) -> int:
 def run(
     argv: Sequence[str] | None,
     *,
-    client_class: type[AsyncConnection],
+    client_class: type[AsyncConnection[Any]],
     methods: Mapping[str, Method[Any, Any]],
     prog: str = "binance-ws",
     spec_version: str = "",

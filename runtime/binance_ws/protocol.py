@@ -99,6 +99,7 @@ class Call:
     params: dict[str, Any]
     client_order_id: str | None
     weight: int
+    request_id: int | None = None  # of the last frame sent for it (the shells set it)
 
 
 class Protocol:
