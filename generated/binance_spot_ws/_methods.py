@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "2a8aea87412fecd6e58a1300575719406208f2bf01d85af59682e83b8aa14646"
+SPEC_SHA256: Final = "28034e1c1819583967c6c7ed4bcc2a6f0d07f5baf85ec1fb7abaea4562477f36"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",

@@ -14,7 +14,7 @@ from . import _methods, types
 from ._errors import ERRORS
 
 
-class AsyncClient(AsyncConnection):
+class AsyncClient(AsyncConnection[types.UserDataEvent]):
     """Binance Spot WebSocket API (mini) (asyncio).
 
     Use as a context manager: `async with AsyncClient(key=..., url=...) as client: ...`.

@@ -14,7 +14,7 @@ from . import _methods, types
 from ._async_client import AsyncClient
 
 
-class Client(Connection):
+class Client(Connection[types.UserDataEvent]):
     """Binance Spot WebSocket API (mini) (blocking).
 
     Use as a context manager: `with Client(key=..., url=...) as client: ...`.

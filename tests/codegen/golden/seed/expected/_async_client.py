@@ -13,7 +13,7 @@ from . import _methods, types
 from ._errors import ERRORS
 
 
-class AsyncClient(AsyncConnection):
+class AsyncClient(AsyncConnection[Any]):
     """Binance Spot WebSocket API (asyncio).
 
     Use as a context manager: `async with AsyncClient(key=..., url=...) as client: ...`.

@@ -13,7 +13,7 @@ from . import _methods, types
 from ._async_client import AsyncClient
 
 
-class Client(Connection):
+class Client(Connection[Any]):
     """Binance Spot WebSocket API (blocking).
 
     Use as a context manager: `with Client(key=..., url=...) as client: ...`.

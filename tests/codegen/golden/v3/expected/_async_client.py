@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from msgspec import UNSET, UnsetType
 
 from binance_ws import AsyncConnection
@@ -11,7 +13,7 @@ from . import _methods, types
 from ._errors import ERRORS
 
 
-class AsyncClient(AsyncConnection):
+class AsyncClient(AsyncConnection[Any]):
     """Binance Spot WebSocket API (AsyncAPI 3 sample) (asyncio).
 
     Use as a context manager: `async with AsyncClient(key=..., url=...) as client: ...`.
