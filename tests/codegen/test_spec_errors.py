@@ -114,7 +114,7 @@ def test_one_or_many_needs_a_one_or_list_result(tmp_path: Path) -> None:
         "      x-response: {$ref: '#/components/messages/DepthResponse'}\n      x-one-or-many: {one: symbol, many: limit}\n",
         1,
     )
-    with pytest.raises(SpecError, match="must be optional|x-one-or-many needs a result") as caught:
+    with pytest.raises(SpecError, match="x-one-or-many needs a result") as caught:
         generate(_spec(tmp_path, text))
     assert "x-one-or-many" in str(caught.value)
 
