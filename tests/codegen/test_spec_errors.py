@@ -111,7 +111,7 @@ def test_bad_error_code_tables(tmp_path: Path, entries: str, message: str) -> No
 def test_one_or_many_needs_a_one_or_list_result(tmp_path: Path) -> None:
     text = MINI.replace(
         "      x-response: {$ref: '#/components/messages/DepthResponse'}\n",
-        "      x-response: {$ref: '#/components/messages/DepthResponse'}\n      x-one-or-many: {one: symbol, many: limit}\n",
+        "      x-response: {$ref: '#/components/messages/DepthResponse'}\n      x-one-or-many: {one: limit, many: limit}\n",
         1,
     )
     with pytest.raises(SpecError, match="x-one-or-many needs a result") as caught:
