@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "28034e1c1819583967c6c7ed4bcc2a6f0d07f5baf85ec1fb7abaea4562477f36"
+SPEC_SHA256: Final = "64838da285dba51f86e08186c9e0fa78a01afe52eed17b33f320970a2b8e381f"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",

@@ -508,6 +508,40 @@ class EventStreamTerminated(Model, kw_only=True, tag_field="e", tag="eventStream
     """
 
 
+class ExchangeMaxNumAlgoOrdersFilter(Model, kw_only=True, tag_field="filterType", tag="EXCHANGE_MAX_NUM_ALGO_ORDERS"):
+    """
+    EXCHANGE_MAX_NUM_ALGO_ORDERS - Most open stop and take-profit orders per account.
+    """
+
+    max_num_algo_orders: int = field(name="maxNumAlgoOrders")
+
+
+class ExchangeMaxNumIcebergOrdersFilter(
+    Model, kw_only=True, tag_field="filterType", tag="EXCHANGE_MAX_NUM_ICEBERG_ORDERS"
+):
+    """
+    EXCHANGE_MAX_NUM_ICEBERG_ORDERS - Most open iceberg orders per account.
+    """
+
+    max_num_iceberg_orders: int = field(name="maxNumIcebergOrders")
+
+
+class ExchangeMaxNumOrderListsFilter(Model, kw_only=True, tag_field="filterType", tag="EXCHANGE_MAX_NUM_ORDER_LISTS"):
+    """
+    EXCHANGE_MAX_NUM_ORDER_LISTS - Most open order lists per account.
+    """
+
+    max_num_order_lists: int = field(name="maxNumOrderLists")
+
+
+class ExchangeMaxNumOrdersFilter(Model, kw_only=True, tag_field="filterType", tag="EXCHANGE_MAX_NUM_ORDERS"):
+    """
+    EXCHANGE_MAX_NUM_ORDERS - Most open orders per account.
+    """
+
+    max_num_orders: int = field(name="maxNumOrders")
+
+
 class ExchangeRateLimit(Model, kw_only=True):
     rate_limit_type: RateLimitTypeValue = field(name="rateLimitType")
     interval: RateLimitIntervalValue
@@ -647,41 +681,12 @@ class Fill(Model, kw_only=True):
     alloc_id: int | UnsetType = field(name="allocId", default=UNSET)
 
 
-class Filter(Model, kw_only=True):
+class IcebergPartsFilter(Model, kw_only=True, tag_field="filterType", tag="ICEBERG_PARTS"):
     """
-    A symbol or exchange filter; fields depend on filterType.
+    ICEBERG_PARTS - Most parts an iceberg order may have.
     """
 
-    filter_type: str = field(name="filterType")
-    min_price: Decimal | UnsetType = field(name="minPrice", default=UNSET)
-    max_price: Decimal | UnsetType = field(name="maxPrice", default=UNSET)
-    tick_size: Decimal | UnsetType = field(name="tickSize", default=UNSET)
-    multiplier_up: Decimal | UnsetType = field(name="multiplierUp", default=UNSET)
-    multiplier_down: Decimal | UnsetType = field(name="multiplierDown", default=UNSET)
-    bid_multiplier_up: Decimal | UnsetType = field(name="bidMultiplierUp", default=UNSET)
-    bid_multiplier_down: Decimal | UnsetType = field(name="bidMultiplierDown", default=UNSET)
-    ask_multiplier_up: Decimal | UnsetType = field(name="askMultiplierUp", default=UNSET)
-    ask_multiplier_down: Decimal | UnsetType = field(name="askMultiplierDown", default=UNSET)
-    min_qty: Decimal | UnsetType = field(name="minQty", default=UNSET)
-    max_qty: Decimal | UnsetType = field(name="maxQty", default=UNSET)
-    step_size: Decimal | UnsetType = field(name="stepSize", default=UNSET)
-    min_notional: Decimal | UnsetType = field(name="minNotional", default=UNSET)
-    max_notional: Decimal | UnsetType = field(name="maxNotional", default=UNSET)
-    max_position: Decimal | UnsetType = field(name="maxPosition", default=UNSET)
-    avg_price_mins: int | UnsetType = field(name="avgPriceMins", default=UNSET)
-    limit: int | UnsetType = UNSET
-    max_num_orders: int | UnsetType = field(name="maxNumOrders", default=UNSET)
-    max_num_algo_orders: int | UnsetType = field(name="maxNumAlgoOrders", default=UNSET)
-    max_num_iceberg_orders: int | UnsetType = field(name="maxNumIcebergOrders", default=UNSET)
-    max_num_order_amends: int | UnsetType = field(name="maxNumOrderAmends", default=UNSET)
-    max_num_order_lists: int | UnsetType = field(name="maxNumOrderLists", default=UNSET)
-    min_trailing_above_delta: int | UnsetType = field(name="minTrailingAboveDelta", default=UNSET)
-    max_trailing_above_delta: int | UnsetType = field(name="maxTrailingAboveDelta", default=UNSET)
-    min_trailing_below_delta: int | UnsetType = field(name="minTrailingBelowDelta", default=UNSET)
-    max_trailing_below_delta: int | UnsetType = field(name="maxTrailingBelowDelta", default=UNSET)
-    apply_to_market: bool | UnsetType = field(name="applyToMarket", default=UNSET)
-    apply_min_to_market: bool | UnsetType = field(name="applyMinToMarket", default=UNSET)
-    apply_max_to_market: bool | UnsetType = field(name="applyMaxToMarket", default=UNSET)
+    limit: int
 
 
 class KlineInterval(Enum):
@@ -747,6 +752,84 @@ class ListStatusLeg(Model, kw_only=True):
     client_order_id: str = field(name="c")
 
 
+class LotSizeFilter(Model, kw_only=True, tag_field="filterType", tag="LOT_SIZE"):
+    """
+    LOT_SIZE - Quantity bounds and step size (`quantity`, `icebergQty`).
+    """
+
+    min_qty: Decimal = field(name="minQty")
+    max_qty: Decimal = field(name="maxQty")
+    step_size: Decimal = field(name="stepSize")
+
+
+class MarketLotSizeFilter(Model, kw_only=True, tag_field="filterType", tag="MARKET_LOT_SIZE"):
+    """
+    MARKET_LOT_SIZE - LOT_SIZE for MARKET orders.
+    """
+
+    min_qty: Decimal = field(name="minQty")
+    max_qty: Decimal = field(name="maxQty")
+    step_size: Decimal = field(name="stepSize")
+
+
+class MaxNumAlgoOrdersFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_NUM_ALGO_ORDERS"):
+    """
+    MAX_NUM_ALGO_ORDERS - Most open stop and take-profit orders on the symbol.
+    """
+
+    max_num_algo_orders: int = field(name="maxNumAlgoOrders")
+
+
+class MaxNumIcebergOrdersFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_NUM_ICEBERG_ORDERS"):
+    """
+    MAX_NUM_ICEBERG_ORDERS - Most open iceberg orders on the symbol.
+    """
+
+    max_num_iceberg_orders: int = field(name="maxNumIcebergOrders")
+
+
+class MaxNumOrderAmendsFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_NUM_ORDER_AMENDS"):
+    """
+    MAX_NUM_ORDER_AMENDS - Most amendments per order.
+    """
+
+    max_num_order_amends: int = field(name="maxNumOrderAmends")
+
+
+class MaxNumOrderListsFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_NUM_ORDER_LISTS"):
+    """
+    MAX_NUM_ORDER_LISTS - Most open order lists on the symbol.
+    """
+
+    max_num_order_lists: int = field(name="maxNumOrderLists")
+
+
+class MaxNumOrdersFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_NUM_ORDERS"):
+    """
+    MAX_NUM_ORDERS - Most open orders on the symbol per account.
+    """
+
+    max_num_orders: int = field(name="maxNumOrders")
+
+
+class MaxPositionFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_POSITION"):
+    """
+    MAX_POSITION - Largest position in the base asset a BUY may reach.
+    """
+
+    max_position: Decimal = field(name="maxPosition")
+
+
+class MinNotionalFilter(Model, kw_only=True, tag_field="filterType", tag="MIN_NOTIONAL"):
+    """
+    MIN_NOTIONAL - Least price * quantity.
+    """
+
+    min_notional: Decimal = field(name="minNotional")
+    apply_to_market: bool = field(name="applyToMarket")
+    avg_price_mins: int = field(name="avgPriceMins")
+
+
 class MyAllocationsParams(Model, kw_only=True):
     symbol: Annotated[str, Meta(description="Trading pair, e.g. BTCUSDT.")]
     """
@@ -787,12 +870,6 @@ class MyAllocationsParams(Model, kw_only=True):
 
 
 MyAllocationsResult: TypeAlias = list[Allocation]
-
-
-class MyFilters(Model, kw_only=True):
-    exchange_filters: list[Filter] = field(name="exchangeFilters")
-    symbol_filters: list[Filter] = field(name="symbolFilters")
-    asset_filters: list[AssetFilter] = field(name="assetFilters")
 
 
 class MyFiltersParams(Model, kw_only=True):
@@ -905,6 +982,18 @@ class NewOrderRespType(Enum):
     ACK = "ACK"
     RESULT = "RESULT"
     FULL = "FULL"
+
+
+class NotionalFilter(Model, kw_only=True, tag_field="filterType", tag="NOTIONAL"):
+    """
+    NOTIONAL - Bounds of price * quantity.
+    """
+
+    min_notional: Decimal = field(name="minNotional")
+    apply_min_to_market: bool = field(name="applyMinToMarket")
+    max_notional: Decimal = field(name="maxNotional")
+    apply_max_to_market: bool = field(name="applyMaxToMarket")
+    avg_price_mins: int = field(name="avgPriceMins")
 
 
 class OpenOrderListsStatusParams(Model, kw_only=True):
@@ -1270,6 +1359,28 @@ class PegPriceType(Enum):
     MARKET_PEG = "MARKET_PEG"
 
 
+class PercentPriceBySideFilter(Model, kw_only=True, tag_field="filterType", tag="PERCENT_PRICE_BY_SIDE"):
+    """
+    PERCENT_PRICE_BY_SIDE - PERCENT_PRICE with multipliers per side (bid for BUY, ask for SELL).
+    """
+
+    bid_multiplier_up: Decimal = field(name="bidMultiplierUp")
+    bid_multiplier_down: Decimal = field(name="bidMultiplierDown")
+    ask_multiplier_up: Decimal = field(name="askMultiplierUp")
+    ask_multiplier_down: Decimal = field(name="askMultiplierDown")
+    avg_price_mins: int = field(name="avgPriceMins")
+
+
+class PercentPriceFilter(Model, kw_only=True, tag_field="filterType", tag="PERCENT_PRICE"):
+    """
+    PERCENT_PRICE - Price within multipliers of the reference or average price.
+    """
+
+    multiplier_up: Decimal = field(name="multiplierUp")
+    multiplier_down: Decimal = field(name="multiplierDown")
+    avg_price_mins: int = field(name="avgPriceMins")
+
+
 class PreventedMatch(Model, kw_only=True):
     prevented_match_id: int = field(name="preventedMatchId")
     maker_order_id: int = field(name="makerOrderId")
@@ -1293,6 +1404,16 @@ class PreventedMatchRecord(Model, kw_only=True):
     maker_prevented_quantity: Decimal | UnsetType = field(name="makerPreventedQuantity", default=UNSET)
     taker_prevented_quantity: Decimal | UnsetType = field(name="takerPreventedQuantity", default=UNSET)
     transact_time: int | UnsetType = field(name="transactTime", default=UNSET)
+
+
+class PriceFilter(Model, kw_only=True, tag_field="filterType", tag="PRICE_FILTER"):
+    """
+    PRICE_FILTER - Price bounds and tick size for `price` and `stopPrice` (a bound of 0 is off).
+    """
+
+    min_price: Decimal = field(name="minPrice")
+    max_price: Decimal = field(name="maxPrice")
+    tick_size: Decimal = field(name="tickSize")
 
 
 class PriceRangeRule(Model, kw_only=True):
@@ -1485,43 +1606,6 @@ class SorInfo(Model, kw_only=True):
 
 class Subscription(Model, kw_only=True):
     subscription_id: int = field(name="subscriptionId")
-
-
-class SymbolInfo(Model, kw_only=True):
-    """
-    Trading rules of one symbol.
-    """
-
-    symbol: str
-    status: SymbolStatusValue
-    base_asset: str = field(name="baseAsset")
-    quote_asset: str = field(name="quoteAsset")
-    filters: list[Filter]
-    base_asset_precision: int | UnsetType = field(name="baseAssetPrecision", default=UNSET)
-    quote_precision: int | UnsetType = field(name="quotePrecision", default=UNSET)
-    quote_asset_precision: int | UnsetType = field(name="quoteAssetPrecision", default=UNSET)
-    base_commission_precision: int | UnsetType = field(name="baseCommissionPrecision", default=UNSET)
-    quote_commission_precision: int | UnsetType = field(name="quoteCommissionPrecision", default=UNSET)
-    order_types: list[OrderTypeValue] | UnsetType = field(name="orderTypes", default=UNSET)
-    iceberg_allowed: bool | UnsetType = field(name="icebergAllowed", default=UNSET)
-    oco_allowed: bool | UnsetType = field(name="ocoAllowed", default=UNSET)
-    oto_allowed: bool | UnsetType = field(name="otoAllowed", default=UNSET)
-    opo_allowed: bool | UnsetType = field(name="opoAllowed", default=UNSET)
-    quote_order_qty_market_allowed: bool | UnsetType = field(name="quoteOrderQtyMarketAllowed", default=UNSET)
-    allow_trailing_stop: bool | UnsetType = field(name="allowTrailingStop", default=UNSET)
-    cancel_replace_allowed: bool | UnsetType = field(name="cancelReplaceAllowed", default=UNSET)
-    amend_allowed: bool | UnsetType = field(name="amendAllowed", default=UNSET)
-    peg_instructions_allowed: bool | UnsetType = field(name="pegInstructionsAllowed", default=UNSET)
-    is_spot_trading_allowed: bool | UnsetType = field(name="isSpotTradingAllowed", default=UNSET)
-    is_margin_trading_allowed: bool | UnsetType = field(name="isMarginTradingAllowed", default=UNSET)
-    permissions: list[str] | UnsetType = UNSET
-    permission_sets: list[list[str]] | UnsetType = field(name="permissionSets", default=UNSET)
-    default_self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
-        name="defaultSelfTradePreventionMode", default=UNSET
-    )
-    allowed_self_trade_prevention_modes: list[SelfTradePreventionModeValue] | UnsetType = field(
-        name="allowedSelfTradePreventionModes", default=UNSET
-    )
 
 
 class SymbolRules(Model, kw_only=True):
@@ -1731,6 +1815,17 @@ class TradesRecentParams(Model, kw_only=True):
 TradesRecentResult: TypeAlias = list[Trade]
 
 
+class TrailingDeltaFilter(Model, kw_only=True, tag_field="filterType", tag="TRAILING_DELTA"):
+    """
+    TRAILING_DELTA - Allowed trailingDelta ranges (BIPS).
+    """
+
+    min_trailing_above_delta: int = field(name="minTrailingAboveDelta")
+    max_trailing_above_delta: int = field(name="maxTrailingAboveDelta")
+    min_trailing_below_delta: int = field(name="minTrailingBelowDelta")
+    max_trailing_below_delta: int = field(name="maxTrailingBelowDelta")
+
+
 class UiKlinesParams(Model, kw_only=True):
     symbol: Annotated[str, Meta(description="Trading pair, e.g. BTCUSDT.")]
     """
@@ -1763,6 +1858,21 @@ class UiKlinesParams(Model, kw_only=True):
 
 
 UiKlinesResult: TypeAlias = list[Kline]
+
+
+class UnknownFilter(Model, kw_only=True, tag_field="filterType", tag="*"):
+    """
+    A filter type this SDK does not know yet (the exchange added it): `type` names it, `raw` holds it as sent. Decoded from any `filterType` no other filter has.
+    """
+
+    type: Annotated[str, Meta(description="The filterType as sent.")]
+    """
+    The filterType as sent.
+    """
+    raw: Annotated[dict[str, Any], Meta(description="The filter as sent (JSON).")]
+    """
+    The filter as sent (JSON).
+    """
 
 
 class UserDataStreamSubscribeSignatureParams(Model, kw_only=True):
@@ -1959,19 +2069,6 @@ class DepthParams(Model, kw_only=True):
     symbol_status: SymbolStatus | UnsetType = field(name="symbolStatus", default=UNSET)
 
 
-class ExchangeInfo(Model, kw_only=True):
-    """
-    Exchange trading rules and symbol information.
-    """
-
-    timezone: str
-    server_time: int = field(name="serverTime")
-    rate_limits: list[ExchangeRateLimit] = field(name="rateLimits")
-    exchange_filters: list[Filter] = field(name="exchangeFilters")
-    symbols: list[SymbolInfo]
-    sors: list[SorInfo] | UnsetType = UNSET
-
-
 class ExchangeInfoParams(Model, kw_only=True):
     symbol: Annotated[str, Meta(description="Trading pair, e.g. BTCUSDT.")] | UnsetType = UNSET
     """
@@ -2010,6 +2107,36 @@ class ExecutionRulesParams(Model, kw_only=True):
     symbol_status: SymbolStatus | UnsetType = field(name="symbolStatus", default=UNSET)
 
 
+Filter: TypeAlias = Annotated[
+    PriceFilter
+    | PercentPriceFilter
+    | PercentPriceBySideFilter
+    | LotSizeFilter
+    | MinNotionalFilter
+    | NotionalFilter
+    | IcebergPartsFilter
+    | MarketLotSizeFilter
+    | MaxNumOrdersFilter
+    | MaxNumAlgoOrdersFilter
+    | MaxNumIcebergOrdersFilter
+    | MaxPositionFilter
+    | TrailingDeltaFilter
+    | MaxNumOrderAmendsFilter
+    | MaxNumOrderListsFilter
+    | ExchangeMaxNumOrdersFilter
+    | ExchangeMaxNumAlgoOrdersFilter
+    | ExchangeMaxNumIcebergOrdersFilter
+    | ExchangeMaxNumOrderListsFilter
+    | UnknownFilter,
+    Meta(
+        description="A symbol or exchange filter, tagged by `filterType`; a filter type this SDK does not know decodes as UnknownFilter."
+    ),
+]
+"""
+A symbol or exchange filter, tagged by `filterType`; a filter type this SDK does not know decodes as UnknownFilter.
+"""
+
+
 class ListStatus(Model, kw_only=True, tag_field="e", tag="listStatus"):
     """
     An order list update.
@@ -2028,6 +2155,12 @@ class ListStatus(Model, kw_only=True, tag_field="e", tag="listStatus"):
     list_client_order_id: str | UnsetType = field(name="C", default=UNSET)
     transaction_time: int | UnsetType = field(name="T", default=UNSET)
     orders: list[ListStatusLeg] | UnsetType = field(name="O", default=UNSET)
+
+
+class MyFilters(Model, kw_only=True):
+    exchange_filters: list[Filter] = field(name="exchangeFilters")
+    symbol_filters: list[Filter] = field(name="symbolFilters")
+    asset_filters: list[AssetFilter] = field(name="assetFilters")
 
 
 MyPreventedMatchesResult: TypeAlias = list[PreventedMatchRecord]
@@ -3316,6 +3449,43 @@ class SorOrderTestParams(Model, kw_only=True):
     """
 
 
+class SymbolInfo(Model, kw_only=True):
+    """
+    Trading rules of one symbol.
+    """
+
+    symbol: str
+    status: SymbolStatusValue
+    base_asset: str = field(name="baseAsset")
+    quote_asset: str = field(name="quoteAsset")
+    filters: list[Filter]
+    base_asset_precision: int | UnsetType = field(name="baseAssetPrecision", default=UNSET)
+    quote_precision: int | UnsetType = field(name="quotePrecision", default=UNSET)
+    quote_asset_precision: int | UnsetType = field(name="quoteAssetPrecision", default=UNSET)
+    base_commission_precision: int | UnsetType = field(name="baseCommissionPrecision", default=UNSET)
+    quote_commission_precision: int | UnsetType = field(name="quoteCommissionPrecision", default=UNSET)
+    order_types: list[OrderTypeValue] | UnsetType = field(name="orderTypes", default=UNSET)
+    iceberg_allowed: bool | UnsetType = field(name="icebergAllowed", default=UNSET)
+    oco_allowed: bool | UnsetType = field(name="ocoAllowed", default=UNSET)
+    oto_allowed: bool | UnsetType = field(name="otoAllowed", default=UNSET)
+    opo_allowed: bool | UnsetType = field(name="opoAllowed", default=UNSET)
+    quote_order_qty_market_allowed: bool | UnsetType = field(name="quoteOrderQtyMarketAllowed", default=UNSET)
+    allow_trailing_stop: bool | UnsetType = field(name="allowTrailingStop", default=UNSET)
+    cancel_replace_allowed: bool | UnsetType = field(name="cancelReplaceAllowed", default=UNSET)
+    amend_allowed: bool | UnsetType = field(name="amendAllowed", default=UNSET)
+    peg_instructions_allowed: bool | UnsetType = field(name="pegInstructionsAllowed", default=UNSET)
+    is_spot_trading_allowed: bool | UnsetType = field(name="isSpotTradingAllowed", default=UNSET)
+    is_margin_trading_allowed: bool | UnsetType = field(name="isMarginTradingAllowed", default=UNSET)
+    permissions: list[str] | UnsetType = UNSET
+    permission_sets: list[list[str]] | UnsetType = field(name="permissionSets", default=UNSET)
+    default_self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
+        name="defaultSelfTradePreventionMode", default=UNSET
+    )
+    allowed_self_trade_prevention_modes: list[SelfTradePreventionModeValue] | UnsetType = field(
+        name="allowedSelfTradePreventionModes", default=UNSET
+    )
+
+
 class Ticker24hrParams(Model, kw_only=True):
     symbol: Annotated[str, Meta(description="Trading pair, e.g. BTCUSDT.")] | UnsetType = UNSET
     """
@@ -3404,6 +3574,19 @@ class CancelReplaceResult(Model, kw_only=True):
     new_order_result: CancelReplaceStatusValue = field(name="newOrderResult")
     cancel_response: CancelReport = field(name="cancelResponse")
     new_order_response: OrderResponse = field(name="newOrderResponse")
+
+
+class ExchangeInfo(Model, kw_only=True):
+    """
+    Exchange trading rules and symbol information.
+    """
+
+    timezone: str
+    server_time: int = field(name="serverTime")
+    rate_limits: list[ExchangeRateLimit] = field(name="rateLimits")
+    exchange_filters: list[Filter] = field(name="exchangeFilters")
+    symbols: list[SymbolInfo]
+    sors: list[SorInfo] | UnsetType = UNSET
 
 
 class OrderListReport(Model, kw_only=True):

@@ -29,6 +29,7 @@ from .errors import (
     UnexpectedResult,
     UnknownExecutionStatus,
 )
+from .fallback import decode_with_fallbacks
 from .method import Method
 from .signing import Signer
 from .wire import FRAME_DECODER, ErrorBody, Frame, encode_request, format_decimal, signature_payload, wire_params
@@ -177,6 +178,10 @@ class Protocol:
             try:
                 return method.decoder.decode(frame.result)
             except msgspec.ValidationError as exc:
+                try:
+                    return decode_with_fallbacks(frame.result, method.result)  # e.g. a new filter type
+                except msgspec.ValidationError:
+                    pass
                 try:
                     # The API error it carries, whatever the status (referencePrice answers -2043 so).
                     error = _RESULT_ERROR.decode(frame.result)
