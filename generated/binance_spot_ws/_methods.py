@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "64838da285dba51f86e08186c9e0fa78a01afe52eed17b33f320970a2b8e381f"
+SPEC_SHA256: Final = "a12b6e10a41506298968959cd2011cd7d72ea27299c7b9b897f066eefadb7d66"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",

@@ -106,9 +106,7 @@ class AggTrade(Model, kw_only=True):
     """
     Was the buyer the maker?
     """
-    is_best_match: Annotated[bool, Meta(description="Was the trade the best price match?")] | UnsetType = field(
-        name="M", default=UNSET
-    )
+    is_best_match: Annotated[bool, Meta(description="Was the trade the best price match?")] = field(name="M")
     """
     Was the trade the best price match?
     """
@@ -181,18 +179,18 @@ class AllOrdersParams(Model, kw_only=True):
 class Allocation(Model, kw_only=True):
     symbol: str
     allocation_id: int = field(name="allocationId")
-    allocation_type: AllocationTypeValue | UnsetType = field(name="allocationType", default=UNSET)
-    order_id: int | UnsetType = field(name="orderId", default=UNSET)
-    order_list_id: int | UnsetType = field(name="orderListId", default=UNSET)
-    price: Decimal | UnsetType = UNSET
-    qty: Decimal | UnsetType = UNSET
-    quote_qty: Decimal | UnsetType = field(name="quoteQty", default=UNSET)
-    commission: Decimal | UnsetType = UNSET
-    commission_asset: str | UnsetType = field(name="commissionAsset", default=UNSET)
-    time: int | UnsetType = UNSET
-    is_buyer: bool | UnsetType = field(name="isBuyer", default=UNSET)
-    is_maker: bool | UnsetType = field(name="isMaker", default=UNSET)
-    is_allocator: bool | UnsetType = field(name="isAllocator", default=UNSET)
+    allocation_type: AllocationTypeValue = field(name="allocationType")
+    order_id: int = field(name="orderId")
+    order_list_id: int = field(name="orderListId")
+    price: Decimal
+    qty: Decimal
+    quote_qty: Decimal = field(name="quoteQty")
+    commission: Decimal
+    commission_asset: str = field(name="commissionAsset")
+    time: int
+    is_buyer: bool = field(name="isBuyer")
+    is_maker: bool = field(name="isMaker")
+    is_allocator: bool = field(name="isAllocator")
 
 
 class AllocationType(Enum):
@@ -210,23 +208,21 @@ class AmendedOrder(Model, kw_only=True):
 
     symbol: str
     order_id: int = field(name="orderId")
+    order_list_id: int = field(name="orderListId")
+    orig_client_order_id: str = field(name="origClientOrderId")
     client_order_id: str = field(name="clientOrderId")
-    order_list_id: int | UnsetType = field(name="orderListId", default=UNSET)
-    orig_client_order_id: str | UnsetType = field(name="origClientOrderId", default=UNSET)
-    price: Decimal | UnsetType = UNSET
-    qty: Decimal | UnsetType = UNSET
-    executed_qty: Decimal | UnsetType = field(name="executedQty", default=UNSET)
-    prevented_qty: Decimal | UnsetType = field(name="preventedQty", default=UNSET)
-    quote_order_qty: Decimal | UnsetType = field(name="quoteOrderQty", default=UNSET)
-    cumulative_quote_qty: Decimal | UnsetType = field(name="cumulativeQuoteQty", default=UNSET)
-    status: OrderStatusValue | UnsetType = UNSET
-    time_in_force: TimeInForceValue | UnsetType = field(name="timeInForce", default=UNSET)
-    type: OrderTypeValue | UnsetType = UNSET
-    side: SideValue | UnsetType = UNSET
-    working_time: int | UnsetType = field(name="workingTime", default=UNSET)
-    self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
-        name="selfTradePreventionMode", default=UNSET
-    )
+    price: Decimal
+    qty: Decimal
+    executed_qty: Decimal = field(name="executedQty")
+    prevented_qty: Decimal = field(name="preventedQty")
+    quote_order_qty: Decimal = field(name="quoteOrderQty")
+    cumulative_quote_qty: Decimal = field(name="cumulativeQuoteQty")
+    status: OrderStatusValue
+    time_in_force: TimeInForceValue = field(name="timeInForce")
+    type: OrderTypeValue
+    side: SideValue
+    working_time: int = field(name="workingTime")
+    self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="selfTradePreventionMode")
     stop_price: Decimal | UnsetType = field(name="stopPrice", default=UNSET)
     iceberg_qty: Decimal | UnsetType = field(name="icebergQty", default=UNSET)
     trailing_delta: int | UnsetType = field(name="trailingDelta", default=UNSET)
@@ -247,12 +243,12 @@ class AmendedOrder(Model, kw_only=True):
 class Amendment(Model, kw_only=True):
     symbol: str
     order_id: int = field(name="orderId")
-    execution_id: int | UnsetType = field(name="executionId", default=UNSET)
-    orig_client_order_id: str | UnsetType = field(name="origClientOrderId", default=UNSET)
-    new_client_order_id: str | UnsetType = field(name="newClientOrderId", default=UNSET)
-    orig_qty: Decimal | UnsetType = field(name="origQty", default=UNSET)
-    new_qty: Decimal | UnsetType = field(name="newQty", default=UNSET)
-    time: int | UnsetType = UNSET
+    execution_id: int = field(name="executionId")
+    orig_client_order_id: str = field(name="origClientOrderId")
+    new_client_order_id: str = field(name="newClientOrderId")
+    orig_qty: Decimal = field(name="origQty")
+    new_qty: Decimal = field(name="newQty")
+    time: int
 
 
 class ApiError(Model, kw_only=True):
@@ -271,8 +267,8 @@ class AssetFilter(Model, kw_only=True):
     """
 
     filter_type: str = field(name="filterType")
-    asset: str | UnsetType = UNSET
-    limit: Decimal | UnsetType = UNSET
+    asset: str
+    limit: Decimal
 
 
 class AvgPrice(Model, kw_only=True):
@@ -281,9 +277,7 @@ class AvgPrice(Model, kw_only=True):
     Averaging window in minutes.
     """
     price: Decimal
-    close_time: Annotated[int, Meta(description="Last trade time.")] | UnsetType = field(
-        name="closeTime", default=UNSET
-    )
+    close_time: Annotated[int, Meta(description="Last trade time.")] = field(name="closeTime")
     """
     Last trade time.
     """
@@ -387,24 +381,22 @@ class CancelReport(Model, kw_only=True):
     """
 
     symbol: str
+    orig_client_order_id: str = field(name="origClientOrderId")
     order_id: int = field(name="orderId")
+    order_list_id: int = field(name="orderListId")
     client_order_id: str = field(name="clientOrderId")
-    orig_client_order_id: str | UnsetType = field(name="origClientOrderId", default=UNSET)
-    order_list_id: int | UnsetType = field(name="orderListId", default=UNSET)
-    transact_time: int | UnsetType = field(name="transactTime", default=UNSET)
-    price: Decimal | UnsetType = UNSET
-    orig_qty: Decimal | UnsetType = field(name="origQty", default=UNSET)
-    executed_qty: Decimal | UnsetType = field(name="executedQty", default=UNSET)
-    orig_quote_order_qty: Decimal | UnsetType = field(name="origQuoteOrderQty", default=UNSET)
-    cummulative_quote_qty: Decimal | UnsetType = field(name="cummulativeQuoteQty", default=UNSET)
-    status: OrderStatusValue | UnsetType = UNSET
-    time_in_force: TimeInForceValue | UnsetType = field(name="timeInForce", default=UNSET)
-    type: OrderTypeValue | UnsetType = UNSET
-    side: SideValue | UnsetType = UNSET
+    transact_time: int = field(name="transactTime")
+    price: Decimal
+    orig_qty: Decimal = field(name="origQty")
+    executed_qty: Decimal = field(name="executedQty")
+    orig_quote_order_qty: Decimal = field(name="origQuoteOrderQty")
+    cummulative_quote_qty: Decimal = field(name="cummulativeQuoteQty")
+    status: OrderStatusValue
+    time_in_force: TimeInForceValue = field(name="timeInForce")
+    type: OrderTypeValue
+    side: SideValue
+    self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="selfTradePreventionMode")
     working_time: int | UnsetType = field(name="workingTime", default=UNSET)
-    self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
-        name="selfTradePreventionMode", default=UNSET
-    )
     stop_price: Decimal | UnsetType = field(name="stopPrice", default=UNSET)
     iceberg_qty: Decimal | UnsetType = field(name="icebergQty", default=UNSET)
     trailing_delta: int | UnsetType = field(name="trailingDelta", default=UNSET)
@@ -444,10 +436,10 @@ class CommissionRates(Model, kw_only=True):
 
 
 class CommissionRatesFull(Model, kw_only=True):
-    maker: Decimal | UnsetType = UNSET
-    taker: Decimal | UnsetType = UNSET
-    buyer: Decimal | UnsetType = UNSET
-    seller: Decimal | UnsetType = UNSET
+    maker: Decimal
+    taker: Decimal
+    buyer: Decimal
+    seller: Decimal
 
 
 class ContingencyType(Enum):
@@ -922,16 +914,16 @@ class MyTrade(Model, kw_only=True):
     symbol: str
     id: int
     order_id: int = field(name="orderId")
+    order_list_id: int = field(name="orderListId")
     price: Decimal
     qty: Decimal
-    order_list_id: int | UnsetType = field(name="orderListId", default=UNSET)
-    quote_qty: Decimal | UnsetType = field(name="quoteQty", default=UNSET)
-    commission: Decimal | UnsetType = UNSET
-    commission_asset: str | UnsetType = field(name="commissionAsset", default=UNSET)
-    time: int | UnsetType = UNSET
-    is_buyer: bool | UnsetType = field(name="isBuyer", default=UNSET)
-    is_maker: bool | UnsetType = field(name="isMaker", default=UNSET)
-    is_best_match: bool | UnsetType = field(name="isBestMatch", default=UNSET)
+    quote_qty: Decimal = field(name="quoteQty")
+    commission: Decimal
+    commission_asset: str = field(name="commissionAsset")
+    time: int
+    is_buyer: bool = field(name="isBuyer")
+    is_maker: bool = field(name="isMaker")
+    is_best_match: bool = field(name="isBestMatch")
 
 
 class MyTradesParams(Model, kw_only=True):
@@ -1177,9 +1169,9 @@ class OrderListQuery(Model, kw_only=True):
     list_status_type: OrderListStatusTypeValue = field(name="listStatusType")
     list_order_status: OrderListOrderStatusValue = field(name="listOrderStatus")
     list_client_order_id: str = field(name="listClientOrderId")
+    transaction_time: int = field(name="transactionTime")
     symbol: str
     orders: list[OrderListLeg]
-    transaction_time: int | UnsetType = field(name="transactionTime", default=UNSET)
 
 
 class OrderListStatusParams(Model, kw_only=True):
@@ -1221,23 +1213,24 @@ class OrderQuery(Model, kw_only=True):
 
     symbol: str
     order_id: int = field(name="orderId")
+    order_list_id: int = field(name="orderListId")
     client_order_id: str = field(name="clientOrderId")
+    price: Decimal
+    orig_qty: Decimal = field(name="origQty")
+    executed_qty: Decimal = field(name="executedQty")
+    orig_quote_order_qty: Decimal = field(name="origQuoteOrderQty")
+    cummulative_quote_qty: Decimal = field(name="cummulativeQuoteQty")
     status: OrderStatusValue
-    order_list_id: int | UnsetType = field(name="orderListId", default=UNSET)
-    price: Decimal | UnsetType = UNSET
-    orig_qty: Decimal | UnsetType = field(name="origQty", default=UNSET)
-    executed_qty: Decimal | UnsetType = field(name="executedQty", default=UNSET)
-    orig_quote_order_qty: Decimal | UnsetType = field(name="origQuoteOrderQty", default=UNSET)
-    cummulative_quote_qty: Decimal | UnsetType = field(name="cummulativeQuoteQty", default=UNSET)
-    time_in_force: TimeInForceValue | UnsetType = field(name="timeInForce", default=UNSET)
-    type: OrderTypeValue | UnsetType = UNSET
-    side: SideValue | UnsetType = UNSET
-    working_time: int | UnsetType = field(name="workingTime", default=UNSET)
-    self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
-        name="selfTradePreventionMode", default=UNSET
-    )
-    stop_price: Decimal | UnsetType = field(name="stopPrice", default=UNSET)
-    iceberg_qty: Decimal | UnsetType = field(name="icebergQty", default=UNSET)
+    time_in_force: TimeInForceValue = field(name="timeInForce")
+    type: OrderTypeValue
+    side: SideValue
+    working_time: int = field(name="workingTime")
+    self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="selfTradePreventionMode")
+    stop_price: Decimal = field(name="stopPrice")
+    iceberg_qty: Decimal = field(name="icebergQty")
+    time: int
+    update_time: int = field(name="updateTime")
+    is_working: bool = field(name="isWorking")
     trailing_delta: int | UnsetType = field(name="trailingDelta", default=UNSET)
     trailing_time: int | UnsetType = field(name="trailingTime", default=UNSET)
     strategy_id: int | UnsetType = field(name="strategyId", default=UNSET)
@@ -1251,9 +1244,6 @@ class OrderQuery(Model, kw_only=True):
     peg_offset_value: int | UnsetType = field(name="pegOffsetValue", default=UNSET)
     pegged_price: Decimal | UnsetType = field(name="peggedPrice", default=UNSET)
     expiry_reason: ExpiryReasonValue | UnsetType = field(name="expiryReason", default=UNSET)
-    time: int | UnsetType = UNSET
-    update_time: int | UnsetType = field(name="updateTime", default=UNSET)
-    is_working: bool | UnsetType = field(name="isWorking", default=UNSET)
 
 
 class OrderRateLimitExceededMode(Enum):
@@ -1393,17 +1383,15 @@ class PreventedMatch(Model, kw_only=True):
 class PreventedMatchRecord(Model, kw_only=True):
     symbol: str
     prevented_match_id: int = field(name="preventedMatchId")
-    taker_order_id: int | UnsetType = field(name="takerOrderId", default=UNSET)
-    maker_symbol: str | UnsetType = field(name="makerSymbol", default=UNSET)
-    maker_order_id: int | UnsetType = field(name="makerOrderId", default=UNSET)
-    trade_group_id: int | UnsetType = field(name="tradeGroupId", default=UNSET)
-    self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
-        name="selfTradePreventionMode", default=UNSET
-    )
-    price: Decimal | UnsetType = UNSET
+    taker_order_id: int = field(name="takerOrderId")
+    maker_symbol: str = field(name="makerSymbol")
+    maker_order_id: int = field(name="makerOrderId")
+    trade_group_id: int = field(name="tradeGroupId")
+    self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="selfTradePreventionMode")
+    price: Decimal
+    transact_time: int = field(name="transactTime")
     maker_prevented_quantity: Decimal | UnsetType = field(name="makerPreventedQuantity", default=UNSET)
     taker_prevented_quantity: Decimal | UnsetType = field(name="takerPreventedQuantity", default=UNSET)
-    transact_time: int | UnsetType = field(name="transactTime", default=UNSET)
 
 
 class PriceFilter(Model, kw_only=True, tag_field="filterType", tag="PRICE_FILTER"):
@@ -1418,10 +1406,10 @@ class PriceFilter(Model, kw_only=True, tag_field="filterType", tag="PRICE_FILTER
 
 class PriceRangeRule(Model, kw_only=True):
     rule_type: ExecutionRuleTypeValue = field(name="ruleType")
-    bid_limit_mult_up: Decimal | UnsetType = field(name="bidLimitMultUp", default=UNSET)
-    bid_limit_mult_down: Decimal | UnsetType = field(name="bidLimitMultDown", default=UNSET)
-    ask_limit_mult_up: Decimal | UnsetType = field(name="askLimitMultUp", default=UNSET)
-    ask_limit_mult_down: Decimal | UnsetType = field(name="askLimitMultDown", default=UNSET)
+    bid_limit_mult_up: Decimal = field(name="bidLimitMultUp")
+    bid_limit_mult_down: Decimal = field(name="bidLimitMultDown")
+    ask_limit_mult_up: Decimal = field(name="askLimitMultUp")
+    ask_limit_mult_down: Decimal = field(name="askLimitMultDown")
 
 
 class PriceTicker(Model, kw_only=True):
@@ -1447,7 +1435,7 @@ class RateLimit(Model, kw_only=True):
     interval: RateLimitIntervalValue
     interval_num: int = field(name="intervalNum")
     limit: int
-    count: Annotated[int, Meta(description="Usage in the current interval.")] | UnsetType = UNSET
+    count: Annotated[int, Meta(description="Usage in the current interval.")]
     """
     Usage in the current interval.
     """
@@ -1581,10 +1569,8 @@ class SessionStatus(Model, kw_only=True):
     return_rate_limits: bool = field(name="returnRateLimits")
     server_time: int = field(name="serverTime")
     user_data_stream: (
-        Annotated[bool, Meta(description="True when a user-data subscription is active; null when unavailable.")]
-        | UnsetType
-        | None
-    ) = field(name="userDataStream", default=UNSET)
+        Annotated[bool, Meta(description="True when a user-data subscription is active; null when unavailable.")] | None
+    ) = field(name="userDataStream")
     """
     True when a user-data subscription is active; null when unavailable.
     """
@@ -1907,30 +1893,30 @@ class Account(Model, kw_only=True):
     Account information and balances.
     """
 
+    maker_commission: int = field(name="makerCommission")
+    taker_commission: int = field(name="takerCommission")
+    buyer_commission: int = field(name="buyerCommission")
+    seller_commission: int = field(name="sellerCommission")
     can_trade: bool = field(name="canTrade")
+    can_withdraw: bool = field(name="canWithdraw")
+    can_deposit: bool = field(name="canDeposit")
+    commission_rates: CommissionRates = field(name="commissionRates")
+    brokered: bool
+    require_self_trade_prevention: bool = field(name="requireSelfTradePrevention")
+    prevent_sor: bool = field(name="preventSor")
+    update_time: int = field(name="updateTime")
+    account_type: str = field(name="accountType")
     balances: list[Balance]
-    maker_commission: int | UnsetType = field(name="makerCommission", default=UNSET)
-    taker_commission: int | UnsetType = field(name="takerCommission", default=UNSET)
-    buyer_commission: int | UnsetType = field(name="buyerCommission", default=UNSET)
-    seller_commission: int | UnsetType = field(name="sellerCommission", default=UNSET)
-    can_withdraw: bool | UnsetType = field(name="canWithdraw", default=UNSET)
-    can_deposit: bool | UnsetType = field(name="canDeposit", default=UNSET)
-    commission_rates: CommissionRates | UnsetType = field(name="commissionRates", default=UNSET)
-    brokered: bool | UnsetType = UNSET
-    require_self_trade_prevention: bool | UnsetType = field(name="requireSelfTradePrevention", default=UNSET)
-    prevent_sor: bool | UnsetType = field(name="preventSor", default=UNSET)
-    update_time: int | UnsetType = field(name="updateTime", default=UNSET)
-    account_type: str | UnsetType = field(name="accountType", default=UNSET)
-    permissions: list[str] | UnsetType = UNSET
-    uid: int | UnsetType = UNSET
+    permissions: list[str]
+    uid: int
 
 
 class AccountCommission(Model, kw_only=True):
     symbol: str
-    standard_commission: CommissionRatesFull | UnsetType = field(name="standardCommission", default=UNSET)
-    special_commission: CommissionRatesFull | UnsetType = field(name="specialCommission", default=UNSET)
-    tax_commission: CommissionRatesFull | UnsetType = field(name="taxCommission", default=UNSET)
-    discount: Discount | UnsetType = UNSET
+    standard_commission: CommissionRatesFull = field(name="standardCommission")
+    special_commission: CommissionRatesFull = field(name="specialCommission")
+    tax_commission: CommissionRatesFull = field(name="taxCommission")
+    discount: Discount
 
 
 AccountRateLimitsOrdersResult: TypeAlias = list[RateLimit]
@@ -1944,11 +1930,11 @@ AllOrdersResult: TypeAlias = list[OrderQuery]
 
 class AmendListStatus(Model, kw_only=True):
     order_list_id: int = field(name="orderListId")
-    contingency_type: ContingencyTypeValue | UnsetType = field(name="contingencyType", default=UNSET)
-    list_order_status: OrderListOrderStatusValue | UnsetType = field(name="listOrderStatus", default=UNSET)
-    list_client_order_id: str | UnsetType = field(name="listClientOrderId", default=UNSET)
-    symbol: str | UnsetType = UNSET
-    orders: list[OrderListLeg] | UnsetType = UNSET
+    contingency_type: ContingencyTypeValue = field(name="contingencyType")
+    list_order_status: OrderListOrderStatusValue = field(name="listOrderStatus")
+    list_client_order_id: str = field(name="listClientOrderId")
+    symbol: str
+    orders: list[OrderListLeg]
 
 
 class AmendResult(Model, kw_only=True):
@@ -3188,14 +3174,12 @@ class OrderResponse(Model, kw_only=True):
 
     symbol: str
     order_id: int = field(name="orderId")
-    client_order_id: str = field(name="clientOrderId")
-    order_list_id: Annotated[int, Meta(description="-1 unless part of an order list.")] | UnsetType = field(
-        name="orderListId", default=UNSET
-    )
+    order_list_id: Annotated[int, Meta(description="-1 unless part of an order list.")] = field(name="orderListId")
     """
     -1 unless part of an order list.
     """
-    transact_time: int | UnsetType = field(name="transactTime", default=UNSET)
+    client_order_id: str = field(name="clientOrderId")
+    transact_time: int = field(name="transactTime")
     price: Decimal | UnsetType = UNSET
     orig_qty: Decimal | UnsetType = field(name="origQty", default=UNSET)
     executed_qty: Decimal | UnsetType = field(name="executedQty", default=UNSET)
@@ -3457,32 +3441,30 @@ class SymbolInfo(Model, kw_only=True):
     symbol: str
     status: SymbolStatusValue
     base_asset: str = field(name="baseAsset")
+    base_asset_precision: int = field(name="baseAssetPrecision")
     quote_asset: str = field(name="quoteAsset")
+    quote_precision: int = field(name="quotePrecision")
+    quote_asset_precision: int = field(name="quoteAssetPrecision")
+    base_commission_precision: int = field(name="baseCommissionPrecision")
+    quote_commission_precision: int = field(name="quoteCommissionPrecision")
+    order_types: list[OrderTypeValue] = field(name="orderTypes")
+    iceberg_allowed: bool = field(name="icebergAllowed")
+    oco_allowed: bool = field(name="ocoAllowed")
+    oto_allowed: bool = field(name="otoAllowed")
+    opo_allowed: bool = field(name="opoAllowed")
+    quote_order_qty_market_allowed: bool = field(name="quoteOrderQtyMarketAllowed")
+    allow_trailing_stop: bool = field(name="allowTrailingStop")
+    cancel_replace_allowed: bool = field(name="cancelReplaceAllowed")
+    amend_allowed: bool = field(name="amendAllowed")
+    peg_instructions_allowed: bool = field(name="pegInstructionsAllowed")
+    is_spot_trading_allowed: bool = field(name="isSpotTradingAllowed")
+    is_margin_trading_allowed: bool = field(name="isMarginTradingAllowed")
     filters: list[Filter]
-    base_asset_precision: int | UnsetType = field(name="baseAssetPrecision", default=UNSET)
-    quote_precision: int | UnsetType = field(name="quotePrecision", default=UNSET)
-    quote_asset_precision: int | UnsetType = field(name="quoteAssetPrecision", default=UNSET)
-    base_commission_precision: int | UnsetType = field(name="baseCommissionPrecision", default=UNSET)
-    quote_commission_precision: int | UnsetType = field(name="quoteCommissionPrecision", default=UNSET)
-    order_types: list[OrderTypeValue] | UnsetType = field(name="orderTypes", default=UNSET)
-    iceberg_allowed: bool | UnsetType = field(name="icebergAllowed", default=UNSET)
-    oco_allowed: bool | UnsetType = field(name="ocoAllowed", default=UNSET)
-    oto_allowed: bool | UnsetType = field(name="otoAllowed", default=UNSET)
-    opo_allowed: bool | UnsetType = field(name="opoAllowed", default=UNSET)
-    quote_order_qty_market_allowed: bool | UnsetType = field(name="quoteOrderQtyMarketAllowed", default=UNSET)
-    allow_trailing_stop: bool | UnsetType = field(name="allowTrailingStop", default=UNSET)
-    cancel_replace_allowed: bool | UnsetType = field(name="cancelReplaceAllowed", default=UNSET)
-    amend_allowed: bool | UnsetType = field(name="amendAllowed", default=UNSET)
-    peg_instructions_allowed: bool | UnsetType = field(name="pegInstructionsAllowed", default=UNSET)
-    is_spot_trading_allowed: bool | UnsetType = field(name="isSpotTradingAllowed", default=UNSET)
-    is_margin_trading_allowed: bool | UnsetType = field(name="isMarginTradingAllowed", default=UNSET)
-    permissions: list[str] | UnsetType = UNSET
-    permission_sets: list[list[str]] | UnsetType = field(name="permissionSets", default=UNSET)
-    default_self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
-        name="defaultSelfTradePreventionMode", default=UNSET
-    )
-    allowed_self_trade_prevention_modes: list[SelfTradePreventionModeValue] | UnsetType = field(
-        name="allowedSelfTradePreventionModes", default=UNSET
+    permissions: list[str]
+    permission_sets: list[list[str]] = field(name="permissionSets")
+    default_self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="defaultSelfTradePreventionMode")
+    allowed_self_trade_prevention_modes: list[SelfTradePreventionModeValue] = field(
+        name="allowedSelfTradePreventionModes"
     )
 
 
@@ -3599,12 +3581,10 @@ class OrderListReport(Model, kw_only=True):
     list_status_type: OrderListStatusTypeValue = field(name="listStatusType")
     list_order_status: OrderListOrderStatusValue = field(name="listOrderStatus")
     list_client_order_id: str = field(name="listClientOrderId")
+    transaction_time: int = field(name="transactionTime")
     symbol: str
     orders: list[OrderListLeg]
-    transaction_time: int | UnsetType = field(name="transactionTime", default=UNSET)
-    order_reports: Annotated[list[OrderResponse], Meta(description="One report per leg.")] | UnsetType = field(
-        name="orderReports", default=UNSET
-    )
+    order_reports: Annotated[list[OrderResponse], Meta(description="One report per leg.")] = field(name="orderReports")
     """
     One report per leg.
     """

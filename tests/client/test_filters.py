@@ -9,6 +9,7 @@ from typing import Any
 from binance_spot_ws import AsyncClient, SymbolRules, types
 from binance_ws_emulator import Emulator
 from tests.client._scripted import answer, scripted_server
+from tests.runtime.test_rules import SYMBOL_FIELDS
 
 
 async def test_the_exchanges_filters_decode_as_their_own_structs(emulator: Emulator) -> None:
@@ -29,7 +30,14 @@ def _exchange_info(filters: list[dict[str, Any]]) -> dict[str, Any]:
         "rateLimits": [],
         "exchangeFilters": [{"filterType": "EXCHANGE_MAX_NUM_ORDERS", "maxNumOrders": 1000}],
         "symbols": [
-            {"symbol": "BTCUSDT", "status": "TRADING", "baseAsset": "BTC", "quoteAsset": "USDT", "filters": filters}
+            {
+                **SYMBOL_FIELDS,
+                "symbol": "BTCUSDT",
+                "status": "TRADING",
+                "baseAsset": "BTC",
+                "quoteAsset": "USDT",
+                "filters": filters,
+            }
         ],
     }
 
