@@ -10,7 +10,7 @@ from msgspec import UNSET, UnsetType
 
 from binance_ws import AsyncConnection
 
-from . import _methods, types
+from . import _methods, types  # pyright: ignore[reportPrivateUsage]
 from ._errors import ERRORS
 
 

@@ -25,11 +25,11 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 import msgspec
@@ -256,7 +256,7 @@ class AsyncConnection(Generic[E]):
         self.timeout: float = options.seconds("timeout", timeout)  # type: ignore[assignment]
         self.rate_limiter = RateLimiter(options.choice("rate_limit", rate_limit, ("wait", "raise", "off")))  # type: ignore[arg-type]
         self.clock_offset_ms = 0
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise TypeError(f"http_client must be an httpx.AsyncClient or None, not {type(http_client).__name__}")
         self._transport: TransportName = options.choice("transport", transport, tuple(TRANSPORTS))  # type: ignore[assignment]
         if self._transport == "websockets":
@@ -270,7 +270,7 @@ class AsyncConnection(Generic[E]):
             options.seconds("keepalive_timeout", keepalive_timeout, optional=True),
         )
         self._max_lifetime: float = options.seconds("max_lifetime", max_lifetime)  # type: ignore[assignment]
-        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
+        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise TypeError(f"reconnect must be a ReconnectPolicy or None, not {type(reconnect).__name__}")
         self._reconnect = reconnect or ReconnectPolicy()
         self._on_connection_event = options.callback("on_connection_event", on_connection_event)
@@ -349,7 +349,7 @@ class AsyncConnection(Generic[E]):
             await self._http_client.aclose()
 
     @contextlib.contextmanager
-    def request_timeout(self, seconds: float) -> Iterator[None]:
+    def request_timeout(self, seconds: float) -> Generator[None, None, None]:
         """Use another timeout for the requests made inside this block (this task only).
 
         with client.request_timeout(0.5):
@@ -903,10 +903,11 @@ class AsyncConnection(Generic[E]):
             decoded: E = self._event_decoder.decode(data) if self._event_decoder else msgspec.json.decode(data)
             return decoded
         except msgspec.ValidationError:
-            generic = msgspec.json.decode(data)
+            generic: object = msgspec.json.decode(data)
             if not isinstance(generic, dict):
                 raise ValueError(f"event is a JSON {type(generic).__name__}, not an object") from None
-            return UnknownEvent(str(generic.get("e", "")), generic)
+            fields = cast("dict[str, Any]", generic)
+            return UnknownEvent(str(fields.get("e", "")), fields)
 
     def _push_event(self, event: E | StreamGap | UnknownEvent) -> None:
         if self._on_user_data is not None:

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Generator, Iterator, Mapping
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -104,7 +104,7 @@ class Connection(Generic[E]):
 
     async def _make(self) -> AsyncConnection[E]:
         conn: AsyncConnection[E] = self._async_class(**self._options)
-        conn._connect_hint = "use `with Client(...)` or call `client.connect()` first"
+        conn._connect_hint = "use `with Client(...)` or call `client.connect()` first"  # pyright: ignore[reportPrivateUsage]
         return conn
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
@@ -197,7 +197,7 @@ class Connection(Generic[E]):
         return self._conn
 
     @contextlib.contextmanager
-    def request_timeout(self, seconds: float) -> Iterator[None]:
+    def request_timeout(self, seconds: float) -> Generator[None, None, None]:
         """Use another timeout for the requests made inside this block (this thread only)."""
         previous = getattr(self._local, "timeout", None)
         self._local.timeout = options.seconds("request_timeout", seconds)
@@ -209,11 +209,11 @@ class Connection(Generic[E]):
     def _request(self, method: Method[Any, T], args: Mapping[str, Any]) -> T:
         timeout = getattr(self._local, "timeout", None)
         if timeout is None:
-            return self._run(self._conn._request(method, args))
+            return self._run(self._conn._request(method, args))  # pyright: ignore[reportPrivateUsage]
 
         async def with_timeout() -> T:
             with self._conn.request_timeout(timeout):
-                return await self._conn._request(method, args)
+                return await self._conn._request(method, args)  # pyright: ignore[reportPrivateUsage]
 
         return self._run(with_timeout())
 

@@ -18,7 +18,7 @@ import sys
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import msgspec
 
@@ -164,9 +164,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _plain(item) for key, item in cast("dict[str, Any]", value).items()}
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
+        return [_plain(item) for item in cast("list[Any]", value)]
     return value
 
 
@@ -194,8 +194,8 @@ async def _call(
         )
     async with client_class(url=_url(args), key=key, timeout=args.timeout) as client:
         if args.logon:
-            await client._request(_method(methods, "session.logon"), {})
-        _print(await client._request(method, params), pretty=args.pretty)
+            await client._request(_method(methods, "session.logon"), {})  # pyright: ignore[reportPrivateUsage]
+        _print(await client._request(method, params), pretty=args.pretty)  # pyright: ignore[reportPrivateUsage]
     return EXIT_OK
 
 
@@ -210,8 +210,9 @@ async def _watch(
     else:  # session.logon takes only Ed25519 keys: HMAC and RSA subscribe with a signed request
         steps = [_method(methods, "userDataStream.subscribe.signature")]
     async with client_class(url=_url(args), key=key, timeout=args.timeout) as client:
+        answer: Any = None
         for step in steps:
-            answer = await client._request(step, {})
+            answer = await client._request(step, {})  # pyright: ignore[reportPrivateUsage]
         subscription = getattr(answer, "subscription_id", None)
         print(f"# subscribed ({', '.join(s.wire for s in steps)}; subscription {subscription})", file=sys.stderr)
         sys.stderr.flush()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -48,13 +48,17 @@ def _tagged(member: Any) -> tuple[str, Any] | None:
     return None
 
 
-def _fix(value: Any, target: Any) -> Any:
+def _fix(data: Any, target: Any) -> Any:
     members = [m for m in _members(target) if m is not msgspec.UnsetType and m is not type(None)]
-    if isinstance(value, dict):
-        structs = [m for m in members if isinstance(m, type) and issubclass(m, msgspec.Struct)]
-        tags = {t[1]: m for m in structs if (t := _tagged(m)) is not None}
-        if tags:
-            tag_field = _tagged(structs[0])[0]  # type: ignore[index]
+    if isinstance(data, dict):
+        value = cast("dict[str, Any]", data)
+        structs: list[type[msgspec.Struct]] = [
+            m for m in members if isinstance(m, type) and issubclass(m, msgspec.Struct)
+        ]
+        tagged = [(t, m) for m in structs if (t := _tagged(m)) is not None]
+        if tagged:
+            tag_field = tagged[0][0][0]
+            tags = {tag: m for (_, tag), m in tagged}
             member = tags.get(value.get(tag_field))
             if member is None and OTHER in tags:
                 return {tag_field: OTHER, "type": str(value.get(tag_field, "")), "raw": value}
@@ -66,12 +70,14 @@ def _fix(value: Any, target: Any) -> Any:
                 item = typing.get_args(member)[1]
                 return {k: _fix(v, item) for k, v in value.items()}
         return value
-    if isinstance(value, list):
+    if isinstance(data, list):
+        items = cast("list[object]", data)
         for member in members:
             if typing.get_origin(member) is list:
                 item = typing.get_args(member)[0]
-                return [_fix(v, item) for v in value]
-    return value
+                return [_fix(v, item) for v in items]
+        return items
+    return data
 
 
 def _fix_struct(value: dict[str, Any], struct: type[msgspec.Struct]) -> dict[str, Any]:

@@ -84,7 +84,7 @@ class Weight:
 
     base: int
     rules: tuple[WeightRule, ...] = ()
-    defaults: Mapping[str, Any] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = field(default_factory=dict[str, Any])
 
     def of(self, params: Mapping[str, Any]) -> int:
         for rule in self.rules:

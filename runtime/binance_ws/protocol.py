@@ -236,8 +236,8 @@ class Protocol:
     def _typed_data(method: Method[Any, Any], data: Any) -> Any:
         """`error.data` as the spec's type for this method, if it has one and the data fits."""
         if method.error_data is None or not isinstance(data, Mapping):
-            return data
+            return data  # pyright: ignore[reportUnknownVariableType]
         try:
             return convert_by_shape(data, method.error_data)
         except (msgspec.ValidationError, TypeError):
-            return data  # not the documented shape (e.g. a 429's retryAfter): hand over the JSON
+            return data  # pyright: ignore[reportUnknownVariableType] # not the documented shape (e.g. a 429's retryAfter): hand over the JSON

@@ -62,7 +62,7 @@ def _render(value: Any) -> Any:
     """Render one value for the wire; ValueError if it cannot be sent (NaN, a lone surrogate)."""
     # After msgspec.to_builtins only Decimals (kept on purpose) need rendering; exact type
     # checks keep this cheap on the hot path.
-    kind = type(value)
+    kind = type(value)  # pyright: ignore[reportUnknownVariableType]
     if kind is str:
         if not value.isascii():
             try:
@@ -88,7 +88,7 @@ def _render(value: Any) -> Any:
 
 
 def _rendered(method: Method[Any, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for name, value in params.items():
         try:
             out[name] = _render(value)
@@ -140,7 +140,7 @@ def _param_error(method: Method[Any, Any], message: str) -> ParamError:
 
 def payload_value(value: Any) -> str:
     """How a JSON parameter value appears in the signature payload."""
-    kind = type(value)
+    kind = type(value)  # pyright: ignore[reportUnknownVariableType]
     if kind is str:
         return value  # type: ignore[no-any-return]
     if kind is bool:

@@ -9,7 +9,7 @@ from msgspec import UNSET, UnsetType
 
 from binance_ws import Connection
 
-from . import _methods, types
+from . import _methods, types  # pyright: ignore[reportPrivateUsage]
 from ._async_client import AsyncClient
 
 
