@@ -109,7 +109,7 @@ def wire_params(method: Method[Any, Any], args: Mapping[str, Any]) -> dict[str, 
     decimals = method.decimal_params
     if decimals:
         for name, value in given.items():
-            if type(value) is float and name in decimals:
+            if isinstance(value, float) and name in decimals:  # numpy floats too
                 raise ParamError(
                     method.wire,
                     method.wire_to_python.get(name, name),
