@@ -55,6 +55,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("mypy", "runtime/binance_ws", "generated/binance_spot_ws", "emulator/binance_ws_emulator", "generator")
+    session.run("pyright")
 
 
 @nox.session
@@ -65,6 +66,7 @@ def tests(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("mypy", "runtime/binance_ws", "generated/binance_spot_ws", "emulator/binance_ws_emulator", "generator")
+    session.run("pyright")  # strict ([tool.pyright]): the runtime, the generated package and tests/typing
     session.run("mkdocs", "build", "--strict", "--quiet", "--site-dir", session.create_tmp() + "/site")
     session.run("pytest", "-q", *session.posargs)
     for version in COMPAT:

@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "d41991652c3483a36de2ca555e6d5c67a3ca9b348a1e94838960ba6c33a04d38"
+SPEC_SHA256: Final = "2fe60964f36a29e7bb5dc5888d2e2b35263dd05d00ebb14965ff090d25d52a82"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",

@@ -32,6 +32,7 @@ from .errors import (
 )
 from .events import ConnectionEvent, ConnectionState, StreamGap, UnknownEvent
 from .method import Method, Security, Weight, WeightRule
+from .observe import RequestInfo
 from .orderbook import BookSync, BookUpdate, OrderBook
 from .protocol import Protocol, new_client_order_id
 from .rules import FilterError, SymbolRules
@@ -84,6 +85,7 @@ __all__ = [
     "RateLimit",
     "RateLimited",
     "ReconnectPolicy",
+    "RequestInfo",
     "RequestTimeout",
     "RsaKey",
     "Security",

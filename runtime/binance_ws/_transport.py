@@ -165,7 +165,7 @@ async def run_httpx_ws(
     """Run one connection until it closes; returns why (None when closed by us)."""
     from httpx_ws import aconnect_ws
 
-    connect: Any = aconnect_ws(
+    connect: Any = aconnect_ws(  # pyright: ignore[reportUnknownVariableType]
         url,
         client,
         keepalive_ping_interval_seconds=keepalive[0],
@@ -196,7 +196,7 @@ class _QuietFrames(logging.LoggerAdapter):  # type: ignore[type-arg]
         except (TypeError, ValueError):
             text = str(msg)
         kwargs.pop("exc_info", None)  # a traceback would keep the connection (and its frames) alive
-        self.logger.log(level, "%s", text, **kwargs)
+        self.logger.log(level, "%s", text, **kwargs)  # pyright: ignore[reportUnknownMemberType]
 
 
 _WEBSOCKETS_LOG = _QuietFrames(logging.getLogger("binance_ws.websockets"), {})

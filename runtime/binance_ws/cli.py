@@ -18,7 +18,7 @@ import sys
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import msgspec
 
@@ -165,9 +165,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _plain(item) for key, item in cast("dict[str, Any]", value).items()}
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
+        return [_plain(item) for item in cast("list[Any]", value)]
     return value
 
 
@@ -184,7 +184,7 @@ def _url(args: argparse.Namespace) -> str:
 
 
 async def _call(
-    client_class: type[AsyncConnection], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
+    client_class: type[AsyncConnection[Any]], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
 ) -> int:
     method = _method(methods, args.method)
     params = _params(method, args.params)
@@ -195,13 +195,13 @@ async def _call(
         )
     async with client_class(url=_url(args), key=key, timeout=args.timeout) as client:
         if args.logon:
-            await client._request(_method(methods, "session.logon"), {})
-        _print(await client._request(method, params), pretty=args.pretty)
+            await client._request(_method(methods, "session.logon"), {})  # pyright: ignore[reportPrivateUsage]
+        _print(await client._request(method, params), pretty=args.pretty)  # pyright: ignore[reportPrivateUsage]
     return EXIT_OK
 
 
 async def _watch(
-    client_class: type[AsyncConnection], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
+    client_class: type[AsyncConnection[Any]], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
 ) -> int:
     key = _key(args)
     if key is None:
@@ -211,8 +211,9 @@ async def _watch(
     else:  # session.logon takes only Ed25519 keys: HMAC and RSA subscribe with a signed request
         steps = [_method(methods, "userDataStream.subscribe.signature")]
     async with client_class(url=_url(args), key=key, timeout=args.timeout) as client:
+        answer: Any = None
         for step in steps:
-            answer = await client._request(step, {})
+            answer = await client._request(step, {})  # pyright: ignore[reportPrivateUsage]
         subscription = getattr(answer, "subscription_id", None)
         print(f"# subscribed ({', '.join(s.wire for s in steps)}; subscription {subscription})", file=sys.stderr)
         sys.stderr.flush()
@@ -238,7 +239,7 @@ def _list(methods: Mapping[str, Method[Any, Any]], needle: str) -> int:
 def run(
     argv: Sequence[str] | None,
     *,
-    client_class: type[AsyncConnection],
+    client_class: type[AsyncConnection[Any]],
     methods: Mapping[str, Method[Any, Any]],
     prog: str = "binance-ws",
     spec_version: str = "",

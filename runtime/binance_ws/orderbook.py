@@ -228,14 +228,14 @@ class OrderBook:
         updates_buffer: int = 1000,
     ) -> None:
         stream_symbol("OrderBook", "symbol", symbol)
-        if not isinstance(limit, int) or not 1 <= limit <= 5000:
+        if not isinstance(limit, int) or not 1 <= limit <= 5000:  # pyright: ignore[reportUnnecessaryIsInstance]  # checked at run time for callers without a type checker
             raise ParamError("OrderBook", "limit", f"expected 1 to 5000, got {limit!r}")
         self.symbol = symbol.upper()
         self.limit = limit
         self.resyncs = 0  # times the book started again after it was synced
         self._streams = streams
         self._client = client
-        self._speed_ms = speed_ms
+        self._speed_ms: Literal[1000, 100] = speed_ms
         self._buffer = buffer
         self._sync = BookSync()
         self._sub: Subscription[Any] | None = None

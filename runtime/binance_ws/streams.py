@@ -1,3 +1,5 @@
+# pyright: reportPrivateUsage=false
+# (the stream classes of these modules work as one unit: connections push into subscriptions.)
 """The asyncio shell of the market-data streams: connections, rotation, routing.
 
 Streams are grouped into shards of at most `streams_per_connection` (1024 on
@@ -32,13 +34,13 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 import msgspec
 
 from . import options
-from ._async import ReconnectPolicy, _check_websockets
+from ._async import ReconnectPolicy, _check_websockets  # pyright: ignore[reportPrivateUsage]
 from ._transport import TRANSPORTS, NotSent, TransportName, describe
 from .errors import ConnectionClosed, ParamError, RequestTimeout, TransportError
 from .events import ConnectionEvent, ConnectionState
@@ -228,7 +230,7 @@ class StreamsConnection:
         handover_timeout = options.seconds("handover_timeout", handover_timeout) or handover_timeout
         options.count("buffer", buffer)
         self._max_message = options.count("max_message_size", max_message_size, minimum=65_536)
-        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
+        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):  # pyright: ignore[reportUnnecessaryIsInstance]  # checked at run time for callers without a type checker
             raise TypeError(f"reconnect must be a ReconnectPolicy, not {type(reconnect).__name__}")
         if transport == "websockets":
             _check_websockets(http_client)
@@ -254,7 +256,7 @@ class StreamsConnection:
                 "MarketStreams", "control_rate", f"expected 1 to {limits.messages_per_second}, got {control_rate!r}"
             )
         self.url = base_url(url)
-        self.time_unit = time_unit
+        self.time_unit: TimeUnit | None = time_unit
         self.buffer = buffer
         self.timeout = timeout
         self._keepalive = (keepalive_interval, keepalive_timeout)
@@ -334,7 +336,7 @@ class StreamsConnection:
         """A new subscription to `stream` whose events decode as `event_type` (the generated methods call this)."""
         if self._closing:
             raise ConnectionClosed("the streams connection is closed")
-        if buffer is not None and (not isinstance(buffer, int) or buffer < 1):
+        if buffer is not None and (not isinstance(buffer, int) or buffer < 1):  # pyright: ignore[reportUnnecessaryIsInstance]  # checked at run time for callers without a type checker
             raise ParamError(stream, "buffer", f"expected a positive int, got {buffer!r}")
         decoder = self._decoders.get(event_type)
         if decoder is None:
@@ -366,7 +368,7 @@ class StreamsConnection:
 
     def subscribe_raw(self, stream: str, *, buffer: int | None = None) -> Subscription[Any]:
         """A stream the spec does not describe; events are plain JSON values."""
-        if not isinstance(stream, str) or not stream or any(c in stream for c in " /?&#"):
+        if not isinstance(stream, str) or not stream or any(c in stream for c in " /?&#"):  # pyright: ignore[reportUnnecessaryIsInstance]  # checked at run time for callers without a type checker
             raise ParamError("subscribe_raw", "stream", f"expected a stream name, got {stream!r}")
         return self._subscribe(stream, Any, buffer)
 
@@ -395,7 +397,7 @@ class StreamsConnection:
         for shard in list(self._shards):
             conn = await self._ready_conn(shard)
             result = await self._control(conn, "LIST_SUBSCRIPTIONS", None)
-            names.update(str(name) for name in result or [])
+            names.update(str(name) for name in cast("list[object]", result or []))
         return sorted(names)
 
     async def get_property(self, name: str = "combined") -> Any:

@@ -1,3 +1,5 @@
+# pyright: reportPrivateUsage=false
+# (the stream classes of these modules work as one unit: connections push into subscriptions.)
 """The blocking shell of the market-data streams: a `StreamsConnection` on a private loop thread.
 
 As for the blocking API client, the one asyncio implementation runs in a background

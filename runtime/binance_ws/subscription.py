@@ -1,3 +1,5 @@
+# pyright: reportPrivateUsage=false
+# (the stream classes of these modules work as one unit: connections push into subscriptions.)
 """One stream subscription: a bounded queue of frames, decoded when the consumer takes them.
 
 Backpressure: at most `buffer` events wait per subscription. When a slow consumer
