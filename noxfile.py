@@ -78,7 +78,7 @@ def tests(session: nox.Session) -> None:
 def compat(session: nox.Session) -> None:
     """The test suite on the other supported Pythons (skipped where an interpreter is missing)."""
     session.install(*DEV)
-    session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+    session.run("pytest", "-q", "-n", "2", "-p", "no:cacheprovider", *session.posargs)  # two workers: CI has 2 cores
 
 
 #: Independent clients the local exchange is verified against: installed in `conformance` only,
@@ -164,7 +164,7 @@ def build(session: nox.Session) -> None:
     session.run(sdist_python, "-m", "pip", "install", "-q", f"{unpacked}[generator,dev]", external=True)
     with session.chdir(unpacked):
         session.run(sdist_python, "-m", "generator", "--check", external=True)
-        session.run(sdist_python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", external=True)
+        session.run(sdist_python, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", external=True)
 
 
 PACKAGES = {"binance_spot_ws": ["generated", "runtime"], "binance_ws": ["runtime"], "binance_ws_emulator": ["emulator"]}
