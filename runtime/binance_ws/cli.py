@@ -52,7 +52,9 @@ def _parser(prog: str, version: str) -> argparse.ArgumentParser:
 
     def connection(p: argparse.ArgumentParser) -> None:
         p.add_argument("--url", help=f"endpoint (default {PRODUCTION})")
-        p.add_argument("--testnet", action="store_true", help=f"use {TESTNET}")
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("--testnet", action="store_true", help="use the spec's testnet server")
+        where.add_argument("--demo", action="store_true", help="use the spec's demo-mode server")
         p.add_argument("--api-key", help="API key (or BINANCE_API_KEY)")
         p.add_argument("--key-file", help="PEM private key (RSA or Ed25519)")
         p.add_argument("--key-passphrase-env", help="environment variable holding the PEM passphrase")
@@ -180,7 +182,15 @@ def _print(value: Any, *, pretty: bool = False) -> None:
 
 
 def _url(args: argparse.Namespace) -> str:
-    return str(args.url or (TESTNET if args.testnet else PRODUCTION))
+    if args.url:
+        return str(args.url)
+    name = "testnet" if args.testnet else "demo" if args.demo else "production"
+    servers: Mapping[str, str] = args.servers
+    default = {"testnet": TESTNET, "production": PRODUCTION}.get(name)
+    url = servers.get(name, default)
+    if url is None:
+        raise UsageError(f"this spec names no {name} server; pass --url")
+    return url
 
 
 async def _call(
@@ -243,10 +253,12 @@ def run(
     methods: Mapping[str, Method[Any, Any]],
     prog: str = "binance-ws",
     spec_version: str = "",
+    servers: Mapping[str, str] | None = None,
 ) -> int:
-    """Entry point used by the generated `binance_spot_ws._cli.main`."""
+    """Entry point used by the generated `binance_spot_ws._cli.main`; `servers` are the spec's, by name."""
     spec = f" (spec {spec_version}, {len(methods)} methods)" if spec_version else f" ({len(methods)} methods)"
     args = _parser(prog, f"{prog} {__version__}{spec}").parse_args(argv)
+    args.servers = dict(servers or {})
     try:
         if args.command == "methods":
             return _list(methods, args.filter)

@@ -284,3 +284,24 @@ def test_the_emulator_subcommand_makes_and_registers_an_ed25519_key(tmp_path: Pa
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_testnet_and_demo_switches_pick_the_specs_servers() -> None:
+    import argparse
+
+    from binance_spot_ws import _cli
+    from binance_ws import cli as runtime_cli
+
+    assert _cli.SERVERS["demo"] == "wss://demo-ws-api.binance.com/ws-api/v3"  # from the spec's servers
+
+    def url(**switches: bool) -> str:
+        options = {"url": None, "testnet": False, "demo": False, **switches}
+        return runtime_cli._url(argparse.Namespace(servers=_cli.SERVERS, **options))
+
+    assert url() == _cli.SERVERS["production"]
+    assert url(testnet=True) == _cli.SERVERS["testnet"]
+    assert url(demo=True) == _cli.SERVERS["demo"]
+    with pytest.raises(runtime_cli.UsageError, match="no demo server"):
+        runtime_cli._url(argparse.Namespace(url=None, testnet=False, demo=True, servers={}))
+    both = cli("call", "time", "--demo", "--testnet")
+    assert both.returncode == 1 and "not allowed with" in both.stderr
