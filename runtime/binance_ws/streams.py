@@ -93,21 +93,30 @@ _ATTEMPTS = _AttemptWindow()
 
 
 class _Throttle:
-    """At most `rate` messages in any second (a sliding window of send times)."""
+    """At most `rate` control messages in any second as the server counts them.
+
+    One message at a time, and a new one only while fewer than `rate` answers came in the
+    last second. The server handles a message before its answer leaves, so any `rate + 1`
+    consecutive messages span more than a second of the server's time, however late it
+    reads them (a server that stalls and then reads several at once counts them together).
+    """
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
-        self._sent: collections.deque[float] = collections.deque()
+        self.lock = asyncio.Lock()
+        self._answered: collections.deque[float] = collections.deque()
 
     async def wait(self) -> None:
         while True:
             now = time.monotonic()
-            while self._sent and self._sent[0] <= now - 1.0:
-                self._sent.popleft()
-            if len(self._sent) < self.rate:
-                self._sent.append(now)
+            while self._answered and self._answered[0] <= now - 1.0:
+                self._answered.popleft()
+            if len(self._answered) < self.rate:
                 return
-            await asyncio.sleep(self._sent[0] + 1.0 - now)
+            await asyncio.sleep(self._answered[0] + 1.0 - now)
+
+    def answered(self) -> None:
+        self._answered.append(time.monotonic())
 
 
 class _Handover:
@@ -421,24 +430,27 @@ class StreamsConnection:
     # -- control messages ------------------------------------------------------------------
 
     async def _control(self, conn: _Conn, method: str, params: list[Any] | None) -> Any:
-        assert conn.throttle is not None
-        await conn.throttle.wait()
-        request_id, text = control_frame(method, params)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        conn.pending[request_id] = (method, future)
-        try:
+        throttle = conn.throttle
+        assert throttle is not None
+        async with throttle.lock:  # one control message in flight per connection
+            await throttle.wait()
+            request_id, text = control_frame(method, params)
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            conn.pending[request_id] = (method, future)
             try:
-                await conn.send(text)
-            except NotSent:
-                raise TransportError(f"{method}: the connection is closing") from None
-            except Exception as exc:
-                raise TransportError(f"{method}: {type(exc).__name__}: {exc}") from exc
-            try:
-                return await asyncio.wait_for(future, self.timeout)
-            except asyncio.TimeoutError:
-                raise RequestTimeout(f"{method}: no answer in time") from None
-        finally:
-            conn.pending.pop(request_id, None)
+                try:
+                    await conn.send(text)
+                except NotSent:
+                    raise TransportError(f"{method}: the connection is closing") from None
+                except Exception as exc:
+                    raise TransportError(f"{method}: {describe(exc)}") from exc
+                try:
+                    return await asyncio.wait_for(future, self.timeout)
+                except asyncio.TimeoutError:
+                    raise RequestTimeout(f"{method}: no answer in time") from None
+            finally:
+                throttle.answered()  # or given up on: counted as if answered now
+                conn.pending.pop(request_id, None)
 
     async def _sync_streams(self, shard: _Shard, conn: _Conn) -> None:
         """SUBSCRIBE / UNSUBSCRIBE until the connection listens to exactly the shard's streams."""
