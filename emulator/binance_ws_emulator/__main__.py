@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         async with emulator:
             print(f"listening on {emulator.url}", flush=True)
             print(f"demo HMAC api key: {DOCS_HMAC_API_KEY} (secret: the one published in the Binance docs)", flush=True)
+            print(f"market-data streams: {emulator.stream_url}/ws/<stream>, {emulator.stream_url}/stream?streams=...")
             await asyncio.Event().wait()
 
     try:

@@ -237,6 +237,19 @@ async def test_server_pings_are_answered(exchange: Emulator) -> None:
         assert exchange.connections_opened == opened  # never cut for a missing pong
 
 
+async def test_withheld_server_pings_change_nothing(exchange: Emulator) -> None:
+    exchange.faults.send_pings = False  # the client must not depend on the server's pings
+    async with MarketStreams(url=exchange.stream_url, keepalive_interval=0.2, keepalive_timeout=1.0) as streams:
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        opened = exchange.connections_opened
+        for _ in range(3):
+            exchange.market_trade("BTCUSDT", "SELL", "0.01")
+            assert isinstance(await next_event(trades), stream_types.Trade)
+            await asyncio.sleep(0.3)  # our own pings go and are answered meanwhile
+        assert exchange.connections_opened == opened and trades.queued == 0
+
+
 async def test_incoming_message_limit_disconnects_a_client_that_ignores_it(exchange: Emulator) -> None:
     async with connect(exchange.stream_url + "/ws") as ws:
         with pytest.raises(WsClosed):
