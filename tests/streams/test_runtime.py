@@ -322,3 +322,14 @@ class _NoSession:
 
 
 _NO_SESSION = _NoSession()
+
+
+async def test_an_event_that_does_not_match_the_spec_becomes_a_gap_in_its_place() -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url) as streams:
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 1))
+        server.publish("btcusdt@trade", {**trade("BTCUSDT", 2), "p": "not a price"})
+        server.publish("btcusdt@trade", trade("BTCUSDT", 3))
+        items = await take(trades, 3)
+        assert [getattr(i, "trade_id", i) for i in items] == [1, StreamGap("undecodable event"), 3]
