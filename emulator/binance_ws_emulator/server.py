@@ -15,6 +15,7 @@ import os
 import ssl as ssl_module
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -108,7 +109,8 @@ class Emulator:
         self._feeder: asyncio.Task[None] | None = None
         self.limits = IpLimits(weight_limit=weight_limit, orders_per_10s=orders_per_10s)
         self.faults = Faults()
-        self.requests: dict[str, int] = {}  # method -> how many requests arrived (for "sent once" asserts)
+        # method -> how many requests arrived (for "sent once" asserts); 0 for one never sent
+        self.requests: Counter[str] = Counter()
         self.connections_opened = 0
         self._conns: set[_Conn] = set()
         self._server: asyncio.base_events.Server | None = None
@@ -484,7 +486,7 @@ class _Conn:
         assert self.session is not None
         method = _peek_method(text)
         if method:
-            emu.requests[method] = emu.requests.get(method, 0) + 1
+            emu.requests[method] += 1
         if faults.drop_after_requests is not None:
             faults.drop_after_requests -= 1
             if faults.drop_after_requests <= 0:
