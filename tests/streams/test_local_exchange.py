@@ -116,7 +116,12 @@ async def test_every_stream_kind_decodes_with_the_engines_figures(exchange: Emul
         assert ticker.last_price == ticker_24.last_price and ticker.trade_count == ticker_24.count
         assert ticker.open == ticker_24.open_price and ticker.volume == ticker_24.volume
         assert isinstance(events["mini"], stream_types.MiniTicker) and events["mini"].close == ticker_24.last_price
-        assert isinstance(events["window"], stream_types.WindowTicker) and events["window"].event_type == "1hTicker"
+        window = events["window"]
+        assert isinstance(window, stream_types.WindowTicker) and window.event_type == "1hTicker"
+        assert window.open_time % 60_000 == 0  # opens on a whole minute, as the API's rolling window
+        api_window = await client.ticker(symbol="BTCUSDT", window_size="1h")
+        assert not isinstance(api_window, list)
+        assert (window.last_price, window.trade_count) == (api_window.last_price, api_window.count)
         assert {t.symbol for t in events["all_mini"]} >= {"BTCUSDT"}
         assert all(isinstance(t, stream_types.WindowTicker) for t in events["all_window"])
         kline = events["kline"]
