@@ -357,3 +357,23 @@ async def test_order_book_updates_iterator(exchange: Emulator, client: AsyncClie
         )
         change = await asyncio.wait_for(updates.__anext__(), 10)
         assert not isinstance(change, StreamGap) and (D("49000.50"), D("0.01000000")) in change.bids
+
+
+async def test_order_book_follows_the_moving_market_exactly() -> None:
+    async with Emulator(seed=8, ticker_interval=0.02) as moving, AsyncClient(url=moving.url) as api:
+        engine = moving.exchange.books["BTCUSDT"]
+        async with MarketStreams(url=moving.stream_url) as streams, OrderBook(streams, api, "BTCUSDT") as book:
+            await book.synced(10)
+            matches = 0
+            for _ in range(5):
+                seen = book.update_id or 0
+                # Whenever the local book is at the engine's update id, the two are the same book
+                # (checked in the same loop step, so neither can move in between).
+                await until(
+                    lambda seen=seen: (book.update_id or 0) > seen and book.update_id == engine.update_id, "in step"
+                )
+                bids, asks = engine.depth(1000)
+                assert book.bids() == [(D(p), D(q)) for p, q in bids]
+                assert book.asks() == [(D(p), D(q)) for p, q in asks]
+                matches += 1
+            assert matches == 5 and book.resyncs == 0
