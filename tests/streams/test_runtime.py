@@ -333,3 +333,17 @@ async def test_an_event_that_does_not_match_the_spec_becomes_a_gap_in_its_place(
         server.publish("btcusdt@trade", trade("BTCUSDT", 3))
         items = await take(trades, 3)
         assert [getattr(i, "trade_id", i) for i in items] == [1, StreamGap("undecodable event"), 3]
+
+
+async def test_rotation_before_the_lifetime_ends_loses_nothing() -> None:
+    # The server cuts connections at 1 s (Binance: 24 h); the client rotates before that.
+    async with StreamServer() as server, MarketStreams(url=server.url, max_lifetime=0.4, handover_timeout=5) as streams:
+        server.emulator.max_lifetime = 1.0
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        for trade_id in range(1, 151):
+            server.publish("btcusdt@trade", trade("BTCUSDT", trade_id))
+            await asyncio.sleep(0.01)
+        items = await take(trades, 150)
+        assert server.opened >= 3  # rotated at least twice
+        assert [getattr(i, "trade_id", i) for i in items] == list(range(1, 151))  # no gap, no repeat
