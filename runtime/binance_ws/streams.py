@@ -335,7 +335,9 @@ class StreamsConnection:
     @property
     def connections(self) -> int:
         """Connections currently open (two per shard during a rotation)."""
-        return sum(1 for shard in self._shards if shard.conn is not None and shard.conn.opened.is_set())
+        return sum(
+            1 for shard in self._shards for conn in shard.conns if conn.opened.is_set() and not conn.closed.is_set()
+        )
 
     # -- subscriptions ---------------------------------------------------------------------
 

@@ -196,7 +196,7 @@ async def test_streams_beyond_the_per_connection_limit_spread_over_connections()
         subs = [streams.trade(symbol) for symbol in ("AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT", "EEEUSDT")]
         for sub in subs:
             await sub.ready(5)
-        assert server.connections == 3
+        assert server.connections == 3 == streams.connections
         assert all(len(session.streams) <= 2 for session in server.hub.sessions.values())
         assert len(await streams.list_subscriptions()) == 5
 
