@@ -33,6 +33,7 @@ import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import msgspec
@@ -89,7 +90,8 @@ class _AttemptWindow:
             await self._sleep(wait)
 
 
-_ATTEMPTS = _AttemptWindow()
+#: Connection attempts per stream server host, shared by every StreamsConnection of the process.
+_ATTEMPTS: dict[str, _AttemptWindow] = {}
 
 
 class _Throttle:
@@ -196,7 +198,8 @@ class StreamsConnection:
         keepalive_timeout: no pong within this many seconds means a dead connection.
         max_lifetime: seconds after which a connection is rotated (the server closes at 24 h).
         reconnect: backoff between reconnect attempts and the connection budget (`ReconnectPolicy`;
-            the documented 300 connections per 5 minutes per IP are kept across the process too).
+            the documented 300 connections per 5 minutes per IP are kept per server host across the
+            process too).
         control_rate: control messages per second per connection (default: one less than
             the documented limit, which pings and pongs share).
         streams_per_connection: streams per connection (default: the documented limit).
@@ -627,7 +630,9 @@ class StreamsConnection:
         """
         # The policy's budget for this object, and the documented per-IP limit for the process.
         await self._connects.acquire(self._backoff.max_connects, self._backoff.connect_window)
-        await _ATTEMPTS.acquire(self._limits.connection_attempts, self._limits.connection_attempts_window)
+        host = urlsplit(self.url).hostname or ""
+        window = _ATTEMPTS.setdefault(host, _AttemptWindow())
+        await window.acquire(self._limits.connection_attempts, self._limits.connection_attempts_window)
         in_url: list[str] = []
         length = 0
         for stream in sorted(shard.streams):
