@@ -314,7 +314,7 @@ def convert(xml_text: str | bytes) -> dict[str, Any]:
     messages: list[dict[str, Any]] = []
     pending_comment = ""
     for element in root:
-        if element.tag is ET.Comment:
+        if callable(element.tag):  # a comment
             pending_comment += str(element.text or "")
             continue
         if element.tag != _SBE + "message":
