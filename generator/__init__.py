@@ -10,11 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import emit, ir, load, render
+from . import emit, ir, load, models, render, sbe
 
 
-def generate(spec: Path, *, package: str = "binance_spot_ws") -> dict[str, str]:
-    """Spec file in, `{relative path: formatted source}` out. Raises SpecError."""
+def generate(spec: Path, *, package: str = "binance_spot_ws", sbe_layouts: Path | None = None) -> dict[str, str]:
+    """Spec file in, `{relative path: formatted source}` out. Raises SpecError.
+
+    With a directory of SBE layouts (`spec/sbe/`), the package gets `_sbe.py` too.
+    """
     document = load.document(spec)
     api = ir.build(document, package=package)
-    return emit.formatted(render.package(api))
+    sbe_files = (
+        {} if sbe_layouts is None else sbe.files(sbe_layouts, models.HEADER.format(spec=f"sbe/{sbe.DEFAULT_LAYOUT}"))
+    )
+    return emit.formatted(render.package(api, sbe=bool(sbe_files)) | sbe_files)

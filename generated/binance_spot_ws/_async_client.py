@@ -10,7 +10,7 @@ from msgspec import UNSET, UnsetType
 
 from binance_ws import AsyncConnection
 
-from . import _methods, types
+from . import _methods, _sbe, types
 from ._errors import ERRORS
 
 
@@ -23,6 +23,7 @@ class AsyncClient(AsyncConnection):
 
     _event_type = types.UserDataEvent
     _errors = ERRORS
+    _sbe_layout = _sbe
 
     async def ping(
         self,

@@ -1,0 +1,368 @@
+"""Decoding SBE (Simple Binary Encoding) answers of the WebSocket API.
+
+With `response_format="sbe"` the server answers in binary frames: a `WebSocketResponse`
+envelope (status, rate limits, request id) around one response message. `Decoder`
+reads them with the layout tables generated from the project's SBE layout document
+(`generated/.../_sbe.py`) into the same JSON-shaped values the JSON API sends, so the
+result goes through the same typed decoding (same Structs, same exceptions).
+
+Schema evolution as the SBE standard requires: each message's and group's block length
+is read from the wire (trailing fields a newer version added are skipped), fields of a
+version newer than the message's are absent (their JSON default, or left out), and
+`NonRepresentable` enum values, set bits or messages raise `NonRepresentable`.
+Timestamps arrive in microseconds and are given in milliseconds, as JSON answers are.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
+
+import msgspec
+
+from .errors import BinanceError
+from .wire import ErrorBody, Frame, RateLimit
+
+#: `struct` format of each SBE primitive (little-endian, no padding).
+FORMATS = {
+    "char": "c",
+    "int8": "b",
+    "uint8": "B",
+    "int16": "h",
+    "uint16": "H",
+    "int32": "i",
+    "uint32": "I",
+    "int64": "q",
+    "uint64": "Q",
+    "float": "f",
+    "double": "d",
+}
+#: The null value of each primitive for `presence="optional"` fields (SBE standard).
+NULLS: dict[str, Any] = {
+    "int8": -(2**7),
+    "uint8": 2**8 - 1,
+    "int16": -(2**15),
+    "uint16": 2**16 - 1,
+    "int32": -(2**31),
+    "uint32": 2**32 - 1,
+    "int64": -(2**63),
+    "uint64": 2**64 - 1,
+}
+MANTISSA128_NULL = -(2**127)
+HEADER = struct.Struct("<HHHH")  # blockLength, templateId, schemaId, version
+
+ENVELOPE = 50  # WebSocketResponse
+ERROR = 100  # ErrorResponse
+NON_REPRESENTABLE_MESSAGE = 999
+
+
+class SbeError(BinanceError):
+    """An SBE payload that cannot be decoded (truncated, unknown template, other schema)."""
+
+
+class NonRepresentable(SbeError):
+    """The server had a value the requested schema cannot represent: a newer schema has it.
+
+    Attributes:
+        message: the SBE message holding it.
+        field: the field (or `""` for a whole `NonRepresentableMessage`).
+    """
+
+    def __init__(self, message: str, field: str = "") -> None:
+        self.message = message
+        self.field = field
+        where = f"{message}.{field}" if field else message
+        super().__init__(f"{where}: the value is not representable in this SBE schema version (a newer one has it)")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.field))
+
+
+def decimal_text(mantissa: int, exponent: int) -> str:
+    """`mantissa * 10**exponent` in plain notation, as the JSON API writes it (`0.00100000`)."""
+    if exponent >= 0:
+        return str(mantissa * 10**exponent)
+    digits = str(-mantissa if mantissa < 0 else mantissa).rjust(1 - exponent, "0")
+    return f"{'-' if mantissa < 0 else ''}{digits[:exponent]}.{digits[exponent:]}"
+
+
+def _place(out: Any, path: str, value: Any) -> Any:
+    """Put `value` at `path` in `out`; returns the (possibly replaced) container."""
+    if path == "..":
+        return value
+    if path == "[]":
+        out.append(value)
+        return out
+    if "." in path:
+        head, _, rest = path.partition(".")
+        inner = out.setdefault(head, {})
+        _place(inner, rest, value)
+        return out
+    out[path] = value
+    return out
+
+
+class _Block:
+    """One message's or group's fixed block, compiled for decoding."""
+
+    __slots__ = ("data", "fields", "groups", "is_list", "length", "max_since", "name", "struct")
+
+    def __init__(self, name: str, spec: tuple[Any, ...]) -> None:
+        length, fields, groups, data = spec
+        self.name = name
+        self.length: int = length
+        placed = [f for f in fields if f[2] != "constant"]
+        fmt = "<"
+        at = 0
+        for f in placed:
+            if f[3] > at:
+                fmt += f"{f[3] - at}x"
+            fmt += "16s" if f[2] == "mantissa128" else FORMATS[f[4]]
+            at = f[3] + f[5]
+        self.struct = struct.Struct(fmt)
+        self.fields: tuple[tuple[Any, ...], ...] = tuple(fields)
+        self.max_since = max((f[7] for f in fields), default=0)
+        self.is_list = any(f[1] == "[]" for f in fields)
+        self.groups = tuple(
+            (g[0], g[1], g[2], g[3], struct.Struct("<" + FORMATS[g[4]] + FORMATS[g[5]]), _Block(f"{name}.{g[0]}", g[6]))
+            for g in groups
+        )
+        self.data = tuple((d[0], d[1], d[2], struct.Struct("<" + FORMATS[d[3]]), d[4], d[5]) for d in data)
+
+
+class Decoder:
+    """SBE payloads -> JSON-shaped values and frames, from a generated `_sbe` table module."""
+
+    def __init__(self, tables: ModuleType) -> None:
+        self.schema_id: int = tables.SCHEMA_ID
+        self.schema_version: int = tables.SCHEMA_VERSION
+        self.enums: Mapping[str, Mapping[int, str | None]] = tables.ENUMS
+        self.sets: Mapping[str, tuple[tuple[int, str | None], ...]] = tables.SETS
+        self.messages = {tid: (spec[0], _Block(spec[0], spec[2])) for tid, spec in tables.MESSAGES.items()}
+        self._encode = msgspec.json.Encoder().encode
+
+    # -- values -----------------------------------------------------------------------------
+
+    def message(self, data: bytes | memoryview, pos: int = 0, end: int | None = None) -> tuple[str, Any]:
+        """Decode the message at `pos` (header + body): (its name, its JSON-shaped value)."""
+        buf = memoryview(data)
+        if end is None:
+            end = len(buf)
+        if end - pos < HEADER.size:
+            raise SbeError(f"truncated SBE message: {end - pos} bytes, no room for a header")
+        block_length, template, schema_id, version = HEADER.unpack_from(buf, pos)
+        if schema_id != self.schema_id:
+            raise SbeError(f"SBE message of schema {schema_id}, expected {self.schema_id}")
+        if template == NON_REPRESENTABLE_MESSAGE:
+            raise NonRepresentable("NonRepresentableMessage")
+        found = self.messages.get(template)
+        if found is None:
+            raise SbeError(f"unknown SBE template id {template} (schema {schema_id}:{version})")
+        name, block = found
+        try:
+            value, _ = self._block(block, buf, pos + HEADER.size, block_length, version, {}, end)
+        except (struct.error, IndexError, UnicodeDecodeError) as exc:
+            raise SbeError(f"malformed SBE {name}: {exc}") from None
+        return name, value
+
+    def _block(
+        self,
+        block: _Block,
+        buf: memoryview,
+        pos: int,
+        block_length: int,
+        version: int,
+        exponents: dict[str, int],
+        end: int,
+    ) -> tuple[Any, int]:
+        if pos + block_length > end:
+            raise SbeError(f"truncated SBE {block.name}: block of {block_length} bytes past the end")
+        fields = block.fields
+        if block_length >= block.struct.size and version >= block.max_since:
+            values: Any = iter(block.struct.unpack_from(buf, pos))
+            raw: list[Any] = [None if f[2] == "constant" else next(values) for f in fields]
+        else:  # an older (or shorter) block: only what it holds
+            raw = []
+            for f in fields:
+                if f[2] == "constant" or f[7] > version or f[3] + f[5] > block_length:
+                    raw.append(None if f[2] == "constant" else _ABSENT)
+                else:
+                    fmt = "<16s" if f[2] == "mantissa128" else "<" + FORMATS[f[4]]
+                    raw.append(struct.unpack_from(fmt, buf, pos + f[3])[0])
+        exps = exponents
+        out: Any = [] if block.is_list else {}
+        for f, value in zip(fields, raw, strict=True):
+            if f[2] == "exponent":
+                if exps is exponents:
+                    exps = dict(exponents)
+                exps[f[0]] = value if value is not _ABSENT else 0
+        for f, value in zip(fields, raw, strict=True):
+            kind = f[2]
+            if kind == "exponent":
+                continue
+            if kind == "constant":
+                out = _place(out, f[1], f[8])
+                continue
+            json_value = self._value(block, f, value, exps)
+            if json_value is _ABSENT:
+                if f[9] is not None:
+                    out = _place(out, f[1], f[9])
+                continue
+            out = _place(out, f[1], json_value)
+        pos += block_length
+        for _name, path, since, omit_empty, dimension, inner in block.groups:
+            if since > version:
+                if not omit_empty:
+                    out = _place(out, path, [])
+                continue
+            item_length, count = dimension.unpack_from(buf, pos)
+            pos += dimension.size
+            items = []
+            for _ in range(count):
+                item, pos = self._block(inner, buf, pos, item_length, version, exps, end)
+                items.append(item)
+            if items or not omit_empty:
+                out = _place(out, path, items)
+        for name, path, kind, length, optional, since in block.data:
+            if since > version:
+                continue
+            (size,) = length.unpack_from(buf, pos)
+            pos += length.size
+            if pos + size > end:
+                raise SbeError(f"truncated SBE {block.name}.{name}: {size} bytes past the end")
+            if kind == "string":
+                value = None if optional and size == 0 else str(buf[pos : pos + size], "utf-8")
+            elif size == 0:
+                value = None
+            else:
+                value = self.message(buf, pos, pos + size)[1]
+            pos += size
+            out = _place(out, path, value)
+        return out, pos
+
+    def _value(self, block: _Block, f: tuple[Any, ...], value: Any, exps: Mapping[str, int]) -> Any:
+        if value is _ABSENT:
+            return _ABSENT
+        kind = f[2]
+        optional = f[6]
+        if kind == "mantissa":
+            if optional and value == NULLS["int64"]:
+                return _ABSENT
+            return decimal_text(value, exps.get(f[8], 0))
+        if kind == "timestamp":
+            if optional and value == NULLS["int64"]:
+                return _ABSENT
+            return value // 1000
+        if kind == "int":
+            if optional and value == NULLS[f[4]]:
+                return _ABSENT
+            return value
+        if kind == "bool":
+            if value == 255 and optional:
+                return _ABSENT
+            if value not in (0, 1):
+                raise NonRepresentable(block.name, f[0])
+            return value == 1
+        if kind == "enum":
+            if optional and value == NULLS[f[4]]:
+                return _ABSENT
+            text = self.enums[f[8]].get(value)
+            if text is None:
+                raise NonRepresentable(block.name, f[0])
+            return text
+        if kind == "set":
+            out = []
+            for bit, text in self.sets[f[8]]:
+                if value >> bit & 1:
+                    if text is None:
+                        raise NonRepresentable(block.name, f[0])
+                    out.append(text)
+            return out
+        if kind == "mantissa128":
+            number = int.from_bytes(value, "little", signed=True)
+            if number == MANTISSA128_NULL:
+                return _ABSENT
+            return decimal_text(number, exps.get(f[8], 0))
+        if kind == "float":
+            if value != value:  # NaN is the null value
+                return _ABSENT
+            return f"{value:.3f}"
+        raise SbeError(f"{block.name}.{f[0]}: unknown kind {kind!r}")
+
+    # -- frames -----------------------------------------------------------------------------
+
+    def frame(self, data: bytes) -> tuple[Frame, bool, BaseException | None]:
+        """A binary frame -> (the same `Frame` a JSON answer gives, deprecated flag, problem).
+
+        The envelope (id, status, rate limits) is read first, so a result that cannot be
+        decoded (`NonRepresentable`, malformed) still reaches its request: then `problem`
+        is set and the frame carries no result.
+        """
+        buf = memoryview(data)
+        if len(buf) < HEADER.size:
+            raise SbeError(f"truncated SBE frame ({len(buf)} bytes)")
+        block_length, template, _schema_id, version = HEADER.unpack_from(buf, 0)
+        if template != ENVELOPE:
+            raise SbeError(f"SBE frame is not a WebSocketResponse (template {template})")
+        _, block = self.messages[ENVELOPE]
+        envelope = self._envelope(block, buf, block_length, version)
+        request_id: int | str | None = envelope.get("id")
+        if isinstance(request_id, str) and request_id.isdigit() and request_id.isascii():
+            request_id = int(request_id)
+        elif request_id == "":
+            request_id = None
+        limits = [
+            RateLimit(r["rateLimitType"], r["interval"], r["intervalNum"], r["limit"], r.get("count", 0))
+            for r in envelope.get("rateLimits", ())
+        ]
+        status = envelope["status"]
+        deprecated = bool(envelope.get("sbeSchemaIdVersionDeprecated"))
+        result: memoryview = envelope["result"]
+        problem: BaseException | None = None
+        error: ErrorBody | None = None
+        body = msgspec.Raw(b"null")
+        try:
+            inner, value = self.message(result) if len(result) else ("", None)
+            if inner == "ErrorResponse":
+                error = self._error(value)
+            else:
+                body = msgspec.Raw(self._encode(value))
+        except SbeError as exc:
+            problem = exc
+        frame = Frame(id=request_id, status=status, result=body, error=error, rateLimits=limits or None)
+        return frame, deprecated, problem
+
+    def _envelope(self, block: _Block, buf: memoryview, block_length: int, version: int) -> dict[str, Any]:
+        """The envelope with its `result` left as bytes (decoded separately)."""
+        head = _Block.__new__(_Block)
+        for slot in _Block.__slots__:
+            setattr(head, slot, getattr(block, slot))
+        head.data = tuple(d for d in block.data if d[2] == "string")
+        value: dict[str, Any]
+        value, pos = self._block(head, buf, HEADER.size, block_length, version, {}, len(buf))
+        (size,) = struct.unpack_from("<I", buf, pos)
+        pos += 4
+        if pos + size > len(buf):
+            raise SbeError("truncated SBE WebSocketResponse.result")
+        value["result"] = buf[pos : pos + size]
+        return value
+
+    @staticmethod
+    def _error(value: Any) -> ErrorBody:
+        data = value.get("data")
+        if data is None:
+            timing = {k: value[k] for k in ("serverTime", "retryAfter") if k in value}
+            data = timing or None
+        return ErrorBody(code=value["code"], msg=value.get("msg", ""), data=data)
+
+
+class _Absent:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+_ABSENT: Any = _Absent()
