@@ -169,8 +169,8 @@ def _field_value(f: tuple[Any, ...], got: Any, exps: dict[str, int]) -> Any:
             return 255 if optional else 0
         return 1 if got is True or got == "true" else 0
     if kind == "enum":
-        if missing:
-            return NULLS[primitive] if optional else 0
+        if missing:  # a field JSON answers leave out (orderCapacity, workingFloor): the first value
+            return NULLS[primitive] if optional else next(v for v, t in tables.ENUMS[f[8]].items() if t is not None)
         try:
             return _REVERSE_ENUMS[f[8]][got]
         except KeyError:
@@ -274,18 +274,28 @@ def response(answer: dict[str, Any], method: str | None, *, deprecated: bool = F
     )
 
 
-def check_handshake(query: dict[str, str]) -> tuple[bool, str | None]:
-    """(SBE wanted, the reason for HTTP 400 or None) for a connection URL's query."""
-    formats = query.get("responseFormat")
-    if formats is None or formats.lower() == "json":
-        return False, None
-    if formats.lower() != "sbe":
-        return False, f"Invalid responseFormat: {formats}"
-    schema_id, version = query.get("sbeSchemaId"), query.get("sbeSchemaVersion")
-    if schema_id is None or version is None:
-        return True, "sbeSchemaId and sbeSchemaVersion are required with responseFormat=sbe"
-    if not (schema_id.isdigit() and version.isdigit()):
-        return True, "Malformed sbeSchemaId or sbeSchemaVersion"
-    if int(schema_id) != tables.SCHEMA_ID or int(version) not in SUPPORTED_VERSIONS:
-        return True, f"Unsupported or retired SBE schema {int(schema_id)}:{int(version)}"
-    return True, None
+class Handshake:
+    """What a connection URL's query asks for: SBE or JSON, or an HTTP 400 (`refusal`)."""
+
+    def __init__(self, query: dict[str, list[str]]) -> None:
+        self.sbe = False
+        self.deprecated = False
+        self.refusal: tuple[int, str] | None = None  # (error code, message) for HTTP 400
+        formats = [f.lower() for f in query.get("responseFormat", [])]
+        if not formats or formats == ["json"]:
+            return
+        if len(formats) > 1:
+            self.refusal = (-1152, "responseFormat may be given once: json or sbe")
+            return
+        if formats != ["sbe"]:
+            self.refusal = (-1152, f"Invalid responseFormat: {formats[0]!r}")
+            return
+        self.sbe = True
+        schema_id, version = query.get("sbeSchemaId", [""])[-1], query.get("sbeSchemaVersion", [""])[-1]
+        if not (schema_id.isdigit() and version.isdigit() and schema_id.isascii() and version.isascii()):
+            self.refusal = (-1152, "Invalid sbeSchemaId or sbeSchemaVersion; expected <SCHEMA_ID> and <VERSION>.")
+            return
+        if int(schema_id) != tables.SCHEMA_ID or int(version) not in SUPPORTED_VERSIONS:
+            self.refusal = (-1153, f"Unsupported SBE schema ID or version: {int(schema_id)}:{int(version)}.")
+            return
+        self.deprecated = int(version) < tables.SCHEMA_VERSION

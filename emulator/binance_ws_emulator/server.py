@@ -27,6 +27,8 @@ from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 from .auth import KeyKind
 from .exchange import Exchange
 from .limits import IpLimits
+from .sbe_encode import Handshake
+from .sbe_encode import response as sbe_response
 from .session import Session, SessionOptions
 
 log = logging.getLogger("binance_ws_emulator")
@@ -266,6 +268,7 @@ class _Conn:
         self.closed = False
         self.tasks: list[asyncio.Task[None]] = []
         self.text_parts: list[str] = []
+        self.sbe: Handshake | None = None  # set when the connection asked for SBE answers
 
     def session_close(self) -> None:
         for task in self.tasks:
@@ -281,6 +284,22 @@ class _Conn:
     def _write(self, data: bytes) -> None:
         if not self.closed and not self.writer.is_closing():
             self.writer.write(data)
+
+    def _reject(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        headers = [(b"content-type", b"application/json;charset=UTF-8"), (b"content-length", str(len(data)).encode())]
+        self._write(self.ws.send(ev.RejectConnection(status_code=status, headers=headers, has_body=True)))
+        self._write(self.ws.send(ev.RejectData(data=data, body_finished=True)))
+        self.closed = True
+
+    def send_answer(self, text: str, method: str | None) -> None:
+        """One answer: the JSON text, or in an SBE session the same answer as a binary frame."""
+        if self.sbe is None:
+            self.send_text(text)
+            return
+        binary = sbe_response(json.loads(text), method, deprecated=self.sbe.deprecated)
+        with contextlib.suppress(LocalProtocolError):
+            self._write(self.ws.send(ev.BytesMessage(data=binary)))
 
     def send_text(self, text: str) -> None:
         with contextlib.suppress(LocalProtocolError):
@@ -332,7 +351,13 @@ class _Conn:
                 self._write(self.ws.send(ev.RejectConnection(status_code=404)))
                 self.closed = True
                 return
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            all_values = parse_qs(parts.query)
+            query = {k: v[-1] for k, v in all_values.items()}
+            handshake = Handshake(all_values)
+            if handshake.refusal is not None:  # the FAQ: HTTP 400 with a JSON body at the handshake
+                self._reject(400, {"code": handshake.refusal[0], "msg": handshake.refusal[1]})
+                return
+            self.sbe = handshake if handshake.sbe else None
             options = SessionOptions(
                 return_rate_limits=query.get("returnRateLimits", "true").lower() != "false",
                 microseconds=query.get("timeUnit", "").upper() == "MICROSECOND",
@@ -391,7 +416,7 @@ class _Conn:
         while faults.malformed_next > 0:
             faults.malformed_next -= 1
             self.send_text('{"id": 1, "status": 200, "result": ')
-        self.send_text(response)
+        self.send_answer(response, method)
 
     async def _keepalive(self) -> None:
         emu = self.emulator

@@ -34,6 +34,7 @@ from .events import ConnectionEvent, ConnectionState, StreamGap, UnknownEvent
 from .method import Method, Security, Weight, WeightRule
 from .protocol import Protocol, new_client_order_id
 from .rules import FilterError, SymbolRules
+from .sbe import NonRepresentable, SbeError
 from .signing import Ed25519Key, HmacKey, RsaKey, Signer, key_from_env, key_from_pem
 from .wire import RateLimit, format_decimal, signature_payload
 
@@ -62,6 +63,7 @@ __all__ = [
     "IpBanned",
     "Method",
     "Model",
+    "NonRepresentable",
     "ParamError",
     "Protocol",
     "RateLimit",
@@ -69,6 +71,7 @@ __all__ = [
     "ReconnectPolicy",
     "RequestTimeout",
     "RsaKey",
+    "SbeError",
     "Security",
     "ServerError",
     "Signer",

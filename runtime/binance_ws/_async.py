@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 import msgspec
@@ -51,6 +51,8 @@ from .events import ConnectionEvent, ConnectionState, StreamGap, UnknownEvent
 from .method import Method, Security
 from .protocol import Call, Protocol
 from .ratelimit import Policy, RateLimiter
+from .sbe import Decoder as SbeDecoder
+from .sbe import SbeError, sbe_url
 from .signing import Signer
 from .wire import Frame
 
@@ -215,12 +217,16 @@ class AsyncConnection:
             takes no `http_client`).
         max_message_size: largest server message accepted, in bytes (default 16 MiB); a bigger
             one closes the connection (code 1009, logged) and the client reconnects.
+        response_format: "json" (default) or "sbe": answers in Simple Binary Encoding (half the
+            bytes), decoded into the same results; the URL gets `responseFormat=sbe` and the
+            schema id and version the SDK was generated from.
 
     Every option is checked here: a bad one raises `ValueError` or `TypeError` naming it.
     """
 
     _event_type: Any = None  # set by the generated client: the tagged union of events
     _errors: ErrorTable | None = None  # set by the generated client: the spec's error codes
+    _sbe_layout: Any = None  # set by the generated client: its SBE layout tables (`_sbe`)
 
     def __init__(
         self,
@@ -242,8 +248,17 @@ class AsyncConnection:
         sync_clock: bool = False,
         transport: TransportName = "httpx-ws",
         max_message_size: int = options.DEFAULT_MAX_MESSAGE_SIZE,
+        response_format: Literal["json", "sbe"] = "json",
     ) -> None:
         self.url = options.url(url)
+        self.response_format = options.choice("response_format", response_format, ("json", "sbe"))
+        self._sbe: SbeDecoder | None = None
+        self._sbe_deprecated_logged = False
+        if self.response_format == "sbe":
+            if self._sbe_layout is None:
+                raise ValueError("response_format='sbe' needs a generated client with SBE layouts (binance_spot_ws)")
+            self._sbe = SbeDecoder(self._sbe_layout)
+            self.url = sbe_url(self.url, self._sbe.schema_id, self._sbe.schema_version)
         self.protocol = Protocol(options.key(key), recv_window=options.recv_window(recv_window), errors=self._errors)
         self.timeout: float = options.seconds("timeout", timeout)  # type: ignore[assignment]
         self.rate_limiter = RateLimiter(options.choice("rate_limit", rate_limit, ("wait", "raise", "off")))  # type: ignore[arg-type]
@@ -460,6 +475,8 @@ class AsyncConnection:
                 raise self._unknown(call, "timeout") from None
             except _Undecodable as exc:
                 if call.method.retry_safe:
+                    if exc.args and isinstance(exc.args[0], SbeError):
+                        raise exc.args[0] from None  # e.g. NonRepresentable: typed, with its field
                     raise BinanceError(f"{call.method.wire}: undecodable answer from the server ({exc})") from None
                 raise self._unknown(call, f"undecodable answer ({exc})") from None
         finally:
@@ -678,12 +695,48 @@ class AsyncConnection:
             link.closed.set()
             link.fail_pending(_Lost())
 
-    def _on_frame(self, link: _Link, text: str) -> None:
+    def _on_frame(self, link: _Link, text: str | bytes) -> None:
         """Handle one frame in the reader. Never raises: a hostile frame must not end the link."""
+        if type(text) is bytes:
+            self._on_binary(link, text)
+            return
+        assert isinstance(text, str)
         try:
             frame = Protocol.parse(text)
         except (msgspec.DecodeError, RecursionError) as exc:  # ValidationError is a DecodeError
             self._on_undecodable(link, text, exc)
+            return
+        try:
+            self._on_parsed(link, frame)
+        except Exception as exc:
+            log.error("frame from the server could not be handled, ignored: %s", describe(exc))
+            self._fail_request(link, frame.id, f"{type(exc).__name__} handling the answer")
+
+    def _on_binary(self, link: _Link, data: bytes) -> None:
+        """An SBE answer: decoded into the same `Frame` a JSON answer gives."""
+        if self._sbe is None:
+            log.warning("binary frame from the server ignored (%d bytes): this connection asked for JSON", len(data))
+            return
+        try:
+            frame, deprecated, problem = self._sbe.frame(data, self.now_ms())
+        except SbeError as exc:
+            log.warning("undecodable SBE frame from the server ignored (%d bytes): %s", len(data), exc)
+            return
+        if deprecated and not self._sbe_deprecated_logged:
+            self._sbe_deprecated_logged = True
+            log.warning(
+                "the server says SBE schema %d:%d is deprecated (sbeSchemaIdVersionDeprecated): "
+                "upgrade binance-spot-ws before Binance retires it",
+                self._sbe.schema_id,
+                self._sbe.schema_version,
+            )
+        if problem is not None:
+            if frame.rateLimits:
+                self.rate_limiter.update(frame.rateLimits, self.now_ms())
+            log.warning("SBE answer to request %s could not be decoded: %s", frame.id, problem)
+            entry = link.pending.pop(frame.id, None) if isinstance(frame.id, int) else None
+            if entry is not None and not entry[1].done():
+                entry[1].set_exception(_Undecodable(problem))
             return
         try:
             self._on_parsed(link, frame)
