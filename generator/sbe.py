@@ -23,6 +23,15 @@ DEFAULT_LAYOUT = "spot-3-5.sbe.yaml"
 
 _INT_KINDS = {"int", "timestamp"}
 
+#: WebSocket methods the schema's comments do not name, answered with the same messages as
+#: a sibling (the REST comments name their endpoints: `allOrderList`; OPO lists report like OTO).
+METHOD_ALIASES = {
+    "allOrderLists": "openOrderLists.status",
+    "orderList.place": "orderList.place.oco",
+    "orderList.place.opo": "orderList.place.oto",
+    "orderList.place.opoco": "orderList.place.otoco",
+}
+
 
 def _error(path: Path, where: str, problem: str) -> SpecError:
     return SpecError(path, where, None, problem)
@@ -155,6 +164,9 @@ def compile_layout(path: Path) -> dict[str, Any]:
         for entry in message.get("methods", []):
             if not entry.get("retired"):
                 methods.setdefault(entry["method"], []).append((message["id"], entry.get("params", {})))
+    for alias, sibling in METHOD_ALIASES.items():
+        if sibling in methods and alias not in methods:
+            methods[alias] = methods[sibling]
     schema = document["schema"]
     return {
         "schema_id": schema["id"],

@@ -75,8 +75,13 @@ def _get(container: Any, path: str, cursor: list[int]) -> Any:
 
 
 def _keys(block: tuple[Any, ...]) -> tuple[set[str], dict[str, Any], bool]:
-    """The top-level JSON keys a block produces, its constants, and whether it is a list."""
+    """The top-level JSON keys a block produces, its constants, and whether it is a list
+    (for a list of objects, the keys of one element)."""
     _, fields, groups, data = block
+    for g in groups:
+        if g[1] == "..":
+            inner_keys, _, inner_list = _keys(g[6])
+            return inner_keys, {}, True
     keys: set[str] = set()
     constants: dict[str, Any] = {}
     is_list = False
@@ -89,8 +94,6 @@ def _keys(block: tuple[Any, ...]) -> tuple[set[str], dict[str, Any], bool]:
         if f[2] == "constant":
             constants[f[1]] = f[8]
     for g in groups:
-        if g[1] == "..":
-            return set(), {}, True
         keys.add(g[1].split(".")[0])
     for d in data:
         keys.add(d[1].split(".")[0])
@@ -108,7 +111,8 @@ def choose(value: Any, candidates: list[int]) -> int:
             if isinstance(value, dict) and all(value.get(k) == v for k, v in constants.items()):
                 return template
             continue
-        given = set(value) if isinstance(value, dict) else set()
+        sample = value[0] if isinstance(value, list) and value else value
+        given = set(sample) if isinstance(sample, dict) else set()
         score = -100 * len(given - keys) - len(keys - given)
         if best is None or score > best[0]:
             best = (score, template)
@@ -239,6 +243,23 @@ def message(value: Any, candidates: list[int], version: int = tables.SCHEMA_VERS
     return HEADER.pack(block[0], template, tables.SCHEMA_ID, version) + _block(block, value, {}, version)
 
 
+def _sbe_shape(method: str | None, result: Any) -> Any:
+    """The few JSON results shaped unlike their SBE message, reshaped for it."""
+    if method == "sor.order.place" and isinstance(result, list) and len(result) == 1:
+        return result[0]
+    if method == "session.subscriptions" and isinstance(result, list):
+        return {"subscriptions": result}
+    if method == "order.amend.keepPriority" and isinstance(result, dict):
+        flat = {k: v for k, v in result.items() if k not in ("amendedOrder", "listStatus")}
+        flat.update(result.get("amendedOrder") or {})
+        if isinstance(result.get("listStatus"), dict):
+            flat["listStatus"] = [result["listStatus"]]
+        return flat
+    if method == "openOrders.cancelAll" and isinstance(result, list):
+        return [{"response": item} for item in result]
+    return result
+
+
 def response(answer: dict[str, Any], method: str | None, *, deprecated: bool = False) -> bytes:
     """A whole JSON answer (`{"id", "status", "result" | "error", "rateLimits"}`) as one SBE frame."""
     if "error" in answer:
@@ -253,7 +274,7 @@ def response(answer: dict[str, Any], method: str | None, *, deprecated: bool = F
     else:
         found = tables.METHODS.get(method or "")
         candidates = [t for t, _ in found] if found else _all_templates()
-        result = message(answer.get("result"), candidates)
+        result = message(_sbe_shape(method, answer.get("result")), candidates)
     request_id = answer.get("id")
     envelope = {
         "sbeSchemaIdVersionDeprecated": deprecated,

@@ -97,6 +97,7 @@ class Emulator:
         self.faults = Faults()
         self.requests: dict[str, int] = {}  # method -> how many requests arrived (for "sent once" asserts)
         self.connections_opened = 0
+        self.binary_answers = 0  # answers sent as SBE binary frames
         self._conns: set[_Conn] = set()
         self._server: asyncio.base_events.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -298,6 +299,7 @@ class _Conn:
             self.send_text(text)
             return
         binary = sbe_response(json.loads(text), method, deprecated=self.sbe.deprecated)
+        self.emulator.binary_answers += 1
         with contextlib.suppress(LocalProtocolError):
             self._write(self.ws.send(ev.BytesMessage(data=binary)))
 

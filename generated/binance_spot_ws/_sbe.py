@@ -4128,6 +4128,7 @@ METHODS: dict[str, tuple[tuple[int, dict[str, Any]], ...]] = {
     "account.commission": ((405, {}),),
     "account.rateLimits.orders": ((402, {}),),
     "account.status": ((400, {}),),
+    "allOrderLists": ((314, {}),),
     "allOrders": ((308, {}),),
     "avgPrice": ((204, {}),),
     "blockTrades.historical": ((219, {}),),
@@ -4154,7 +4155,22 @@ METHODS: dict[str, tuple[tuple[int, dict[str, Any]], ...]] = {
     "order.status": ((304, {}),),
     "order.test": ((303, {}), (315, {})),
     "orderList.cancel": ((312, {}),),
+    "orderList.place": (
+        (309, {"newOrderRespType": "ACK"}),
+        (310, {"newOrderRespType": "RESULT"}),
+        (311, {"newOrderRespType": "FULL"}),
+    ),
     "orderList.place.oco": (
+        (309, {"newOrderRespType": "ACK"}),
+        (310, {"newOrderRespType": "RESULT"}),
+        (311, {"newOrderRespType": "FULL"}),
+    ),
+    "orderList.place.opo": (
+        (309, {"newOrderRespType": "ACK"}),
+        (310, {"newOrderRespType": "RESULT"}),
+        (311, {"newOrderRespType": "FULL"}),
+    ),
+    "orderList.place.opoco": (
         (309, {"newOrderRespType": "ACK"}),
         (310, {"newOrderRespType": "RESULT"}),
         (311, {"newOrderRespType": "FULL"}),

@@ -129,6 +129,11 @@ class _Undecodable(Exception):
 _LEADING_ID = re.compile(r'\s*\{\s*"id"\s*:\s*(\d{1,18})\s*[,}]')
 
 
+def _pending_method(link: _Link, request_id: Any) -> str | None:
+    entry = link.pending.get(request_id) if isinstance(request_id, int) else None
+    return entry[0].method.wire if entry is not None else None
+
+
 class _Link:
     """One WebSocket connection and the requests in flight on it."""
 
@@ -718,7 +723,7 @@ class AsyncConnection:
             log.warning("binary frame from the server ignored (%d bytes): this connection asked for JSON", len(data))
             return
         try:
-            frame, deprecated, problem = self._sbe.frame(data, self.now_ms())
+            frame, deprecated, problem = self._sbe.frame(data, self.now_ms(), lambda i: _pending_method(link, i))
         except SbeError as exc:
             log.warning("undecodable SBE frame from the server ignored (%d bytes): %s", len(data), exc)
             return

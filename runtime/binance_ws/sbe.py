@@ -16,7 +16,7 @@ Timestamps arrive in microseconds and are given in milliseconds, as JSON answers
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -305,10 +305,13 @@ class Decoder:
 
     # -- frames -----------------------------------------------------------------------------
 
-    def frame(self, data: bytes, now_ms: int = 0) -> tuple[Frame, bool, BaseException | None]:
+    def frame(
+        self, data: bytes, now_ms: int = 0, method_of: Callable[[Any], str | None] | None = None
+    ) -> tuple[Frame, bool, BaseException | None]:
         """A binary frame -> (the same `Frame` a JSON answer gives, deprecated flag, problem).
 
-        `now_ms` is the client's estimate of the server clock, for the one JSON field SBE
+        `method_of(request id)` names the method a request id was sent for (a few results
+        differ in shape by method). `now_ms` is the client's estimate of the server clock, for the one JSON field SBE
         leaves out that a result needs (`exchangeInfo.serverTime`). The envelope (id, status,
         rate limits) is read first, so a result that cannot be
         decoded (`NonRepresentable`, malformed) still reaches its request: then `problem`
@@ -331,6 +334,7 @@ class Decoder:
             RateLimit(r["rateLimitType"], r["interval"], r["intervalNum"], r["limit"], r.get("count", 0))
             for r in envelope.get("rateLimits", ())
         ]
+        method = method_of(request_id) if method_of is not None else None
         status = envelope["status"]
         deprecated = bool(envelope.get("sbeSchemaIdVersionDeprecated"))
         result: memoryview = envelope["result"]
@@ -342,9 +346,11 @@ class Decoder:
             if inner == "ErrorResponse":
                 error = self._error(value)
             else:
-                fill = _JSON_ONLY.get(inner)
-                if fill is not None:
-                    fill(value, now_ms)
+                shape = _JSON_SHAPE.get(inner)
+                if shape is not None:
+                    value = shape(value, now_ms)
+                if method in _LIST_OF_ONE and isinstance(value, dict):
+                    value = [value]
                 body = msgspec.Raw(self._encode(value))
         except SbeError as exc:
             problem = exc
@@ -375,18 +381,58 @@ class Decoder:
         return ErrorBody(code=value["code"], msg=value.get("msg", ""), data=data)
 
 
-def _klines(value: Any, now_ms: int) -> None:
+def _klines(value: Any, now_ms: int) -> Any:
     for row in value:
         row.append("0")  # the JSON rows' twelfth, unused element
+    return value
 
 
-def _exchange_info(value: Any, now_ms: int) -> None:
+def _exchange_info(value: Any, now_ms: int) -> Any:
     value.setdefault("timezone", "UTC")  # SBE: every timestamp is UTC
     value.setdefault("serverTime", now_ms)  # SBE leaves it out (the `time` method has it)
+    return value
 
 
-#: JSON fields a result has that the SBE message leaves out (the schema says so in comments).
-_JSON_ONLY: dict[str, Any] = {"KlinesResponse": _klines, "ExchangeInfoResponse": _exchange_info}
+def _session(value: Any, now_ms: int) -> Any:
+    value.setdefault("authorizedSince", None)  # JSON: null until session.logon
+    value.setdefault("apiKey", None)
+    return value
+
+
+def _subscriptions(value: Any, now_ms: int) -> Any:
+    return value["subscriptions"]  # JSON: the list itself
+
+
+def _amend(value: Any, now_ms: int) -> Any:
+    out = {"transactTime": value.pop("transactTime"), "executionId": value.pop("executionId")}
+    lists = value.pop("listStatus", [])
+    related = value.pop("relatedOrders", [])
+    out["amendedOrder"] = value  # flat in SBE, an object in JSON
+    if lists:
+        out["listStatus"] = lists[0]  # a group of 0 or 1 in SBE, an optional object in JSON
+    if related:
+        out["relatedOrders"] = related
+    return out
+
+
+def _cancel_all(value: Any, now_ms: int) -> Any:
+    return [item["response"] for item in value]  # each element is the nested message
+
+
+#: Where a JSON result differs in shape from its SBE message (the schema's comments say so for
+#: klines and exchangeInfo): message name -> the JSON value from the SBE one.
+_JSON_SHAPE: dict[str, Any] = {
+    "KlinesResponse": _klines,
+    "ExchangeInfoResponse": _exchange_info,
+    "WebSocketSessionLogonResponse": _session,
+    "WebSocketSessionStatusResponse": _session,
+    "WebSocketSessionLogoutResponse": _session,
+    "WebSocketSessionSubscriptionsResponse": _subscriptions,
+    "OrderAmendKeepPriorityResponse": _amend,
+    "CancelOpenOrdersResponse": _cancel_all,
+}
+#: Methods whose JSON result is a list of the one order the SBE message holds.
+_LIST_OF_ONE = frozenset({"sor.order.place"})
 
 
 class _Absent:
