@@ -80,7 +80,7 @@ def _keys(block: tuple[Any, ...]) -> tuple[set[str], dict[str, Any], bool]:
     _, fields, groups, data = block
     for g in groups:
         if g[1] == "..":
-            inner_keys, _, inner_list = _keys(g[6])
+            inner_keys, _, _ = _keys(g[6])
             return inner_keys, {}, True
     keys: set[str] = set()
     constants: dict[str, Any] = {}
