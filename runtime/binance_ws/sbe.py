@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -415,6 +416,14 @@ def _amend(value: Any, now_ms: int) -> Any:
     return out
 
 
+def _account(value: Any, now_ms: int) -> Any:
+    rates = value.get("commissionRates", {})
+    for side in ("maker", "taker", "buyer", "seller"):  # JSON's integer basis points of the rates
+        if side in rates:
+            value.setdefault(f"{side}Commission", int(Decimal(rates[side]) * 10000))
+    return value
+
+
 def _cancel_all(value: Any, now_ms: int) -> Any:
     return [item["response"] for item in value]  # each element is the nested message
 
@@ -430,6 +439,7 @@ _JSON_SHAPE: dict[str, Any] = {
     "WebSocketSessionSubscriptionsResponse": _subscriptions,
     "OrderAmendKeepPriorityResponse": _amend,
     "CancelOpenOrdersResponse": _cancel_all,
+    "AccountResponse": _account,
 }
 #: Methods whose JSON result is a list of the one order the SBE message holds.
 _LIST_OF_ONE = frozenset({"sor.order.place"})
