@@ -154,6 +154,7 @@ def compile_layout(path: Path) -> dict[str, Any]:
     }
     messages: dict[int, tuple[Any, ...]] = {}
     methods: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    events: dict[int, str] = {}
     for message in document["messages"]:
         exponents = _exponent_names(message)
         messages[message["id"]] = (
@@ -161,6 +162,8 @@ def compile_layout(path: Path) -> dict[str, Any]:
             message.get("sinceVersion", 0),
             _block(path, message["name"], message, exponents, document),
         )
+        if "event" in message:
+            events[message["id"]] = message["event"]
         for entry in message.get("methods", []):
             if not entry.get("retired"):
                 methods.setdefault(entry["method"], []).append((message["id"], entry.get("params", {})))
@@ -176,6 +179,7 @@ def compile_layout(path: Path) -> dict[str, Any]:
         "sets": sets,
         "messages": dict(sorted(messages.items())),
         "methods": {name: tuple(found) for name, found in sorted(methods.items())},
+        "events": dict(sorted(events.items())),
     }
 
 

@@ -45,6 +45,7 @@ PRIMITIVE_SIZE = {
 
 _METHOD = re.compile(r'WebSocket "method":"([^"]+)"(?:,"params":(\{[^}]*\}))?')
 _ALSO = re.compile(r'and "method":"([^"]+)"')
+_EVENT = re.compile(r'\s*"(\w+)"')  # a user-data event's comment: its JSON type
 _PARAM = re.compile(r'"(\w+)":(?:"([^"]*)"|(\[[^\]]*\])|(true|false))')
 
 
@@ -312,13 +313,14 @@ def convert(xml_text: str | bytes) -> dict[str, Any]:
     if not header or [p["name"] for p in header] != ["blockLength", "templateId", "schemaId", "version"]:
         raise SchemaError("messageHeader is not blockLength, templateId, schemaId, version")
     messages: list[dict[str, Any]] = []
-    pending_comment = ""
+    pending_comment = last_comment = ""
     for element in root:
         if callable(element.tag):  # a comment
             pending_comment += str(element.text or "")
+            last_comment = str(element.text or "")
             continue
         if element.tag != _SBE + "message":
-            pending_comment = ""
+            pending_comment = last_comment = ""
             continue
         name = element.get("name") or ""
         message: dict[str, Any] = {"name": name, "id": _int(element.get("id"), f"message {name}")}
@@ -326,7 +328,10 @@ def convert(xml_text: str | bytes) -> dict[str, Any]:
         methods = _methods(pending_comment)
         if methods:
             message["methods"] = methods
-        pending_comment = ""
+        event = _EVENT.match(last_comment)
+        if event and name.endswith("Event"):
+            message["event"] = event.group(1)  # the JSON event type (`e`)
+        pending_comment = last_comment = ""
         message.update(_block(element, types, name))
         messages.append(message)
     ids = [m["id"] for m in messages]

@@ -320,3 +320,19 @@ class Handshake:
             self.refusal = (-1153, f"Unsupported SBE schema ID or version: {int(schema_id)}:{int(version)}.")
             return
         self.deprecated = int(version) < tables.SCHEMA_VERSION
+
+
+_EVENT_TEMPLATES = {name: template for template, name in tables.EVENTS.items()}
+
+
+def event(frame: dict[str, Any]) -> bytes | None:
+    """A JSON event frame (`{"subscriptionId", "event": {"e": ...}}`) as its SBE message, or None
+    for an event type the schema has no message for."""
+    payload = frame.get("event") or {}
+    template = _EVENT_TEMPLATES.get(payload.get("e"))
+    if template is None:
+        return None
+    value = {k: v for k, v in payload.items() if k != "e"}
+    if frame.get("subscriptionId") is not None:
+        value["subscriptionId"] = frame["subscriptionId"]
+    return message(value, [template])

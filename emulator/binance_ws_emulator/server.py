@@ -28,6 +28,7 @@ from .auth import KeyKind
 from .exchange import Exchange
 from .limits import IpLimits
 from .sbe_encode import Handshake
+from .sbe_encode import event as sbe_event
 from .sbe_encode import response as sbe_response
 from .session import Session, SessionOptions
 
@@ -201,7 +202,7 @@ class Emulator:
     def shutdown_notice(self) -> None:
         """Send the `serverShutdown` event to every connection."""
         frame = json.dumps({"event": {"e": "serverShutdown", "E": self.now_ms()}})
-        self.call(self._each, lambda c: c.send_text(frame))
+        self.call(self._each, lambda c: c.send_event(frame))  # SBE sessions: ServerShutdownEvent
 
     def _each(self, action: Any) -> None:
         for conn in list(self._conns):
@@ -303,6 +304,15 @@ class _Conn:
         with contextlib.suppress(LocalProtocolError):
             self._write(self.ws.send(ev.BytesMessage(data=binary)))
 
+    def send_event(self, text: str) -> None:
+        """A user-data event: JSON text, or its SBE message in an SBE session."""
+        binary = sbe_event(json.loads(text)) if self.sbe is not None else None
+        if binary is None:
+            self.send_text(text)
+            return
+        with contextlib.suppress(LocalProtocolError):
+            self._write(self.ws.send(ev.BytesMessage(data=binary)))
+
     def send_text(self, text: str) -> None:
         with contextlib.suppress(LocalProtocolError):
             self._write(self.ws.send(ev.TextMessage(data=text)))
@@ -365,7 +375,7 @@ class _Conn:
                 microseconds=query.get("timeUnit", "").upper() == "MICROSECOND",
             )
             self._write(self.ws.send(ev.AcceptConnection()))
-            self.session = Session(emu.exchange, emu.limits, options, send_event=self.send_text)
+            self.session = Session(emu.exchange, emu.limits, options, send_event=self.send_event)
             self.tasks.append(asyncio.create_task(self._keepalive()))
         elif isinstance(event, ev.TextMessage):
             self.text_parts.append(event.data)

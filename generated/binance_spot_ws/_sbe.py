@@ -14,6 +14,7 @@ Read by `binance_ws.sbe` (decoding) and `binance_ws_emulator.sbe_encode` (encodi
               `a.b` a nested object
     ENUMS / SETS: the JSON value of each encoded value (None: NonRepresentable)
     METHODS:  WebSocket method -> ((template id, the request parameters that select it), ...)
+    EVENTS:   template id of each user-data event -> its JSON event type (`e`)
 """
 
 from __future__ import annotations
@@ -4227,4 +4228,15 @@ METHODS: dict[str, tuple[tuple[int, dict[str, Any]], ...]] = {
     "userDataStream.subscribe": ((503, {}),),
     "userDataStream.subscribe.signature": ((503, {}),),
     "userDataStream.unsubscribe": ((504, {}),),
+}
+
+EVENTS: dict[int, str] = {
+    600: "allocationReport",
+    601: "balanceUpdate",
+    602: "eventStreamTerminated",
+    603: "executionReport",
+    604: "externalLockUpdate",
+    606: "listStatus",
+    607: "outboundAccountPosition",
+    610: "serverShutdown",
 }

@@ -1,7 +1,8 @@
 """Decoding SBE (Simple Binary Encoding) answers of the WebSocket API.
 
 With `response_format="sbe"` the server answers in binary frames: a `WebSocketResponse`
-envelope (status, rate limits, request id) around one response message. `Decoder`
+envelope (status, rate limits, request id) around one response message, and user-data
+events as their own messages. `Decoder`
 reads them with the layout tables generated from the project's SBE layout document
 (`generated/.../_sbe.py`) into the same JSON-shaped values the JSON API sends, so the
 result goes through the same typed decoding (same Structs, same exceptions).
@@ -154,6 +155,7 @@ class Decoder:
         self.enums: Mapping[str, Mapping[int, str | None]] = tables.ENUMS
         self.sets: Mapping[str, tuple[tuple[int, str | None], ...]] = tables.SETS
         self.messages = {tid: (spec[0], _Block(spec[0], spec[2])) for tid, spec in tables.MESSAGES.items()}
+        self.events: Mapping[int, str] = tables.EVENTS
         self._encode = msgspec.json.Encoder().encode
 
     # -- values -----------------------------------------------------------------------------
@@ -246,13 +248,14 @@ class Decoder:
             if pos + size > end:
                 raise SbeError(f"truncated SBE {block.name}.{name}: {size} bytes past the end")
             if kind == "string":
-                value = None if optional and size == 0 else str(buf[pos : pos + size], "utf-8")
+                value = _ABSENT if optional and size == 0 else str(buf[pos : pos + size], "utf-8")
             elif size == 0:
                 value = None
             else:
                 value = self.message(buf, pos, pos + size)[1]
             pos += size
-            out = _place(out, path, value)
+            if value is not _ABSENT:  # an empty optional string: left out, like an unset field
+                out = _place(out, path, value)
         return out, pos
 
     def _value(self, block: _Block, f: tuple[Any, ...], value: Any, exps: Mapping[str, int]) -> Any:
@@ -322,8 +325,10 @@ class Decoder:
         if len(buf) < HEADER.size:
             raise SbeError(f"truncated SBE frame ({len(buf)} bytes)")
         block_length, template, _schema_id, version = HEADER.unpack_from(buf, 0)
+        if template in self.events:
+            return self._event(buf, template), False, None
         if template != ENVELOPE:
-            raise SbeError(f"SBE frame is not a WebSocketResponse (template {template})")
+            raise SbeError(f"SBE frame is neither a WebSocketResponse nor an event (template {template})")
         _, block = self.messages[ENVELOPE]
         envelope = self._envelope(block, buf, block_length, version)
         request_id: int | str | None = envelope.get("id")
@@ -357,6 +362,13 @@ class Decoder:
             problem = exc
         frame = Frame(id=request_id, status=status, result=body, error=error, rateLimits=limits or None)
         return frame, deprecated, problem
+
+    def _event(self, buf: memoryview, template: int) -> Frame:
+        """A user-data event: the same `{"subscriptionId", "event"}` frame JSON sessions get."""
+        _, value = self.message(buf)
+        subscription = value.pop("subscriptionId", None)
+        event = {"e": self.events[template], **value}
+        return Frame(event=msgspec.Raw(self._encode(event)), subscriptionId=subscription)
 
     def _envelope(self, block: _Block, buf: memoryview, block_length: int, version: int) -> dict[str, Any]:
         """The envelope with its `result` left as bytes (decoded separately)."""
@@ -396,7 +408,8 @@ def _exchange_info(value: Any, now_ms: int) -> Any:
 
 def _session(value: Any, now_ms: int) -> Any:
     value.setdefault("authorizedSince", None)  # JSON: null until session.logon
-    value.setdefault("apiKey", None)
+    if not value.get("apiKey"):
+        value["apiKey"] = None
     return value
 
 

@@ -36,21 +36,22 @@ SBE_ONLY = {"usedSor", "workingFloor", "preventedQuantity", "orderCapacity"}
 UNORDERED = {"orderTypes", "allowedSelfTradePreventionModes"}
 
 
-def assert_same(json_result: Any, sbe_result: Any, path: str = "$") -> None:
-    """Equal, field by field, but for the documented differences above."""
+def assert_same(json_result: Any, sbe_result: Any, path: str = "$", sbe_only: frozenset[str] = frozenset()) -> None:
+    """Equal, field by field, but for the documented differences above (and `sbe_only`)."""
     a, b = msgspec.to_builtins(json_result), msgspec.to_builtins(sbe_result)
     if isinstance(a, dict) and isinstance(b, dict):
+        a = {k: v for k, v in a.items() if v not in (None, "") or k in b}  # empty ones: absent in SBE
         assert set(a) - set(b) <= JSON_ONLY, f"{path}: only in JSON: {set(a) - set(b)}"
-        assert set(b) - set(a) <= SBE_ONLY, f"{path}: only in SBE: {set(b) - set(a)}"
+        assert set(b) - set(a) <= SBE_ONLY | sbe_only, f"{path}: only in SBE: {set(b) - set(a)}"
         for key in set(a) & set(b):
             if key in UNORDERED:
                 assert sorted(a[key]) == sorted(b[key]), f"{path}.{key}"
             else:
-                assert_same(a[key], b[key], f"{path}.{key}")
+                assert_same(a[key], b[key], f"{path}.{key}", sbe_only)
     elif isinstance(a, list) and isinstance(b, list):
         assert len(a) == len(b), f"{path}: {len(a)} vs {len(b)} elements"
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_same(x, y, f"{path}[{i}]")
+            assert_same(x, y, f"{path}[{i}]", sbe_only)
     else:
         if isinstance(a, str) and isinstance(b, str):
             try:
