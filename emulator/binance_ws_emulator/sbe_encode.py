@@ -329,7 +329,7 @@ def event(frame: dict[str, Any]) -> bytes | None:
     """A JSON event frame (`{"subscriptionId", "event": {"e": ...}}`) as its SBE message, or None
     for an event type the schema has no message for."""
     payload = frame.get("event") or {}
-    template = _EVENT_TEMPLATES.get(payload.get("e"))
+    template = _EVENT_TEMPLATES.get(str(payload.get("e")))
     if template is None:
         return None
     value = {k: v for k, v in payload.items() if k != "e"}
