@@ -17,6 +17,7 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import copy
 import itertools
 import logging
 import math
@@ -34,7 +35,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 import msgspec
 
-from . import options
+from . import fast, options
 from ._transport import TRANSPORTS, NotSent, TransportName, describe
 from .errors import (
     ApiError,
@@ -129,9 +130,9 @@ class _Undecodable(Exception):
 _LEADING_ID = re.compile(r'\s*\{\s*"id"\s*:\s*(\d{1,18})\s*[,}]')
 
 
-def _pending_method(link: _Link, request_id: Any) -> str | None:
+def _pending_method(link: _Link, request_id: Any) -> Method[Any, Any] | None:
     entry = link.pending.get(request_id) if isinstance(request_id, int) else None
-    return entry[0].method.wire if entry is not None else None
+    return entry[0].method if entry is not None else None
 
 
 class _Link:
@@ -232,6 +233,7 @@ class AsyncConnection:
     _event_type: Any = None  # set by the generated client: the tagged union of events
     _errors: ErrorTable | None = None  # set by the generated client: the spec's error codes
     _sbe_layout: Any = None  # set by the generated client: its SBE layout tables (`_sbe`)
+    _method_table: Mapping[str, Method[Any, Any]] = {}  # set by the generated client: wire name -> Method
 
     def __init__(
         self,
@@ -258,6 +260,7 @@ class AsyncConnection:
         self.url = options.url(url)
         self.response_format = options.choice("response_format", response_format, ("json", "sbe"))
         self._sbe: SbeDecoder | None = None
+        self._fast_methods: dict[str, Method[Any, Any]] = {}
         self._sbe_deprecated_logged = False
         if self.response_format == "sbe":
             if self._sbe_layout is None:
@@ -748,6 +751,37 @@ class AsyncConnection:
         except Exception as exc:
             log.error("frame from the server could not be handled, ignored: %s", describe(exc))
             self._fail_request(link, frame.id, f"{type(exc).__name__} handling the answer")
+
+    # -- the numeric fast path for market data ---------------------------------------------
+
+    def _columns_method(self, wire: str) -> Method[Any, Any]:
+        found = self._fast_methods.get(wire)
+        if found is None:
+            base = self._method_table.get(wire)
+            if base is None:
+                raise BinanceError(f"{wire}: not a method of this client")
+            found = copy.copy(base)
+            from_sbe, from_json = fast.FAST[wire]
+            found.decoder = fast.ColumnsDecoder(from_sbe, from_json, self._sbe)  # type: ignore[assignment]
+            self._fast_methods[wire] = found
+        return found
+
+    async def depth_columns(self, *, symbol: str, limit: int | None = None) -> fast.DepthColumns:
+        """`depth` as columns of int64 mantissas (`binance_ws.fast`): no object per level."""
+        args = {"symbol": symbol, "limit": msgspec.UNSET if limit is None else limit}
+        return await self._request(self._columns_method("depth"), args)
+
+    async def klines_columns(
+        self, *, symbol: str, interval: str, limit: int | None = None, ui: bool = False
+    ) -> fast.KlineColumns:
+        """`klines` (or `uiKlines`) as columns (`binance_ws.fast`)."""
+        args = {"symbol": symbol, "interval": interval, "limit": msgspec.UNSET if limit is None else limit}
+        return await self._request(self._columns_method("uiKlines" if ui else "klines"), args)
+
+    async def trades_columns(self, *, symbol: str, limit: int | None = None) -> fast.TradeColumns:
+        """`trades.recent` as columns (`binance_ws.fast`)."""
+        args = {"symbol": symbol, "limit": msgspec.UNSET if limit is None else limit}
+        return await self._request(self._columns_method("trades.recent"), args)
 
     def _on_undecodable(self, link: _Link, text: str, exc: BaseException) -> None:
         problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)

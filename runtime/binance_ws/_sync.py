@@ -167,6 +167,18 @@ class Connection:
     def request_raw(self, method: str, params: Mapping[str, Any] | None = None, *, signed: bool = False) -> Any:
         return self._run(self._conn.request_raw(method, params, signed=signed))
 
+    def depth_columns(self, *, symbol: str, limit: int | None = None) -> Any:
+        """`depth` as columns of int64 mantissas (`binance_ws.fast.DepthColumns`)."""
+        return self._run(self._conn.depth_columns(symbol=symbol, limit=limit))
+
+    def klines_columns(self, *, symbol: str, interval: str, limit: int | None = None, ui: bool = False) -> Any:
+        """`klines` as columns (`binance_ws.fast.KlineColumns`)."""
+        return self._run(self._conn.klines_columns(symbol=symbol, interval=interval, limit=limit, ui=ui))
+
+    def trades_columns(self, *, symbol: str, limit: int | None = None) -> Any:
+        """`trades.recent` as columns (`binance_ws.fast.TradeColumns`)."""
+        return self._run(self._conn.trades_columns(symbol=symbol, limit=limit))
+
     def sync_clock(self) -> int:
         return self._run(self._conn.sync_clock())
 

@@ -310,12 +310,12 @@ class Decoder:
     # -- frames -----------------------------------------------------------------------------
 
     def frame(
-        self, data: bytes, now_ms: int = 0, method_of: Callable[[Any], str | None] | None = None
+        self, data: bytes, now_ms: int = 0, method_of: Callable[[Any], Any] | None = None
     ) -> tuple[Frame, bool, BaseException | None]:
         """A binary frame -> (the same `Frame` a JSON answer gives, deprecated flag, problem).
 
-        `method_of(request id)` names the method a request id was sent for (a few results
-        differ in shape by method). `now_ms` is the client's estimate of the server clock, for the one JSON field SBE
+        `method_of(request id)` gives the `Method` a request id was sent for (a few results
+        differ in shape by method; the numeric fast path takes the SBE message as it is). `now_ms` is the client's estimate of the server clock, for the one JSON field SBE
         leaves out that a result needs (`exchangeInfo.serverTime`). The envelope (id, status,
         rate limits) is read first, so a result that cannot be
         decoded (`NonRepresentable`, malformed) still reaches its request: then `problem`
@@ -341,6 +341,8 @@ class Decoder:
             for r in envelope.get("rateLimits", ())
         ]
         method = method_of(request_id) if method_of is not None else None
+        wire = method.wire if method is not None else None
+        wants_sbe = getattr(method.decoder, "wants_sbe", False) if method is not None else False
         status = envelope["status"]
         deprecated = bool(envelope.get("sbeSchemaIdVersionDeprecated"))
         result: memoryview = envelope["result"]
@@ -351,11 +353,13 @@ class Decoder:
             inner, value = self.message(result) if len(result) else ("", None)
             if inner == "ErrorResponse":
                 error = self._error(value)
+            elif wants_sbe:  # the numeric fast path reads the message itself
+                body = msgspec.Raw(bytes(result))
             else:
                 shape = _JSON_SHAPE.get(inner)
                 if shape is not None:
                     value = shape(value, now_ms)
-                if method in _LIST_OF_ONE and isinstance(value, dict):
+                if wire in _LIST_OF_ONE and isinstance(value, dict):
                     value = [value]
                 body = msgspec.Raw(self._encode(value))
         except SbeError as exc:
