@@ -19,6 +19,7 @@ class AsyncClient(AsyncConnection):
     """
 
     _errors = ERRORS
+    _method_table = _methods.METHODS
 
     async def time(
         self,
