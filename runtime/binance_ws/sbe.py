@@ -16,6 +16,7 @@ Timestamps arrive in microseconds and are given in milliseconds, as JSON answers
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -102,6 +103,14 @@ def decimal_text(mantissa: int, exponent: int) -> str:
     return f"{'-' if mantissa < 0 else ''}{digits[:exponent]}.{digits[exponent:]}"
 
 
+def _decimal_at(exponent: int, mantissa: int) -> str:
+    return decimal_text(mantissa, exponent)
+
+
+def _milliseconds(microseconds: int) -> int:
+    return microseconds // 1000
+
+
 def _place(out: Any, path: str, value: Any) -> Any:
     """Put `value` at `path` in `out`; returns the (possibly replaced) container."""
     if path == "..":
@@ -121,7 +130,7 @@ def _place(out: Any, path: str, value: Any) -> Any:
 class _Block:
     """One message's or group's fixed block, compiled for decoding."""
 
-    __slots__ = ("data", "fields", "groups", "is_list", "length", "max_since", "name", "struct")
+    __slots__ = ("data", "fields", "groups", "is_list", "leaf", "length", "max_since", "name", "struct")
 
     def __init__(self, name: str, spec: tuple[Any, ...]) -> None:
         length, fields, groups, data = spec
@@ -144,6 +153,11 @@ class _Block:
             for g in groups
         )
         self.data = tuple((d[0], d[1], d[2], struct.Struct("<" + FORMATS[d[3]]), d[4], d[5]) for d in data)
+        # Only plain fields (no nested groups, var data, constants, exponents or nested paths):
+        # its entries decode in one loop over the group (the depth levels, klines, trades).
+        self.leaf = (
+            not groups and not data and all(f[2] not in ("constant", "exponent") and "." not in f[1] for f in fields)
+        )
 
 
 class Decoder:
@@ -234,6 +248,14 @@ class Decoder:
                 continue
             item_length, count = dimension.unpack_from(buf, pos)
             pos += dimension.size
+            if inner.leaf and item_length >= inner.struct.size and version >= inner.max_since:
+                if pos + item_length * count > end:
+                    raise SbeError(f"truncated SBE {inner.name}: {count} entries past the end")
+                items = self._leaf_entries(inner, buf, pos, item_length, count, exps)
+                pos += item_length * count
+                if items or not omit_empty:
+                    out = _place(out, path, items)
+                continue
             items = []
             for _ in range(count):
                 item, pos = self._block(inner, buf, pos, item_length, version, exps, end)
@@ -257,6 +279,38 @@ class Decoder:
             if value is not _ABSENT:  # an empty optional string: left out, like an unset field
                 out = _place(out, path, value)
         return out, pos
+
+    def _leaf_entries(
+        self, block: _Block, buf: memoryview, pos: int, item_length: int, count: int, exps: Mapping[str, int]
+    ) -> list[Any]:
+        """All entries of a plain group: one unpack and one converter per field and entry."""
+        converters: list[Any] = []
+        for f in block.fields:
+            kind, optional = f[2], f[6]
+            if kind == "mantissa" and not optional:
+                converters.append(functools.partial(_decimal_at, exps.get(f[8], 0)))
+            elif kind == "timestamp" and not optional:
+                converters.append(_milliseconds)
+            elif kind == "int" and not optional:
+                converters.append(None)
+            else:
+                converters.append(functools.partial(self._value_or_default, block, f, exps))
+        unpack = block.struct.unpack_from
+        keys = [f[1] for f in block.fields]
+        entries: list[Any] = []
+        append = entries.append
+        for at in range(pos, pos + item_length * count, item_length):
+            values = unpack(buf, at)
+            row = [v if c is None else c(v) for c, v in zip(converters, values, strict=True)]
+            if block.is_list:
+                append([v for v in row if v is not _ABSENT])
+            else:
+                append({k: v for k, v in zip(keys, row, strict=True) if v is not _ABSENT})
+        return entries
+
+    def _value_or_default(self, block: _Block, f: tuple[Any, ...], exps: Mapping[str, int], value: Any) -> Any:
+        found = self._value(block, f, value, exps)
+        return f[9] if found is _ABSENT and f[9] is not None else found
 
     def _value(self, block: _Block, f: tuple[Any, ...], value: Any, exps: Mapping[str, int]) -> Any:
         if value is _ABSENT:
