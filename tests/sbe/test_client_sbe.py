@@ -285,7 +285,7 @@ async def test_non_representable_is_typed_for_reads_and_unknown_status_for_order
         await client.ping()  # the connection is still usable
 
 
-async def test_a_json_client_ignores_binary_frames(emulator: Emulator, ed25519_key: Ed25519Key) -> None:
+async def test_a_json_client_asks_for_json_and_gets_text(emulator: Emulator, ed25519_key: Ed25519Key) -> None:
     async with AsyncClient(url=emulator.url, key=ed25519_key, timeout=5) as client:
         assert client.response_format == "json"
         assert "responseFormat" not in client.url
