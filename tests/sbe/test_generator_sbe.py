@@ -23,7 +23,11 @@ def test_tables_cover_every_message_and_method() -> None:
     assert _sbe.METHODS["allOrderLists"] == _sbe.METHODS["openOrderLists.status"]  # an alias
     assert _sbe.EVENTS[603] == "executionReport"
     _, fields, _, _ = _sbe.MESSAGES[200][2]
-    assert [(f[0], f[2]) for f in fields] == [("lastUpdateId", "int"), ("priceExponent", "exponent"), ("qtyExponent", "exponent")]
+    assert [(f[0], f[2]) for f in fields] == [
+        ("lastUpdateId", "int"),
+        ("priceExponent", "exponent"),
+        ("qtyExponent", "exponent"),
+    ]
 
 
 def _broken(tmp_path: Path, edit: str) -> Path:
