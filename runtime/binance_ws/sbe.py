@@ -384,7 +384,10 @@ class Decoder:
         if template != ENVELOPE:
             raise SbeError(f"SBE frame is neither a WebSocketResponse nor an event (template {template})")
         _, block = self.messages[ENVELOPE]
-        envelope = self._envelope(block, buf, block_length, version)
+        try:
+            envelope = self._envelope(block, buf, block_length, version)
+        except (struct.error, IndexError, UnicodeDecodeError, KeyError) as exc:
+            raise SbeError(f"malformed SBE WebSocketResponse: {exc}") from None
         request_id: int | str | None = envelope.get("id")
         if isinstance(request_id, str) and request_id.isdigit() and request_id.isascii():
             request_id = int(request_id)

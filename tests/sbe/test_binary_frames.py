@@ -86,3 +86,28 @@ async def test_a_truncated_sbe_result_fails_its_request_and_spares_the_link(tran
             await client.time()
         assert (await client.time()).server_time == SERVER_TIME
         assert server.connections == 1
+
+
+@TRANSPORTS
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"\x03",
+        b"\x03\x002\x00\x03\x00\x05\x00\x00\xc8",
+        b"\x03\x002\x00\x03\x00\x05\x00\x00\xc8\x00",
+        b"\x03\x002\x00\x03\x00\x05\x00\x00\xc8\x00\x13\x00\xff\xff",
+        b"\xff" * 40,
+    ],
+    ids=["one byte", "cut envelope", "no group header", "huge group", "no header"],
+)
+async def test_a_garbage_binary_frame_is_ignored_and_spares_the_link(
+    transport: TransportName, garbage: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="binance_ws")
+    async with (
+        scripted_server(lambda request: [garbage, sbe_time(request)]) as server,  # type: ignore[list-item]
+        _client(server.url, transport, response_format="sbe") as client,
+    ):
+        assert (await client.time()).server_time == SERVER_TIME
+        assert server.connections == 1
+    assert any("undecodable SBE frame" in r.getMessage() for r in caplog.records)
