@@ -4,6 +4,7 @@ nox -s demo        run the demo against the embedded local exchange
 nox -s tests       drift check + lint + type check + the whole test suite (what CI runs)
 nox -s generate    regenerate generated/ from spec/
 nox -s api_diff    public API change between HEAD's spec and the working tree's spec
+nox -s conformance  binance-sdk-spot, python-binance, ccxt and this SDK against the local exchange
 nox -s bench       benchmarks: this SDK vs raw httpx-ws, websockets and other SDKs
 nox -s build       sdist + wheel + twine check, a smoke test of the wheel, the test suite from the sdist
 nox -s api_break   public-API breaks (griffe) of the three packages vs a git ref (default: the newest tag)
@@ -78,6 +79,20 @@ def compat(session: nox.Session) -> None:
     session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
 
 
+#: Independent clients the local exchange is verified against: installed in `conformance` only,
+#: never a dependency of the SDK. Their versions are listed in the README's local-exchange section.
+CONFORMANCE_CLIENTS = ["binance-sdk-spot>=13,<14", "python-binance>=1.0,<1.1", "ccxt>=4.5,<4.6"]
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Every WebSocket API method of three independent clients, and of this SDK, against the local exchange."""
+    session.install("-e", ".", "pytest>=8", "pytest-asyncio>=0.24", *CONFORMANCE_CLIENTS)
+    versions = "import importlib.metadata as m; print(*(f'{p} {m.version(p)}' for p in ('binance-sdk-spot', 'python-binance', 'ccxt')), sep=', ')"
+    session.run("python", "-c", versions)
+    session.run("pytest", "-q", "conformance", *session.posargs)
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation site (API reference from the docstrings) into site/, offline."""
@@ -98,6 +113,7 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against a local responder; other SDKs are installed here only."""
     session.install("-e", ".[generator,fast]", "binance-sdk-spot", "python-binance", "matplotlib")
     session.run("python", "bench/run.py", *session.posargs)
+    session.run("python", "bench/streams.py", *session.posargs)  # market-data streams
 
 
 @nox.session

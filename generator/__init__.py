@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import emit, ir, load, models, render, sbe
+from . import emit, ir, load, models, render, sbe, streams
 
 
 def generate(spec: Path, *, package: str = "binance_spot_ws", sbe_layouts: Path | None = None) -> dict[str, str]:
     """Spec file in, `{relative path: formatted source}` out. Raises SpecError.
 
+    A top-level `x-streams: <file>` names the market-data streams document (a path
+    relative to the spec); its subscriptions and event types are generated alongside.
     With a directory of SBE layouts (`spec/sbe/`), the package gets `_sbe.py` too.
     """
     document = load.document(spec)
@@ -23,4 +25,14 @@ def generate(spec: Path, *, package: str = "binance_spot_ws", sbe_layouts: Path 
     sbe_files = (
         {} if sbe_layouts is None else sbe.files(sbe_layouts, models.HEADER.format(spec=f"sbe/{sbe.DEFAULT_LAYOUT}"))
     )
-    return emit.formatted(render.package(api, sbe=bool(sbe_files)) | sbe_files)
+    return emit.formatted(render.package(api, streams_of(document), sbe=bool(sbe_files)) | sbe_files)
+
+
+def streams_of(document: load.Document) -> streams.Streams | None:
+    """The streams document the spec names with `x-streams`, built; None if it names none."""
+    name = document.root.get("x-streams")
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise document.error("#/x-streams", "x-streams must be a file name relative to the spec")
+    return streams.build(load.document(document.file.parent / name))

@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "2a8aea87412fecd6e58a1300575719406208f2bf01d85af59682e83b8aa14646"
+SPEC_SHA256: Final = "d41991652c3483a36de2ca555e6d5c67a3ca9b348a1e94838960ba6c33a04d38"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",

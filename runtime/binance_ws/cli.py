@@ -79,6 +79,7 @@ def _parser(prog: str, version: str) -> argparse.ArgumentParser:
     emulator.add_argument("--seed", type=int, default=1)
     emulator.add_argument("--ticker", type=float, metavar="SECONDS", help="move the market by itself every SECONDS")
     emulator.add_argument("--tls", action="store_true", help="serve wss:// with a throwaway certificate")
+    emulator.add_argument("--ed25519", metavar="PEM", help="register (or make, if absent) this Ed25519 key")
     watch = sub.add_parser(
         "watch",
         help="subscribe to the user-data stream and print its events until Ctrl-C "
@@ -254,6 +255,7 @@ def run(
             options = ["--port", str(args.port), "--seed", str(args.seed)]
             options += ["--ticker", str(args.ticker)] if args.ticker else []
             options += ["--tls"] if args.tls else []
+            options += ["--ed25519", args.ed25519] if args.ed25519 else []
             return emulator_main(options)
         runner = _call if args.command == "call" else _watch
         return asyncio.run(runner(client_class, methods, args))

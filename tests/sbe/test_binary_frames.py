@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -111,3 +112,23 @@ async def test_a_garbage_binary_frame_is_ignored_and_spares_the_link(
         assert (await client.time()).server_time == SERVER_TIME
         assert server.connections == 1
     assert any("undecodable SBE frame" in r.getMessage() for r in caplog.records)
+
+
+@TRANSPORTS
+async def test_a_binary_frame_on_a_market_data_stream_is_ignored(
+    transport: TransportName, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The transports pass binary frames on; the JSON streams client drops them and keeps reading."""
+    from binance_spot_ws import MarketStreams
+    from tests.streams._server import StreamServer, trade
+
+    caplog.set_level(logging.WARNING, logger="binance_ws")
+    async with StreamServer() as server, MarketStreams(url=server.url, transport=transport) as streams:
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        for queue in server._queues.values():
+            queue.put_nowait(b"\x01\x02\x03")  # type: ignore[arg-type]
+        server.publish("btcusdt@trade", trade("BTCUSDT", 7))
+        event = await asyncio.wait_for(trades.next(), 5)
+        assert event.trade_id == 7
+    assert any("binary frame from the stream server ignored" in r.getMessage() for r in caplog.records)
