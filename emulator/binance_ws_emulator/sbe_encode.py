@@ -227,7 +227,7 @@ def _block(block: tuple[Any, ...], value: Any, exps: dict[str, int], version: in
         elif kind == "string":
             raw = str(got).encode()
         else:
-            raw = message(got, _all_templates(), version)
+            raw = message(got, [*_all_templates(), ERROR], version)  # a failed half is an ErrorResponse
         out.append(struct.pack("<" + FORMATS[length_primitive], len(raw)) + raw)
     return b"".join(out)
 

@@ -272,7 +272,7 @@ class Decoder:
             if kind == "string":
                 value = _ABSENT if optional and size == 0 else str(buf[pos : pos + size], "utf-8")
             elif size == 0:
-                value = None
+                value = None  # JSON: null (a cancelReplace half not attempted)
             else:
                 value = self.message(buf, pos, pos + size)[1]
             pos += size
