@@ -9,13 +9,19 @@ executionReport event) it builds the same answer as a JSON frame and as an SBE f
 - fast:  the numeric fast path (`binance_ws.fast` columns; market data only), from SBE
 - fastj: the numeric fast path from JSON
 
-Ratios are against `json` (lower is better). No sockets: decode cost only.
+Ratios are against `json` (lower is better); no sockets. `--e2e` adds end-to-end pipelined
+throughput (100 in flight) of `depth` (100 levels) and `order.place` (FULL) against a canned
+responder in its own process that answers in JSON or SBE as the URL asks, both transports.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import multiprocessing
+import re
 import sys
+import time
 import timeit
 from collections.abc import Callable
 from pathlib import Path
@@ -216,5 +222,92 @@ def main() -> None:
         print(f"  {r['payload']:16} bytes {r['sbe B'] / r['json B']:.2f}x   " + "   ".join(parts))
 
 
+# -- end to end --------------------------------------------------------------------------------
+
+_ID = re.compile(rb'"id":\s*(\d+)')
+_METHOD = re.compile(rb'"method":\s*"([^"]+)"')
+
+
+def _serve(port_out: Any) -> None:
+    from websockets.asyncio.server import serve
+
+    def canned(wire: str, result: Any) -> tuple[tuple[bytes, bytes], tuple[bytes, bytes]]:
+        """(JSON head, tail) and (SBE head, tail) around the request id: the answers are made once."""
+        text = json.dumps({"id": 0, "status": 200, "result": result, "rateLimits": RATE_LIMITS}, separators=(",", ":"))
+        binary = sbe_encode.response({"id": 0, "status": 200, "result": result, "rateLimits": RATE_LIMITS}, wire)
+        at = 8 + 3 + 4 + 19 * len(RATE_LIMITS)  # header, block, the rateLimits group: then the id
+        return (b'{"id":', text.encode()[len('{"id":0') :]), (binary[:at], binary[at + 2 :])
+
+    answers = {b"depth": canned("depth", depth(100)), b"order.place": canned("order.place", ORDER_FULL)}
+
+    async def handler(ws: Any) -> None:
+        sbe = "responseFormat=sbe" in (ws.request.path if ws.request else "")
+        async for message in ws:
+            data = message.encode() if isinstance(message, str) else message
+            request_id = _ID.search(data).group(1)  # type: ignore[union-attr]
+            as_json, as_sbe = answers[_METHOD.search(data).group(1)]  # type: ignore[union-attr]
+            if sbe:
+                await ws.send(as_sbe[0] + bytes([len(request_id)]) + request_id + as_sbe[1])
+            else:
+                await ws.send((as_json[0] + request_id + as_json[1]).decode())
+
+    async def run() -> None:
+        async with serve(handler, "127.0.0.1", 0, compression=None, max_size=None) as server:
+            port_out.put(server.sockets[0].getsockname()[1])
+            await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+async def _throughput(url: str, response_format: str, transport: str, wire: str, total: int = 2000) -> float:
+    from decimal import Decimal
+
+    from binance_spot_ws import AsyncClient, HmacKey
+
+    key = HmacKey("bench", "bench-secret")
+    async with AsyncClient(
+        url=url, key=key, response_format=response_format, transport=transport, rate_limit="off"
+    ) as c:  # type: ignore[arg-type]
+        if wire == "depth":
+
+            def call() -> Any:
+                return c.depth(symbol="BTCUSDT", limit=100)
+        else:
+
+            def call() -> Any:
+                return c.order_place(
+                    symbol="BTCUSDT",
+                    side="SELL",
+                    type="LIMIT",
+                    time_in_force="GTC",
+                    price=Decimal("23416.1"),
+                    quantity=Decimal("0.00847"),
+                )
+
+        await asyncio.gather(*(call() for _ in range(100)))  # warm up
+        started = time.perf_counter()
+        for _ in range(total // 100):
+            await asyncio.gather(*(call() for _ in range(100)))
+        return total / (time.perf_counter() - started)
+
+
+def e2e() -> None:
+    queue: multiprocessing.Queue[int] = multiprocessing.Queue()
+    process = multiprocessing.Process(target=_serve, args=(queue,), daemon=True)
+    process.start()
+    try:
+        url = f"ws://127.0.0.1:{queue.get(timeout=20)}/ws-api/v3"
+        print("\nend to end, pipelined (100 in flight), requests per second:")
+        for transport in ("httpx-ws", "websockets"):
+            for wire in ("depth", "order.place"):
+                as_json = asyncio.run(_throughput(url, "json", transport, wire))
+                as_sbe = asyncio.run(_throughput(url, "sbe", transport, wire))
+                print(f"  {transport:10} {wire:12} json {as_json:8.0f}   sbe {as_sbe:8.0f}   ({as_sbe / as_json:.2f}x)")
+    finally:
+        process.terminate()
+
+
 if __name__ == "__main__":
     main()
+    if "--e2e" in sys.argv:
+        e2e()
