@@ -10,18 +10,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import emit, ir, load, render, streams
+from . import emit, ir, load, models, render, sbe, streams
 
 
-def generate(spec: Path, *, package: str = "binance_spot_ws") -> dict[str, str]:
+def generate(spec: Path, *, package: str = "binance_spot_ws", sbe_layouts: Path | None = None) -> dict[str, str]:
     """Spec file in, `{relative path: formatted source}` out. Raises SpecError.
 
     A top-level `x-streams: <file>` names the market-data streams document (a path
     relative to the spec); its subscriptions and event types are generated alongside.
+    With a directory of SBE layouts (`spec/sbe/`), the package gets `_sbe.py` too.
     """
     document = load.document(spec)
     api = ir.build(document, package=package)
-    return emit.formatted(render.package(api, streams_of(document)))
+    sbe_files = (
+        {} if sbe_layouts is None else sbe.files(sbe_layouts, models.HEADER.format(spec=f"sbe/{sbe.DEFAULT_LAYOUT}"))
+    )
+    return emit.formatted(render.package(api, streams_of(document), sbe=bool(sbe_files)) | sbe_files)
 
 
 def streams_of(document: load.Document) -> streams.Streams | None:

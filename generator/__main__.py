@@ -14,6 +14,7 @@ from .errors import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "binance-spot-ws.asyncapi.yaml"
+SBE_LAYOUTS = ROOT / "spec" / "sbe"
 OUT = ROOT / "generated" / "binance_spot_ws"
 
 
@@ -39,13 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--check", action="store_true", help="fail if --out differs from a fresh generation")
     parser.add_argument("--api-json", action="store_true", help="print the public API surface as JSON")
+    parser.add_argument("--sbe", type=Path, default=SBE_LAYOUTS, help="directory of SBE layout documents")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
         if args.api_json:
             print(json.dumps(api_json(args.spec), indent=1, sort_keys=True))
             return 0
-        files = generate_files(args.spec)
+        files = generate_files(args.spec, sbe_layouts=args.sbe)
     except SpecError as error:
         print(f"spec error: {error}", file=sys.stderr)
         return 2

@@ -22,7 +22,7 @@ ENV = jinja2.Environment(
 )
 
 
-def package(api: Api, streams: Streams | None = None) -> dict[str, str]:
+def package(api: Api, streams: Streams | None = None, *, sbe: bool = False) -> dict[str, str]:
     header = models.HEADER.format(spec=api.spec_name)
     client = ENV.get_template("client.py.jinja")
     files = {
@@ -30,8 +30,8 @@ def package(api: Api, streams: Streams | None = None) -> dict[str, str]:
         "_methods.py": ENV.get_template("methods.py.jinja").render(api=api, header=header),
         "_aliases.py": ENV.get_template("aliases.py.jinja").render(api=api, header=header),
         "_errors.py": ENV.get_template("errors.py.jinja").render(api=api, header=header),
-        "_async_client.py": client.render(api=api, header=header, aio=True),
-        "_client.py": client.render(api=api, header=header, aio=False),
+        "_async_client.py": client.render(api=api, header=header, aio=True, sbe=sbe),
+        "_client.py": client.render(api=api, header=header, aio=False, sbe=sbe),
         "_cli.py": ENV.get_template("cli.py.jinja").render(api=api, header=header),
         "types.py": models.render(api),
         "API.md": ENV.get_template("API.md.jinja").render(api=api),

@@ -29,6 +29,9 @@ from .auth import KeyKind
 from .exchange import Exchange
 from .limits import IpLimits
 from .market_feed import MarketFeed
+from .sbe_encode import Handshake
+from .sbe_encode import event as sbe_event
+from .sbe_encode import response as sbe_response
 from .session import Session, SessionOptions
 from .stream_hub import HubLimits, Refused, StreamHub, StreamSession
 
@@ -112,6 +115,7 @@ class Emulator:
         # method -> how many requests arrived (for "sent once" asserts); 0 for one never sent
         self.requests: Counter[str] = Counter()
         self.connections_opened = 0
+        self.binary_answers = 0  # answers sent as SBE binary frames
         self._conns: set[_Conn] = set()
         self._server: asyncio.base_events.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -264,7 +268,7 @@ class Emulator:
                 if conn.stream is not None:
                     conn.flush_stream()
                 else:
-                    conn.send_text(frame)
+                    conn.send_event(frame)  # SBE sessions: ServerShutdownEvent
 
         self.call(notify)
 
@@ -335,6 +339,7 @@ class _Conn:
         self.closed = False
         self.tasks: list[asyncio.Task[None]] = []
         self.text_parts: list[str] = []
+        self.sbe: Handshake | None = None  # set when the connection asked for SBE answers
 
     def session_close(self) -> None:
         for task in self.tasks:
@@ -363,6 +368,32 @@ class _Conn:
     def _write(self, data: bytes) -> None:
         if not self.closed and not self.writer.is_closing():
             self.writer.write(data)
+
+    def _reject(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        headers = [(b"content-type", b"application/json;charset=UTF-8"), (b"content-length", str(len(data)).encode())]
+        self._write(self.ws.send(ev.RejectConnection(status_code=status, headers=headers, has_body=True)))
+        self._write(self.ws.send(ev.RejectData(data=data, body_finished=True)))
+        self.closed = True
+
+    def send_answer(self, text: str, method: str | None) -> None:
+        """One answer: the JSON text, or in an SBE session the same answer as a binary frame."""
+        if self.sbe is None:
+            self.send_text(text)
+            return
+        binary = sbe_response(json.loads(text), method, deprecated=self.sbe.deprecated)
+        self.emulator.binary_answers += 1
+        with contextlib.suppress(LocalProtocolError):
+            self._write(self.ws.send(ev.BytesMessage(data=binary)))
+
+    def send_event(self, text: str) -> None:
+        """A user-data event: JSON text, or its SBE message in an SBE session."""
+        binary = sbe_event(json.loads(text)) if self.sbe is not None else None
+        if binary is None:
+            self.send_text(text)
+            return
+        with contextlib.suppress(LocalProtocolError):
+            self._write(self.ws.send(ev.BytesMessage(data=binary)))
 
     def send_text(self, text: str) -> None:
         with contextlib.suppress(LocalProtocolError):
@@ -417,13 +448,19 @@ class _Conn:
                 self._write(self.ws.send(ev.RejectConnection(status_code=404)))
                 self.closed = True
                 return
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            all_values = parse_qs(parts.query)
+            query = {k: v[-1] for k, v in all_values.items()}
+            handshake = Handshake(all_values)
+            if handshake.refusal is not None:  # the FAQ: HTTP 400 with a JSON body at the handshake
+                self._reject(400, {"code": handshake.refusal[0], "msg": handshake.refusal[1]})
+                return
+            self.sbe = handshake if handshake.sbe else None
             options = SessionOptions(
                 return_rate_limits=query.get("returnRateLimits", "true").lower() != "false",
                 microseconds=query.get("timeUnit", "").upper() == "MICROSECOND",
             )
             self._write(self.ws.send(ev.AcceptConnection()))
-            self.session = Session(emu.exchange, emu.limits, options, send_event=self.send_text)
+            self.session = Session(emu.exchange, emu.limits, options, send_event=self.send_event)
             self.tasks.append(asyncio.create_task(self._keepalive()))
         elif isinstance(event, ev.TextMessage):
             self.text_parts.append(event.data)
@@ -509,7 +546,7 @@ class _Conn:
         while faults.malformed_next > 0:
             faults.malformed_next -= 1
             self.send_text('{"id": 1, "status": 200, "result": ')
-        self.send_text(response)
+        self.send_answer(response, method)
 
     async def _keepalive(self) -> None:
         emu = self.emulator

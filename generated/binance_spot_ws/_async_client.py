@@ -10,7 +10,7 @@ from msgspec import UNSET, UnsetType
 
 from binance_ws import AsyncConnection
 
-from . import _methods, types  # pyright: ignore[reportPrivateUsage]
+from . import _methods, _sbe, types  # pyright: ignore[reportPrivateUsage]
 from ._errors import ERRORS
 
 
@@ -23,6 +23,8 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
 
     _event_type = types.UserDataEvent
     _errors = ERRORS
+    _method_table = _methods.METHODS
+    _sbe_layout = _sbe
 
     async def ping(
         self,

@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "2fe60964f36a29e7bb5dc5888d2e2b35263dd05d00ebb14965ff090d25d52a82"
+SPEC_SHA256: Final = "9c27e92521488f225728814c26acf05d3560df5576a2c1a69f0e89836886fe5d"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",

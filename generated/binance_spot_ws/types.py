@@ -215,7 +215,6 @@ class AmendedOrder(Model, kw_only=True):
     qty: Decimal
     executed_qty: Decimal = field(name="executedQty")
     prevented_qty: Decimal = field(name="preventedQty")
-    quote_order_qty: Decimal = field(name="quoteOrderQty")
     cumulative_quote_qty: Decimal = field(name="cumulativeQuoteQty")
     status: OrderStatusValue
     time_in_force: TimeInForceValue = field(name="timeInForce")
@@ -223,6 +222,7 @@ class AmendedOrder(Model, kw_only=True):
     side: SideValue
     working_time: int = field(name="workingTime")
     self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="selfTradePreventionMode")
+    quote_order_qty: Decimal | UnsetType = field(name="quoteOrderQty", default=UNSET)
     stop_price: Decimal | UnsetType = field(name="stopPrice", default=UNSET)
     iceberg_qty: Decimal | UnsetType = field(name="icebergQty", default=UNSET)
     trailing_delta: int | UnsetType = field(name="trailingDelta", default=UNSET)
@@ -3443,7 +3443,6 @@ class SymbolInfo(Model, kw_only=True):
     base_asset: str = field(name="baseAsset")
     base_asset_precision: int = field(name="baseAssetPrecision")
     quote_asset: str = field(name="quoteAsset")
-    quote_precision: int = field(name="quotePrecision")
     quote_asset_precision: int = field(name="quoteAssetPrecision")
     base_commission_precision: int = field(name="baseCommissionPrecision")
     quote_commission_precision: int = field(name="quoteCommissionPrecision")
@@ -3451,7 +3450,6 @@ class SymbolInfo(Model, kw_only=True):
     iceberg_allowed: bool = field(name="icebergAllowed")
     oco_allowed: bool = field(name="ocoAllowed")
     oto_allowed: bool = field(name="otoAllowed")
-    opo_allowed: bool = field(name="opoAllowed")
     quote_order_qty_market_allowed: bool = field(name="quoteOrderQtyMarketAllowed")
     allow_trailing_stop: bool = field(name="allowTrailingStop")
     cancel_replace_allowed: bool = field(name="cancelReplaceAllowed")
@@ -3460,12 +3458,14 @@ class SymbolInfo(Model, kw_only=True):
     is_spot_trading_allowed: bool = field(name="isSpotTradingAllowed")
     is_margin_trading_allowed: bool = field(name="isMarginTradingAllowed")
     filters: list[Filter]
-    permissions: list[str]
     permission_sets: list[list[str]] = field(name="permissionSets")
     default_self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="defaultSelfTradePreventionMode")
     allowed_self_trade_prevention_modes: list[SelfTradePreventionModeValue] = field(
         name="allowedSelfTradePreventionModes"
     )
+    quote_precision: int | UnsetType = field(name="quotePrecision", default=UNSET)
+    opo_allowed: bool | UnsetType = field(name="opoAllowed", default=UNSET)
+    permissions: list[str] | UnsetType = UNSET
 
 
 class Ticker24hrParams(Model, kw_only=True):

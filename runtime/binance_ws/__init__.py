@@ -36,6 +36,7 @@ from .observe import RequestInfo
 from .orderbook import BookSync, BookUpdate, OrderBook
 from .protocol import Protocol, new_client_order_id
 from .rules import FilterError, SymbolRules
+from .sbe import NonRepresentable, SbeError
 from .signing import Ed25519Key, HmacKey, RsaKey, Signer, key_from_env, key_from_pem
 from .stream_wire import STREAM_PRODUCTION, StreamControlError, StreamLimits, stream_choice, stream_symbol
 from .streams import StreamsConnection
@@ -80,6 +81,7 @@ __all__ = [
     "IpBanned",
     "Method",
     "Model",
+    "NonRepresentable",
     "ParamError",
     "Protocol",
     "RateLimit",
@@ -88,6 +90,7 @@ __all__ = [
     "RequestInfo",
     "RequestTimeout",
     "RsaKey",
+    "SbeError",
     "Security",
     "ServerError",
     "Signer",

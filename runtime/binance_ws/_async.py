@@ -17,6 +17,7 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import copy
 import itertools
 import logging
 import math
@@ -29,12 +30,12 @@ from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import httpx
 import msgspec
 
-from . import options
+from . import fast, options
 from ._transport import TRANSPORTS, NotSent, TransportName, describe
 from .errors import (
     ApiError,
@@ -52,6 +53,8 @@ from .method import Method, Security
 from .observe import RequestInfo, redact, wire_log
 from .protocol import Call, Protocol
 from .ratelimit import Policy, RateLimiter
+from .sbe import Decoder as SbeDecoder
+from .sbe import SbeError, sbe_url
 from .signing import Signer
 from .wire import Frame
 
@@ -128,6 +131,11 @@ class _Undecodable(Exception):
 
 #: The id at the start of a response frame, to fail its request when the rest cannot be decoded.
 _LEADING_ID = re.compile(r'\s*\{\s*"id"\s*:\s*(\d{1,18})\s*[,}]')
+
+
+def _pending_method(link: _Link, request_id: Any) -> Method[Any, Any] | None:
+    entry = link.pending.get(request_id) if isinstance(request_id, int) else None
+    return entry[0].method if entry is not None else None
 
 
 class _Link:
@@ -220,6 +228,9 @@ class AsyncConnection(Generic[E]):
             takes no `http_client`).
         max_message_size: largest server message accepted, in bytes (default 16 MiB); a bigger
             one closes the connection (code 1009, logged) and the client reconnects.
+        response_format: "json" (default) or "sbe": answers in Simple Binary Encoding (half the
+            bytes), decoded into the same results; the URL gets `responseFormat=sbe` and the
+            schema id and version the SDK was generated from.
 
     Every option is checked here: a bad one raises `ValueError` or `TypeError` naming it.
     """
@@ -228,6 +239,8 @@ class AsyncConnection(Generic[E]):
     _errors: ErrorTable | None = None  # set by the generated client: the spec's error codes
     #: How to connect, said when a method is called on a client that is not connected.
     _connect_hint = "call `async with AsyncClient(...)` or `await client.connect()` first"
+    _sbe_layout: Any = None  # set by the generated client: its SBE layout tables (`_sbe`)
+    _method_table: Mapping[str, Method[Any, Any]] = {}  # set by the generated client: wire name -> Method
 
     def __init__(
         self,
@@ -250,8 +263,18 @@ class AsyncConnection(Generic[E]):
         sync_clock: bool = False,
         transport: TransportName = "httpx-ws",
         max_message_size: int = options.DEFAULT_MAX_MESSAGE_SIZE,
+        response_format: Literal["json", "sbe"] = "json",
     ) -> None:
         self.url = options.url(url)
+        self.response_format = options.choice("response_format", response_format, ("json", "sbe"))
+        self._sbe: SbeDecoder | None = None
+        self._fast_methods: dict[str, Method[Any, Any]] = {}
+        self._sbe_deprecated_logged = False
+        if self.response_format == "sbe":
+            if self._sbe_layout is None:
+                raise ValueError("response_format='sbe' needs a generated client with SBE layouts (binance_spot_ws)")
+            self._sbe = SbeDecoder(self._sbe_layout)
+            self.url = sbe_url(self.url, self._sbe.schema_id, self._sbe.schema_version)
         self.protocol = Protocol(options.key(key), recv_window=options.recv_window(recv_window), errors=self._errors)
         self.timeout: float = options.seconds("timeout", timeout)  # type: ignore[assignment]
         self.rate_limiter = RateLimiter(options.choice("rate_limit", rate_limit, ("wait", "raise", "off")))  # type: ignore[arg-type]
@@ -494,6 +517,8 @@ class AsyncConnection(Generic[E]):
                 raise self._unknown(call, "timeout") from None
             except _Undecodable as exc:
                 if call.method.retry_safe:
+                    if exc.args and isinstance(exc.args[0], SbeError):
+                        raise exc.args[0] from None  # e.g. NonRepresentable: typed, with its field
                     raise BinanceError(f"{call.method.wire}: undecodable answer from the server ({exc})") from None
                 raise self._unknown(call, f"undecodable answer ({exc})") from None
         finally:
@@ -716,8 +741,14 @@ class AsyncConnection(Generic[E]):
             link.closed.set()
             link.fail_pending(_Lost())
 
-    def _on_frame(self, link: _Link, text: str) -> None:
+    def _on_frame(self, link: _Link, text: str | bytes) -> None:
         """Handle one frame in the reader. Never raises: a hostile frame must not end the link."""
+        if type(text) is bytes:
+            if wire_log.isEnabledFor(logging.DEBUG):
+                wire_log.debug("link %d recv %d bytes of SBE", link.number, len(text))
+            self._on_binary(link, text)
+            return
+        assert isinstance(text, str)
         if wire_log.isEnabledFor(logging.DEBUG):
             wire_log.debug("link %d recv %s", link.number, redact(text))
         try:
@@ -730,6 +761,69 @@ class AsyncConnection(Generic[E]):
         except Exception as exc:
             log.error("frame from the server could not be handled, ignored: %s", describe(exc))
             self._fail_request(link, frame.id, f"{type(exc).__name__} handling the answer")
+
+    def _on_binary(self, link: _Link, data: bytes) -> None:
+        """An SBE answer: decoded into the same `Frame` a JSON answer gives."""
+        if self._sbe is None:
+            log.warning("binary frame from the server ignored (%d bytes): this connection asked for JSON", len(data))
+            return
+        try:
+            frame, deprecated, problem = self._sbe.frame(data, self.now_ms(), lambda i: _pending_method(link, i))
+        except SbeError as exc:
+            log.warning("undecodable SBE frame from the server ignored (%d bytes): %s", len(data), exc)
+            return
+        if deprecated and not self._sbe_deprecated_logged:
+            self._sbe_deprecated_logged = True
+            log.warning(
+                "the server says SBE schema %d:%d is deprecated (sbeSchemaIdVersionDeprecated): "
+                "upgrade binance-spot-ws before Binance retires it",
+                self._sbe.schema_id,
+                self._sbe.schema_version,
+            )
+        if problem is not None:
+            if frame.rateLimits:
+                self.rate_limiter.update(frame.rateLimits, self.now_ms())
+            log.warning("SBE answer to request %s could not be decoded: %s", frame.id, problem)
+            entry = link.pending.pop(frame.id, None) if isinstance(frame.id, int) else None
+            if entry is not None and not entry[1].done():
+                entry[1].set_exception(_Undecodable(problem))
+            return
+        try:
+            self._on_parsed(link, frame)
+        except Exception as exc:
+            log.error("frame from the server could not be handled, ignored: %s", describe(exc))
+            self._fail_request(link, frame.id, f"{type(exc).__name__} handling the answer")
+
+    # -- the numeric fast path for market data ---------------------------------------------
+
+    def _columns_method(self, wire: str) -> Method[Any, Any]:
+        found = self._fast_methods.get(wire)
+        if found is None:
+            base = self._method_table.get(wire)
+            if base is None:
+                raise BinanceError(f"{wire}: not a method of this client")
+            found = copy.copy(base)
+            from_sbe, from_json = fast.FAST[wire]
+            found.decoder = fast.ColumnsDecoder(from_sbe, from_json, self._sbe)  # type: ignore[assignment]
+            self._fast_methods[wire] = found
+        return found
+
+    async def depth_columns(self, *, symbol: str, limit: int | None = None) -> fast.DepthColumns:
+        """`depth` as columns of int64 mantissas (`binance_ws.fast`): no object per level."""
+        args = {"symbol": symbol, "limit": msgspec.UNSET if limit is None else limit}
+        return await self._request(self._columns_method("depth"), args)
+
+    async def klines_columns(
+        self, *, symbol: str, interval: str, limit: int | None = None, ui: bool = False
+    ) -> fast.KlineColumns:
+        """`klines` (or `uiKlines`) as columns (`binance_ws.fast`)."""
+        args = {"symbol": symbol, "interval": interval, "limit": msgspec.UNSET if limit is None else limit}
+        return await self._request(self._columns_method("uiKlines" if ui else "klines"), args)
+
+    async def trades_columns(self, *, symbol: str, limit: int | None = None) -> fast.TradeColumns:
+        """`trades.recent` as columns (`binance_ws.fast`)."""
+        args = {"symbol": symbol, "limit": msgspec.UNSET if limit is None else limit}
+        return await self._request(self._columns_method("trades.recent"), args)
 
     def _on_undecodable(self, link: _Link, text: str, exc: BaseException) -> None:
         problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Coroutine, Generator, Iterator, Mapping
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import httpx
 
@@ -67,6 +67,7 @@ class Connection(Generic[E]):
         sync_clock: bool = False,
         transport: TransportName = "httpx-ws",
         max_message_size: int = options.DEFAULT_MAX_MESSAGE_SIZE,
+        response_format: Literal["json", "sbe"] = "json",
     ) -> None:
         self._options: dict[str, Any] = {
             "url": url,
@@ -87,6 +88,7 @@ class Connection(Generic[E]):
             "sync_clock": sync_clock,
             "transport": transport,
             "max_message_size": max_message_size,
+            "response_format": response_format,
         }
         self._local = threading.local()
         self._lock = threading.Lock()  # orders "closed" against scheduling a call on the loop
@@ -219,6 +221,18 @@ class Connection(Generic[E]):
 
     def request_raw(self, method: str, params: Mapping[str, Any] | None = None, *, signed: bool = False) -> Any:
         return self._run(self._conn.request_raw(method, params, signed=signed))
+
+    def depth_columns(self, *, symbol: str, limit: int | None = None) -> Any:
+        """`depth` as columns of int64 mantissas (`binance_ws.fast.DepthColumns`)."""
+        return self._run(self._conn.depth_columns(symbol=symbol, limit=limit))
+
+    def klines_columns(self, *, symbol: str, interval: str, limit: int | None = None, ui: bool = False) -> Any:
+        """`klines` as columns (`binance_ws.fast.KlineColumns`)."""
+        return self._run(self._conn.klines_columns(symbol=symbol, interval=interval, limit=limit, ui=ui))
+
+    def trades_columns(self, *, symbol: str, limit: int | None = None) -> Any:
+        """`trades.recent` as columns (`binance_ws.fast.TradeColumns`)."""
+        return self._run(self._conn.trades_columns(symbol=symbol, limit=limit))
 
     def sync_clock(self) -> int:
         return self._run(self._conn.sync_clock())

@@ -53,7 +53,7 @@ def describe(exc: BaseException) -> str:
 
 #: Called once connected with the coroutine function that sends one text frame.
 OnOpen = Callable[[Callable[[str], Awaitable[None]]], None]
-OnText = Callable[[str], None]
+OnText = Callable[[str | bytes], None]  # text frames as str, binary (SBE) frames as bytes
 
 
 class _CallbackSession(AsyncWebSocketSession):
@@ -113,6 +113,7 @@ class _CallbackSession(AsyncWebSocketSession):
         on_text = self._on_text
         limit = self._max_message
         fragments: list[str] = []
+        chunks: list[bytes] = []
         size = 0
         try:
             while not self._should_close.is_set():
@@ -135,6 +136,16 @@ class _CallbackSession(AsyncWebSocketSession):
                                 on_text("".join(fragments))
                                 fragments.clear()
                                 size = 0
+                    elif isinstance(event, wsproto.events.BytesMessage):  # SBE answers
+                        size += len(event.data)
+                        if size > limit:
+                            await self._too_big(limit)
+                            return
+                        chunks.append(bytes(event.data))
+                        if event.message_finished:
+                            on_text(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+                            chunks.clear()
+                            size = 0
                     elif isinstance(event, wsproto.events.Ping):
                         pong = connection.send(event.response())
                         async with self._write_lock:
@@ -144,7 +155,6 @@ class _CallbackSession(AsyncWebSocketSession):
                     elif isinstance(event, wsproto.events.CloseConnection):
                         self._should_close.set()
                         await self._send_event.send(event)  # receive() raises WebSocketDisconnect
-                    # binary messages: the API sends none; ignored
         except (httpcore.ReadError, httpcore.WriteError, anyio.EndOfStream):
             await self.close(CloseReason.INTERNAL_ERROR, "Stream error")
             await self._send_event.send(WebSocketNetworkError())
@@ -232,8 +242,7 @@ async def run_websockets(
         on_open(send)
         try:
             async for message in ws:
-                if isinstance(message, str):
-                    on_text(message)
+                on_text(message if isinstance(message, str) else bytes(message))
         except ConnectionClosed as exc:
             return exc
         return ConnectionError("closed by the server")

@@ -506,7 +506,10 @@ class StreamsConnection:
 
     # -- frames ----------------------------------------------------------------------------
 
-    def _on_frame(self, conn: _Conn, text: str) -> None:
+    def _on_frame(self, conn: _Conn, text: str | bytes) -> None:
+        if not isinstance(text, str):  # the transports pass binary frames on (SBE); JSON streams send none
+            log.warning("binary frame from the stream server ignored (%d bytes)", len(text))
+            return
         # The hot path: Binance frames events compactly as {"stream":"<name>","data":<payload>},
         # so the name and the payload are cut out of the text without parsing it; the payload is
         # parsed once, typed, when the consumer takes it. Anything else is parsed in full.

@@ -33,6 +33,17 @@ class StreamServer:
     def shutdown_notice(self) -> None:
         self.emulator.shutdown_notice()
 
+    def send_binary(self, data: bytes) -> None:
+        """A binary frame to every stream connection (the JSON streams have none: a hostile frame)."""
+        from wsproto import events
+
+        def send() -> None:
+            for conn in list(self.emulator._conns):
+                if conn.stream is not None:
+                    conn._write(conn.ws.send(events.BytesMessage(data=data)))
+
+        self.emulator.call(send)
+
     async def drop_all(self) -> None:
         """Cut every stream connection without a close handshake."""
         self.emulator.drop_stream_connections()

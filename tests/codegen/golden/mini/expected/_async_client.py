@@ -23,6 +23,7 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
 
     _event_type = types.UserDataEvent
     _errors = ERRORS
+    _method_table = _methods.METHODS
 
     async def ping(
         self,

@@ -21,6 +21,7 @@ class AsyncClient(AsyncConnection[Any]):
     """
 
     _errors = ERRORS
+    _method_table = _methods.METHODS
 
     async def time(
         self,

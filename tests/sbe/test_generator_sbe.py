@@ -1,0 +1,63 @@
+"""The generator's SBE stage: layout document -> generated/binance_spot_ws/_sbe.py tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from binance_spot_ws import _sbe
+from generator import sbe
+from generator.errors import SpecError
+
+LAYOUTS = Path(__file__).resolve().parents[2] / "spec" / "sbe"
+
+
+def test_tables_cover_every_message_and_method() -> None:
+    document = yaml.safe_load((LAYOUTS / sbe.DEFAULT_LAYOUT).read_text())
+    assert sorted(_sbe.MESSAGES) == sorted(m["id"] for m in document["messages"])
+    assert (_sbe.SCHEMA_ID, _sbe.SCHEMA_VERSION) == (document["schema"]["id"], document["schema"]["version"])
+    assert _sbe.METHODS["depth"] == ((200, {}),)
+    assert [t for t, _ in _sbe.METHODS["order.place"]] == [300, 301, 302]
+    assert _sbe.METHODS["allOrderLists"] == _sbe.METHODS["openOrderLists.status"]  # an alias
+    assert _sbe.EVENTS[603] == "executionReport"
+    _, fields, _, _ = _sbe.MESSAGES[200][2]
+    assert [(f[0], f[2]) for f in fields] == [
+        ("lastUpdateId", "int"),
+        ("priceExponent", "exponent"),
+        ("qtyExponent", "exponent"),
+    ]
+
+
+def _broken(tmp_path: Path, edit: str) -> Path:
+    document = yaml.safe_load((LAYOUTS / sbe.DEFAULT_LAYOUT).read_text())
+    depth = next(m for m in document["messages"] if m["name"] == "DepthResponse")
+    if edit == "short block":
+        depth["blockLength"] = 4
+    elif edit == "unknown kind":
+        depth["fields"][0]["kind"] = "quaternion"
+    elif edit == "mantissa without exponent":
+        del depth["groups"][0]["fields"][0]["exponent"]
+    path = tmp_path / sbe.DEFAULT_LAYOUT
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        ("short block", "blockLength 4 is shorter than its fields"),
+        ("unknown kind", "unknown kind 'quaternion'"),
+        ("mantissa without exponent", "mantissa 'price' has no exponent"),
+    ],
+)
+def test_a_bad_layout_is_a_located_spec_error(tmp_path: Path, edit: str, problem: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        sbe.files(_broken(tmp_path, edit), "# header")
+    assert problem in str(caught.value)
+    assert "DepthResponse" in str(caught.value)
+
+
+def test_no_layouts_no_sbe_module(tmp_path: Path) -> None:
+    assert sbe.files(tmp_path, "# header") == {}
