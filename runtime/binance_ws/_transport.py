@@ -27,7 +27,7 @@ import wsproto.events
 from httpx_ws import AsyncWebSocketSession, WebSocketNetworkError
 from wsproto.frame_protocol import CloseReason
 
-TransportName = Literal["httpx-ws", "websockets"]
+TransportName = Literal["httpx-ws", "websockets", "picows"]
 
 
 class NotSent(ConnectionError):
@@ -180,4 +180,11 @@ async def run_websockets(
         return ConnectionError("closed by the server")
 
 
-TRANSPORTS = {"httpx-ws": run_httpx_ws, "websockets": run_websockets}
+async def _run_picows(*args: Any) -> BaseException | None:
+    """The optional picows transport, imported on first use (see `_transport_picows`)."""
+    from ._transport_picows import run_picows
+
+    return await run_picows(*args)
+
+
+TRANSPORTS = {"httpx-ws": run_httpx_ws, "websockets": run_websockets, "picows": _run_picows}

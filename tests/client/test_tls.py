@@ -99,3 +99,20 @@ def test_emulator_command_rejects_an_unreadable_certificate(tmp_path: Path) -> N
         timeout=30,
     )
     assert done.returncode == 2 and "cannot load --tls-cert" in done.stderr
+
+
+async def test_picows_trusts_ssl_cert_file_and_refuses_without_it(
+    tmp_path: Path, hmac_key: HmacKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """picows builds its own (shared) TLS context: it honours SSL_CERT_FILE, as websockets does."""
+    pytest.importorskip("picows")
+    cert, key = self_signed_certificate(tmp_path)
+    async with Emulator(seed=1, ssl=server_context(cert, key)) as emulator:
+        with pytest.raises(TransportError):  # the system trust store does not know the test CA
+            async with AsyncClient(url=emulator.url, timeout=3, transport="picows"):
+                pass
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        async with AsyncClient(url=emulator.url, key=hmac_key, transport="picows") as client:
+            orders = await asyncio.gather(*(limit_buy(client, Decimal("20000.00") + i) for i in range(10)))
+            assert len({o.order_id for o in orders}) == 10
+            assert emulator.requests["order.place"] == 10

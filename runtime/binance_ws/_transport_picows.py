@@ -1,0 +1,137 @@
+"""The optional picows transport (`pip install binance-spot-ws[picows]`, `transport="picows"`).
+
+picows parses frames in C and calls a listener for each one: the text of a
+frame goes straight to the client's frame handler from there (no task, no
+queue), and a send is one synchronous write into the socket's buffer. It
+answers server pings itself; our own pings run on picows's auto-ping timer
+with the same interval and timeout as the other transports.
+
+TLS uses one default context (`ssl.create_default_context()`, which honours
+`SSL_CERT_FILE` and `SSL_CERT_DIR`) created on the first `wss://` connect and
+shared by every connection made with the same certificate settings; `ws://`
+builds none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import ssl
+from collections.abc import Callable
+
+import httpx
+
+from ._transport import NotSent, OnOpen
+
+try:
+    import picows
+    from picows import WSCloseCode, WSFrame, WSMsgType, WSTransport
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError('transport="picows" needs the picows package: pip install "binance-spot-ws[picows]"') from exc
+
+#: picows logs connection life (and the upgrade handshake at its lowest level) here.
+_LOG = logging.getLogger("binance_ws.picows")
+
+_SSL_CONTEXTS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+
+_TEXT, _CONTINUATION, _CLOSE = WSMsgType.TEXT, WSMsgType.CONTINUATION, WSMsgType.CLOSE
+
+
+def ssl_context() -> ssl.SSLContext:
+    """The shared client TLS context for the current `SSL_CERT_FILE` / `SSL_CERT_DIR`."""
+    where = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    context = _SSL_CONTEXTS.get(where)
+    if context is None:
+        context = _SSL_CONTEXTS[where] = ssl.create_default_context()
+    return context
+
+
+class _Listener(picows.WSListener):
+    """Hands each text message to `on_text`; pauses senders while the socket buffer is full."""
+
+    def __init__(self, on_text: Callable[[str], None]) -> None:
+        self.on_text = on_text
+        self.fragments: list[bytes] | None = None
+        self.writable: asyncio.Future[None] | None = None
+        self.closed_by_server: tuple[int, str] | None = None
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        kind = frame.msg_type
+        if kind is _TEXT:
+            if frame.fin:
+                self.on_text(frame.get_payload_as_utf8_text())
+            else:
+                self.fragments = [frame.get_payload_as_bytes()]
+        elif kind is _CONTINUATION:
+            if self.fragments is not None:
+                self.fragments.append(frame.get_payload_as_bytes())
+                if frame.fin:
+                    data, self.fragments = b"".join(self.fragments), None
+                    self.on_text(data.decode())
+        elif kind is _CLOSE:
+            code = frame.get_close_code()
+            self.closed_by_server = (code.value, frame.get_close_reason())
+            transport.send_close(code)
+            transport.disconnect()
+        # binary frames: the API sends none; pongs: handled by picows's auto-ping
+
+    def pause_writing(self) -> None:
+        if self.writable is None:
+            self.writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self.writable is not None:
+            if not self.writable.done():
+                self.writable.set_result(None)
+            self.writable = None
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.resume_writing()
+
+
+async def run_picows(
+    url: str,
+    client: httpx.AsyncClient | None,
+    keepalive: tuple[float | None, float | None],
+    on_open: OnOpen,
+    on_text: Callable[[str], None],
+) -> BaseException | None:
+    """Run one connection until it closes; returns why. `client` is not used (httpx-ws only)."""
+    interval, timeout = keepalive
+    listener = _Listener(on_text)
+    transport, _ = await picows.ws_connect(
+        lambda: listener,
+        url,
+        ssl_context=ssl_context() if url.startswith("wss:") else None,
+        websocket_handshake_timeout=None,  # the client's own connect deadline applies
+        logger_name=_LOG,
+        max_frame_size=2**31 - 1,
+        enable_auto_ping=interval is not None,
+        auto_ping_idle_timeout=interval or 10.0,
+        # picows wants the reply timeout no longer than the interval
+        auto_ping_reply_timeout=min(timeout, interval) if timeout is not None and interval else interval or 10.0,
+        auto_ping_strategy=picows.WSAutoPingStrategy.PING_PERIODICALLY,
+    )
+
+    async def send(text: str) -> None:
+        if transport.is_close_frame_sent or transport.is_disconnected:
+            raise NotSent("connection closing")
+        transport.send(_TEXT, text.encode())
+        if listener.writable is not None:  # the socket buffer is over its high-water mark
+            await asyncio.shield(listener.writable)
+
+    on_open(send)
+    try:
+        await transport.wait_disconnected()
+    except asyncio.CancelledError:
+        if not transport.is_disconnected:
+            transport.send_close(WSCloseCode.OK)
+            transport.disconnect()
+        raise
+    except Exception as exc:  # a protocol violation picows detected, or on_text failed
+        return exc
+    if listener.closed_by_server is not None:
+        code, reason = listener.closed_by_server
+        return ConnectionError(f"closed by the server: code {code} {reason}".rstrip())
+    return ConnectionError("connection lost")
