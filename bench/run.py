@@ -925,7 +925,7 @@ async def measure(args: argparse.Namespace, url: str, tls_url: str) -> dict[str,
     sizes = (
         {"seq": 150, "pipe": 1500, "events": 5000, "clients": 30}
         if args.quick
-        else {"seq": 600, "pipe": 5000, "events": 20000, "clients": 100}
+        else {"seq": 400, "pipe": 3000, "events": 10000, "clients": 60}
     )
     rounds: list[dict[str, dict[str, float]]] = []
     child_rounds = 1 if args.quick else min(args.rounds, 2)  # fresh interpreters: slow to start

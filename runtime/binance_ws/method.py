@@ -99,8 +99,8 @@ class Method(Generic[P, R]):
     """
 
     __slots__ = (
+        "_decoder",
         "client_id_param",
-        "decoder",
         "deprecated",
         "params",
         "require_one_of",
@@ -140,12 +140,22 @@ class Method(Generic[P, R]):
         self.client_id_param = client_id_param
         self.signing: Signing = signing
         self.session_effect: SessionEffect | None = session_effect
-        self.decoder: msgspec.json.Decoder[R] = msgspec.json.Decoder(result)
+        self._decoder: msgspec.json.Decoder[R] | None = None
+        # From the Struct's own name tuples: `msgspec.structs.fields()` would evaluate every
+        # annotation (most of the import time of the generated package).
         self.wire_to_python: dict[str, str] = (
-            {f.encode_name: f.name for f in msgspec.structs.fields(params)}  # type: ignore[arg-type]
+            dict(zip(params.__struct_encode_fields__, params.__struct_fields__, strict=True))  # type: ignore[attr-defined]
             if params
             else {}
         )
+
+    @property
+    def decoder(self) -> msgspec.json.Decoder[R]:
+        """The result decoder, built on first use: building all of them at import is slow."""
+        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder = msgspec.json.Decoder(self.result)
+        return decoder
 
     def __repr__(self) -> str:
         return f"Method({self.wire!r}, security={self.security.value}, weight={self.weight.base})"
