@@ -30,10 +30,7 @@ class Client(Connection):
 
         `ping` · security NONE · weight 1 · retried after a lost connection.
         """
-        return self._request(
-            _methods.PING,
-            {},
-        )
+        return self._request(_methods.PING, {})
 
     def time(
         self,
@@ -42,10 +39,7 @@ class Client(Connection):
 
         `time` · security NONE · weight 1 · retried after a lost connection.
         """
-        return self._request(
-            _methods.TIME,
-            {},
-        )
+        return self._request(_methods.TIME, {})
 
     def exchange_info(
         self,
@@ -72,16 +66,18 @@ class Client(Connection):
             show_permission_sets: Default true; false empties permissionSets.
             symbol_status: Symbol trading status.
         """
-        return self._request(
-            _methods.EXCHANGE_INFO,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "permissions": permissions,
-                "showPermissionSets": show_permission_sets,
-                "symbolStatus": symbol_status,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if permissions is not UNSET:
+            params["permissions"] = permissions
+        if show_permission_sets is not UNSET:
+            params["showPermissionSets"] = show_permission_sets
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        return self._request(_methods.EXCHANGE_INFO, params)
 
     def execution_rules(
         self,
@@ -103,14 +99,14 @@ class Client(Connection):
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
         """
-        return self._request(
-            _methods.EXECUTION_RULES,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "symbolStatus": symbol_status,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        return self._request(_methods.EXECUTION_RULES, params)
 
     def depth(
         self,
@@ -132,14 +128,14 @@ class Client(Connection):
             limit: Levels per side: default 100, max 5000.
             symbol_status: Symbol trading status.
         """
-        return self._request(
-            _methods.DEPTH,
-            {
-                "symbol": symbol,
-                "limit": limit,
-                "symbolStatus": symbol_status,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if limit is not UNSET:
+            params["limit"] = limit
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        return self._request(_methods.DEPTH, params)
 
     def trades_recent(
         self,
@@ -155,13 +151,12 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             limit: Default 500, max 1000.
         """
-        return self._request(
-            _methods.TRADES_RECENT,
-            {
-                "symbol": symbol,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.TRADES_RECENT, params)
 
     def trades_historical(
         self,
@@ -179,14 +174,14 @@ class Client(Connection):
             from_id: Trade id to start from; most recent trades if absent.
             limit: Default 500, max 1000.
         """
-        return self._request(
-            _methods.TRADES_HISTORICAL,
-            {
-                "symbol": symbol,
-                "fromId": from_id,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if from_id is not UNSET:
+            params["fromId"] = from_id
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.TRADES_HISTORICAL, params)
 
     def block_trades_historical(
         self,
@@ -204,14 +199,13 @@ class Client(Connection):
             from_id: Block trade id to start from.
             limit: Default 500, max 1000.
         """
-        return self._request(
-            _methods.BLOCK_TRADES_HISTORICAL,
-            {
-                "symbol": symbol,
-                "fromId": from_id,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "fromId": from_id,
+        }
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.BLOCK_TRADES_HISTORICAL, params)
 
     def trades_aggregate(
         self,
@@ -235,16 +229,18 @@ class Client(Connection):
             end_time: Until this time (ms).
             limit: Default 500, max 1000.
         """
-        return self._request(
-            _methods.TRADES_AGGREGATE,
-            {
-                "symbol": symbol,
-                "fromId": from_id,
-                "startTime": start_time,
-                "endTime": end_time,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if from_id is not UNSET:
+            params["fromId"] = from_id
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.TRADES_AGGREGATE, params)
 
     def klines(
         self,
@@ -269,17 +265,19 @@ class Client(Connection):
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             limit: Default 500, max 1000.
         """
-        return self._request(
-            _methods.KLINES,
-            {
-                "symbol": symbol,
-                "interval": interval,
-                "startTime": start_time,
-                "endTime": end_time,
-                "timeZone": time_zone,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "interval": interval,
+        }
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if time_zone is not UNSET:
+            params["timeZone"] = time_zone
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.KLINES, params)
 
     def ui_klines(
         self,
@@ -304,17 +302,19 @@ class Client(Connection):
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             limit: Default 500, max 1000.
         """
-        return self._request(
-            _methods.UI_KLINES,
-            {
-                "symbol": symbol,
-                "interval": interval,
-                "startTime": start_time,
-                "endTime": end_time,
-                "timeZone": time_zone,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "interval": interval,
+        }
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if time_zone is not UNSET:
+            params["timeZone"] = time_zone
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.UI_KLINES, params)
 
     def avg_price(
         self,
@@ -328,12 +328,10 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
         """
-        return self._request(
-            _methods.AVG_PRICE,
-            {
-                "symbol": symbol,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        return self._request(_methods.AVG_PRICE, params)
 
     def ticker_24hr(
         self,
@@ -357,15 +355,16 @@ class Client(Connection):
             type: Ticker detail.
             symbol_status: Symbol trading status.
         """
-        return self._request(
-            _methods.TICKER_24HR,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "type": type,
-                "symbolStatus": symbol_status,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if type is not UNSET:
+            params["type"] = type
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        return self._request(_methods.TICKER_24HR, params)
 
     def ticker_trading_day(
         self,
@@ -391,16 +390,18 @@ class Client(Connection):
             type: Ticker detail.
             symbol_status: Symbol trading status.
         """
-        return self._request(
-            _methods.TICKER_TRADING_DAY,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "timeZone": time_zone,
-                "type": type,
-                "symbolStatus": symbol_status,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if time_zone is not UNSET:
+            params["timeZone"] = time_zone
+        if type is not UNSET:
+            params["type"] = type
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        return self._request(_methods.TICKER_TRADING_DAY, params)
 
     def ticker(
         self,
@@ -426,16 +427,18 @@ class Client(Connection):
             window_size: 1m..59m, 1h..23h or 1d..7d (default 1d).
             symbol_status: Symbol trading status.
         """
-        return self._request(
-            _methods.TICKER,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "type": type,
-                "windowSize": window_size,
-                "symbolStatus": symbol_status,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if type is not UNSET:
+            params["type"] = type
+        if window_size is not UNSET:
+            params["windowSize"] = window_size
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        return self._request(_methods.TICKER, params)
 
     def ticker_price(
         self,
@@ -455,14 +458,14 @@ class Client(Connection):
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
         """
-        return self._request(
-            _methods.TICKER_PRICE,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "symbolStatus": symbol_status,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        return self._request(_methods.TICKER_PRICE, params)
 
     def ticker_book(
         self,
@@ -482,14 +485,14 @@ class Client(Connection):
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
         """
-        return self._request(
-            _methods.TICKER_BOOK,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "symbolStatus": symbol_status,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        return self._request(_methods.TICKER_BOOK, params)
 
     def reference_price(
         self,
@@ -505,12 +508,10 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
         """
-        return self._request(
-            _methods.REFERENCE_PRICE,
-            {
-                "symbol": symbol,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        return self._request(_methods.REFERENCE_PRICE, params)
 
     def reference_price_calculation(
         self,
@@ -528,13 +529,12 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbol_status: Symbol trading status.
         """
-        return self._request(
-            _methods.REFERENCE_PRICE_CALCULATION,
-            {
-                "symbol": symbol,
-                "symbolStatus": symbol_status,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        return self._request(_methods.REFERENCE_PRICE_CALCULATION, params)
 
     def session_logon(
         self,
@@ -551,12 +551,10 @@ class Client(Connection):
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.SESSION_LOGON,
-            {
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {}
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.SESSION_LOGON, params)
 
     def session_status(
         self,
@@ -565,10 +563,7 @@ class Client(Connection):
 
         `session.status` · security NONE · weight 2 · retried after a lost connection.
         """
-        return self._request(
-            _methods.SESSION_STATUS,
-            {},
-        )
+        return self._request(_methods.SESSION_STATUS, {})
 
     def session_logout(
         self,
@@ -579,10 +574,7 @@ class Client(Connection):
 
         `session.logout` · security NONE · weight 2 · never sent twice; outcome-unknown errors carry the client order id.
         """
-        return self._request(
-            _methods.SESSION_LOGOUT,
-            {},
-        )
+        return self._request(_methods.SESSION_LOGOUT, {})
 
     def order_place(
         self,
@@ -641,30 +633,44 @@ class Client(Connection):
             peg_offset_type: Pegged offset type.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-                "quoteOrderQty": quote_order_qty,
-                "newClientOrderId": new_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "stopPrice": stop_price,
-                "trailingDelta": trailing_delta,
-                "icebergQty": iceberg_qty,
-                "strategyId": strategy_id,
-                "strategyType": strategy_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "pegPriceType": peg_price_type,
-                "pegOffsetValue": peg_offset_value,
-                "pegOffsetType": peg_offset_type,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+        }
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if quote_order_qty is not UNSET:
+            params["quoteOrderQty"] = quote_order_qty
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if stop_price is not UNSET:
+            params["stopPrice"] = stop_price
+        if trailing_delta is not UNSET:
+            params["trailingDelta"] = trailing_delta
+        if iceberg_qty is not UNSET:
+            params["icebergQty"] = iceberg_qty
+        if strategy_id is not UNSET:
+            params["strategyId"] = strategy_id
+        if strategy_type is not UNSET:
+            params["strategyType"] = strategy_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if peg_price_type is not UNSET:
+            params["pegPriceType"] = peg_price_type
+        if peg_offset_value is not UNSET:
+            params["pegOffsetValue"] = peg_offset_value
+        if peg_offset_type is not UNSET:
+            params["pegOffsetType"] = peg_offset_type
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_PLACE, params)
 
     def order_test(
         self,
@@ -726,31 +732,46 @@ class Client(Connection):
                 20).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_TEST,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-                "quoteOrderQty": quote_order_qty,
-                "newClientOrderId": new_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "stopPrice": stop_price,
-                "trailingDelta": trailing_delta,
-                "icebergQty": iceberg_qty,
-                "strategyId": strategy_id,
-                "strategyType": strategy_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "pegPriceType": peg_price_type,
-                "pegOffsetValue": peg_offset_value,
-                "pegOffsetType": peg_offset_type,
-                "computeCommissionRates": compute_commission_rates,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+        }
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if quote_order_qty is not UNSET:
+            params["quoteOrderQty"] = quote_order_qty
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if stop_price is not UNSET:
+            params["stopPrice"] = stop_price
+        if trailing_delta is not UNSET:
+            params["trailingDelta"] = trailing_delta
+        if iceberg_qty is not UNSET:
+            params["icebergQty"] = iceberg_qty
+        if strategy_id is not UNSET:
+            params["strategyId"] = strategy_id
+        if strategy_type is not UNSET:
+            params["strategyType"] = strategy_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if peg_price_type is not UNSET:
+            params["pegPriceType"] = peg_price_type
+        if peg_offset_value is not UNSET:
+            params["pegOffsetValue"] = peg_offset_value
+        if peg_offset_type is not UNSET:
+            params["pegOffsetType"] = peg_offset_type
+        if compute_commission_rates is not UNSET:
+            params["computeCommissionRates"] = compute_commission_rates
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_TEST, params)
 
     def order_cancel(
         self,
@@ -778,17 +799,20 @@ class Client(Connection):
             cancel_restrictions: Cancel only orders in this status.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_CANCEL,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-                "newClientOrderId": new_client_order_id,
-                "cancelRestrictions": cancel_restrictions,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if cancel_restrictions is not UNSET:
+            params["cancelRestrictions"] = cancel_restrictions
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_CANCEL, params)
 
     def order_cancel_replace(
         self,
@@ -865,36 +889,55 @@ class Client(Connection):
             peg_offset_type: Pegged offset type.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_CANCEL_REPLACE,
-            {
-                "symbol": symbol,
-                "cancelReplaceMode": cancel_replace_mode,
-                "side": side,
-                "type": type,
-                "cancelOrderId": cancel_order_id,
-                "cancelOrigClientOrderId": cancel_orig_client_order_id,
-                "cancelNewClientOrderId": cancel_new_client_order_id,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-                "quoteOrderQty": quote_order_qty,
-                "newClientOrderId": new_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "stopPrice": stop_price,
-                "trailingDelta": trailing_delta,
-                "icebergQty": iceberg_qty,
-                "strategyId": strategy_id,
-                "strategyType": strategy_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "cancelRestrictions": cancel_restrictions,
-                "orderRateLimitExceededMode": order_rate_limit_exceeded_mode,
-                "pegPriceType": peg_price_type,
-                "pegOffsetValue": peg_offset_value,
-                "pegOffsetType": peg_offset_type,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "cancelReplaceMode": cancel_replace_mode,
+            "side": side,
+            "type": type,
+        }
+        if cancel_order_id is not UNSET:
+            params["cancelOrderId"] = cancel_order_id
+        if cancel_orig_client_order_id is not UNSET:
+            params["cancelOrigClientOrderId"] = cancel_orig_client_order_id
+        if cancel_new_client_order_id is not UNSET:
+            params["cancelNewClientOrderId"] = cancel_new_client_order_id
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if quote_order_qty is not UNSET:
+            params["quoteOrderQty"] = quote_order_qty
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if stop_price is not UNSET:
+            params["stopPrice"] = stop_price
+        if trailing_delta is not UNSET:
+            params["trailingDelta"] = trailing_delta
+        if iceberg_qty is not UNSET:
+            params["icebergQty"] = iceberg_qty
+        if strategy_id is not UNSET:
+            params["strategyId"] = strategy_id
+        if strategy_type is not UNSET:
+            params["strategyType"] = strategy_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if cancel_restrictions is not UNSET:
+            params["cancelRestrictions"] = cancel_restrictions
+        if order_rate_limit_exceeded_mode is not UNSET:
+            params["orderRateLimitExceededMode"] = order_rate_limit_exceeded_mode
+        if peg_price_type is not UNSET:
+            params["pegPriceType"] = peg_price_type
+        if peg_offset_value is not UNSET:
+            params["pegOffsetValue"] = peg_offset_value
+        if peg_offset_type is not UNSET:
+            params["pegOffsetType"] = peg_offset_type
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_CANCEL_REPLACE, params)
 
     def order_amend_keep_priority(
         self,
@@ -918,17 +961,19 @@ class Client(Connection):
             new_client_order_id: Client order id after the amend.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_AMEND_KEEP_PRIORITY,
-            {
-                "symbol": symbol,
-                "newQty": new_qty,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-                "newClientOrderId": new_client_order_id,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "newQty": new_qty,
+        }
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_AMEND_KEEP_PRIORITY, params)
 
     def open_orders_cancel_all(
         self,
@@ -944,13 +989,12 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.OPEN_ORDERS_CANCEL_ALL,
-            {
-                "symbol": symbol,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.OPEN_ORDERS_CANCEL_ALL, params)
 
     def order_list_place(
         self,
@@ -1006,31 +1050,45 @@ class Client(Connection):
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_LIST_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "price": price,
-                "quantity": quantity,
-                "listClientOrderId": list_client_order_id,
-                "limitClientOrderId": limit_client_order_id,
-                "limitIcebergQty": limit_iceberg_qty,
-                "limitStrategyId": limit_strategy_id,
-                "limitStrategyType": limit_strategy_type,
-                "stopPrice": stop_price,
-                "trailingDelta": trailing_delta,
-                "stopClientOrderId": stop_client_order_id,
-                "stopLimitPrice": stop_limit_price,
-                "stopLimitTimeInForce": stop_limit_time_in_force,
-                "stopIcebergQty": stop_iceberg_qty,
-                "stopStrategyId": stop_strategy_id,
-                "stopStrategyType": stop_strategy_type,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "price": price,
+            "quantity": quantity,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if limit_client_order_id is not UNSET:
+            params["limitClientOrderId"] = limit_client_order_id
+        if limit_iceberg_qty is not UNSET:
+            params["limitIcebergQty"] = limit_iceberg_qty
+        if limit_strategy_id is not UNSET:
+            params["limitStrategyId"] = limit_strategy_id
+        if limit_strategy_type is not UNSET:
+            params["limitStrategyType"] = limit_strategy_type
+        if stop_price is not UNSET:
+            params["stopPrice"] = stop_price
+        if trailing_delta is not UNSET:
+            params["trailingDelta"] = trailing_delta
+        if stop_client_order_id is not UNSET:
+            params["stopClientOrderId"] = stop_client_order_id
+        if stop_limit_price is not UNSET:
+            params["stopLimitPrice"] = stop_limit_price
+        if stop_limit_time_in_force is not UNSET:
+            params["stopLimitTimeInForce"] = stop_limit_time_in_force
+        if stop_iceberg_qty is not UNSET:
+            params["stopIcebergQty"] = stop_iceberg_qty
+        if stop_strategy_id is not UNSET:
+            params["stopStrategyId"] = stop_strategy_id
+        if stop_strategy_type is not UNSET:
+            params["stopStrategyType"] = stop_strategy_type
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_LIST_PLACE, params)
 
     def order_list_place_oco(
         self,
@@ -1111,42 +1169,66 @@ class Client(Connection):
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_LIST_PLACE_OCO,
-            {
-                "symbol": symbol,
-                "side": side,
-                "quantity": quantity,
-                "aboveType": above_type,
-                "belowType": below_type,
-                "listClientOrderId": list_client_order_id,
-                "aboveClientOrderId": above_client_order_id,
-                "abovePrice": above_price,
-                "aboveStopPrice": above_stop_price,
-                "aboveTrailingDelta": above_trailing_delta,
-                "aboveIcebergQty": above_iceberg_qty,
-                "aboveTimeInForce": above_time_in_force,
-                "aboveStrategyId": above_strategy_id,
-                "aboveStrategyType": above_strategy_type,
-                "abovePegPriceType": above_peg_price_type,
-                "abovePegOffsetType": above_peg_offset_type,
-                "abovePegOffsetValue": above_peg_offset_value,
-                "belowClientOrderId": below_client_order_id,
-                "belowPrice": below_price,
-                "belowStopPrice": below_stop_price,
-                "belowTrailingDelta": below_trailing_delta,
-                "belowIcebergQty": below_iceberg_qty,
-                "belowTimeInForce": below_time_in_force,
-                "belowStrategyId": below_strategy_id,
-                "belowStrategyType": below_strategy_type,
-                "belowPegPriceType": below_peg_price_type,
-                "belowPegOffsetType": below_peg_offset_type,
-                "belowPegOffsetValue": below_peg_offset_value,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "quantity": quantity,
+            "aboveType": above_type,
+            "belowType": below_type,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if above_client_order_id is not UNSET:
+            params["aboveClientOrderId"] = above_client_order_id
+        if above_price is not UNSET:
+            params["abovePrice"] = above_price
+        if above_stop_price is not UNSET:
+            params["aboveStopPrice"] = above_stop_price
+        if above_trailing_delta is not UNSET:
+            params["aboveTrailingDelta"] = above_trailing_delta
+        if above_iceberg_qty is not UNSET:
+            params["aboveIcebergQty"] = above_iceberg_qty
+        if above_time_in_force is not UNSET:
+            params["aboveTimeInForce"] = above_time_in_force
+        if above_strategy_id is not UNSET:
+            params["aboveStrategyId"] = above_strategy_id
+        if above_strategy_type is not UNSET:
+            params["aboveStrategyType"] = above_strategy_type
+        if above_peg_price_type is not UNSET:
+            params["abovePegPriceType"] = above_peg_price_type
+        if above_peg_offset_type is not UNSET:
+            params["abovePegOffsetType"] = above_peg_offset_type
+        if above_peg_offset_value is not UNSET:
+            params["abovePegOffsetValue"] = above_peg_offset_value
+        if below_client_order_id is not UNSET:
+            params["belowClientOrderId"] = below_client_order_id
+        if below_price is not UNSET:
+            params["belowPrice"] = below_price
+        if below_stop_price is not UNSET:
+            params["belowStopPrice"] = below_stop_price
+        if below_trailing_delta is not UNSET:
+            params["belowTrailingDelta"] = below_trailing_delta
+        if below_iceberg_qty is not UNSET:
+            params["belowIcebergQty"] = below_iceberg_qty
+        if below_time_in_force is not UNSET:
+            params["belowTimeInForce"] = below_time_in_force
+        if below_strategy_id is not UNSET:
+            params["belowStrategyId"] = below_strategy_id
+        if below_strategy_type is not UNSET:
+            params["belowStrategyType"] = below_strategy_type
+        if below_peg_price_type is not UNSET:
+            params["belowPegPriceType"] = below_peg_price_type
+        if below_peg_offset_type is not UNSET:
+            params["belowPegOffsetType"] = below_peg_offset_type
+        if below_peg_offset_value is not UNSET:
+            params["belowPegOffsetValue"] = below_peg_offset_value
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_LIST_PLACE_OCO, params)
 
     def order_list_place_oto(
         self,
@@ -1230,44 +1312,67 @@ class Client(Connection):
             pending_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_LIST_PLACE_OTO,
-            {
-                "symbol": symbol,
-                "workingType": working_type,
-                "workingSide": working_side,
-                "workingQuantity": working_quantity,
-                "workingPrice": working_price,
-                "pendingType": pending_type,
-                "pendingSide": pending_side,
-                "pendingQuantity": pending_quantity,
-                "listClientOrderId": list_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
-                "workingIcebergQty": working_iceberg_qty,
-                "workingTimeInForce": working_time_in_force,
-                "workingStrategyId": working_strategy_id,
-                "workingStrategyType": working_strategy_type,
-                "workingPegPriceType": working_peg_price_type,
-                "workingPegOffsetType": working_peg_offset_type,
-                "workingPegOffsetValue": working_peg_offset_value,
-                "pendingClientOrderId": pending_client_order_id,
-                "pendingPrice": pending_price,
-                "pendingStopPrice": pending_stop_price,
-                "pendingTrailingDelta": pending_trailing_delta,
-                "pendingIcebergQty": pending_iceberg_qty,
-                "pendingTimeInForce": pending_time_in_force,
-                "pendingStrategyId": pending_strategy_id,
-                "pendingStrategyType": pending_strategy_type,
-                "pendingPegPriceType": pending_peg_price_type,
-                "pendingPegOffsetType": pending_peg_offset_type,
-                "pendingPegOffsetValue": pending_peg_offset_value,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": working_type,
+            "workingSide": working_side,
+            "workingQuantity": working_quantity,
+            "workingPrice": working_price,
+            "pendingType": pending_type,
+            "pendingSide": pending_side,
+            "pendingQuantity": pending_quantity,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if working_client_order_id is not UNSET:
+            params["workingClientOrderId"] = working_client_order_id
+        if working_stop_price is not UNSET:
+            params["workingStopPrice"] = working_stop_price
+        if working_trailing_delta is not UNSET:
+            params["workingTrailingDelta"] = working_trailing_delta
+        if working_iceberg_qty is not UNSET:
+            params["workingIcebergQty"] = working_iceberg_qty
+        if working_time_in_force is not UNSET:
+            params["workingTimeInForce"] = working_time_in_force
+        if working_strategy_id is not UNSET:
+            params["workingStrategyId"] = working_strategy_id
+        if working_strategy_type is not UNSET:
+            params["workingStrategyType"] = working_strategy_type
+        if working_peg_price_type is not UNSET:
+            params["workingPegPriceType"] = working_peg_price_type
+        if working_peg_offset_type is not UNSET:
+            params["workingPegOffsetType"] = working_peg_offset_type
+        if working_peg_offset_value is not UNSET:
+            params["workingPegOffsetValue"] = working_peg_offset_value
+        if pending_client_order_id is not UNSET:
+            params["pendingClientOrderId"] = pending_client_order_id
+        if pending_price is not UNSET:
+            params["pendingPrice"] = pending_price
+        if pending_stop_price is not UNSET:
+            params["pendingStopPrice"] = pending_stop_price
+        if pending_trailing_delta is not UNSET:
+            params["pendingTrailingDelta"] = pending_trailing_delta
+        if pending_iceberg_qty is not UNSET:
+            params["pendingIcebergQty"] = pending_iceberg_qty
+        if pending_time_in_force is not UNSET:
+            params["pendingTimeInForce"] = pending_time_in_force
+        if pending_strategy_id is not UNSET:
+            params["pendingStrategyId"] = pending_strategy_id
+        if pending_strategy_type is not UNSET:
+            params["pendingStrategyType"] = pending_strategy_type
+        if pending_peg_price_type is not UNSET:
+            params["pendingPegPriceType"] = pending_peg_price_type
+        if pending_peg_offset_type is not UNSET:
+            params["pendingPegOffsetType"] = pending_peg_offset_type
+        if pending_peg_offset_value is not UNSET:
+            params["pendingPegOffsetValue"] = pending_peg_offset_value
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_LIST_PLACE_OTO, params)
 
     def order_list_place_otoco(
         self,
@@ -1375,56 +1480,91 @@ class Client(Connection):
             pending_below_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_LIST_PLACE_OTOCO,
-            {
-                "symbol": symbol,
-                "workingType": working_type,
-                "workingSide": working_side,
-                "workingQuantity": working_quantity,
-                "workingPrice": working_price,
-                "pendingSide": pending_side,
-                "pendingQuantity": pending_quantity,
-                "pendingAboveType": pending_above_type,
-                "listClientOrderId": list_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
-                "workingIcebergQty": working_iceberg_qty,
-                "workingTimeInForce": working_time_in_force,
-                "workingStrategyId": working_strategy_id,
-                "workingStrategyType": working_strategy_type,
-                "workingPegPriceType": working_peg_price_type,
-                "workingPegOffsetType": working_peg_offset_type,
-                "workingPegOffsetValue": working_peg_offset_value,
-                "pendingAboveClientOrderId": pending_above_client_order_id,
-                "pendingAbovePrice": pending_above_price,
-                "pendingAboveStopPrice": pending_above_stop_price,
-                "pendingAboveTrailingDelta": pending_above_trailing_delta,
-                "pendingAboveIcebergQty": pending_above_iceberg_qty,
-                "pendingAboveTimeInForce": pending_above_time_in_force,
-                "pendingAboveStrategyId": pending_above_strategy_id,
-                "pendingAboveStrategyType": pending_above_strategy_type,
-                "pendingAbovePegPriceType": pending_above_peg_price_type,
-                "pendingAbovePegOffsetType": pending_above_peg_offset_type,
-                "pendingAbovePegOffsetValue": pending_above_peg_offset_value,
-                "pendingBelowType": pending_below_type,
-                "pendingBelowClientOrderId": pending_below_client_order_id,
-                "pendingBelowPrice": pending_below_price,
-                "pendingBelowStopPrice": pending_below_stop_price,
-                "pendingBelowTrailingDelta": pending_below_trailing_delta,
-                "pendingBelowIcebergQty": pending_below_iceberg_qty,
-                "pendingBelowTimeInForce": pending_below_time_in_force,
-                "pendingBelowStrategyId": pending_below_strategy_id,
-                "pendingBelowStrategyType": pending_below_strategy_type,
-                "pendingBelowPegPriceType": pending_below_peg_price_type,
-                "pendingBelowPegOffsetType": pending_below_peg_offset_type,
-                "pendingBelowPegOffsetValue": pending_below_peg_offset_value,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": working_type,
+            "workingSide": working_side,
+            "workingQuantity": working_quantity,
+            "workingPrice": working_price,
+            "pendingSide": pending_side,
+            "pendingQuantity": pending_quantity,
+            "pendingAboveType": pending_above_type,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if working_client_order_id is not UNSET:
+            params["workingClientOrderId"] = working_client_order_id
+        if working_stop_price is not UNSET:
+            params["workingStopPrice"] = working_stop_price
+        if working_trailing_delta is not UNSET:
+            params["workingTrailingDelta"] = working_trailing_delta
+        if working_iceberg_qty is not UNSET:
+            params["workingIcebergQty"] = working_iceberg_qty
+        if working_time_in_force is not UNSET:
+            params["workingTimeInForce"] = working_time_in_force
+        if working_strategy_id is not UNSET:
+            params["workingStrategyId"] = working_strategy_id
+        if working_strategy_type is not UNSET:
+            params["workingStrategyType"] = working_strategy_type
+        if working_peg_price_type is not UNSET:
+            params["workingPegPriceType"] = working_peg_price_type
+        if working_peg_offset_type is not UNSET:
+            params["workingPegOffsetType"] = working_peg_offset_type
+        if working_peg_offset_value is not UNSET:
+            params["workingPegOffsetValue"] = working_peg_offset_value
+        if pending_above_client_order_id is not UNSET:
+            params["pendingAboveClientOrderId"] = pending_above_client_order_id
+        if pending_above_price is not UNSET:
+            params["pendingAbovePrice"] = pending_above_price
+        if pending_above_stop_price is not UNSET:
+            params["pendingAboveStopPrice"] = pending_above_stop_price
+        if pending_above_trailing_delta is not UNSET:
+            params["pendingAboveTrailingDelta"] = pending_above_trailing_delta
+        if pending_above_iceberg_qty is not UNSET:
+            params["pendingAboveIcebergQty"] = pending_above_iceberg_qty
+        if pending_above_time_in_force is not UNSET:
+            params["pendingAboveTimeInForce"] = pending_above_time_in_force
+        if pending_above_strategy_id is not UNSET:
+            params["pendingAboveStrategyId"] = pending_above_strategy_id
+        if pending_above_strategy_type is not UNSET:
+            params["pendingAboveStrategyType"] = pending_above_strategy_type
+        if pending_above_peg_price_type is not UNSET:
+            params["pendingAbovePegPriceType"] = pending_above_peg_price_type
+        if pending_above_peg_offset_type is not UNSET:
+            params["pendingAbovePegOffsetType"] = pending_above_peg_offset_type
+        if pending_above_peg_offset_value is not UNSET:
+            params["pendingAbovePegOffsetValue"] = pending_above_peg_offset_value
+        if pending_below_type is not UNSET:
+            params["pendingBelowType"] = pending_below_type
+        if pending_below_client_order_id is not UNSET:
+            params["pendingBelowClientOrderId"] = pending_below_client_order_id
+        if pending_below_price is not UNSET:
+            params["pendingBelowPrice"] = pending_below_price
+        if pending_below_stop_price is not UNSET:
+            params["pendingBelowStopPrice"] = pending_below_stop_price
+        if pending_below_trailing_delta is not UNSET:
+            params["pendingBelowTrailingDelta"] = pending_below_trailing_delta
+        if pending_below_iceberg_qty is not UNSET:
+            params["pendingBelowIcebergQty"] = pending_below_iceberg_qty
+        if pending_below_time_in_force is not UNSET:
+            params["pendingBelowTimeInForce"] = pending_below_time_in_force
+        if pending_below_strategy_id is not UNSET:
+            params["pendingBelowStrategyId"] = pending_below_strategy_id
+        if pending_below_strategy_type is not UNSET:
+            params["pendingBelowStrategyType"] = pending_below_strategy_type
+        if pending_below_peg_price_type is not UNSET:
+            params["pendingBelowPegPriceType"] = pending_below_peg_price_type
+        if pending_below_peg_offset_type is not UNSET:
+            params["pendingBelowPegOffsetType"] = pending_below_peg_offset_type
+        if pending_below_peg_offset_value is not UNSET:
+            params["pendingBelowPegOffsetValue"] = pending_below_peg_offset_value
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_LIST_PLACE_OTOCO, params)
 
     def order_list_place_opo(
         self,
@@ -1507,43 +1647,66 @@ class Client(Connection):
             pending_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_LIST_PLACE_OPO,
-            {
-                "symbol": symbol,
-                "workingType": working_type,
-                "workingSide": working_side,
-                "workingQuantity": working_quantity,
-                "workingPrice": working_price,
-                "pendingType": pending_type,
-                "pendingSide": pending_side,
-                "listClientOrderId": list_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
-                "workingIcebergQty": working_iceberg_qty,
-                "workingTimeInForce": working_time_in_force,
-                "workingStrategyId": working_strategy_id,
-                "workingStrategyType": working_strategy_type,
-                "workingPegPriceType": working_peg_price_type,
-                "workingPegOffsetType": working_peg_offset_type,
-                "workingPegOffsetValue": working_peg_offset_value,
-                "pendingClientOrderId": pending_client_order_id,
-                "pendingPrice": pending_price,
-                "pendingStopPrice": pending_stop_price,
-                "pendingTrailingDelta": pending_trailing_delta,
-                "pendingIcebergQty": pending_iceberg_qty,
-                "pendingTimeInForce": pending_time_in_force,
-                "pendingStrategyId": pending_strategy_id,
-                "pendingStrategyType": pending_strategy_type,
-                "pendingPegPriceType": pending_peg_price_type,
-                "pendingPegOffsetType": pending_peg_offset_type,
-                "pendingPegOffsetValue": pending_peg_offset_value,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": working_type,
+            "workingSide": working_side,
+            "workingQuantity": working_quantity,
+            "workingPrice": working_price,
+            "pendingType": pending_type,
+            "pendingSide": pending_side,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if working_client_order_id is not UNSET:
+            params["workingClientOrderId"] = working_client_order_id
+        if working_stop_price is not UNSET:
+            params["workingStopPrice"] = working_stop_price
+        if working_trailing_delta is not UNSET:
+            params["workingTrailingDelta"] = working_trailing_delta
+        if working_iceberg_qty is not UNSET:
+            params["workingIcebergQty"] = working_iceberg_qty
+        if working_time_in_force is not UNSET:
+            params["workingTimeInForce"] = working_time_in_force
+        if working_strategy_id is not UNSET:
+            params["workingStrategyId"] = working_strategy_id
+        if working_strategy_type is not UNSET:
+            params["workingStrategyType"] = working_strategy_type
+        if working_peg_price_type is not UNSET:
+            params["workingPegPriceType"] = working_peg_price_type
+        if working_peg_offset_type is not UNSET:
+            params["workingPegOffsetType"] = working_peg_offset_type
+        if working_peg_offset_value is not UNSET:
+            params["workingPegOffsetValue"] = working_peg_offset_value
+        if pending_client_order_id is not UNSET:
+            params["pendingClientOrderId"] = pending_client_order_id
+        if pending_price is not UNSET:
+            params["pendingPrice"] = pending_price
+        if pending_stop_price is not UNSET:
+            params["pendingStopPrice"] = pending_stop_price
+        if pending_trailing_delta is not UNSET:
+            params["pendingTrailingDelta"] = pending_trailing_delta
+        if pending_iceberg_qty is not UNSET:
+            params["pendingIcebergQty"] = pending_iceberg_qty
+        if pending_time_in_force is not UNSET:
+            params["pendingTimeInForce"] = pending_time_in_force
+        if pending_strategy_id is not UNSET:
+            params["pendingStrategyId"] = pending_strategy_id
+        if pending_strategy_type is not UNSET:
+            params["pendingStrategyType"] = pending_strategy_type
+        if pending_peg_price_type is not UNSET:
+            params["pendingPegPriceType"] = pending_peg_price_type
+        if pending_peg_offset_type is not UNSET:
+            params["pendingPegOffsetType"] = pending_peg_offset_type
+        if pending_peg_offset_value is not UNSET:
+            params["pendingPegOffsetValue"] = pending_peg_offset_value
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_LIST_PLACE_OPO, params)
 
     def order_list_place_opoco(
         self,
@@ -1649,55 +1812,90 @@ class Client(Connection):
             pending_below_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_LIST_PLACE_OPOCO,
-            {
-                "symbol": symbol,
-                "workingType": working_type,
-                "workingSide": working_side,
-                "workingQuantity": working_quantity,
-                "workingPrice": working_price,
-                "pendingSide": pending_side,
-                "pendingAboveType": pending_above_type,
-                "listClientOrderId": list_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "workingClientOrderId": working_client_order_id,
-                "workingStopPrice": working_stop_price,
-                "workingTrailingDelta": working_trailing_delta,
-                "workingIcebergQty": working_iceberg_qty,
-                "workingTimeInForce": working_time_in_force,
-                "workingStrategyId": working_strategy_id,
-                "workingStrategyType": working_strategy_type,
-                "workingPegPriceType": working_peg_price_type,
-                "workingPegOffsetType": working_peg_offset_type,
-                "workingPegOffsetValue": working_peg_offset_value,
-                "pendingAboveClientOrderId": pending_above_client_order_id,
-                "pendingAbovePrice": pending_above_price,
-                "pendingAboveStopPrice": pending_above_stop_price,
-                "pendingAboveTrailingDelta": pending_above_trailing_delta,
-                "pendingAboveIcebergQty": pending_above_iceberg_qty,
-                "pendingAboveTimeInForce": pending_above_time_in_force,
-                "pendingAboveStrategyId": pending_above_strategy_id,
-                "pendingAboveStrategyType": pending_above_strategy_type,
-                "pendingAbovePegPriceType": pending_above_peg_price_type,
-                "pendingAbovePegOffsetType": pending_above_peg_offset_type,
-                "pendingAbovePegOffsetValue": pending_above_peg_offset_value,
-                "pendingBelowType": pending_below_type,
-                "pendingBelowClientOrderId": pending_below_client_order_id,
-                "pendingBelowPrice": pending_below_price,
-                "pendingBelowStopPrice": pending_below_stop_price,
-                "pendingBelowTrailingDelta": pending_below_trailing_delta,
-                "pendingBelowIcebergQty": pending_below_iceberg_qty,
-                "pendingBelowTimeInForce": pending_below_time_in_force,
-                "pendingBelowStrategyId": pending_below_strategy_id,
-                "pendingBelowStrategyType": pending_below_strategy_type,
-                "pendingBelowPegPriceType": pending_below_peg_price_type,
-                "pendingBelowPegOffsetType": pending_below_peg_offset_type,
-                "pendingBelowPegOffsetValue": pending_below_peg_offset_value,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": working_type,
+            "workingSide": working_side,
+            "workingQuantity": working_quantity,
+            "workingPrice": working_price,
+            "pendingSide": pending_side,
+            "pendingAboveType": pending_above_type,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if working_client_order_id is not UNSET:
+            params["workingClientOrderId"] = working_client_order_id
+        if working_stop_price is not UNSET:
+            params["workingStopPrice"] = working_stop_price
+        if working_trailing_delta is not UNSET:
+            params["workingTrailingDelta"] = working_trailing_delta
+        if working_iceberg_qty is not UNSET:
+            params["workingIcebergQty"] = working_iceberg_qty
+        if working_time_in_force is not UNSET:
+            params["workingTimeInForce"] = working_time_in_force
+        if working_strategy_id is not UNSET:
+            params["workingStrategyId"] = working_strategy_id
+        if working_strategy_type is not UNSET:
+            params["workingStrategyType"] = working_strategy_type
+        if working_peg_price_type is not UNSET:
+            params["workingPegPriceType"] = working_peg_price_type
+        if working_peg_offset_type is not UNSET:
+            params["workingPegOffsetType"] = working_peg_offset_type
+        if working_peg_offset_value is not UNSET:
+            params["workingPegOffsetValue"] = working_peg_offset_value
+        if pending_above_client_order_id is not UNSET:
+            params["pendingAboveClientOrderId"] = pending_above_client_order_id
+        if pending_above_price is not UNSET:
+            params["pendingAbovePrice"] = pending_above_price
+        if pending_above_stop_price is not UNSET:
+            params["pendingAboveStopPrice"] = pending_above_stop_price
+        if pending_above_trailing_delta is not UNSET:
+            params["pendingAboveTrailingDelta"] = pending_above_trailing_delta
+        if pending_above_iceberg_qty is not UNSET:
+            params["pendingAboveIcebergQty"] = pending_above_iceberg_qty
+        if pending_above_time_in_force is not UNSET:
+            params["pendingAboveTimeInForce"] = pending_above_time_in_force
+        if pending_above_strategy_id is not UNSET:
+            params["pendingAboveStrategyId"] = pending_above_strategy_id
+        if pending_above_strategy_type is not UNSET:
+            params["pendingAboveStrategyType"] = pending_above_strategy_type
+        if pending_above_peg_price_type is not UNSET:
+            params["pendingAbovePegPriceType"] = pending_above_peg_price_type
+        if pending_above_peg_offset_type is not UNSET:
+            params["pendingAbovePegOffsetType"] = pending_above_peg_offset_type
+        if pending_above_peg_offset_value is not UNSET:
+            params["pendingAbovePegOffsetValue"] = pending_above_peg_offset_value
+        if pending_below_type is not UNSET:
+            params["pendingBelowType"] = pending_below_type
+        if pending_below_client_order_id is not UNSET:
+            params["pendingBelowClientOrderId"] = pending_below_client_order_id
+        if pending_below_price is not UNSET:
+            params["pendingBelowPrice"] = pending_below_price
+        if pending_below_stop_price is not UNSET:
+            params["pendingBelowStopPrice"] = pending_below_stop_price
+        if pending_below_trailing_delta is not UNSET:
+            params["pendingBelowTrailingDelta"] = pending_below_trailing_delta
+        if pending_below_iceberg_qty is not UNSET:
+            params["pendingBelowIcebergQty"] = pending_below_iceberg_qty
+        if pending_below_time_in_force is not UNSET:
+            params["pendingBelowTimeInForce"] = pending_below_time_in_force
+        if pending_below_strategy_id is not UNSET:
+            params["pendingBelowStrategyId"] = pending_below_strategy_id
+        if pending_below_strategy_type is not UNSET:
+            params["pendingBelowStrategyType"] = pending_below_strategy_type
+        if pending_below_peg_price_type is not UNSET:
+            params["pendingBelowPegPriceType"] = pending_below_peg_price_type
+        if pending_below_peg_offset_type is not UNSET:
+            params["pendingBelowPegOffsetType"] = pending_below_peg_offset_type
+        if pending_below_peg_offset_value is not UNSET:
+            params["pendingBelowPegOffsetValue"] = pending_below_peg_offset_value
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_LIST_PLACE_OPOCO, params)
 
     def order_list_cancel(
         self,
@@ -1719,16 +1917,18 @@ class Client(Connection):
             new_client_order_id: New id for the canceled list.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_LIST_CANCEL,
-            {
-                "symbol": symbol,
-                "orderListId": order_list_id,
-                "listClientOrderId": list_client_order_id,
-                "newClientOrderId": new_client_order_id,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if order_list_id is not UNSET:
+            params["orderListId"] = order_list_id
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_LIST_CANCEL, params)
 
     def sor_order_place(
         self,
@@ -1772,24 +1972,31 @@ class Client(Connection):
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.SOR_ORDER_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "quantity": quantity,
-                "timeInForce": time_in_force,
-                "price": price,
-                "newClientOrderId": new_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "icebergQty": iceberg_qty,
-                "strategyId": strategy_id,
-                "strategyType": strategy_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+            "quantity": quantity,
+        }
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if iceberg_qty is not UNSET:
+            params["icebergQty"] = iceberg_qty
+        if strategy_id is not UNSET:
+            params["strategyId"] = strategy_id
+        if strategy_type is not UNSET:
+            params["strategyType"] = strategy_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.SOR_ORDER_PLACE, params)
 
     def sor_order_test(
         self,
@@ -1834,25 +2041,33 @@ class Client(Connection):
                 20).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.SOR_ORDER_TEST,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "quantity": quantity,
-                "timeInForce": time_in_force,
-                "price": price,
-                "newClientOrderId": new_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "icebergQty": iceberg_qty,
-                "strategyId": strategy_id,
-                "strategyType": strategy_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "computeCommissionRates": compute_commission_rates,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+            "quantity": quantity,
+        }
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if iceberg_qty is not UNSET:
+            params["icebergQty"] = iceberg_qty
+        if strategy_id is not UNSET:
+            params["strategyId"] = strategy_id
+        if strategy_type is not UNSET:
+            params["strategyType"] = strategy_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if compute_commission_rates is not UNSET:
+            params["computeCommissionRates"] = compute_commission_rates
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.SOR_ORDER_TEST, params)
 
     def account_status(
         self,
@@ -1868,13 +2083,12 @@ class Client(Connection):
             omit_zero_balances: Leave out zero balances (default false).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ACCOUNT_STATUS,
-            {
-                "omitZeroBalances": omit_zero_balances,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {}
+        if omit_zero_balances is not UNSET:
+            params["omitZeroBalances"] = omit_zero_balances
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ACCOUNT_STATUS, params)
 
     def order_status(
         self,
@@ -1897,15 +2111,16 @@ class Client(Connection):
             orig_client_order_id: Client order id of the order.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_STATUS,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_STATUS, params)
 
     def open_orders_status(
         self,
@@ -1921,13 +2136,12 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.OPEN_ORDERS_STATUS,
-            {
-                "symbol": symbol,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.OPEN_ORDERS_STATUS, params)
 
     def all_orders(
         self,
@@ -1951,17 +2165,20 @@ class Client(Connection):
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ALL_ORDERS,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "startTime": start_time,
-                "endTime": end_time,
-                "limit": limit,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if limit is not UNSET:
+            params["limit"] = limit
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ALL_ORDERS, params)
 
     def order_list_status(
         self,
@@ -1979,14 +2196,14 @@ class Client(Connection):
             order_list_id: Order list id.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_LIST_STATUS,
-            {
-                "origClientOrderId": orig_client_order_id,
-                "orderListId": order_list_id,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {}
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if order_list_id is not UNSET:
+            params["orderListId"] = order_list_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_LIST_STATUS, params)
 
     def open_order_lists_status(
         self,
@@ -2000,12 +2217,10 @@ class Client(Connection):
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.OPEN_ORDER_LISTS_STATUS,
-            {
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {}
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.OPEN_ORDER_LISTS_STATUS, params)
 
     def all_order_lists(
         self,
@@ -2027,16 +2242,18 @@ class Client(Connection):
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ALL_ORDER_LISTS,
-            {
-                "fromId": from_id,
-                "startTime": start_time,
-                "endTime": end_time,
-                "limit": limit,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {}
+        if from_id is not UNSET:
+            params["fromId"] = from_id
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if limit is not UNSET:
+            params["limit"] = limit
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ALL_ORDER_LISTS, params)
 
     def my_trades(
         self,
@@ -2062,18 +2279,22 @@ class Client(Connection):
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.MY_TRADES,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "startTime": start_time,
-                "endTime": end_time,
-                "fromId": from_id,
-                "limit": limit,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if from_id is not UNSET:
+            params["fromId"] = from_id
+        if limit is not UNSET:
+            params["limit"] = limit
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.MY_TRADES, params)
 
     def account_rate_limits_orders(
         self,
@@ -2087,12 +2308,10 @@ class Client(Connection):
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ACCOUNT_RATE_LIMITS_ORDERS,
-            {
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {}
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ACCOUNT_RATE_LIMITS_ORDERS, params)
 
     def my_prevented_matches(
         self,
@@ -2116,17 +2335,20 @@ class Client(Connection):
             limit: Default 500, max 1000 (with orderId).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.MY_PREVENTED_MATCHES,
-            {
-                "symbol": symbol,
-                "preventedMatchId": prevented_match_id,
-                "orderId": order_id,
-                "fromPreventedMatchId": from_prevented_match_id,
-                "limit": limit,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if prevented_match_id is not UNSET:
+            params["preventedMatchId"] = prevented_match_id
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if from_prevented_match_id is not UNSET:
+            params["fromPreventedMatchId"] = from_prevented_match_id
+        if limit is not UNSET:
+            params["limit"] = limit
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.MY_PREVENTED_MATCHES, params)
 
     def my_allocations(
         self,
@@ -2152,18 +2374,22 @@ class Client(Connection):
             order_id: Only allocations of this order.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.MY_ALLOCATIONS,
-            {
-                "symbol": symbol,
-                "startTime": start_time,
-                "endTime": end_time,
-                "fromAllocationId": from_allocation_id,
-                "limit": limit,
-                "orderId": order_id,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if from_allocation_id is not UNSET:
+            params["fromAllocationId"] = from_allocation_id
+        if limit is not UNSET:
+            params["limit"] = limit
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.MY_ALLOCATIONS, params)
 
     def account_commission(
         self,
@@ -2179,13 +2405,12 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ACCOUNT_COMMISSION,
-            {
-                "symbol": symbol,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ACCOUNT_COMMISSION, params)
 
     def order_amendments(
         self,
@@ -2207,16 +2432,17 @@ class Client(Connection):
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.ORDER_AMENDMENTS,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "fromExecutionId": from_execution_id,
-                "limit": limit,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "orderId": order_id,
+        }
+        if from_execution_id is not UNSET:
+            params["fromExecutionId"] = from_execution_id
+        if limit is not UNSET:
+            params["limit"] = limit
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_AMENDMENTS, params)
 
     def my_filters(
         self,
@@ -2232,13 +2458,12 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.MY_FILTERS,
-            {
-                "symbol": symbol,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.MY_FILTERS, params)
 
     def user_data_stream_subscribe(
         self,
@@ -2250,10 +2475,7 @@ class Client(Connection):
 
         `userDataStream.subscribe` · security USER_STREAM · weight 2 · never sent twice; outcome-unknown errors carry the client order id.
         """
-        return self._request(
-            _methods.USER_DATA_STREAM_SUBSCRIBE,
-            {},
-        )
+        return self._request(_methods.USER_DATA_STREAM_SUBSCRIBE, {})
 
     def user_data_stream_unsubscribe(
         self,
@@ -2267,12 +2489,10 @@ class Client(Connection):
         Args:
             subscription_id: The subscription to stop; all when absent.
         """
-        return self._request(
-            _methods.USER_DATA_STREAM_UNSUBSCRIBE,
-            {
-                "subscriptionId": subscription_id,
-            },
-        )
+        params: dict[str, object] = {}
+        if subscription_id is not UNSET:
+            params["subscriptionId"] = subscription_id
+        return self._request(_methods.USER_DATA_STREAM_UNSUBSCRIBE, params)
 
     def session_subscriptions(
         self,
@@ -2281,10 +2501,7 @@ class Client(Connection):
 
         `session.subscriptions` · security NONE · weight 2 · retried after a lost connection.
         """
-        return self._request(
-            _methods.SESSION_SUBSCRIPTIONS,
-            {},
-        )
+        return self._request(_methods.SESSION_SUBSCRIPTIONS, {})
 
     def user_data_stream_subscribe_signature(
         self,
@@ -2300,9 +2517,7 @@ class Client(Connection):
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
         """
-        return self._request(
-            _methods.USER_DATA_STREAM_SUBSCRIBE_SIGNATURE,
-            {
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {}
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.USER_DATA_STREAM_SUBSCRIBE_SIGNATURE, params)

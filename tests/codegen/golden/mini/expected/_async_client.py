@@ -31,10 +31,7 @@ class AsyncClient(AsyncConnection):
 
         `ping` · security NONE · weight 1 · retried after a lost connection.
         """
-        return await self._request(
-            _methods.PING,
-            {},
-        )
+        return await self._request(_methods.PING, {})
 
     async def depth(
         self,
@@ -52,13 +49,12 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair.
             limit: Levels per side.
         """
-        return await self._request(
-            _methods.DEPTH,
-            {
-                "symbol": symbol,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if limit is not UNSET:
+            params["limit"] = limit
+        return await self._request(_methods.DEPTH, params)
 
     async def order_place(
         self,
@@ -84,15 +80,17 @@ class AsyncClient(AsyncConnection):
             new_client_order_id: Optional.
             recv_window: Optional.
         """
-        return await self._request(
-            _methods.ORDER_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "price": price,
-                "quantity": quantity,
-                "newClientOrderId": new_client_order_id,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+        }
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return await self._request(_methods.ORDER_PLACE, params)

@@ -30,10 +30,7 @@ class Client(Connection):
 
         `ping` · security NONE · weight 1 · retried after a lost connection.
         """
-        return self._request(
-            _methods.PING,
-            {},
-        )
+        return self._request(_methods.PING, {})
 
     def depth(
         self,
@@ -51,13 +48,12 @@ class Client(Connection):
             symbol: Trading pair.
             limit: Levels per side.
         """
-        return self._request(
-            _methods.DEPTH,
-            {
-                "symbol": symbol,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.DEPTH, params)
 
     def order_place(
         self,
@@ -83,15 +79,17 @@ class Client(Connection):
             new_client_order_id: Optional.
             recv_window: Optional.
         """
-        return self._request(
-            _methods.ORDER_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "price": price,
-                "quantity": quantity,
-                "newClientOrderId": new_client_order_id,
-                "recvWindow": recv_window,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+        }
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        return self._request(_methods.ORDER_PLACE, params)

@@ -44,17 +44,20 @@ class Client(Connection):
             price: Optional.
             quantity: Optional.
         """
-        return self._request(
-            _methods.ORDER_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if side is not UNSET:
+            params["side"] = side
+        if type is not UNSET:
+            params["type"] = type
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        return self._request(_methods.ORDER_PLACE, params)
 
     def order_test(
         self,
@@ -78,17 +81,20 @@ class Client(Connection):
             price: Optional.
             quantity: Optional.
         """
-        return self._request(
-            _methods.ORDER_TEST,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if side is not UNSET:
+            params["side"] = side
+        if type is not UNSET:
+            params["type"] = type
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        return self._request(_methods.ORDER_TEST, params)
 
     def order_cancel(
         self,
@@ -106,14 +112,14 @@ class Client(Connection):
             order_id: Optional.
             orig_client_order_id: Optional.
         """
-        return self._request(
-            _methods.ORDER_CANCEL,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        return self._request(_methods.ORDER_CANCEL, params)
 
     def open_orders_cancel_all(
         self,
@@ -131,14 +137,14 @@ class Client(Connection):
             order_id: Optional.
             orig_client_order_id: Optional.
         """
-        return self._request(
-            _methods.OPEN_ORDERS_CANCEL_ALL,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        return self._request(_methods.OPEN_ORDERS_CANCEL_ALL, params)
 
     def account_status(
         self,
@@ -152,12 +158,10 @@ class Client(Connection):
         Args:
             symbol: Optional.
         """
-        return self._request(
-            _methods.ACCOUNT_STATUS,
-            {
-                "symbol": symbol,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        return self._request(_methods.ACCOUNT_STATUS, params)
 
     def order_status(
         self,
@@ -171,12 +175,10 @@ class Client(Connection):
         Args:
             symbol: Optional.
         """
-        return self._request(
-            _methods.ORDER_STATUS,
-            {
-                "symbol": symbol,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        return self._request(_methods.ORDER_STATUS, params)
 
     def open_orders_status(
         self,
@@ -190,12 +192,10 @@ class Client(Connection):
         Args:
             symbol: Optional.
         """
-        return self._request(
-            _methods.OPEN_ORDERS_STATUS,
-            {
-                "symbol": symbol,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        return self._request(_methods.OPEN_ORDERS_STATUS, params)
 
     def all_orders(
         self,
@@ -209,12 +209,10 @@ class Client(Connection):
         Args:
             symbol: Optional.
         """
-        return self._request(
-            _methods.ALL_ORDERS,
-            {
-                "symbol": symbol,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        return self._request(_methods.ALL_ORDERS, params)
 
     def my_trades(
         self,
@@ -228,12 +226,10 @@ class Client(Connection):
         Args:
             symbol: Optional.
         """
-        return self._request(
-            _methods.MY_TRADES,
-            {
-                "symbol": symbol,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        return self._request(_methods.MY_TRADES, params)
 
     def ping(
         self,
@@ -251,14 +247,14 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.PING,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.PING, params)
 
     def time(
         self,
@@ -276,14 +272,14 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.TIME,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.TIME, params)
 
     def exchange_info(
         self,
@@ -301,14 +297,14 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.EXCHANGE_INFO,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.EXCHANGE_INFO, params)
 
     def depth(
         self,
@@ -326,14 +322,14 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.DEPTH,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.DEPTH, params)
 
     def trades_recent(
         self,
@@ -351,14 +347,14 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.TRADES_RECENT,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.TRADES_RECENT, params)
 
     def trades_historical(
         self,
@@ -376,14 +372,14 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.TRADES_HISTORICAL,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.TRADES_HISTORICAL, params)
 
     def trades_aggregate(
         self,
@@ -401,14 +397,14 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.TRADES_AGGREGATE,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.TRADES_AGGREGATE, params)
 
     def klines(
         self,
@@ -426,14 +422,14 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.KLINES,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.KLINES, params)
 
     def avg_price(
         self,
@@ -451,14 +447,14 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.AVG_PRICE,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.AVG_PRICE, params)
 
     def ticker_24hr(
         self,
@@ -476,14 +472,14 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.TICKER_24HR,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.TICKER_24HR, params)
 
     def ticker_price(
         self,
@@ -501,14 +497,14 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.TICKER_PRICE,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.TICKER_PRICE, params)
 
     def ticker_book(
         self,
@@ -526,11 +522,11 @@ class Client(Connection):
             symbols: Optional.
             limit: Optional.
         """
-        return self._request(
-            _methods.TICKER_BOOK,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        return self._request(_methods.TICKER_BOOK, params)

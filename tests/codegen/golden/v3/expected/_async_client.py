@@ -25,10 +25,7 @@ class AsyncClient(AsyncConnection):
 
         `time` · security NONE · weight 1 · retried after a lost connection.
         """
-        return await self._request(
-            _methods.TIME,
-            {},
-        )
+        return await self._request(_methods.TIME, {})
 
     async def avg_price(
         self,
@@ -42,9 +39,7 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Required.
         """
-        return await self._request(
-            _methods.AVG_PRICE,
-            {
-                "symbol": symbol,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        return await self._request(_methods.AVG_PRICE, params)

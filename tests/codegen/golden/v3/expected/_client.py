@@ -25,10 +25,7 @@ class Client(Connection):
 
         `time` · security NONE · weight 1 · retried after a lost connection.
         """
-        return self._request(
-            _methods.TIME,
-            {},
-        )
+        return self._request(_methods.TIME, {})
 
     def avg_price(
         self,
@@ -42,9 +39,7 @@ class Client(Connection):
         Args:
             symbol: Required.
         """
-        return self._request(
-            _methods.AVG_PRICE,
-            {
-                "symbol": symbol,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        return self._request(_methods.AVG_PRICE, params)
