@@ -84,9 +84,8 @@ def _check_for(kind: Any, render_decimal: Callable[[Decimal], str]) -> Check | N
     """The check for one field type, or None when the plan does not handle it."""
     if isinstance(kind, inspect.Metadata):
         return _check_for(kind.type, render_decimal)
-    if isinstance(kind, inspect.UnionType):
-        present = [t for t in kind.types if not isinstance(t, inspect.UnsetType)]
-        return _check_for(present[0], render_decimal) if len(present) == 1 else None
+    # (`X | UnsetType` shows as X: msgspec.inspect leaves UNSET out of a field's type;
+    # a real union such as `int | str` takes the full path.)
     if isinstance(kind, inspect.StrType):
         return _str if _unconstrained(kind, "min_length", "max_length", "pattern") else None
     if isinstance(kind, inspect.BoolType):
