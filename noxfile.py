@@ -10,6 +10,7 @@ nox -s api_break   public-API breaks (griffe) of the three packages vs a git ref
 nox -s changelog   preview the next release notes from changes/ (`-- --version X.Y.Z` writes CHANGELOG.md)
 nox -s docs        the documentation site with the API reference (mkdocs + mkdocstrings)
 nox -s release     upload dist/ to PyPI (TWINE_PASSWORD=<token>; not run by CI)
+nox -s soak        chaos soak against the local exchange, a few minutes (`-- --seconds 60`); not run by CI
 nox -s compat-3.X  the test suite on another Python (run after `tests` automatically)
 """
 
@@ -97,6 +98,13 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against a local responder, as ratios to a picows + msgspec floor; other SDKs are installed here only."""
     session.install("-e", ".[generator,fast,picows]", "binance-sdk-spot", "python-binance", "matplotlib")
     session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """Chaos soak on loopback: workers, faults and rotations, checked against the exchange's records."""
+    session.install("-e", ".[fast]")
+    session.run("python", "soak/chaos.py", *session.posargs)
 
 
 SMOKE = """

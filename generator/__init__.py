@@ -1,8 +1,9 @@
 """Code generator: AsyncAPI spec -> msgspec Structs and typed clients in generated/.
 
-Five pure stages (load, resolve, IR, render, format); nothing touches the disk
-until `emit.write`, so `--check`, the golden tests and the real run share
-`generate()`.
+Pure stages (load, check the spec's shape and recursion, IR, render, format);
+nothing touches the disk until `emit.write`, so `--check`, the golden tests and
+the real run share `generate()`. Every problem in a spec is a SpecError with the
+file, the JSON pointer and the line.
 """
 
 from __future__ import annotations

@@ -57,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{args.out} is up to date")
         return 0
-    emit.write(files, args.out)
+    try:
+        emit.write(files, args.out)
+    except OSError as error:
+        print(f"cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+        return 2
     print(f"generated {len(files)} files in {args.out} ({time.perf_counter() - started:.2f} s)")
     return 0
 

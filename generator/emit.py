@@ -38,15 +38,35 @@ def formatted(files: dict[str, str]) -> dict[str, str]:
 
 
 def write(files: dict[str, str], out: Path) -> None:
-    """Replace `out` with exactly `files` (no stale leftovers), via a sibling temp dir."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out.parent))
-    for name, text in files.items():
-        (staging / name).write_text(text, encoding="utf-8")
+    """Replace `out` with exactly `files` (no stale leftovers), via a sibling temp dir.
+
+    Raises OSError when `out` cannot be written; then `out` is as it was and nothing is left behind.
+    """
+    created = [parent for parent in (out.parent, *out.parent.parents) if not parent.exists()]
+    staging: Path | None = None
     backup = out.with_name(out.name + ".old")
-    if out.exists():
-        out.rename(backup)
-    staging.rename(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out.parent))
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        if out.exists():
+            out.rename(backup)
+        try:
+            staging.rename(out)
+        except OSError:
+            if backup.exists():
+                backup.rename(out)
+            raise
+    except OSError:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        for parent in created:  # innermost first
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+        raise
     shutil.rmtree(backup, ignore_errors=True)
 
 

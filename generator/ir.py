@@ -14,15 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import naming
+from . import naming, recursion, shape
 from .load import Document
+from .shape import METHOD_EXTENSIONS
 
 #: Managed by the runtime (signing); never method arguments.
 RUNTIME_PARAMS = frozenset({"apiKey", "signature", "timestamp"})
-SECURITY = ("NONE", "TRADE", "USER_DATA", "USER_STREAM", "SIGNED")
-SIGNING = ("request", "always", "session")
-ERROR_KINDS = ("bad_request", "auth", "rate_limit", "server", "unknown_status")
-SESSION_EFFECTS = ("logon", "logout", "subscribe", "unsubscribe")
 # Defaults for specs that do not say (the seed): the documented behaviour of these methods.
 _DEFAULT_SIGNING = {
     "session.logon": "always",
@@ -57,6 +54,7 @@ class Method:
     params: tuple[Param, ...]
     params_type: str | None
     result_type: str
+    error_data_type: str | None
     security: str
     weight_expr: str
     weight_doc: str
@@ -67,6 +65,16 @@ class Method:
     signing: str
     session_effect: str | None
     docstring: str
+
+
+#: Every method also takes Binance's per-request `returnRateLimits` (not in the spec's tables).
+RETURN_RATE_LIMITS = Param(
+    "returnRateLimits",
+    "return_rate_limits",
+    "bool",
+    False,
+    "False: the response carries no `rateLimits` (the client then counts the request itself).",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +117,15 @@ class Api:
 
 
 def build(document: Document, *, package: str = "binance_spot_ws") -> Api:
-    version = document.root.get("asyncapi")
-    if not isinstance(version, str) or version.split(".")[0] not in ("2", "3"):
-        raise document.error("#/asyncapi", f"unsupported AsyncAPI version {version!r} (need 2.x or 3.x)")
-    builder = _Builder(document, package)
-    pairs = list(builder.pairs_v3() if version.startswith("3") else builder.pairs_v2())
-    return builder.finish(pairs)
+    try:
+        shape.check(document)  # every keyword read below has the shape it is read with
+        recursion.check(document)
+        version = document.root["asyncapi"]
+        builder = _Builder(document, package)
+        pairs = list(builder.pairs_v3() if version.startswith("3") else builder.pairs_v2())
+        return builder.finish(pairs)
+    except RecursionError:
+        raise document.error("#", "the spec nests too deeply to process") from None
 
 
 @dataclass
@@ -164,7 +175,19 @@ class _Builder:
             return "response"
         if "error" in props or "status" in props:
             return "error"
-        return "other"
+        raise self.doc.error(
+            f"{pointer}/payload",
+            "the payload has none of `method` (a request), `result`, `status` or `error` (a response) "
+            "and `event` (a user-data event): the generator cannot place this message",
+        )
+
+    def _only_on_requests(self, node: dict[str, Any], pointer: str, what: str) -> None:
+        for key in METHOD_EXTENSIONS:
+            if key in node:
+                raise self.doc.error(
+                    f"{pointer}/{key}",
+                    f"{key} describes a method, but {what} is not a request (its payload has no `method`)",
+                )
 
     def pairs_v2(self) -> Iterator[_Pair]:
         messages = list(self._messages())
@@ -174,6 +197,7 @@ class _Builder:
             if kinds[name] == "event":
                 self._event_message(node, ptr)
             if kinds[name] != "request":
+                self._only_on_requests(node, ptr, "this message")
                 continue
             ref = node.get("x-response")
             if ref is not None:
@@ -201,7 +225,9 @@ class _Builder:
             if not messages:
                 raise self.doc.error(f"{op_ptr}/messages", "operation has no messages")
             request, request_ptr = self.doc.deref(messages[0], f"{op_ptr}/messages/0")
-            if self._kind(request, request_ptr) != "request":
+            kind = self._kind(request, request_ptr)
+            if kind != "request":
+                self._only_on_requests(operation, op_ptr, "this operation's message")
                 continue
             reply = operation.get("reply")
             replies = (reply or {}).get("messages") or []
@@ -219,8 +245,10 @@ class _Builder:
         props = self._payload_props(message, pointer)
         event = props["event"]
         if isinstance(event, dict) and isinstance(event.get("$ref"), str):
-            target, _ = self.doc.deref(event, f"{pointer}/payload/properties/event")
+            target, real = self.doc.deref(event, f"{pointer}/payload/properties/event")
             if isinstance(target, dict) and "oneOf" in target and event["$ref"].startswith(_SCHEMAS):
+                if "discriminator" not in target:  # events are decoded as a union tagged by the event type
+                    raise self.doc.error(f"{real}/oneOf", "the user-data event oneOf needs a discriminator (e.g. `e`)")
                 self.event_type = event["$ref"][len(_SCHEMAS) :]
 
     event_type: str | None = None
@@ -240,10 +268,22 @@ class _Builder:
         method, _ = self.doc.deref(props["method"], f"{pointer}/payload/properties/method")
         if not isinstance(method, dict):
             raise self.doc.error(f"{pointer}/payload/properties/method", "method must be a schema")
+        at = f"{pointer}/payload/properties/method"
         if "const" in method:
-            return [str(method["const"])]
+            const = method["const"]
+            if not isinstance(const, str) or not const:
+                raise self.doc.error(f"{at}/const", f"the method's wire name must be a string, not {const!r}")
+            name = request.get("name")
+            if name is not None and name != const:
+                raise self.doc.error(
+                    f"{pointer}/name", f"message name {name!r} and method const {const!r} disagree (the const is sent)"
+                )
+            return [const]
         if isinstance(method.get("enum"), list) and method["enum"]:
-            return [str(v) for v in method["enum"]]
+            for index, value in enumerate(method["enum"]):
+                if not isinstance(value, str) or not value:
+                    raise self.doc.error(f"{at}/enum/{index}", f"a method's wire name must be a string, not {value!r}")
+            return list(method["enum"])
         raise self.doc.error(f"{pointer}/payload/properties/method", "method needs `const` or `enum` (the wire name)")
 
     def finish(self, pairs: list[_Pair]) -> Api:
@@ -283,21 +323,15 @@ class _Builder:
         )
 
     def _error_codes(self) -> tuple[ErrorCode, ...]:
-        entries = self.doc.root.get("x-error-codes") or []
+        entries = self.doc.root.get("x-error-codes") or []  # shape checked: {code: int, name: identifier, ...}
         pointer = "#/x-error-codes"
-        if not isinstance(entries, list):
-            raise self.doc.error(pointer, "x-error-codes must be a list of {code, name, message, kind}")
         codes: dict[int, ErrorCode] = {}
         names: set[str] = set()
         for i, entry in enumerate(entries):
             at = f"{pointer}/{i}"
-            if not isinstance(entry, dict) or not isinstance(entry.get("code"), int):
-                raise self.doc.error(at, "each error code needs an integer `code`")
-            name, kind = str(entry.get("name", "")), str(entry.get("kind", "bad_request"))
-            if not name.isidentifier() or name in names:
+            name, kind = entry["name"], entry.get("kind", "bad_request")
+            if name in names:
                 raise self.doc.error(f"{at}/name", f"{name!r} must be a unique Python identifier")
-            if kind not in ERROR_KINDS:
-                raise self.doc.error(f"{at}/kind", f"unknown kind {kind!r}; one of {', '.join(ERROR_KINDS)}")
             if entry["code"] in codes:
                 raise self.doc.error(f"{at}/code", f"code {entry['code']} is listed twice")
             names.add(name)
@@ -341,6 +375,7 @@ class _Builder:
         else:
             self._add_def(result_name, result_schema, f"{pair.response_ptr}/payload/properties/result", params=False)
             result_type = f"types.{result_name}"
+        error_data_type = self._error_data(response_props, pair.response_ptr, result_base)
         # metadata
         signed_in_seed = "signature" in ((props.get("params") or {}).get("properties") or {}) or (
             isinstance(props.get("params"), dict)
@@ -348,8 +383,6 @@ class _Builder:
             and "signature" in (self.doc.deref(props["params"], ptr)[0].get("properties") or {})
         )
         security = str(ext.get("x-security", "SIGNED" if signed_in_seed else "NONE"))
-        if security not in SECURITY:
-            raise self.doc.error(f"{ptr}/x-security", f"unknown security {security!r}; one of {', '.join(SECURITY)}")
         retry_safe = bool(ext.get("x-retry-safe", security in ("NONE", "USER_DATA")))
         params = tuple(self._params(params_schema, ptr))
         wire_names = {p.wire for p in params}
@@ -359,8 +392,11 @@ class _Builder:
                 if wire_name not in wire_names:
                     raise self.doc.error(f"{ptr}/x-require-one-of", f"{wire_name!r} is not a parameter")
         weight_expr, weight_doc = self._weight(ext.get("x-weight", 1), f"{ptr}/x-weight", params_schema)
+        named_id = ext.get("x-client-id-param")
+        if named_id is not None and named_id not in wire_names:
+            raise self.doc.error(f"{ptr}/x-client-id-param", f"{named_id!r} is not a parameter")
         for wire in wires:
-            client_id = ext.get("x-client-id-param")
+            client_id = named_id
             if (
                 client_id is None
                 and security == "TRADE"
@@ -369,13 +405,7 @@ class _Builder:
             ):
                 client_id = next((n for n in ("newClientOrderId", "listClientOrderId") if n in wire_names), None)
             signing = str(ext.get("x-signing", _DEFAULT_SIGNING.get(wire, "request")))
-            if signing not in SIGNING:
-                raise self.doc.error(f"{ptr}/x-signing", f"unknown signing {signing!r}; one of {', '.join(SIGNING)}")
             effect = ext.get("x-session-effect", _DEFAULT_EFFECT.get(wire))
-            if effect is not None and effect not in SESSION_EFFECTS:
-                raise self.doc.error(
-                    f"{ptr}/x-session-effect", f"unknown session effect {effect!r}; one of {', '.join(SESSION_EFFECTS)}"
-                )
             name = str(ext.get("x-python-name") or naming.snake(wire))
             summary = _clean(request.get("summary") or request.get("title") or wire)
             description = _clean(request.get("description") or "") if not shared else ""
@@ -387,6 +417,7 @@ class _Builder:
                 params=params,
                 params_type=params_type,
                 result_type=result_type,
+                error_data_type=error_data_type,
                 security=security,
                 weight_expr=weight_expr,
                 weight_doc=weight_doc,
@@ -399,6 +430,21 @@ class _Builder:
                 docstring="",
             )
             yield _with_docstring(method, description, ptr)
+
+    def _error_data(self, response_props: dict[str, Any], response_ptr: str, base: str) -> str | None:
+        """The type of `error.data` when the response message describes it (`error.properties.data`)."""
+        if "error" not in response_props:
+            return None
+        pointer = f"{response_ptr}/payload/properties/error"
+        error, _ = self.doc.deref(response_props["error"], pointer)
+        data = ((error or {}).get("properties") or {}).get("data") if isinstance(error, dict) else None
+        if data is None:
+            return None
+        name, schema = self._named(data, f"{pointer}/properties/data", f"{base}ErrorData")
+        if _free_form(schema):
+            return None
+        self._add_def(name, schema, f"{pointer}/properties/data", params=False)
+        return f"types.{name}"
 
     def _params(self, schema: dict[str, Any], pointer: str) -> Iterator[Param]:
         required = set(schema.get("required") or [])
@@ -445,10 +491,8 @@ class _Builder:
         return "Any"
 
     def _weight(self, spec: Any, pointer: str, params: dict[str, Any]) -> tuple[str, str]:
-        if isinstance(spec, int):
+        if isinstance(spec, int):  # shape checked: a count or {base, rules}
             return f"Weight({spec})", str(spec)
-        if not isinstance(spec, dict) or not isinstance(spec.get("base"), int):
-            raise self.doc.error(pointer, "x-weight must be an int or {base: int, rules: [...]}")
         rules: list[str] = []
         props = params.get("properties") or {}
         defaults: dict[str, Any] = {}
@@ -655,11 +699,10 @@ def _with_docstring(method: Method, description: str, pointer: str) -> Method:
     lines += ["", f"`{method.wire}` · security {method.security} · weight {method.weight_doc} · {retry}."]
     if method.deprecated:
         lines += ["", "Deprecated by Binance."]
-    if method.params:
-        lines += ["", "Args:"]
-        for param in method.params:
-            text = param.doc or ("Required." if param.required else "Optional.")
-            wrapped = textwrap.wrap(f"{param.name}: {text}", 84)
-            lines += ["    " + wrapped[0], *("        " + w for w in wrapped[1:])]
+    lines += ["", "Args:"]
+    for param in (*method.params, RETURN_RATE_LIMITS):
+        text = param.doc or ("Required." if param.required else "Optional.")
+        wrapped = textwrap.wrap(f"{param.name}: {text}", 84)
+        lines += ["    " + wrapped[0], *("        " + w for w in wrapped[1:])]
     body = "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     return Method(**{**{f: getattr(method, f) for f in method.__dataclass_fields__}, "docstring": body})

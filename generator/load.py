@@ -61,30 +61,63 @@ class Document:
 def document(path: Path) -> Document:
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(path, "#", None, f"cannot read spec: {exc}") from None
+    loader = yaml.SafeLoader(text)
     try:
-        root = yaml.safe_load(text)
-        lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
+        node = loader.get_single_node()  # one parse: the line map and the data come from the same nodes
+        lines = _line_map(path, node)
+        root = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise SpecError(path, "#", mark.line + 1 if mark else None, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise SpecError(path, "#", None, "the YAML nests too deeply to read") from None
+    finally:
+        loader.dispose()
     if not isinstance(root, dict):
         raise SpecError(path, "#", 1, "the spec must be a YAML mapping")
     return Document(path, root, lines)
 
 
-def _line_map(node: yaml.Node | None, pointer: str = "#") -> dict[str, int]:
-    out: dict[str, int] = {}
-    if node is None:
-        return out
-    out[pointer] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            name = str(key.value).replace("~", "~0").replace("/", "~1")
-            out[f"{pointer}/{name}"] = key.start_mark.line + 1
-            out.update({k: v for k, v in _line_map(value, f"{pointer}/{name}").items() if k not in out})
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            out.update(_line_map(item, f"{pointer}/{index}"))
-    return out
+def child(pointer: str, key: object) -> str:
+    """The JSON pointer of `key` under `pointer` (`/` and `~` escaped as RFC 6901 says)."""
+    return f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+
+
+#: More nodes than any real spec has (the Binance spec has ~30k): aliases expanding exponentially.
+MAX_NODES = 2_000_000
+
+
+def _line_map(path: Path, root: yaml.Node | None) -> dict[str, int]:
+    """JSON pointer -> line; a key given twice in one mapping is an error (YAML would keep the last)."""
+    lines: dict[str, int] = {}
+    on_path: set[int] = set()  # an alias to a node that contains it would nest forever
+
+    def walk(node: yaml.Node, pointer: str) -> None:
+        if id(node) in on_path:
+            raise SpecError(path, pointer, node.start_mark.line + 1, "a YAML alias refers to a node that contains it")
+        if len(lines) > MAX_NODES:
+            raise SpecError(path, pointer, node.start_mark.line + 1, f"more than {MAX_NODES} nodes (YAML aliases?)")
+        lines.setdefault(pointer, node.start_mark.line + 1)
+        on_path.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                name = str(key.value)
+                line = key.start_mark.line + 1
+                if name in first and name != "<<":
+                    raise SpecError(
+                        path, child(pointer, name), line, f"key {name!r} is given twice (first on line {first[name]})"
+                    )
+                first[name] = line
+                lines.setdefault(child(pointer, name), line)
+                walk(value, child(pointer, name))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, f"{pointer}/{index}")
+        on_path.discard(id(node))
+
+    if root is not None:
+        walk(root, "#")
+    return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -133,6 +134,20 @@ class Book:
     ask_prices: list[Decimal] = field(default_factory=list)  # ascending; best is first
     trades: list[Trade] = field(default_factory=list)
     update_id: int = 1
+    #: Called on every trade and every change of a price level (market_events.MarketObservers).
+    on_trade: Callable[[Book, Trade], None] | None = field(default=None, repr=False, compare=False)
+    on_change: Callable[[Book, str, Decimal], None] | None = field(default=None, repr=False, compare=False)
+
+    def record_trade(self, trade: Trade) -> None:
+        self.trades.append(trade)
+        if self.on_trade is not None:
+            self.on_trade(self, trade)
+
+    def level_changed(self, side: str, price: Decimal) -> None:
+        """The quantity at a price level changed (new update id, observers told)."""
+        self.update_id += 1
+        if self.on_change is not None:
+            self.on_change(self, side, price)
 
     def best_bid(self) -> Decimal | None:
         return self.bid_prices[-1] if self.bid_prices else None
@@ -151,7 +166,7 @@ class Book:
         if order.iceberg_qty:
             order.tip_left = min(order.iceberg_qty, order.remaining)
         levels[order.price].append(order)
-        self.update_id += 1
+        self.level_changed(order.side, order.price)
 
     def refresh_tip(self, order: Order) -> None:
         """An iceberg's tip is used up: show the next one, at the back of its price level."""
@@ -159,7 +174,7 @@ class Book:
         queue.remove(order)
         order.tip_left = min(order.iceberg_qty, order.remaining)
         queue.append(order)
-        self.update_id += 1
+        self.level_changed(order.side, order.price)
 
     def remove(self, order: Order) -> bool:
         levels, prices = (self.bids, self.bid_prices) if order.side == "BUY" else (self.asks, self.ask_prices)
@@ -170,7 +185,7 @@ class Book:
         if not queue:
             del levels[order.price]
             prices.remove(order.price)
-        self.update_id += 1
+        self.level_changed(order.side, order.price)
         return True
 
     def opposite(self, side: str) -> list[tuple[Decimal, list[Order]]]:

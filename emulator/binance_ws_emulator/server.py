@@ -232,11 +232,18 @@ class Emulator:
         self.connections_opened += 1
         try:
             await conn.run()
+        except DISCONNECTS as exc:  # the client went away: ordinary, not an error
+            log.debug("connection %d lost: %s", conn.number, exc.__class__.__name__)
         except Exception:  # never let one connection take the server down
-            log.exception("connection failed")
+            log.exception("connection %d failed", conn.number)
+            conn.abort()
         finally:
             self._conns.discard(conn)
             conn.session_close()
+
+
+#: What a client that simply went away raises (reset, broken pipe, TLS cut short).
+DISCONNECTS = (ConnectionError, ssl_module.SSLError, asyncio.IncompleteReadError)
 
 
 async def _async_call(func: Any, *args: Any) -> Any:
@@ -295,7 +302,16 @@ class _Conn:
                 for event in self.ws.events():
                     if self.closed:
                         break  # dropped or closed: frames after that point never reach the exchange
-                    await self._on_event(event)
+                    try:
+                        await self._on_event(event)
+                    except DISCONNECTS:
+                        raise
+                    except Exception:
+                        # A bug in a handler: say so once, and end this connection cleanly
+                        # (1011) rather than leave it open and unread.
+                        log.exception("connection %d: request handling failed, closing with 1011", self.number)
+                        self.close(1011, "internal error")
+                        break
             except RemoteProtocolError as exc:
                 log.info("protocol error from client: %s", exc)
                 if exc.event_hint is not None:

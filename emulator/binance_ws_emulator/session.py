@@ -12,11 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import handlers_more  # noqa: F401  (registers the remaining methods)
 from .auth import check_timestamp, signature_payload
 from .errors import EmulatorError
 from .exchange import Exchange
-from .handlers import HANDLERS, Handler, Request
+from .handlers import HANDLERS, Handler, Request, parse_flag
 from .limits import IpLimits
 
 
@@ -85,11 +84,8 @@ class Session:
             params = message.get("params", {})
             if not isinstance(params, dict):
                 raise EmulatorError(400, -1135, "JSON sent for parameter 'params' is not valid")
-            if "returnRateLimits" in params:
-                flag = params.pop("returnRateLimits")
-                if not isinstance(flag, bool):
-                    raise EmulatorError(400, -1100, "Illegal characters found in parameter 'returnRateLimits'.")
-                show_limits = flag
+            if "returnRateLimits" in params:  # signed like every other parameter: it stays in params
+                show_limits = parse_flag("returnRateLimits", params["returnRateLimits"])
             if not isinstance(method, str) or method.removeprefix("v3/") not in HANDLERS:
                 raise EmulatorError(
                     400,

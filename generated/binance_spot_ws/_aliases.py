@@ -115,9 +115,13 @@ ExpiryReasonValue: TypeAlias = (
 
 WorkingFloorValue: TypeAlias = Literal["EXCHANGE", "SOR"] | str
 
+CancelReplaceStatusValue: TypeAlias = Literal["SUCCESS", "FAILURE", "NOT_ATTEMPTED"] | str
+
 AllocationTypeValue: TypeAlias = Literal["SOR"] | str
 
 CalculationTypeValue: TypeAlias = Literal["ARITHMETIC_MEAN", "EXTERNAL"] | str
+
+ExecutionRuleTypeValue: TypeAlias = Literal["PRICE_RANGE"] | str
 
 RejectReasonValue: TypeAlias = (
     Literal[

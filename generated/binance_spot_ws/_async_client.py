@@ -26,21 +26,39 @@ class AsyncClient(AsyncConnection):
 
     async def ping(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Test connectivity to the WebSocket API.
 
         `ping` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return await self._request(_methods.PING, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.PING, params)
 
     async def time(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ServerTime:
         """Check the server time.
 
         `time` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return await self._request(_methods.TIME, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TIME, params)
 
     async def exchange_info(
         self,
@@ -52,6 +70,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ExchangeInfo:
         """Current exchange trading rules and symbol information.
 
@@ -66,6 +85,8 @@ class AsyncClient(AsyncConnection):
             permissions: Filter by permission, e.g. SPOT.
             show_permission_sets: Default true; false empties permissionSets.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -78,6 +99,8 @@ class AsyncClient(AsyncConnection):
             params["showPermissionSets"] = show_permission_sets
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.EXCHANGE_INFO, params)
 
     async def execution_rules(
@@ -88,6 +111,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ExecutionRules:
         """Price-range execution rules per symbol.
 
@@ -99,6 +123,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -107,6 +133,8 @@ class AsyncClient(AsyncConnection):
             params["symbols"] = symbols
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.EXECUTION_RULES, params)
 
     async def depth(
@@ -117,6 +145,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Depth:
         """Current order book.
 
@@ -128,6 +157,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             limit: Levels per side: default 100, max 5000.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -136,6 +167,8 @@ class AsyncClient(AsyncConnection):
             params["limit"] = limit
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.DEPTH, params)
 
     async def trades_recent(
@@ -143,6 +176,7 @@ class AsyncClient(AsyncConnection):
         *,
         symbol: str,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesRecentResult:
         """Recent trades.
 
@@ -151,12 +185,16 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TRADES_RECENT, params)
 
     async def trades_historical(
@@ -165,6 +203,7 @@ class AsyncClient(AsyncConnection):
         symbol: str,
         from_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesHistoricalResult:
         """Historical trades.
 
@@ -174,6 +213,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             from_id: Trade id to start from; most recent trades if absent.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -182,6 +223,8 @@ class AsyncClient(AsyncConnection):
             params["fromId"] = from_id
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TRADES_HISTORICAL, params)
 
     async def block_trades_historical(
@@ -190,6 +233,7 @@ class AsyncClient(AsyncConnection):
         symbol: str,
         from_id: int,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.BlockTradesHistoricalResult:
         """Historical block trades.
 
@@ -199,6 +243,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             from_id: Block trade id to start from.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -206,6 +252,8 @@ class AsyncClient(AsyncConnection):
         }
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.BLOCK_TRADES_HISTORICAL, params)
 
     async def trades_aggregate(
@@ -216,6 +264,7 @@ class AsyncClient(AsyncConnection):
         start_time: int | UnsetType = UNSET,
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesAggregateResult:
         """Aggregate trades.
 
@@ -229,6 +278,8 @@ class AsyncClient(AsyncConnection):
             start_time: From this time (ms).
             end_time: Until this time (ms).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -241,6 +292,8 @@ class AsyncClient(AsyncConnection):
             params["endTime"] = end_time
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TRADES_AGGREGATE, params)
 
     async def klines(
@@ -253,6 +306,7 @@ class AsyncClient(AsyncConnection):
         end_time: int | UnsetType = UNSET,
         time_zone: str | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.KlinesResult:
         """Klines (candlesticks).
 
@@ -265,6 +319,8 @@ class AsyncClient(AsyncConnection):
             end_time: Until this time (ms).
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -278,6 +334,8 @@ class AsyncClient(AsyncConnection):
             params["timeZone"] = time_zone
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.KLINES, params)
 
     async def ui_klines(
@@ -290,6 +348,7 @@ class AsyncClient(AsyncConnection):
         end_time: int | UnsetType = UNSET,
         time_zone: str | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.UiKlinesResult:
         """Klines optimised for presentation.
 
@@ -302,6 +361,8 @@ class AsyncClient(AsyncConnection):
             end_time: Until this time (ms).
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -315,12 +376,15 @@ class AsyncClient(AsyncConnection):
             params["timeZone"] = time_zone
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.UI_KLINES, params)
 
     async def avg_price(
         self,
         *,
         symbol: str,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AvgPrice:
         """Current average price.
 
@@ -328,10 +392,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.AVG_PRICE, params)
 
     async def ticker_24hr(
@@ -343,6 +411,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Ticker24hrResult:
         """24-hour rolling price change statistics.
 
@@ -355,6 +424,8 @@ class AsyncClient(AsyncConnection):
             symbols: Several trading pairs.
             type: Ticker detail.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -365,6 +436,8 @@ class AsyncClient(AsyncConnection):
             params["type"] = type
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TICKER_24HR, params)
 
     async def ticker_trading_day(
@@ -377,6 +450,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TickerWindowResult:
         """Price change statistics for a trading day.
 
@@ -390,6 +464,8 @@ class AsyncClient(AsyncConnection):
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             type: Ticker detail.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -402,6 +478,8 @@ class AsyncClient(AsyncConnection):
             params["type"] = type
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TICKER_TRADING_DAY, params)
 
     async def ticker(
@@ -414,6 +492,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TickerWindowResult:
         """Rolling window price change statistics.
 
@@ -427,6 +506,8 @@ class AsyncClient(AsyncConnection):
             type: Ticker detail.
             window_size: 1m..59m, 1h..23h or 1d..7d (default 1d).
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -439,6 +520,8 @@ class AsyncClient(AsyncConnection):
             params["windowSize"] = window_size
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TICKER, params)
 
     async def ticker_price(
@@ -449,6 +532,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.PriceTickerResult:
         """Latest price.
 
@@ -458,6 +542,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -466,6 +552,8 @@ class AsyncClient(AsyncConnection):
             params["symbols"] = symbols
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TICKER_PRICE, params)
 
     async def ticker_book(
@@ -476,6 +564,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.BookTickerResult:
         """Best bid and ask on the order book.
 
@@ -485,6 +574,8 @@ class AsyncClient(AsyncConnection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -493,12 +584,15 @@ class AsyncClient(AsyncConnection):
             params["symbols"] = symbols
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TICKER_BOOK, params)
 
     async def reference_price(
         self,
         *,
         symbol: str,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ReferencePrice:
         """Current reference price.
 
@@ -508,10 +602,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.REFERENCE_PRICE, params)
 
     async def reference_price_calculation(
@@ -521,6 +619,7 @@ class AsyncClient(AsyncConnection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ReferencePriceCalculation:
         """How the reference price is calculated.
 
@@ -529,18 +628,23 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.REFERENCE_PRICE_CALCULATION, params)
 
     async def session_logon(
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Authenticate the connection with an Ed25519 key.
 
@@ -551,31 +655,53 @@ class AsyncClient(AsyncConnection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.SESSION_LOGON, params)
 
     async def session_status(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Authentication state of the connection.
 
         `session.status` · security NONE · weight 2 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return await self._request(_methods.SESSION_STATUS, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.SESSION_STATUS, params)
 
     async def session_logout(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Forget the logged-on key.
 
         Also ends the userDataStream.subscribe subscription.
 
         `session.logout` · security NONE · weight 2 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return await self._request(_methods.SESSION_LOGOUT, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.SESSION_LOGOUT, params)
 
     async def order_place(
         self,
@@ -602,6 +728,7 @@ class AsyncClient(AsyncConnection):
         peg_offset_value: int | UnsetType = UNSET,
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponse:
         """Place a new order.
 
@@ -633,6 +760,8 @@ class AsyncClient(AsyncConnection):
             peg_offset_value: Price level offset (max 100).
             peg_offset_type: Pegged offset type.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -671,6 +800,8 @@ class AsyncClient(AsyncConnection):
             params["pegOffsetType"] = peg_offset_type
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_PLACE, params)
 
     async def order_test(
@@ -699,6 +830,7 @@ class AsyncClient(AsyncConnection):
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         compute_commission_rates: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderTestResult:
         """Test order placement: validated, never sent to the matching engine.
 
@@ -732,6 +864,8 @@ class AsyncClient(AsyncConnection):
             compute_commission_rates: Also return the commission rates for this order (weight
                 20).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -772,6 +906,8 @@ class AsyncClient(AsyncConnection):
             params["computeCommissionRates"] = compute_commission_rates
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_TEST, params)
 
     async def order_cancel(
@@ -785,6 +921,7 @@ class AsyncClient(AsyncConnection):
         | Literal["ONLY_NEW", "ONLY_PARTIALLY_FILLED"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.CancelResult:
         """Cancel an active order (or the whole list of an order-list leg).
 
@@ -799,6 +936,8 @@ class AsyncClient(AsyncConnection):
             new_client_order_id: New client order id for the canceled order.
             cancel_restrictions: Cancel only orders in this status.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -813,6 +952,8 @@ class AsyncClient(AsyncConnection):
             params["cancelRestrictions"] = cancel_restrictions
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_CANCEL, params)
 
     async def order_cancel_replace(
@@ -850,6 +991,7 @@ class AsyncClient(AsyncConnection):
         peg_offset_value: int | UnsetType = UNSET,
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.CancelReplaceResult:
         """Cancel an order and place a new one.
 
@@ -889,6 +1031,8 @@ class AsyncClient(AsyncConnection):
             peg_offset_value: Price level offset (max 100).
             peg_offset_type: Pegged offset type.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -938,6 +1082,8 @@ class AsyncClient(AsyncConnection):
             params["pegOffsetType"] = peg_offset_type
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_CANCEL_REPLACE, params)
 
     async def order_amend_keep_priority(
@@ -949,6 +1095,7 @@ class AsyncClient(AsyncConnection):
         orig_client_order_id: str | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AmendResult:
         """Reduce the quantity of an order, keeping its queue priority.
 
@@ -961,6 +1108,8 @@ class AsyncClient(AsyncConnection):
             orig_client_order_id: Client order id of the order.
             new_client_order_id: Client order id after the amend.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -974,6 +1123,8 @@ class AsyncClient(AsyncConnection):
             params["newClientOrderId"] = new_client_order_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_AMEND_KEEP_PRIORITY, params)
 
     async def open_orders_cancel_all(
@@ -981,6 +1132,7 @@ class AsyncClient(AsyncConnection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrdersCancelAllResult:
         """Cancel all open orders on a symbol, including order lists.
 
@@ -989,12 +1141,16 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.OPEN_ORDERS_CANCEL_ALL, params)
 
     async def order_list_place(
@@ -1022,6 +1178,7 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place an OCO order list (deprecated: use orderList.place.oco).
 
@@ -1050,6 +1207,8 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1089,6 +1248,8 @@ class AsyncClient(AsyncConnection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_LIST_PLACE, params)
 
     async def order_list_place_oco(
@@ -1129,6 +1290,7 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-cancels-the-other order list.
 
@@ -1169,6 +1331,8 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1229,6 +1393,8 @@ class AsyncClient(AsyncConnection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_LIST_PLACE_OCO, params)
 
     async def order_list_place_oto(
@@ -1250,8 +1416,6 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1271,6 +1435,7 @@ class AsyncClient(AsyncConnection):
         pending_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-triggers-the-other order list.
 
@@ -1291,8 +1456,6 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1312,6 +1475,8 @@ class AsyncClient(AsyncConnection):
             pending_peg_offset_type: Pegged offset type.
             pending_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1331,10 +1496,6 @@ class AsyncClient(AsyncConnection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if working_client_order_id is not UNSET:
             params["workingClientOrderId"] = working_client_order_id
-        if working_stop_price is not UNSET:
-            params["workingStopPrice"] = working_stop_price
-        if working_trailing_delta is not UNSET:
-            params["workingTrailingDelta"] = working_trailing_delta
         if working_iceberg_qty is not UNSET:
             params["workingIcebergQty"] = working_iceberg_qty
         if working_time_in_force is not UNSET:
@@ -1373,6 +1534,8 @@ class AsyncClient(AsyncConnection):
             params["pendingPegOffsetValue"] = pending_peg_offset_value
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_LIST_PLACE_OTO, params)
 
     async def order_list_place_otoco(
@@ -1394,8 +1557,6 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1429,6 +1590,7 @@ class AsyncClient(AsyncConnection):
         pending_below_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_below_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-triggers-a-one-cancels-the-other order list.
 
@@ -1447,8 +1609,6 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1480,6 +1640,8 @@ class AsyncClient(AsyncConnection):
             pending_below_peg_offset_type: Pegged offset type.
             pending_below_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1499,10 +1661,6 @@ class AsyncClient(AsyncConnection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if working_client_order_id is not UNSET:
             params["workingClientOrderId"] = working_client_order_id
-        if working_stop_price is not UNSET:
-            params["workingStopPrice"] = working_stop_price
-        if working_trailing_delta is not UNSET:
-            params["workingTrailingDelta"] = working_trailing_delta
         if working_iceberg_qty is not UNSET:
             params["workingIcebergQty"] = working_iceberg_qty
         if working_time_in_force is not UNSET:
@@ -1565,6 +1723,8 @@ class AsyncClient(AsyncConnection):
             params["pendingBelowPegOffsetValue"] = pending_below_peg_offset_value
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_LIST_PLACE_OTOCO, params)
 
     async def order_list_place_opo(
@@ -1585,8 +1745,6 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1606,6 +1764,7 @@ class AsyncClient(AsyncConnection):
         pending_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-pays-the-other order list.
 
@@ -1626,8 +1785,6 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1647,6 +1804,8 @@ class AsyncClient(AsyncConnection):
             pending_peg_offset_type: Pegged offset type.
             pending_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1665,10 +1824,6 @@ class AsyncClient(AsyncConnection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if working_client_order_id is not UNSET:
             params["workingClientOrderId"] = working_client_order_id
-        if working_stop_price is not UNSET:
-            params["workingStopPrice"] = working_stop_price
-        if working_trailing_delta is not UNSET:
-            params["workingTrailingDelta"] = working_trailing_delta
         if working_iceberg_qty is not UNSET:
             params["workingIcebergQty"] = working_iceberg_qty
         if working_time_in_force is not UNSET:
@@ -1707,6 +1862,8 @@ class AsyncClient(AsyncConnection):
             params["pendingPegOffsetValue"] = pending_peg_offset_value
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_LIST_PLACE_OPO, params)
 
     async def order_list_place_opoco(
@@ -1727,8 +1884,6 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1762,6 +1917,7 @@ class AsyncClient(AsyncConnection):
         pending_below_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_below_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-pays-the-other OCO order list.
 
@@ -1779,8 +1935,6 @@ class AsyncClient(AsyncConnection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1812,6 +1966,8 @@ class AsyncClient(AsyncConnection):
             pending_below_peg_offset_type: Pegged offset type.
             pending_below_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1830,10 +1986,6 @@ class AsyncClient(AsyncConnection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if working_client_order_id is not UNSET:
             params["workingClientOrderId"] = working_client_order_id
-        if working_stop_price is not UNSET:
-            params["workingStopPrice"] = working_stop_price
-        if working_trailing_delta is not UNSET:
-            params["workingTrailingDelta"] = working_trailing_delta
         if working_iceberg_qty is not UNSET:
             params["workingIcebergQty"] = working_iceberg_qty
         if working_time_in_force is not UNSET:
@@ -1896,6 +2048,8 @@ class AsyncClient(AsyncConnection):
             params["pendingBelowPegOffsetValue"] = pending_below_peg_offset_value
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_LIST_PLACE_OPOCO, params)
 
     async def order_list_cancel(
@@ -1906,6 +2060,7 @@ class AsyncClient(AsyncConnection):
         list_client_order_id: str | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Cancel an order list.
 
@@ -1917,6 +2072,8 @@ class AsyncClient(AsyncConnection):
             list_client_order_id: Your id for the order list.
             new_client_order_id: New id for the canceled list.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1929,6 +2086,8 @@ class AsyncClient(AsyncConnection):
             params["newClientOrderId"] = new_client_order_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_LIST_CANCEL, params)
 
     async def sor_order_place(
@@ -1950,6 +2109,7 @@ class AsyncClient(AsyncConnection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SorOrderPlaceResult:
         """Place an order using smart order routing.
 
@@ -1972,6 +2132,8 @@ class AsyncClient(AsyncConnection):
             strategy_type: Strategy type, at least 1000000.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1997,6 +2159,8 @@ class AsyncClient(AsyncConnection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.SOR_ORDER_PLACE, params)
 
     async def sor_order_test(
@@ -2019,6 +2183,7 @@ class AsyncClient(AsyncConnection):
         | UnsetType = UNSET,
         compute_commission_rates: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderTestResult:
         """Test smart order routing placement.
 
@@ -2041,6 +2206,8 @@ class AsyncClient(AsyncConnection):
             compute_commission_rates: Also return the commission rates for this order (weight
                 20).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2068,6 +2235,8 @@ class AsyncClient(AsyncConnection):
             params["computeCommissionRates"] = compute_commission_rates
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.SOR_ORDER_TEST, params)
 
     async def account_status(
@@ -2075,6 +2244,7 @@ class AsyncClient(AsyncConnection):
         *,
         omit_zero_balances: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Account:
         """Account information and balances.
 
@@ -2083,12 +2253,16 @@ class AsyncClient(AsyncConnection):
         Args:
             omit_zero_balances: Leave out zero balances (default false).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if omit_zero_balances is not UNSET:
             params["omitZeroBalances"] = omit_zero_balances
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ACCOUNT_STATUS, params)
 
     async def order_status(
@@ -2098,6 +2272,7 @@ class AsyncClient(AsyncConnection):
         order_id: int | UnsetType = UNSET,
         orig_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderQuery:
         """Check an order's status.
 
@@ -2111,6 +2286,8 @@ class AsyncClient(AsyncConnection):
             order_id: Order id.
             orig_client_order_id: Client order id of the order.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2121,6 +2298,8 @@ class AsyncClient(AsyncConnection):
             params["origClientOrderId"] = orig_client_order_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_STATUS, params)
 
     async def open_orders_status(
@@ -2128,6 +2307,7 @@ class AsyncClient(AsyncConnection):
         *,
         symbol: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrdersStatusResult:
         """All open orders on a symbol, or on every symbol.
 
@@ -2136,12 +2316,16 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
             params["symbol"] = symbol
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.OPEN_ORDERS_STATUS, params)
 
     async def all_orders(
@@ -2153,6 +2337,7 @@ class AsyncClient(AsyncConnection):
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AllOrdersResult:
         """All orders of a symbol: active, canceled and filled.
 
@@ -2165,6 +2350,8 @@ class AsyncClient(AsyncConnection):
             end_time: Until this time (span at most 24 h).
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2179,6 +2366,8 @@ class AsyncClient(AsyncConnection):
             params["limit"] = limit
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ALL_ORDERS, params)
 
     async def order_list_status(
@@ -2187,6 +2376,7 @@ class AsyncClient(AsyncConnection):
         orig_client_order_id: str | UnsetType = UNSET,
         order_list_id: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListQuery:
         """Check an order list's status.
 
@@ -2196,6 +2386,8 @@ class AsyncClient(AsyncConnection):
             orig_client_order_id: The list client order id.
             order_list_id: Order list id.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if orig_client_order_id is not UNSET:
@@ -2204,12 +2396,15 @@ class AsyncClient(AsyncConnection):
             params["orderListId"] = order_list_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_LIST_STATUS, params)
 
     async def open_order_lists_status(
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrderListsStatusResult:
         """All open order lists.
 
@@ -2217,10 +2412,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.OPEN_ORDER_LISTS_STATUS, params)
 
     async def all_order_lists(
@@ -2231,6 +2430,7 @@ class AsyncClient(AsyncConnection):
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AllOrderListsResult:
         """Order list history.
 
@@ -2242,6 +2442,8 @@ class AsyncClient(AsyncConnection):
             end_time: Span at most 24 h.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if from_id is not UNSET:
@@ -2254,6 +2456,8 @@ class AsyncClient(AsyncConnection):
             params["limit"] = limit
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ALL_ORDER_LISTS, params)
 
     async def my_trades(
@@ -2266,6 +2470,7 @@ class AsyncClient(AsyncConnection):
         from_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyTradesResult:
         """Account trade history.
 
@@ -2279,6 +2484,8 @@ class AsyncClient(AsyncConnection):
             from_id: Trade id >= fromId.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2295,12 +2502,15 @@ class AsyncClient(AsyncConnection):
             params["limit"] = limit
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.MY_TRADES, params)
 
     async def account_rate_limits_orders(
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AccountRateLimitsOrdersResult:
         """Current unfilled order count per interval.
 
@@ -2308,10 +2518,14 @@ class AsyncClient(AsyncConnection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ACCOUNT_RATE_LIMITS_ORDERS, params)
 
     async def my_prevented_matches(
@@ -2323,6 +2537,7 @@ class AsyncClient(AsyncConnection):
         from_prevented_match_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyPreventedMatchesResult:
         """Orders expired by self-trade prevention.
 
@@ -2335,6 +2550,8 @@ class AsyncClient(AsyncConnection):
             from_prevented_match_id: With orderId.
             limit: Default 500, max 1000 (with orderId).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2349,6 +2566,8 @@ class AsyncClient(AsyncConnection):
             params["limit"] = limit
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.MY_PREVENTED_MATCHES, params)
 
     async def my_allocations(
@@ -2361,6 +2580,7 @@ class AsyncClient(AsyncConnection):
         limit: int | UnsetType = UNSET,
         order_id: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyAllocationsResult:
         """Allocations from smart order routing.
 
@@ -2374,6 +2594,8 @@ class AsyncClient(AsyncConnection):
             limit: Default 500, max 1000.
             order_id: Only allocations of this order.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2390,6 +2612,8 @@ class AsyncClient(AsyncConnection):
             params["orderId"] = order_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.MY_ALLOCATIONS, params)
 
     async def account_commission(
@@ -2397,6 +2621,7 @@ class AsyncClient(AsyncConnection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AccountCommission:
         """Commission rates of a symbol for the account.
 
@@ -2405,12 +2630,16 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ACCOUNT_COMMISSION, params)
 
     async def order_amendments(
@@ -2421,6 +2650,7 @@ class AsyncClient(AsyncConnection):
         from_execution_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderAmendmentsResult:
         """Amendment history of an order.
 
@@ -2432,6 +2662,8 @@ class AsyncClient(AsyncConnection):
             from_execution_id: Execution id to start from.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2443,6 +2675,8 @@ class AsyncClient(AsyncConnection):
             params["limit"] = limit
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_AMENDMENTS, params)
 
     async def my_filters(
@@ -2450,6 +2684,7 @@ class AsyncClient(AsyncConnection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyFilters:
         """Filters relevant to the account on a symbol (the only source of MAX_ASSET).
 
@@ -2458,16 +2693,22 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.MY_FILTERS, params)
 
     async def user_data_stream_subscribe(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Subscription:
         """Subscribe the logged-on account's user-data stream on this connection.
 
@@ -2475,13 +2716,21 @@ class AsyncClient(AsyncConnection):
         after reconnects and rotations.
 
         `userDataStream.subscribe` · security USER_STREAM · weight 2 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return await self._request(_methods.USER_DATA_STREAM_SUBSCRIBE, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.USER_DATA_STREAM_SUBSCRIBE, params)
 
     async def user_data_stream_unsubscribe(
         self,
         *,
         subscription_id: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Stop user-data subscriptions on this connection.
 
@@ -2489,25 +2738,39 @@ class AsyncClient(AsyncConnection):
 
         Args:
             subscription_id: The subscription to stop; all when absent.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if subscription_id is not UNSET:
             params["subscriptionId"] = subscription_id
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.USER_DATA_STREAM_UNSUBSCRIBE, params)
 
     async def session_subscriptions(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionSubscriptionsResult:
         """Active user-data subscriptions on this connection.
 
         `session.subscriptions` · security NONE · weight 2 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return await self._request(_methods.SESSION_SUBSCRIPTIONS, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.SESSION_SUBSCRIPTIONS, params)
 
     async def user_data_stream_subscribe_signature(
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Subscription:
         """Subscribe a user-data stream with a signed request (any key type).
 
@@ -2517,8 +2780,12 @@ class AsyncClient(AsyncConnection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.USER_DATA_STREAM_SUBSCRIBE_SIGNATURE, params)

@@ -25,21 +25,39 @@ class Client(Connection):
 
     def ping(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Test connectivity to the WebSocket API.
 
         `ping` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return self._request(_methods.PING, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.PING, params)
 
     def time(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ServerTime:
         """Check the server time.
 
         `time` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return self._request(_methods.TIME, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.TIME, params)
 
     def exchange_info(
         self,
@@ -51,6 +69,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ExchangeInfo:
         """Current exchange trading rules and symbol information.
 
@@ -65,6 +84,8 @@ class Client(Connection):
             permissions: Filter by permission, e.g. SPOT.
             show_permission_sets: Default true; false empties permissionSets.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -77,6 +98,8 @@ class Client(Connection):
             params["showPermissionSets"] = show_permission_sets
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.EXCHANGE_INFO, params)
 
     def execution_rules(
@@ -87,6 +110,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ExecutionRules:
         """Price-range execution rules per symbol.
 
@@ -98,6 +122,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -106,6 +132,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.EXECUTION_RULES, params)
 
     def depth(
@@ -116,6 +144,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Depth:
         """Current order book.
 
@@ -127,6 +156,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             limit: Levels per side: default 100, max 5000.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -135,6 +166,8 @@ class Client(Connection):
             params["limit"] = limit
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.DEPTH, params)
 
     def trades_recent(
@@ -142,6 +175,7 @@ class Client(Connection):
         *,
         symbol: str,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesRecentResult:
         """Recent trades.
 
@@ -150,12 +184,16 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TRADES_RECENT, params)
 
     def trades_historical(
@@ -164,6 +202,7 @@ class Client(Connection):
         symbol: str,
         from_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesHistoricalResult:
         """Historical trades.
 
@@ -173,6 +212,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             from_id: Trade id to start from; most recent trades if absent.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -181,6 +222,8 @@ class Client(Connection):
             params["fromId"] = from_id
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TRADES_HISTORICAL, params)
 
     def block_trades_historical(
@@ -189,6 +232,7 @@ class Client(Connection):
         symbol: str,
         from_id: int,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.BlockTradesHistoricalResult:
         """Historical block trades.
 
@@ -198,6 +242,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             from_id: Block trade id to start from.
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -205,6 +251,8 @@ class Client(Connection):
         }
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.BLOCK_TRADES_HISTORICAL, params)
 
     def trades_aggregate(
@@ -215,6 +263,7 @@ class Client(Connection):
         start_time: int | UnsetType = UNSET,
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TradesAggregateResult:
         """Aggregate trades.
 
@@ -228,6 +277,8 @@ class Client(Connection):
             start_time: From this time (ms).
             end_time: Until this time (ms).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -240,6 +291,8 @@ class Client(Connection):
             params["endTime"] = end_time
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TRADES_AGGREGATE, params)
 
     def klines(
@@ -252,6 +305,7 @@ class Client(Connection):
         end_time: int | UnsetType = UNSET,
         time_zone: str | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.KlinesResult:
         """Klines (candlesticks).
 
@@ -264,6 +318,8 @@ class Client(Connection):
             end_time: Until this time (ms).
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -277,6 +333,8 @@ class Client(Connection):
             params["timeZone"] = time_zone
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.KLINES, params)
 
     def ui_klines(
@@ -289,6 +347,7 @@ class Client(Connection):
         end_time: int | UnsetType = UNSET,
         time_zone: str | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.UiKlinesResult:
         """Klines optimised for presentation.
 
@@ -301,6 +360,8 @@ class Client(Connection):
             end_time: Until this time (ms).
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             limit: Default 500, max 1000.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -314,12 +375,15 @@ class Client(Connection):
             params["timeZone"] = time_zone
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.UI_KLINES, params)
 
     def avg_price(
         self,
         *,
         symbol: str,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AvgPrice:
         """Current average price.
 
@@ -327,10 +391,14 @@ class Client(Connection):
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.AVG_PRICE, params)
 
     def ticker_24hr(
@@ -342,6 +410,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Ticker24hrResult:
         """24-hour rolling price change statistics.
 
@@ -354,6 +423,8 @@ class Client(Connection):
             symbols: Several trading pairs.
             type: Ticker detail.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -364,6 +435,8 @@ class Client(Connection):
             params["type"] = type
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER_24HR, params)
 
     def ticker_trading_day(
@@ -376,6 +449,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TickerWindowResult:
         """Price change statistics for a trading day.
 
@@ -389,6 +463,8 @@ class Client(Connection):
             time_zone: Time zone for interval alignment, e.g. 0, 8, -1:00 (default 0 = UTC).
             type: Ticker detail.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -401,6 +477,8 @@ class Client(Connection):
             params["type"] = type
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER_TRADING_DAY, params)
 
     def ticker(
@@ -413,6 +491,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TickerWindowResult:
         """Rolling window price change statistics.
 
@@ -426,6 +505,8 @@ class Client(Connection):
             type: Ticker detail.
             window_size: 1m..59m, 1h..23h or 1d..7d (default 1d).
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -438,6 +519,8 @@ class Client(Connection):
             params["windowSize"] = window_size
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER, params)
 
     def ticker_price(
@@ -448,6 +531,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.PriceTickerResult:
         """Latest price.
 
@@ -457,6 +541,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -465,6 +551,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER_PRICE, params)
 
     def ticker_book(
@@ -475,6 +563,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.BookTickerResult:
         """Best bid and ask on the order book.
 
@@ -484,6 +573,8 @@ class Client(Connection):
             symbol: Trading pair, e.g. BTCUSDT.
             symbols: Several trading pairs.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -492,12 +583,15 @@ class Client(Connection):
             params["symbols"] = symbols
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER_BOOK, params)
 
     def reference_price(
         self,
         *,
         symbol: str,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ReferencePrice:
         """Current reference price.
 
@@ -507,10 +601,14 @@ class Client(Connection):
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.REFERENCE_PRICE, params)
 
     def reference_price_calculation(
@@ -520,6 +618,7 @@ class Client(Connection):
         symbol_status: types.SymbolStatus
         | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
         | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.ReferencePriceCalculation:
         """How the reference price is calculated.
 
@@ -528,18 +627,23 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             symbol_status: Symbol trading status.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if symbol_status is not UNSET:
             params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.REFERENCE_PRICE_CALCULATION, params)
 
     def session_logon(
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Authenticate the connection with an Ed25519 key.
 
@@ -550,31 +654,53 @@ class Client(Connection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.SESSION_LOGON, params)
 
     def session_status(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Authentication state of the connection.
 
         `session.status` · security NONE · weight 2 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return self._request(_methods.SESSION_STATUS, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.SESSION_STATUS, params)
 
     def session_logout(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionStatus:
         """Forget the logged-on key.
 
         Also ends the userDataStream.subscribe subscription.
 
         `session.logout` · security NONE · weight 2 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return self._request(_methods.SESSION_LOGOUT, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.SESSION_LOGOUT, params)
 
     def order_place(
         self,
@@ -601,6 +727,7 @@ class Client(Connection):
         peg_offset_value: int | UnsetType = UNSET,
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponse:
         """Place a new order.
 
@@ -632,6 +759,8 @@ class Client(Connection):
             peg_offset_value: Price level offset (max 100).
             peg_offset_type: Pegged offset type.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -670,6 +799,8 @@ class Client(Connection):
             params["pegOffsetType"] = peg_offset_type
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_PLACE, params)
 
     def order_test(
@@ -698,6 +829,7 @@ class Client(Connection):
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         compute_commission_rates: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderTestResult:
         """Test order placement: validated, never sent to the matching engine.
 
@@ -731,6 +863,8 @@ class Client(Connection):
             compute_commission_rates: Also return the commission rates for this order (weight
                 20).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -771,6 +905,8 @@ class Client(Connection):
             params["computeCommissionRates"] = compute_commission_rates
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_TEST, params)
 
     def order_cancel(
@@ -784,6 +920,7 @@ class Client(Connection):
         | Literal["ONLY_NEW", "ONLY_PARTIALLY_FILLED"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.CancelResult:
         """Cancel an active order (or the whole list of an order-list leg).
 
@@ -798,6 +935,8 @@ class Client(Connection):
             new_client_order_id: New client order id for the canceled order.
             cancel_restrictions: Cancel only orders in this status.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -812,6 +951,8 @@ class Client(Connection):
             params["cancelRestrictions"] = cancel_restrictions
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_CANCEL, params)
 
     def order_cancel_replace(
@@ -849,6 +990,7 @@ class Client(Connection):
         peg_offset_value: int | UnsetType = UNSET,
         peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.CancelReplaceResult:
         """Cancel an order and place a new one.
 
@@ -888,6 +1030,8 @@ class Client(Connection):
             peg_offset_value: Price level offset (max 100).
             peg_offset_type: Pegged offset type.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -937,6 +1081,8 @@ class Client(Connection):
             params["pegOffsetType"] = peg_offset_type
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_CANCEL_REPLACE, params)
 
     def order_amend_keep_priority(
@@ -948,6 +1094,7 @@ class Client(Connection):
         orig_client_order_id: str | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AmendResult:
         """Reduce the quantity of an order, keeping its queue priority.
 
@@ -960,6 +1107,8 @@ class Client(Connection):
             orig_client_order_id: Client order id of the order.
             new_client_order_id: Client order id after the amend.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -973,6 +1122,8 @@ class Client(Connection):
             params["newClientOrderId"] = new_client_order_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_AMEND_KEEP_PRIORITY, params)
 
     def open_orders_cancel_all(
@@ -980,6 +1131,7 @@ class Client(Connection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrdersCancelAllResult:
         """Cancel all open orders on a symbol, including order lists.
 
@@ -988,12 +1140,16 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.OPEN_ORDERS_CANCEL_ALL, params)
 
     def order_list_place(
@@ -1021,6 +1177,7 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place an OCO order list (deprecated: use orderList.place.oco).
 
@@ -1049,6 +1206,8 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1088,6 +1247,8 @@ class Client(Connection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_LIST_PLACE, params)
 
     def order_list_place_oco(
@@ -1128,6 +1289,7 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-cancels-the-other order list.
 
@@ -1168,6 +1330,8 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1228,6 +1392,8 @@ class Client(Connection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_LIST_PLACE_OCO, params)
 
     def order_list_place_oto(
@@ -1249,8 +1415,6 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1270,6 +1434,7 @@ class Client(Connection):
         pending_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-triggers-the-other order list.
 
@@ -1290,8 +1455,6 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1311,6 +1474,8 @@ class Client(Connection):
             pending_peg_offset_type: Pegged offset type.
             pending_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1330,10 +1495,6 @@ class Client(Connection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if working_client_order_id is not UNSET:
             params["workingClientOrderId"] = working_client_order_id
-        if working_stop_price is not UNSET:
-            params["workingStopPrice"] = working_stop_price
-        if working_trailing_delta is not UNSET:
-            params["workingTrailingDelta"] = working_trailing_delta
         if working_iceberg_qty is not UNSET:
             params["workingIcebergQty"] = working_iceberg_qty
         if working_time_in_force is not UNSET:
@@ -1372,6 +1533,8 @@ class Client(Connection):
             params["pendingPegOffsetValue"] = pending_peg_offset_value
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_LIST_PLACE_OTO, params)
 
     def order_list_place_otoco(
@@ -1393,8 +1556,6 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1428,6 +1589,7 @@ class Client(Connection):
         pending_below_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_below_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-triggers-a-one-cancels-the-other order list.
 
@@ -1446,8 +1608,6 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1479,6 +1639,8 @@ class Client(Connection):
             pending_below_peg_offset_type: Pegged offset type.
             pending_below_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1498,10 +1660,6 @@ class Client(Connection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if working_client_order_id is not UNSET:
             params["workingClientOrderId"] = working_client_order_id
-        if working_stop_price is not UNSET:
-            params["workingStopPrice"] = working_stop_price
-        if working_trailing_delta is not UNSET:
-            params["workingTrailingDelta"] = working_trailing_delta
         if working_iceberg_qty is not UNSET:
             params["workingIcebergQty"] = working_iceberg_qty
         if working_time_in_force is not UNSET:
@@ -1564,6 +1722,8 @@ class Client(Connection):
             params["pendingBelowPegOffsetValue"] = pending_below_peg_offset_value
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_LIST_PLACE_OTOCO, params)
 
     def order_list_place_opo(
@@ -1584,8 +1744,6 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1605,6 +1763,7 @@ class Client(Connection):
         pending_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-pays-the-other order list.
 
@@ -1625,8 +1784,6 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1646,6 +1803,8 @@ class Client(Connection):
             pending_peg_offset_type: Pegged offset type.
             pending_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1664,10 +1823,6 @@ class Client(Connection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if working_client_order_id is not UNSET:
             params["workingClientOrderId"] = working_client_order_id
-        if working_stop_price is not UNSET:
-            params["workingStopPrice"] = working_stop_price
-        if working_trailing_delta is not UNSET:
-            params["workingTrailingDelta"] = working_trailing_delta
         if working_iceberg_qty is not UNSET:
             params["workingIcebergQty"] = working_iceberg_qty
         if working_time_in_force is not UNSET:
@@ -1706,6 +1861,8 @@ class Client(Connection):
             params["pendingPegOffsetValue"] = pending_peg_offset_value
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_LIST_PLACE_OPO, params)
 
     def order_list_place_opoco(
@@ -1726,8 +1883,6 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         working_client_order_id: str | UnsetType = UNSET,
-        working_stop_price: Decimal | UnsetType = UNSET,
-        working_trailing_delta: int | UnsetType = UNSET,
         working_iceberg_qty: Decimal | UnsetType = UNSET,
         working_time_in_force: types.TimeInForce | Literal["GTC", "IOC", "FOK"] | UnsetType = UNSET,
         working_strategy_id: int | UnsetType = UNSET,
@@ -1761,6 +1916,7 @@ class Client(Connection):
         pending_below_peg_offset_type: types.PegOffsetType | Literal["PRICE_LEVEL"] | UnsetType = UNSET,
         pending_below_peg_offset_value: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Place a one-pays-the-other OCO order list.
 
@@ -1778,8 +1934,6 @@ class Client(Connection):
             new_order_resp_type: Response detail for order placement.
             self_trade_prevention_mode: Self-trade prevention mode.
             working_client_order_id: Client order id of this leg.
-            working_stop_price: Trigger price of this leg.
-            working_trailing_delta: Trailing delta in BIPS.
             working_iceberg_qty: Iceberg quantity (GTC only).
             working_time_in_force: How long an order stays active.
             working_strategy_id: Strategy id.
@@ -1811,6 +1965,8 @@ class Client(Connection):
             pending_below_peg_offset_type: Pegged offset type.
             pending_below_peg_offset_value: Peg offset value.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1829,10 +1985,6 @@ class Client(Connection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if working_client_order_id is not UNSET:
             params["workingClientOrderId"] = working_client_order_id
-        if working_stop_price is not UNSET:
-            params["workingStopPrice"] = working_stop_price
-        if working_trailing_delta is not UNSET:
-            params["workingTrailingDelta"] = working_trailing_delta
         if working_iceberg_qty is not UNSET:
             params["workingIcebergQty"] = working_iceberg_qty
         if working_time_in_force is not UNSET:
@@ -1895,6 +2047,8 @@ class Client(Connection):
             params["pendingBelowPegOffsetValue"] = pending_below_peg_offset_value
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_LIST_PLACE_OPOCO, params)
 
     def order_list_cancel(
@@ -1905,6 +2059,7 @@ class Client(Connection):
         list_client_order_id: str | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListReport:
         """Cancel an order list.
 
@@ -1916,6 +2071,8 @@ class Client(Connection):
             list_client_order_id: Your id for the order list.
             new_client_order_id: New id for the canceled list.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1928,6 +2085,8 @@ class Client(Connection):
             params["newClientOrderId"] = new_client_order_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_LIST_CANCEL, params)
 
     def sor_order_place(
@@ -1949,6 +2108,7 @@ class Client(Connection):
         | Literal["NONE", "EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
         | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SorOrderPlaceResult:
         """Place an order using smart order routing.
 
@@ -1971,6 +2131,8 @@ class Client(Connection):
             strategy_type: Strategy type, at least 1000000.
             self_trade_prevention_mode: Self-trade prevention mode.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -1996,6 +2158,8 @@ class Client(Connection):
             params["selfTradePreventionMode"] = self_trade_prevention_mode
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.SOR_ORDER_PLACE, params)
 
     def sor_order_test(
@@ -2018,6 +2182,7 @@ class Client(Connection):
         | UnsetType = UNSET,
         compute_commission_rates: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderTestResult:
         """Test smart order routing placement.
 
@@ -2040,6 +2205,8 @@ class Client(Connection):
             compute_commission_rates: Also return the commission rates for this order (weight
                 20).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2067,6 +2234,8 @@ class Client(Connection):
             params["computeCommissionRates"] = compute_commission_rates
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.SOR_ORDER_TEST, params)
 
     def account_status(
@@ -2074,6 +2243,7 @@ class Client(Connection):
         *,
         omit_zero_balances: bool | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Account:
         """Account information and balances.
 
@@ -2082,12 +2252,16 @@ class Client(Connection):
         Args:
             omit_zero_balances: Leave out zero balances (default false).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if omit_zero_balances is not UNSET:
             params["omitZeroBalances"] = omit_zero_balances
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ACCOUNT_STATUS, params)
 
     def order_status(
@@ -2097,6 +2271,7 @@ class Client(Connection):
         order_id: int | UnsetType = UNSET,
         orig_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderQuery:
         """Check an order's status.
 
@@ -2110,6 +2285,8 @@ class Client(Connection):
             order_id: Order id.
             orig_client_order_id: Client order id of the order.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2120,6 +2297,8 @@ class Client(Connection):
             params["origClientOrderId"] = orig_client_order_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_STATUS, params)
 
     def open_orders_status(
@@ -2127,6 +2306,7 @@ class Client(Connection):
         *,
         symbol: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrdersStatusResult:
         """All open orders on a symbol, or on every symbol.
 
@@ -2135,12 +2315,16 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
             params["symbol"] = symbol
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.OPEN_ORDERS_STATUS, params)
 
     def all_orders(
@@ -2152,6 +2336,7 @@ class Client(Connection):
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AllOrdersResult:
         """All orders of a symbol: active, canceled and filled.
 
@@ -2164,6 +2349,8 @@ class Client(Connection):
             end_time: Until this time (span at most 24 h).
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2178,6 +2365,8 @@ class Client(Connection):
             params["limit"] = limit
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ALL_ORDERS, params)
 
     def order_list_status(
@@ -2186,6 +2375,7 @@ class Client(Connection):
         orig_client_order_id: str | UnsetType = UNSET,
         order_list_id: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderListQuery:
         """Check an order list's status.
 
@@ -2195,6 +2385,8 @@ class Client(Connection):
             orig_client_order_id: The list client order id.
             order_list_id: Order list id.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if orig_client_order_id is not UNSET:
@@ -2203,12 +2395,15 @@ class Client(Connection):
             params["orderListId"] = order_list_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_LIST_STATUS, params)
 
     def open_order_lists_status(
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OpenOrderListsStatusResult:
         """All open order lists.
 
@@ -2216,10 +2411,14 @@ class Client(Connection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.OPEN_ORDER_LISTS_STATUS, params)
 
     def all_order_lists(
@@ -2230,6 +2429,7 @@ class Client(Connection):
         end_time: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AllOrderListsResult:
         """Order list history.
 
@@ -2241,6 +2441,8 @@ class Client(Connection):
             end_time: Span at most 24 h.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if from_id is not UNSET:
@@ -2253,6 +2455,8 @@ class Client(Connection):
             params["limit"] = limit
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ALL_ORDER_LISTS, params)
 
     def my_trades(
@@ -2265,6 +2469,7 @@ class Client(Connection):
         from_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyTradesResult:
         """Account trade history.
 
@@ -2278,6 +2483,8 @@ class Client(Connection):
             from_id: Trade id >= fromId.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2294,12 +2501,15 @@ class Client(Connection):
             params["limit"] = limit
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.MY_TRADES, params)
 
     def account_rate_limits_orders(
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AccountRateLimitsOrdersResult:
         """Current unfilled order count per interval.
 
@@ -2307,10 +2517,14 @@ class Client(Connection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ACCOUNT_RATE_LIMITS_ORDERS, params)
 
     def my_prevented_matches(
@@ -2322,6 +2536,7 @@ class Client(Connection):
         from_prevented_match_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyPreventedMatchesResult:
         """Orders expired by self-trade prevention.
 
@@ -2334,6 +2549,8 @@ class Client(Connection):
             from_prevented_match_id: With orderId.
             limit: Default 500, max 1000 (with orderId).
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2348,6 +2565,8 @@ class Client(Connection):
             params["limit"] = limit
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.MY_PREVENTED_MATCHES, params)
 
     def my_allocations(
@@ -2360,6 +2579,7 @@ class Client(Connection):
         limit: int | UnsetType = UNSET,
         order_id: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyAllocationsResult:
         """Allocations from smart order routing.
 
@@ -2373,6 +2593,8 @@ class Client(Connection):
             limit: Default 500, max 1000.
             order_id: Only allocations of this order.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2389,6 +2611,8 @@ class Client(Connection):
             params["orderId"] = order_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.MY_ALLOCATIONS, params)
 
     def account_commission(
@@ -2396,6 +2620,7 @@ class Client(Connection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AccountCommission:
         """Commission rates of a symbol for the account.
 
@@ -2404,12 +2629,16 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ACCOUNT_COMMISSION, params)
 
     def order_amendments(
@@ -2420,6 +2649,7 @@ class Client(Connection):
         from_execution_id: int | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderAmendmentsResult:
         """Amendment history of an order.
 
@@ -2431,6 +2661,8 @@ class Client(Connection):
             from_execution_id: Execution id to start from.
             limit: Default 500, max 1000.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -2442,6 +2674,8 @@ class Client(Connection):
             params["limit"] = limit
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_AMENDMENTS, params)
 
     def my_filters(
@@ -2449,6 +2683,7 @@ class Client(Connection):
         *,
         symbol: str,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.MyFilters:
         """Filters relevant to the account on a symbol (the only source of MAX_ASSET).
 
@@ -2457,16 +2692,22 @@ class Client(Connection):
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.MY_FILTERS, params)
 
     def user_data_stream_subscribe(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Subscription:
         """Subscribe the logged-on account's user-data stream on this connection.
 
@@ -2474,13 +2715,21 @@ class Client(Connection):
         after reconnects and rotations.
 
         `userDataStream.subscribe` · security USER_STREAM · weight 2 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return self._request(_methods.USER_DATA_STREAM_SUBSCRIBE, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.USER_DATA_STREAM_SUBSCRIBE, params)
 
     def user_data_stream_unsubscribe(
         self,
         *,
         subscription_id: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Stop user-data subscriptions on this connection.
 
@@ -2488,25 +2737,39 @@ class Client(Connection):
 
         Args:
             subscription_id: The subscription to stop; all when absent.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if subscription_id is not UNSET:
             params["subscriptionId"] = subscription_id
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.USER_DATA_STREAM_UNSUBSCRIBE, params)
 
     def session_subscriptions(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.SessionSubscriptionsResult:
         """Active user-data subscriptions on this connection.
 
         `session.subscriptions` · security NONE · weight 2 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return self._request(_methods.SESSION_SUBSCRIPTIONS, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.SESSION_SUBSCRIPTIONS, params)
 
     def user_data_stream_subscribe_signature(
         self,
         *,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.Subscription:
         """Subscribe a user-data stream with a signed request (any key type).
 
@@ -2516,8 +2779,12 @@ class Client(Connection):
 
         Args:
             recv_window: Validity window in ms (max 60000, up to 3 decimals).
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.USER_DATA_STREAM_SUBSCRIBE_SIGNATURE, params)

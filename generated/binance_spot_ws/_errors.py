@@ -40,8 +40,14 @@ class ErrorCode(enum.IntEnum):
     SERVER_BUSY = -1008
     """Server is currently overloaded with other requests. Please try again in a few minutes."""
 
+    ERROR_MSG_RECEIVED = -1010
+    """Error message received; the message names the cause."""
+
     INVALID_MESSAGE = -1013
     """Filter failure."""
+
+    UNKNOWN_ORDER_COMPOSITION = -1014
+    """Unsupported order combination."""
 
     TOO_MANY_ORDERS = -1015
     """Too many new orders."""
@@ -70,8 +76,140 @@ class ErrorCode(enum.IntEnum):
     UNKNOWN_PARAM = -1103
     """An unknown parameter was sent."""
 
+    UNREAD_PARAMETERS = -1104
+    """Not all sent parameters were read."""
+
+    PARAM_EMPTY = -1105
+    """A parameter was empty."""
+
+    PARAM_NOT_REQUIRED = -1106
+    """A parameter was sent when not required."""
+
+    PARAM_OVERFLOW = -1108
+    """Parameter '%s' overflowed."""
+
+    BAD_PRECISION = -1111
+    """Parameter '%s' has too much precision."""
+
+    NO_DEPTH = -1112
+    """No orders on book for symbol."""
+
+    TIF_NOT_REQUIRED = -1114
+    """TimeInForce parameter sent when not required."""
+
+    INVALID_TIF = -1115
+    """Invalid timeInForce."""
+
+    INVALID_ORDER_TYPE = -1116
+    """Invalid orderType."""
+
+    INVALID_SIDE = -1117
+    """Invalid side."""
+
+    EMPTY_NEW_CL_ORD_ID = -1118
+    """New client order ID was empty."""
+
+    EMPTY_ORG_CL_ORD_ID = -1119
+    """Original client order ID was empty."""
+
+    BAD_INTERVAL = -1120
+    """Invalid interval."""
+
     BAD_SYMBOL = -1121
     """Invalid symbol."""
+
+    INVALID_SYMBOLSTATUS = -1122
+    """Invalid symbolStatus."""
+
+    INVALID_LISTEN_KEY = -1125
+    """This listenKey does not exist."""
+
+    MORE_THAN_XX_HOURS = -1127
+    """Lookup interval is too big."""
+
+    OPTIONAL_PARAMS_BAD_COMBO = -1128
+    """Combination of optional parameters invalid."""
+
+    INVALID_PARAMETER = -1130
+    """Invalid data sent for a parameter."""
+
+    BAD_STRATEGY_TYPE = -1134
+    """strategyType was less than 1000000."""
+
+    INVALID_JSON = -1135
+    """Invalid JSON Request"""
+
+    INVALID_TICKER_TYPE = -1139
+    """Invalid ticker type."""
+
+    INVALID_CANCEL_RESTRICTIONS = -1145
+    """cancelRestrictions has to be either ONLY_NEW or ONLY_PARTIALLY_FILLED."""
+
+    DUPLICATE_SYMBOLS = -1151
+    """Symbol is present multiple times in the list."""
+
+    INVALID_SBE_HEADER = -1152
+    """Invalid X-MBX-SBE header; expected <SCHEMA_ID>:<VERSION>."""
+
+    UNSUPPORTED_SCHEMA_ID = -1153
+    """Unsupported SBE schema ID or version specified in the X-MBX-SBE header."""
+
+    SBE_DISABLED = -1155
+    """SBE is not enabled."""
+
+    OCO_ORDER_TYPE_REJECTED = -1158
+    """Order type not supported in OCO."""
+
+    OCO_ICEBERGQTY_TIMEINFORCE = -1160
+    """Parameter '%s' is not supported if aboveTimeInForce/belowTimeInForce is not GTC."""
+
+    DEPRECATED_SCHEMA = -1161
+    """Unable to encode the response in SBE schema 'x'. Please use schema 'y' or higher."""
+
+    BUY_OCO_LIMIT_MUST_BE_BELOW = -1165
+    """A limit order in a buy OCO must be below."""
+
+    SELL_OCO_LIMIT_MUST_BE_ABOVE = -1166
+    """A limit order in a sell OCO must be above."""
+
+    BOTH_OCO_ORDERS_CANNOT_BE_LIMIT = -1168
+    """At least one OCO order must be contingent."""
+
+    INVALID_TIME_UNIT = -1194
+    """Invalid value for time unit; expected either MICROSECOND or MILLISECOND."""
+
+    BUY_OCO_STOP_LOSS_MUST_BE_ABOVE = -1196
+    """A stop loss order in a buy OCO must be above."""
+
+    SELL_OCO_STOP_LOSS_MUST_BE_BELOW = -1197
+    """A stop loss order in a sell OCO must be below."""
+
+    BUY_OCO_TAKE_PROFIT_MUST_BE_BELOW = -1198
+    """A take profit order in a buy OCO must be below."""
+
+    SELL_OCO_TAKE_PROFIT_MUST_BE_ABOVE = -1199
+    """A take profit order in a sell OCO must be above."""
+
+    INVALID_PEG_PRICE_TYPE = -1210
+    """Invalid pegPriceType."""
+
+    INVALID_PEG_OFFSET_TYPE = -1211
+    """Invalid pegOffsetType."""
+
+    SYMBOL_DOES_NOT_MATCH_STATUS = -1220
+    """The symbol's status does not match the requested symbolStatus."""
+
+    OPO_WORKING_MUST_BE_BUY = -1222
+    """Working order in an OPO list must be a bid."""
+
+    OPO_PENDING_MUST_BE_SELL = -1223
+    """Pending orders in an OPO list must be asks."""
+
+    WORKING_PARAM_REQUIRED = -1224
+    """Working order must include the '{param}' tag."""
+
+    PENDING_PARAM_NOT_REQUIRED = -1225
+    """Pending orders should not include the '%s' tag."""
 
     NEW_ORDER_REJECTED = -2010
     """New order rejected."""
@@ -88,11 +226,17 @@ class ErrorCode(enum.IntEnum):
     REJECTED_MBX_KEY = -2015
     """Invalid API-key, IP, or permissions for action."""
 
+    NO_TRADING_WINDOW = -2016
+    """No trading window could be found for the symbol. Try ticker/24hrs instead."""
+
     CANCEL_REPLACE_PARTIAL = -2021
     """Order cancel-replace partially failed."""
 
     CANCEL_REPLACE_FAILED = -2022
     """Order cancel-replace failed."""
+
+    ORDER_ARCHIVED = -2026
+    """Order was canceled or expired with no executed qty over 90 days ago and has been archived."""
 
     SUBSCRIPTION_ACTIVE = -2035
     """User Data Stream subscription already active."""
@@ -123,7 +267,9 @@ ERROR_KINDS: Final[dict[int, ErrorKind]] = {
     -1006: "unknown_status",
     -1007: "unknown_status",
     -1008: "server",
+    -1010: "bad_request",
     -1013: "bad_request",
+    -1014: "bad_request",
     -1015: "rate_limit",
     -1016: "server",
     -1020: "bad_request",
@@ -133,14 +279,60 @@ ERROR_KINDS: Final[dict[int, ErrorKind]] = {
     -1101: "bad_request",
     -1102: "bad_request",
     -1103: "bad_request",
+    -1104: "bad_request",
+    -1105: "bad_request",
+    -1106: "bad_request",
+    -1108: "bad_request",
+    -1111: "bad_request",
+    -1112: "bad_request",
+    -1114: "bad_request",
+    -1115: "bad_request",
+    -1116: "bad_request",
+    -1117: "bad_request",
+    -1118: "bad_request",
+    -1119: "bad_request",
+    -1120: "bad_request",
     -1121: "bad_request",
+    -1122: "bad_request",
+    -1125: "bad_request",
+    -1127: "bad_request",
+    -1128: "bad_request",
+    -1130: "bad_request",
+    -1134: "bad_request",
+    -1135: "bad_request",
+    -1139: "bad_request",
+    -1145: "bad_request",
+    -1151: "bad_request",
+    -1152: "bad_request",
+    -1153: "bad_request",
+    -1155: "bad_request",
+    -1158: "bad_request",
+    -1160: "bad_request",
+    -1161: "bad_request",
+    -1165: "bad_request",
+    -1166: "bad_request",
+    -1168: "bad_request",
+    -1194: "bad_request",
+    -1196: "bad_request",
+    -1197: "bad_request",
+    -1198: "bad_request",
+    -1199: "bad_request",
+    -1210: "bad_request",
+    -1211: "bad_request",
+    -1220: "bad_request",
+    -1222: "bad_request",
+    -1223: "bad_request",
+    -1224: "bad_request",
+    -1225: "bad_request",
     -2010: "bad_request",
     -2011: "bad_request",
     -2013: "bad_request",
     -2014: "auth",
     -2015: "auth",
-    -2021: "bad_request",
+    -2016: "bad_request",
+    -2021: "partial_failure",
     -2022: "bad_request",
+    -2026: "bad_request",
     -2035: "bad_request",
     -2036: "bad_request",
     -2038: "bad_request",

@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "235a30b004bc67987b7dd8b224b0770c3ce3705ba8714557e3f10eaf689c877d"
+SPEC_SHA256: Final = "2a8aea87412fecd6e58a1300575719406208f2bf01d85af59682e83b8aa14646"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",
@@ -323,6 +323,7 @@ ORDER_CANCEL_REPLACE: Final[Method[types.OrderCancelReplaceParams, types.CancelR
         ),
     ),
     client_id_param="newClientOrderId",
+    error_data=types.CancelReplaceErrorData,
 )
 
 ORDER_AMEND_KEEP_PRIORITY: Final[Method[types.OrderAmendKeepPriorityParams, types.AmendResult]] = Method(
@@ -357,6 +358,12 @@ ORDER_LIST_PLACE: Final[Method[types.OrderListPlaceParams, types.OrderListReport
     weight=Weight(1),
     retry_safe=False,
     deprecated=True,
+    require_one_of=(
+        (
+            "stopPrice",
+            "trailingDelta",
+        ),
+    ),
     client_id_param="listClientOrderId",
 )
 

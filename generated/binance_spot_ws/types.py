@@ -11,7 +11,9 @@ from msgspec import UNSET, Meta, UnsetType, field
 from binance_spot_ws._aliases import (
     AllocationTypeValue,
     CalculationTypeValue,
+    CancelReplaceStatusValue,
     ContingencyTypeValue,
+    ExecutionRuleTypeValue,
     ExecutionTypeValue,
     ExpiryReasonValue,
     Kline,
@@ -202,6 +204,10 @@ class AllocationType(Enum):
 
 
 class AmendedOrder(Model, kw_only=True):
+    """
+    The order after the amendment; the conditional fields are those of the other order responses.
+    """
+
     symbol: str
     order_id: int = field(name="orderId")
     client_order_id: str = field(name="clientOrderId")
@@ -221,6 +227,21 @@ class AmendedOrder(Model, kw_only=True):
     self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
         name="selfTradePreventionMode", default=UNSET
     )
+    stop_price: Decimal | UnsetType = field(name="stopPrice", default=UNSET)
+    iceberg_qty: Decimal | UnsetType = field(name="icebergQty", default=UNSET)
+    trailing_delta: int | UnsetType = field(name="trailingDelta", default=UNSET)
+    trailing_time: int | UnsetType = field(name="trailingTime", default=UNSET)
+    strategy_id: int | UnsetType = field(name="strategyId", default=UNSET)
+    strategy_type: int | UnsetType = field(name="strategyType", default=UNSET)
+    prevented_match_id: int | UnsetType = field(name="preventedMatchId", default=UNSET)
+    prevented_quantity: Decimal | UnsetType = field(name="preventedQuantity", default=UNSET)
+    used_sor: bool | UnsetType = field(name="usedSor", default=UNSET)
+    working_floor: WorkingFloorValue | UnsetType = field(name="workingFloor", default=UNSET)
+    peg_price_type: PegPriceTypeValue | UnsetType = field(name="pegPriceType", default=UNSET)
+    peg_offset_type: PegOffsetTypeValue | UnsetType = field(name="pegOffsetType", default=UNSET)
+    peg_offset_value: int | UnsetType = field(name="pegOffsetValue", default=UNSET)
+    pegged_price: Decimal | UnsetType = field(name="peggedPrice", default=UNSET)
+    expiry_reason: ExpiryReasonValue | UnsetType = field(name="expiryReason", default=UNSET)
 
 
 class Amendment(Model, kw_only=True):
@@ -350,6 +371,16 @@ class CancelReplaceMode(Enum):
     ALLOW_FAILURE = "ALLOW_FAILURE"
 
 
+class CancelReplaceStatus(Enum):
+    """
+    Outcome of one half of a cancelReplace.
+    """
+
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    NOT_ATTEMPTED = "NOT_ATTEMPTED"
+
+
 class CancelReport(Model, kw_only=True):
     """
     A canceled order.
@@ -457,6 +488,15 @@ class EmptyResult(Model, kw_only=True):
     """
 
 
+class ErrorDetail(Model, kw_only=True):
+    """
+    An error inside a result: {code, msg}.
+    """
+
+    code: int
+    msg: str
+
+
 class EventStreamTerminated(Model, kw_only=True, tag_field="e", tag="eventStreamTerminated"):
     """
     The subscription ended (logout or unsubscribe).
@@ -543,6 +583,14 @@ class ExecutionReport(Model, kw_only=True, tag_field="e", tag="executionReport")
     peg_offset_value: int | UnsetType = field(name="gOV", default=UNSET)
     pegged_price: Decimal | UnsetType = field(name="gp", default=UNSET)
     expiry_reason: ExpiryReasonValue | UnsetType = field(name="eR", default=UNSET)
+
+
+class ExecutionRuleType(Enum):
+    """
+    Kind of an execution rule.
+    """
+
+    PRICE_RANGE = "PRICE_RANGE"
 
 
 class ExecutionType(Enum):
@@ -1248,7 +1296,7 @@ class PreventedMatchRecord(Model, kw_only=True):
 
 
 class PriceRangeRule(Model, kw_only=True):
-    rule_type: str = field(name="ruleType")
+    rule_type: ExecutionRuleTypeValue = field(name="ruleType")
     bid_limit_mult_up: Decimal | UnsetType = field(name="bidLimitMultUp", default=UNSET)
     bid_limit_mult_down: Decimal | UnsetType = field(name="bidLimitMultDown", default=UNSET)
     ask_limit_mult_up: Decimal | UnsetType = field(name="askLimitMultUp", default=UNSET)
@@ -2069,7 +2117,7 @@ class OrderCancelReplaceParams(Model, kw_only=True):
     """
     Arbitrary strategy id.
     """
-    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.")] | UnsetType = field(
+    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.", ge=1000000)] | UnsetType = field(
         name="strategyType", default=UNSET
     )
     """
@@ -2083,7 +2131,7 @@ class OrderCancelReplaceParams(Model, kw_only=True):
         name="orderRateLimitExceededMode", default=UNSET
     )
     peg_price_type: PegPriceType | UnsetType = field(name="pegPriceType", default=UNSET)
-    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).")] | UnsetType = field(
+    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).", le=100)] | UnsetType = field(
         name="pegOffsetValue", default=UNSET
     )
     """
@@ -2153,8 +2201,8 @@ class OrderListPlaceOcoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    above_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="aboveStrategyType", default=UNSET
+    above_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType = (
+        field(name="aboveStrategyType", default=UNSET)
     )
     """
     Strategy type (>= 1000000).
@@ -2204,8 +2252,8 @@ class OrderListPlaceOcoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    below_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="belowStrategyType", default=UNSET
+    below_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType = (
+        field(name="belowStrategyType", default=UNSET)
     )
     """
     Strategy type (>= 1000000).
@@ -2262,18 +2310,6 @@ class OrderListPlaceOpoParams(Model, kw_only=True):
     )
     """
     Client order id of this leg.
-    """
-    working_stop_price: Annotated[Decimal, Meta(description="Trigger price of this leg.")] | UnsetType = field(
-        name="workingStopPrice", default=UNSET
-    )
-    """
-    Trigger price of this leg.
-    """
-    working_trailing_delta: Annotated[int, Meta(description="Trailing delta in BIPS.")] | UnsetType = field(
-        name="workingTrailingDelta", default=UNSET
-    )
-    """
-    Trailing delta in BIPS.
     """
     working_iceberg_qty: Annotated[Decimal, Meta(description="Iceberg quantity (GTC only).")] | UnsetType = field(
         name="workingIcebergQty", default=UNSET
@@ -2339,8 +2375,8 @@ class OrderListPlaceOpoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingStrategyType", default=UNSET
+    pending_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType = (
+        field(name="pendingStrategyType", default=UNSET)
     )
     """
     Strategy type (>= 1000000).
@@ -2393,18 +2429,6 @@ class OrderListPlaceOpocoParams(Model, kw_only=True):
     )
     """
     Client order id of this leg.
-    """
-    working_stop_price: Annotated[Decimal, Meta(description="Trigger price of this leg.")] | UnsetType = field(
-        name="workingStopPrice", default=UNSET
-    )
-    """
-    Trigger price of this leg.
-    """
-    working_trailing_delta: Annotated[int, Meta(description="Trailing delta in BIPS.")] | UnsetType = field(
-        name="workingTrailingDelta", default=UNSET
-    )
-    """
-    Trailing delta in BIPS.
     """
     working_iceberg_qty: Annotated[Decimal, Meta(description="Iceberg quantity (GTC only).")] | UnsetType = field(
         name="workingIcebergQty", default=UNSET
@@ -2470,9 +2494,9 @@ class OrderListPlaceOpocoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_above_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingAboveStrategyType", default=UNSET
-    )
+    pending_above_strategy_type: (
+        Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType
+    ) = field(name="pendingAboveStrategyType", default=UNSET)
     """
     Strategy type (>= 1000000).
     """
@@ -2522,9 +2546,9 @@ class OrderListPlaceOpocoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_below_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingBelowStrategyType", default=UNSET
-    )
+    pending_below_strategy_type: (
+        Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType
+    ) = field(name="pendingBelowStrategyType", default=UNSET)
     """
     Strategy type (>= 1000000).
     """
@@ -2580,18 +2604,6 @@ class OrderListPlaceOtoParams(Model, kw_only=True):
     )
     """
     Client order id of this leg.
-    """
-    working_stop_price: Annotated[Decimal, Meta(description="Trigger price of this leg.")] | UnsetType = field(
-        name="workingStopPrice", default=UNSET
-    )
-    """
-    Trigger price of this leg.
-    """
-    working_trailing_delta: Annotated[int, Meta(description="Trailing delta in BIPS.")] | UnsetType = field(
-        name="workingTrailingDelta", default=UNSET
-    )
-    """
-    Trailing delta in BIPS.
     """
     working_iceberg_qty: Annotated[Decimal, Meta(description="Iceberg quantity (GTC only).")] | UnsetType = field(
         name="workingIcebergQty", default=UNSET
@@ -2657,8 +2669,8 @@ class OrderListPlaceOtoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingStrategyType", default=UNSET
+    pending_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType = (
+        field(name="pendingStrategyType", default=UNSET)
     )
     """
     Strategy type (>= 1000000).
@@ -2718,18 +2730,6 @@ class OrderListPlaceOtocoParams(Model, kw_only=True):
     """
     Client order id of this leg.
     """
-    working_stop_price: Annotated[Decimal, Meta(description="Trigger price of this leg.")] | UnsetType = field(
-        name="workingStopPrice", default=UNSET
-    )
-    """
-    Trigger price of this leg.
-    """
-    working_trailing_delta: Annotated[int, Meta(description="Trailing delta in BIPS.")] | UnsetType = field(
-        name="workingTrailingDelta", default=UNSET
-    )
-    """
-    Trailing delta in BIPS.
-    """
     working_iceberg_qty: Annotated[Decimal, Meta(description="Iceberg quantity (GTC only).")] | UnsetType = field(
         name="workingIcebergQty", default=UNSET
     )
@@ -2794,9 +2794,9 @@ class OrderListPlaceOtocoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_above_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingAboveStrategyType", default=UNSET
-    )
+    pending_above_strategy_type: (
+        Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType
+    ) = field(name="pendingAboveStrategyType", default=UNSET)
     """
     Strategy type (>= 1000000).
     """
@@ -2846,9 +2846,9 @@ class OrderListPlaceOtocoParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    pending_below_strategy_type: Annotated[int, Meta(description="Strategy type (>= 1000000).")] | UnsetType = field(
-        name="pendingBelowStrategyType", default=UNSET
-    )
+    pending_below_strategy_type: (
+        Annotated[int, Meta(description="Strategy type (>= 1000000).", ge=1000000)] | UnsetType
+    ) = field(name="pendingBelowStrategyType", default=UNSET)
     """
     Strategy type (>= 1000000).
     """
@@ -2906,7 +2906,7 @@ class OrderListPlaceParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    limit_strategy_type: Annotated[int, Meta(description="Strategy type.")] | UnsetType = field(
+    limit_strategy_type: Annotated[int, Meta(description="Strategy type.", ge=1000000)] | UnsetType = field(
         name="limitStrategyType", default=UNSET
     )
     """
@@ -2949,7 +2949,7 @@ class OrderListPlaceParams(Model, kw_only=True):
     """
     Strategy id.
     """
-    stop_strategy_type: Annotated[int, Meta(description="Strategy type.")] | UnsetType = field(
+    stop_strategy_type: Annotated[int, Meta(description="Strategy type.", ge=1000000)] | UnsetType = field(
         name="stopStrategyType", default=UNSET
     )
     """
@@ -3023,7 +3023,7 @@ class OrderPlaceParams(Model, kw_only=True):
     """
     Arbitrary strategy id.
     """
-    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.")] | UnsetType = field(
+    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.", ge=1000000)] | UnsetType = field(
         name="strategyType", default=UNSET
     )
     """
@@ -3033,7 +3033,7 @@ class OrderPlaceParams(Model, kw_only=True):
         name="selfTradePreventionMode", default=UNSET
     )
     peg_price_type: PegPriceType | UnsetType = field(name="pegPriceType", default=UNSET)
-    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).")] | UnsetType = field(
+    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).", le=100)] | UnsetType = field(
         name="pegOffsetValue", default=UNSET
     )
     """
@@ -3155,7 +3155,7 @@ class OrderTestParams(Model, kw_only=True):
     """
     Arbitrary strategy id.
     """
-    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.")] | UnsetType = field(
+    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.", ge=1000000)] | UnsetType = field(
         name="strategyType", default=UNSET
     )
     """
@@ -3165,7 +3165,7 @@ class OrderTestParams(Model, kw_only=True):
         name="selfTradePreventionMode", default=UNSET
     )
     peg_price_type: PegPriceType | UnsetType = field(name="pegPriceType", default=UNSET)
-    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).")] | UnsetType = field(
+    peg_offset_value: Annotated[int, Meta(description="Price level offset (max 100).", le=100)] | UnsetType = field(
         name="pegOffsetValue", default=UNSET
     )
     """
@@ -3235,7 +3235,7 @@ class SorOrderPlaceParams(Model, kw_only=True):
     """
     Arbitrary strategy id.
     """
-    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.")] | UnsetType = field(
+    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.", ge=1000000)] | UnsetType = field(
         name="strategyType", default=UNSET
     )
     """
@@ -3293,7 +3293,7 @@ class SorOrderTestParams(Model, kw_only=True):
     """
     Arbitrary strategy id.
     """
-    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.")] | UnsetType = field(
+    strategy_type: Annotated[int, Meta(description="Strategy type, at least 1000000.", ge=1000000)] | UnsetType = field(
         name="strategyType", default=UNSET
     )
     """
@@ -3384,15 +3384,26 @@ Any user-data stream event, tagged by `e`.
 """
 
 
-class CancelReplaceResult(Model, kw_only=True):
+class CancelReplaceErrorData(Model, kw_only=True):
     """
-    Both halves of a successful cancelReplace. Failures raise: see `error.data`.
+    Which half of a cancelReplace succeeded (409, -2021) or why both did not (400, -2022): a half that succeeded carries its report, a half that failed an ErrorDetail, a new order that was not attempted null.
     """
 
-    cancel_result: CancelReplaceResult = field(name="cancelResult")
-    new_order_result: CancelReplaceResult = field(name="newOrderResult")
-    cancel_response: CancelReport | UnsetType = field(name="cancelResponse", default=UNSET)
-    new_order_response: OrderResponse | UnsetType = field(name="newOrderResponse", default=UNSET)
+    cancel_result: CancelReplaceStatusValue = field(name="cancelResult")
+    new_order_result: CancelReplaceStatusValue = field(name="newOrderResult")
+    cancel_response: CancelReport | ErrorDetail | UnsetType = field(name="cancelResponse", default=UNSET)
+    new_order_response: OrderResponse | ErrorDetail | UnsetType | None = field(name="newOrderResponse", default=UNSET)
+
+
+class CancelReplaceResult(Model, kw_only=True):
+    """
+    Both halves of a successful cancelReplace (status 200). A partial failure (409, -2021) raises CancelReplacePartialFailure and a failure (400, -2022) BadRequest, each with CancelReplaceErrorData as `data`.
+    """
+
+    cancel_result: CancelReplaceStatusValue = field(name="cancelResult")
+    new_order_result: CancelReplaceStatusValue = field(name="newOrderResult")
+    cancel_response: CancelReport = field(name="cancelResponse")
+    new_order_response: OrderResponse = field(name="newOrderResponse")
 
 
 class OrderListReport(Model, kw_only=True):
@@ -3414,3 +3425,13 @@ class OrderListReport(Model, kw_only=True):
     """
     One report per leg.
     """
+
+
+class CancelReplaceError(Model, kw_only=True):
+    """
+    The error body of a failed or partly failed cancelReplace.
+    """
+
+    code: int
+    msg: str
+    data: CancelReplaceErrorData | UnsetType = UNSET

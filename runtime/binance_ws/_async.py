@@ -21,7 +21,10 @@ import itertools
 import logging
 import math
 import random
+import re
+import sys
 import time
+import traceback
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,7 +34,8 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from ._transport import TRANSPORTS, NotSent, TransportName
+from . import options
+from ._transport import TRANSPORTS, NotSent, TransportName, describe
 from .errors import (
     ApiError,
     BinanceError,
@@ -67,12 +71,32 @@ _TIME: Method[None, _ServerTime] = Method("time", None, _ServerTime, weight=1)
 
 @dataclass(frozen=True, slots=True)
 class ReconnectPolicy:
-    """Exponential backoff with jitter between reconnect attempts."""
+    """Exponential backoff with jitter between reconnect attempts, and a connection budget.
+
+    The backoff restarts only after a connection stayed up `healthy_after` seconds, so a
+    server that accepts each handshake and drops it at once is retried ever more slowly.
+    Whatever happens, at most `max_connects` connections (first connect, reconnects and
+    rotations) are opened per `connect_window` seconds: Binance bans an IP that opens
+    more than 300 per 5 minutes.
+    """
 
     initial_delay: float = 0.25
     max_delay: float = 30.0
     factor: float = 2.0
     max_attempts: int | None = None  # None: keep trying until close()
+    healthy_after: float = 30.0
+    max_connects: int = 60
+    connect_window: float = 300.0
+
+    def __post_init__(self) -> None:
+        for name in ("initial_delay", "max_delay", "healthy_after", "connect_window"):
+            options.seconds(f"ReconnectPolicy.{name}", getattr(self, name))
+        factor = options.seconds("ReconnectPolicy.factor", self.factor)
+        if factor is not None and factor < 1:
+            raise ValueError(f"ReconnectPolicy.factor must be at least 1, not {self.factor!r}")
+        if self.max_attempts is not None:
+            options.count("ReconnectPolicy.max_attempts", self.max_attempts)
+        options.count("ReconnectPolicy.max_connects", self.max_connects)
 
     def delay(self, attempt: int) -> float:
         base = min(self.max_delay, self.initial_delay * self.factor ** max(0, attempt - 1))
@@ -95,6 +119,14 @@ class _Expired(Exception):
     """Internal: no answer before the request's deadline."""
 
 
+class _Undecodable(Exception):
+    """Internal: the answer to a request could not be decoded."""
+
+
+#: The id at the start of a response frame, to fail its request when the rest cannot be decoded.
+_LEADING_ID = re.compile(r'\s*\{\s*"id"\s*:\s*(\d{1,18})\s*[,}]')
+
+
 class _Link:
     """One WebSocket connection and the requests in flight on it."""
 
@@ -112,6 +144,12 @@ class _Link:
         self.error: BaseException | None = None
         self.deliver_events = True
         self.usable = True  # False once a send was refused because the connection is closing
+        self.opened_at = math.inf  # loop time when it started taking requests
+        # User-data gap bookkeeping: a reconnect link owes a StreamGap before its first event;
+        # a rotation link owes one if its predecessor closed before the new subscription was made.
+        self.gap_reason: str | None = None
+        self.predecessor: _Link | None = None
+        self.gap_settled = False
         self._sweep: asyncio.TimerHandle | None = None
         self._sweep_at = 0.0
 
@@ -173,7 +211,12 @@ class AsyncConnection:
         on_connection_event: called with each `ConnectionEvent`.
         on_user_data: called with each user-data event (in the reader; keep it quick).
         sync_clock: measure the server clock offset with `time` on connect.
-        transport: "httpx-ws" (default) or "websockets" (faster; `pip install binance-spot-ws[fast]`).
+        transport: "httpx-ws" (default) or "websockets" (faster; `pip install binance-spot-ws[fast]`;
+            takes no `http_client`).
+        max_message_size: largest server message accepted, in bytes (default 16 MiB); a bigger
+            one closes the connection (code 1009, logged) and the client reconnects.
+
+    Every option is checked here: a bad one raises `ValueError` or `TypeError` naming it.
     """
 
     _event_type: Any = None  # set by the generated client: the tagged union of events
@@ -198,22 +241,37 @@ class AsyncConnection:
         on_user_data: Callable[[Any], None] | None = None,
         sync_clock: bool = False,
         transport: TransportName = "httpx-ws",
+        max_message_size: int = options.DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
-        self.url = url
-        self.protocol = Protocol(key, recv_window=recv_window, errors=self._errors)
-        self.timeout = timeout
-        self.rate_limiter = RateLimiter(rate_limit)
+        self.url = options.url(url)
+        self.protocol = Protocol(options.key(key), recv_window=options.recv_window(recv_window), errors=self._errors)
+        self.timeout: float = options.seconds("timeout", timeout)  # type: ignore[assignment]
+        self.rate_limiter = RateLimiter(options.choice("rate_limit", rate_limit, ("wait", "raise", "off")))  # type: ignore[arg-type]
         self.clock_offset_ms = 0
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise TypeError(f"http_client must be an httpx.AsyncClient or None, not {type(http_client).__name__}")
+        self._transport: TransportName = options.choice("transport", transport, tuple(TRANSPORTS))  # type: ignore[assignment]
+        if self._transport != "httpx-ws":
+            _check_optional_transport(self._transport, http_client)
         self._http_client = http_client
         self._owns_http_client = http_client is None
+        self._max_in_flight = options.count("max_in_flight", max_in_flight)
         self._in_flight = asyncio.Semaphore(max_in_flight)
-        self._keepalive = (keepalive_interval, keepalive_timeout)
-        self._max_lifetime = max_lifetime
+        self._keepalive = (
+            options.seconds("keepalive_interval", keepalive_interval, optional=True),
+            options.seconds("keepalive_timeout", keepalive_timeout, optional=True),
+        )
+        self._max_lifetime: float = options.seconds("max_lifetime", max_lifetime)  # type: ignore[assignment]
+        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
+            raise TypeError(f"reconnect must be a ReconnectPolicy or None, not {type(reconnect).__name__}")
         self._reconnect = reconnect or ReconnectPolicy()
-        self._on_connection_event = on_connection_event
-        self._on_user_data = on_user_data
-        self._sync_clock = sync_clock
-        self._transport = transport
+        self._on_connection_event = options.callback("on_connection_event", on_connection_event)
+        self._on_user_data = options.callback("on_user_data", on_user_data)
+        self._sync_clock = options.flag("sync_clock", sync_clock)
+        self._max_message_size = options.count("max_message_size", max_message_size, minimum=65_536)
+        self._connects: collections.deque[float] = collections.deque()  # loop times of recent connects
+        self._failures = 0  # reconnect attempts since the last connection that stayed healthy
+        self._closed = asyncio.Event()
         self._ids = itertools.count(1)
         self._active: _Link | None = None
         self._ready = asyncio.Event()
@@ -225,7 +283,7 @@ class AsyncConnection:
         self._logon: Call | None = None
         self._subscribe: Call | None = None
         self._events: collections.deque[Any] = collections.deque()
-        self._events_max = user_data_buffer
+        self._events_max = options.count("user_data_buffer", user_data_buffer)
         self._events_wakeup = asyncio.Event()
         self._events_overflowed = False
         self._recent_events: collections.deque[bytes] = collections.deque(maxlen=256)
@@ -262,6 +320,7 @@ class AsyncConnection:
         if self._closing:
             return
         self._closing = True
+        self._closed.set()  # wakes rate-limit, backoff and budget waits
         self._ready.set()  # wake waiters so they see _closing
         if self._supervisor is not None:
             self._supervisor.cancel()
@@ -283,7 +342,7 @@ class AsyncConnection:
         with client.request_timeout(0.5):
             book = await client.depth(symbol="BTCUSDT")
         """
-        token = _TIMEOUT.set(seconds)
+        token = _TIMEOUT.set(options.seconds("request_timeout", seconds))
         try:
             yield
         finally:
@@ -297,9 +356,38 @@ class AsyncConnection:
 
     async def _request(self, method: Method[Any, R], args: Mapping[str, Any]) -> R:
         call = self.protocol.prepare(method, args)  # ParamError here: nothing sent
-        async with self._in_flight:
-            result = await self._perform(call)
+        timeout = _TIMEOUT.get()
+        deadline = asyncio.get_running_loop().time() + (self.timeout if timeout is None else timeout)
+        slots = self._in_flight
+        if slots.locked():
+            await self._wait_for_slot(call, deadline)
+        else:
+            await slots.acquire()  # free: no wait, no checkpoint
+        try:
+            result = await self._perform(call, deadline)
+        finally:
+            slots.release()
         return result  # type: ignore[no-any-return]
+
+    async def _wait_for_slot(self, call: Call, deadline: float) -> None:
+        """Wait for one of the `max_in_flight` slots, but not past the call's deadline."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        # Not wait_for: before 3.12 it can time out after the acquire succeeded and leak the slot.
+        acquire = asyncio.ensure_future(self._in_flight.acquire())
+        try:
+            await asyncio.wait({acquire}, timeout=max(0.0, remaining))
+        finally:
+            if not acquire.done():
+                acquire.cancel()
+                await asyncio.wait({acquire})
+            got = not acquire.cancelled() and acquire.exception() is None
+            if got and sys.exc_info()[0] is not None:
+                self._in_flight.release()  # we are being cancelled: give the slot back
+        if not got:
+            raise RequestTimeout(
+                f"{call.method.wire}: not sent: {self._max_in_flight} requests (max_in_flight) "
+                "were in flight until its deadline"
+            )
 
     async def request_raw(self, method: str, params: Mapping[str, Any] | None = None, *, signed: bool = False) -> Any:
         """Call a method the spec does not know yet; returns the decoded JSON `result`."""
@@ -308,10 +396,7 @@ class AsyncConnection:
         )
         return await self._request(raw, dict(params or {}))
 
-    async def _perform(self, call: Call) -> Any:
-        loop = asyncio.get_running_loop()
-        timeout = _TIMEOUT.get() or self.timeout
-        deadline = loop.time() + timeout
+    async def _perform(self, call: Call, deadline: float) -> Any:
         resynced = False
         while True:
             link = self._ready_link()
@@ -319,12 +404,15 @@ class AsyncConnection:
                 link = await self._wait_ready(deadline, call)
             if self.rate_limiter.delay_ms(call.weight, 1 if call.client_order_id else 0, self.now_ms()) > 0:
                 await self._respect_limits(call, deadline)
+                continue  # time passed: check the connection again
             try:
                 frame = await self._exchange(link, call, deadline)
             except _NotSent:
                 continue  # nothing went out: even an order goes on the next connection (_wait_ready raises if closing)
             except _Lost:
-                if call.method.retry_safe and not self._closing:
+                if call.method.retry_safe:
+                    if self._closing:
+                        raise ConnectionClosed(f"{call.method.wire}: the client was closed") from None
                     continue  # sent again, re-signed, on the next connection
                 raise self._unknown(call, "connection lost") from None
             outcome = self.protocol.outcome(call, frame)
@@ -343,6 +431,8 @@ class AsyncConnection:
     async def _exchange(self, link: _Link, call: Call, deadline: float) -> Frame:
         """Send `call` on `link` and wait for its response frame."""
         loop = asyncio.get_running_loop()
+        if loop.time() >= deadline:  # waited for a connection or a limit until the end: never send late
+            raise RequestTimeout(f"{call.method.wire}: not sent: its deadline passed before it could go out")
         request_id = next(self._ids)
         frame_text = self.protocol.frame(request_id, call, self.now_ms(), logged_on=link.logged_on)
         future: asyncio.Future[Frame] = loop.create_future()
@@ -368,6 +458,10 @@ class AsyncConnection:
                 if call.method.retry_safe:
                     raise RequestTimeout(f"{call.method.wire}: no answer in time") from None
                 raise self._unknown(call, "timeout") from None
+            except _Undecodable as exc:
+                if call.method.retry_safe:
+                    raise BinanceError(f"{call.method.wire}: undecodable answer from the server ({exc})") from None
+                raise self._unknown(call, f"undecodable answer ({exc})") from None
         finally:
             link.pending.pop(request_id, None)
 
@@ -401,7 +495,9 @@ class AsyncConnection:
                 await asyncio.wait_for(self._ready.wait(), remaining)
 
     async def _respect_limits(self, call: Call, deadline: float) -> None:
+        """Wait until the request fits the rate limits, within its deadline; else raise, not sent."""
         limiter = self.rate_limiter
+        loop = asyncio.get_running_loop()
         while True:
             now = self.now_ms()
             wait_ms = limiter.delay_ms(call.weight, 1 if call.client_order_id else 0, now)
@@ -415,16 +511,25 @@ class AsyncConnection:
                     method=call.method.wire,
                     data={"retryAfter": limiter.blocked_until_ms},
                 )
-            if limiter.policy == "raise":
+            remaining = deadline - loop.time()
+            if limiter.policy == "raise" or wait_ms / 1000 >= remaining:
+                within = "" if limiter.policy == "raise" else f" for {wait_ms / 1000:.3f} s, past its deadline"
                 raise RateLimited(
                     status=429,
                     code=-1003,
-                    msg="request would exceed a rate limit (not sent)",
+                    msg=f"request would exceed a rate limit{within} (not sent)",
                     method=call.method.wire,
                     data={"retryAfter": now + wait_ms},
                 )
             log.warning("rate limit: waiting %.3f s before %s", wait_ms / 1000, call.method.wire)
-            await asyncio.sleep(wait_ms / 1000)
+            await self._sleep(wait_ms / 1000)
+            if self._closing:
+                raise ConnectionClosed(f"{call.method.wire}: the client was closed")
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake up at once when the client is closed."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._closed.wait(), seconds)
 
     def _after_error(self, error: ApiError) -> None:
         if isinstance(error, RateLimited):
@@ -470,11 +575,38 @@ class AsyncConnection:
         link = await self._wait_ready(loop.time() + self.timeout, call)
         return await self._exchange_checked(link, call, loop)
 
+    # -- connection budget -----------------------------------------------------------------
+
+    async def _spend_connect_budget(self) -> None:
+        """Wait until opening one more connection stays within the policy's budget."""
+        loop = asyncio.get_running_loop()
+        policy = self._reconnect
+        spent = self._connects
+        while True:
+            now = loop.time()
+            while spent and spent[0] <= now - policy.connect_window:
+                spent.popleft()
+            if len(spent) < policy.max_connects:
+                spent.append(now)
+                return
+            wait = spent[0] + policy.connect_window - now
+            reason = (
+                f"connection budget spent ({policy.max_connects} per {policy.connect_window:g} s): waiting {wait:.1f} s"
+            )
+            log.warning("%s", reason)
+            self._set_state(self.state, reason, self._failures)
+            await self._sleep(wait)
+            if self._closing:
+                raise ConnectionClosed("the client is closed")
+
     # -- connections -----------------------------------------------------------------------
 
-    async def _open_link(self) -> _Link:
+    async def _open_link(self, *, gap_reason: str | None = None, predecessor: _Link | None = None) -> _Link:
         """Connect, then log on and resubscribe before the link takes requests."""
+        await self._spend_connect_budget()
         link = _Link()
+        link.gap_reason = gap_reason
+        link.predecessor = predecessor
         self._links.add(link)
         link.task = asyncio.create_task(self._run_link(link), name=f"binance-ws-link-{link.number}")
         opened = asyncio.create_task(link.opened.wait())
@@ -487,12 +619,15 @@ class AsyncConnection:
         if not link.opened.is_set() or link.closed.is_set():
             await self._close_link(link)
             reason = link.error or TimeoutError("connect timed out")
-            raise TransportError(f"cannot connect to {self.url}: {type(reason).__name__}: {reason}")
+            raise TransportError(f"cannot connect to {self.url}: {describe(reason)}")
         try:
             await self._restore_session(link)
         except BaseException:
             await self._close_link(link)
             raise
+        finally:
+            link.predecessor = None  # settled (or moot): do not keep a chain of old links alive
+        link.opened_at = asyncio.get_running_loop().time()
         return link
 
     async def _restore_session(self, link: _Link) -> None:
@@ -505,6 +640,7 @@ class AsyncConnection:
             link.logged_on = True
         if self._subscribe is not None:
             await self._exchange_checked(link, self._subscribe, loop)
+            self._settle_gap(link, subscribed=True)
 
     async def _exchange_checked(self, link: _Link, call: Call, loop: asyncio.AbstractEventLoop) -> Any:
         try:
@@ -525,7 +661,12 @@ class AsyncConnection:
 
         try:
             link.error = await run(
-                self.url, self._http_client, self._keepalive, opened, lambda text: self._on_frame(link, text)
+                self.url,
+                self._http_client,
+                self._keepalive,
+                self._max_message_size,
+                opened,
+                lambda text: self._on_frame(link, text),
             )
         except asyncio.CancelledError:
             link.error = link.error or ConnectionClosed("closed")
@@ -538,14 +679,37 @@ class AsyncConnection:
             link.fail_pending(_Lost())
 
     def _on_frame(self, link: _Link, text: str) -> None:
+        """Handle one frame in the reader. Never raises: a hostile frame must not end the link."""
         try:
             frame = Protocol.parse(text)
-        except msgspec.DecodeError:
-            log.warning("undecodable frame from server ignored (%d chars)", len(text))
+        except (msgspec.DecodeError, RecursionError) as exc:  # ValidationError is a DecodeError
+            self._on_undecodable(link, text, exc)
             return
+        try:
+            self._on_parsed(link, frame)
+        except Exception as exc:
+            log.error("frame from the server could not be handled, ignored: %s", describe(exc))
+            self._fail_request(link, frame.id, f"{type(exc).__name__} handling the answer")
+
+    def _on_undecodable(self, link: _Link, text: str, exc: BaseException) -> None:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        match = _LEADING_ID.match(text, 0, 64)
+        request_id = int(match.group(1)) if match else None
+        log.warning(
+            "undecodable frame from the server ignored (%d chars, id %s): %s", len(text), request_id, problem[:200]
+        )
+        self._fail_request(link, request_id, f"undecodable frame: {problem[:200]}")
+
+    @staticmethod
+    def _fail_request(link: _Link, request_id: object, problem: str) -> None:
+        entry = link.pending.pop(request_id, None) if isinstance(request_id, int) else None
+        if entry is not None and not entry[1].done():
+            entry[1].set_exception(_Undecodable(problem))
+
+    def _on_parsed(self, link: _Link, frame: Frame) -> None:
         if len(frame.event):
             if link.deliver_events:
-                self._on_event(frame.event)
+                self._on_event(link, frame.event)
             return
         if frame.rateLimits:
             self.rate_limiter.update(frame.rateLimits, self.now_ms())
@@ -587,34 +751,44 @@ class AsyncConnection:
                 for waiter in (lost, rotate):
                     waiter.cancel()
                 await asyncio.gather(lost, rotate, return_exceptions=True)
-            if link.closed.is_set():
-                self._links.discard(link)
-                link = await self._reconnect_after_loss(link)
-            else:
-                self._rotate_now.clear()
-                link = await self._rotate(link)
+            try:
+                if link.closed.is_set():
+                    self._links.discard(link)
+                    link = await self._reconnect_after_loss(link)
+                else:
+                    self._rotate_now.clear()
+                    link = await self._rotate(link)
+            except ConnectionClosed:
+                raise  # gave up, or closing
+            except Exception as exc:  # a bug must not leave the client without a supervisor
+                log.error("connection supervisor error, retrying: %s", describe(exc))
+                await self._sleep(self._reconnect.delay(max(1, self._failures)))
 
     async def _reconnect_after_loss(self, old: _Link) -> _Link:
+        loop = asyncio.get_running_loop()
         self._ready.clear()
-        reason = f"{type(old.error).__name__}: {old.error}" if old.error else "connection lost"
+        reason = describe(old.error) if old.error else "connection lost"
         log.warning("connection lost (%s); reconnecting", reason)
-        attempt = 0
+        if loop.time() - old.opened_at >= self._reconnect.healthy_after:
+            self._failures = 0  # it was healthy: start the backoff again
         while True:
-            attempt += 1
+            self._failures += 1
+            attempt = self._failures
             self._set_state(ConnectionState.RECONNECTING, reason, attempt)
             if self._reconnect.max_attempts is not None and attempt > self._reconnect.max_attempts:
                 self._closing = True
                 self._ready.set()
                 self._set_state(ConnectionState.CLOSED, "gave up reconnecting", attempt)
                 raise ConnectionClosed("gave up reconnecting")
-            await asyncio.sleep(self._reconnect.delay(attempt))
+            await self._sleep(self._reconnect.delay(attempt))
+            if self._closing:
+                raise ConnectionClosed("the client is closed")
             try:
-                link = await self._open_link()
+                link = await self._open_link(gap_reason="reconnected")
             except (BinanceError, OSError) as exc:
-                reason = str(exc)
+                reason = describe(exc)
                 continue
-            if self._subscribe is not None:
-                self._push_event(StreamGap("reconnected"))
+            self._settle_gap(link)  # no subscription to restore: nothing owed; else already placed
             self._activate(link)
             return link
 
@@ -622,9 +796,9 @@ class AsyncConnection:
         """Make-before-break: the new link is logged on and subscribed before the switch."""
         self._set_state(ConnectionState.ROTATING, "connection lifetime")
         try:
-            new = await self._open_link()
+            new = await self._open_link(predecessor=old)
         except (BinanceError, OSError) as exc:
-            log.warning("rotation failed (%s); keeping the current connection", exc)
+            log.warning("rotation failed (%s); keeping the current connection", describe(exc))
             self._set_state(ConnectionState.CONNECTED, "rotation postponed")
             return old
         old.deliver_events = False  # the new subscription delivers from now on
@@ -647,37 +821,67 @@ class AsyncConnection:
             try:
                 self._on_connection_event(ConnectionEvent(state, reason, attempt))
             except Exception:
-                log.exception("on_connection_event callback failed")
+                log.error("on_connection_event callback failed:\n%s", traceback.format_exc())
 
     # -- user data -------------------------------------------------------------------------
 
-    def _on_event(self, raw: msgspec.Raw) -> None:
+    def _settle_gap(self, link: _Link, *, subscribed: bool = False) -> None:
+        """Place the StreamGap a new link owes, before any event it delivers.
+
+        A reconnect link owes one whenever a subscription is restored on it. A rotation link
+        owes one if the old link closed before the new subscription was in place: events in
+        between were delivered to neither. Once subscribed with the old link still open, the
+        new link owes nothing (the old one covered the handover; duplicates are dropped).
+        """
+        if link.gap_settled or self._subscribe is None:
+            return
+        old = link.predecessor
+        if link.gap_reason is not None or (old is not None and old.closed.is_set()):
+            link.gap_settled = True
+            self._push_event(StreamGap(link.gap_reason or "reconnected"))
+        elif subscribed:
+            link.gap_settled = True
+
+    def _on_event(self, link: _Link, raw: msgspec.Raw) -> None:
         data = bytes(raw)
         if data in self._recent_events:
             return  # the same event seen on both links around a rotation
         self._recent_events.append(data)
+        self._settle_gap(link)
         event: Any
         try:
-            event = self._event_decoder.decode(data) if self._event_decoder else msgspec.json.decode(data)
-        except msgspec.ValidationError:
-            generic = msgspec.json.decode(data)
-            event = UnknownEvent(str(generic.get("e", "")), generic)
+            event = self._decode_event(data)
+        except (msgspec.DecodeError, RecursionError, ValueError) as exc:
+            log.warning("undecodable user-data event (%d bytes) replaced by a gap: %s", len(data), describe(exc))
+            event = StreamGap("undecodable")
         if isinstance(event, UnknownEvent) and event.type == "serverShutdown":
             self.rotate()  # the server is going away: move to a new connection now
         self._push_event(event)
+
+    def _decode_event(self, data: bytes) -> Any:
+        try:
+            return self._event_decoder.decode(data) if self._event_decoder else msgspec.json.decode(data)
+        except msgspec.ValidationError:
+            generic = msgspec.json.decode(data)
+            if not isinstance(generic, dict):
+                raise ValueError(f"event is a JSON {type(generic).__name__}, not an object") from None
+            return UnknownEvent(str(generic.get("e", "")), generic)
 
     def _push_event(self, event: Any) -> None:
         if self._on_user_data is not None:
             try:
                 self._on_user_data(event)
             except Exception:
-                log.exception("on_user_data callback failed")
+                log.error("on_user_data callback failed:\n%s", traceback.format_exc())
         if len(self._events) >= self._events_max:
-            self._events_overflowed = True
+            # Full: the consumer learns of the loss at once, from a marker in a slot kept for it
+            # (the buffer holds at most user_data_buffer events plus that one marker).
+            if not self._events_overflowed:
+                self._events_overflowed = True
+                self._events.append(StreamGap("overflow"))
+                self._events_wakeup.set()
             return
-        if self._events_overflowed:
-            self._events_overflowed = False
-            self._events.append(StreamGap("overflow"))
+        self._events_overflowed = False  # a marker already precedes this event
         self._events.append(event)
         self._events_wakeup.set()
 
@@ -701,6 +905,28 @@ class AsyncConnection:
             self._events_wakeup.clear()
             await self._events_wakeup.wait()
         return self._events.popleft()
+
+
+_EXTRAS = {"websockets": "fast", "picows": "picows"}
+_OWN_SETTINGS = {
+    "websockets": "websockets reads SSL_CERT_FILE and the proxy environment variables itself",
+    "picows": "picows reads SSL_CERT_FILE itself and connects directly, without a proxy",
+}
+
+
+def _check_optional_transport(transport: str, http_client: httpx.AsyncClient | None) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(transport) is None:
+        raise ValueError(
+            f'transport="{transport}" needs the {transport} package: pip install "binance-spot-ws[{_EXTRAS[transport]}]"'
+        )
+    if http_client is not None:
+        raise ValueError(
+            f'http_client applies to transport="httpx-ws" only: transport="{transport}" cannot use its proxy, '
+            "TLS or verify settings. Use the default transport with http_client, or drop http_client "
+            f"({_OWN_SETTINGS[transport]})"
+        )
 
 
 _C = TypeVar("_C", bound=AsyncConnection)

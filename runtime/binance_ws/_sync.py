@@ -4,6 +4,11 @@ Running the one asyncio implementation in a background thread (instead of a
 second, thread-based copy of the connection logic) means the blocking client
 gets exactly the same reconnect, rotation, keepalive and reconciliation
 behaviour, tested once.
+
+Closing is safe while other threads are calling: every call started before
+`close()` ends (with `ConnectionClosed` if it had not finished), and every call
+after it raises `ConnectionClosed` at once; no thread is left waiting on a loop
+that has stopped.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from collections.abc import Coroutine, Iterator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
+from . import options
 from ._async import AsyncConnection
+from .errors import ConnectionClosed
 from .events import ConnectionState
 from .method import Method
 
@@ -31,10 +38,18 @@ class Connection:
     def __init__(self, **options: Any) -> None:
         self._options = options
         self._local = threading.local()
+        self._lock = threading.Lock()  # orders "closed" against scheduling a call on the loop
+        self._closed = False
+        self._tasks: set[asyncio.Task[Any]] = set()  # calls running on the loop, cancelled by close()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="binance-ws-loop", daemon=True)
         self._thread.start()
-        self._conn: AsyncConnection = self._run(self._make())
+        try:
+            self._conn: AsyncConnection = self._run(self._make())
+        except BaseException:  # a bad option: do not leave the loop thread behind
+            self._closed = True
+            self._stop_loop()
+            raise
 
     async def _make(self) -> AsyncConnection:
         return self._async_class(**self._options)
@@ -47,19 +62,29 @@ class Connection:
         """
         done: queue.SimpleQueue[asyncio.Task[T]] = queue.SimpleQueue()
         started: list[asyncio.Task[T]] = []
+        tasks = self._tasks
 
         def start() -> None:
             task = self._loop.create_task(coro)
             started.append(task)
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
             task.add_done_callback(done.put)
 
-        self._loop.call_soon_threadsafe(start)
+        with self._lock:
+            if self._closed:
+                coro.close()
+                raise ConnectionClosed("the client is closed")
+            self._loop.call_soon_threadsafe(start)  # before close() schedules its shutdown, so it is seen
         try:
             task = done.get(timeout=timeout)
         except queue.Empty:
             self._loop.call_soon_threadsafe(lambda: started[0].cancel())  # runs after start()
             raise TimeoutError(f"no result within {timeout} s") from None
-        return task.result()
+        try:
+            return task.result()
+        except asyncio.CancelledError:  # only close() cancels a call
+            raise ConnectionClosed("the client was closed during the call") from None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self._conn.url!r}, key={self._conn.protocol.key!r})"
@@ -77,13 +102,36 @@ class Connection:
         self._run(self._conn.connect())
 
     def close(self) -> None:
-        if self._loop.is_closed():
-            return
+        """Close the connection; calls still running in other threads raise `ConnectionClosed`."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            done: queue.SimpleQueue[object] = queue.SimpleQueue()
+            self._loop.call_soon_threadsafe(
+                lambda: self._loop.create_task(self._shutdown()).add_done_callback(done.put)
+            )
         try:
-            self._run(self._conn.close())
+            done.get(timeout=60)  # close() itself is bounded; this only guards against a wedged loop
+        except queue.Empty:
+            pass
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5)
+            self._stop_loop()
+
+    async def _shutdown(self) -> None:
+        try:
+            await self._conn.close()
+        finally:
+            current = asyncio.current_task()
+            calls = [task for task in self._tasks if task is not current]
+            for task in calls:
+                task.cancel()
+            await asyncio.gather(*calls, return_exceptions=True)
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        if not self._thread.is_alive():
             self._loop.close()
 
     @property
@@ -99,7 +147,7 @@ class Connection:
     def request_timeout(self, seconds: float) -> Iterator[None]:
         """Use another timeout for the requests made inside this block (this thread only)."""
         previous = getattr(self._local, "timeout", None)
-        self._local.timeout = seconds
+        self._local.timeout = options.seconds("request_timeout", seconds)
         try:
             yield
         finally:
@@ -123,7 +171,10 @@ class Connection:
         return self._run(self._conn.sync_clock())
 
     def rotate(self) -> None:
-        self._loop.call_soon_threadsafe(self._conn.rotate)
+        with self._lock:
+            if self._closed:
+                raise ConnectionClosed("the client is closed")
+            self._loop.call_soon_threadsafe(self._conn.rotate)
 
     def user_data(self, timeout: float | None = None) -> Iterator[Any]:
         """User-data events as a blocking iterator (see `AsyncConnection.user_data`).
@@ -137,7 +188,10 @@ class Connection:
 
     def next_event(self, timeout: float | None = None) -> Any:
         """The next user-data event; None once closed; `TimeoutError` after `timeout` s."""
-        return self._run(self._conn.next_event(), timeout)
+        try:
+            return self._run(self._conn.next_event(), timeout)
+        except ConnectionClosed:
+            return None
 
 
 _C = TypeVar("_C", bound=Connection)

@@ -9,13 +9,18 @@ a write is in progress go out together in the next write. httpx still does the
 connect, TLS, proxies and the upgrade; wsproto still does the framing.
 
 `websockets` (optional: `pip install binance-spot-ws[fast]`) is offered too.
-Both answer server pings with the same payload and ping the server themselves.
+Both answer server pings with the same payload and ping the server themselves,
+and both close a connection whose server sends a message over the size cap
+(code 1009). The websockets library logs every frame at DEBUG, signed requests
+included: it gets a logger of ours that drops frame records and passes only
+formatted text on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -24,7 +29,7 @@ import httpcore
 import httpx
 import wsproto.connection
 import wsproto.events
-from httpx_ws import AsyncWebSocketSession, WebSocketNetworkError
+from httpx_ws import AsyncWebSocketSession, HTTPXWSException, WebSocketDisconnect, WebSocketNetworkError
 from wsproto.frame_protocol import CloseReason
 
 TransportName = Literal["httpx-ws", "websockets", "picows"]
@@ -32,6 +37,18 @@ TransportName = Literal["httpx-ws", "websockets", "picows"]
 
 class NotSent(ConnectionError):
     """The connection is closing: the frame was refused before any byte of it was written."""
+
+
+class MessageTooBig(HTTPXWSException):
+    """The server sent a message over the size cap; the connection was closed with 1009."""
+
+
+def describe(exc: BaseException) -> str:
+    """`Type: message` for logs and errors, with a close code and reason when there is one."""
+    text = str(exc)
+    if not text and isinstance(exc, WebSocketDisconnect):  # httpx-ws: no message, a close code
+        text = f"close code {exc.code} {exc.reason or ''}".strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 #: Called once connected with the coroutine function that sends one text frame.
@@ -42,9 +59,10 @@ OnText = Callable[[str], None]
 class _CallbackSession(AsyncWebSocketSession):
     """An httpx-ws session that calls `on_text` from its reader task (no queue, no task switch)."""
 
-    def __init__(self, *args: Any, on_text: OnText, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, on_text: OnText, max_message: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._on_text = on_text
+        self._max_message = max_message
         # No checkpoint when the lock is free: one loop iteration less per write.
         self._write_lock = anyio.Lock(fast_acquire=True)
         self._outbox: list[bytes] = []
@@ -93,7 +111,9 @@ class _CallbackSession(AsyncWebSocketSession):
     async def _background_receive(self, max_bytes: int) -> None:
         connection = self.connection
         on_text = self._on_text
+        limit = self._max_message
         fragments: list[str] = []
+        size = 0
         try:
             while not self._should_close.is_set():
                 data = await self.stream.read(max_bytes)
@@ -102,13 +122,19 @@ class _CallbackSession(AsyncWebSocketSession):
                 connection.receive_data(data)
                 for event in connection.events():
                     if isinstance(event, wsproto.events.TextMessage):
+                        size += len(event.data)
+                        if size > limit:
+                            await self._too_big(limit)
+                            return
                         if event.message_finished and not fragments:
                             on_text(event.data)
+                            size = 0
                         else:
                             fragments.append(event.data)
                             if event.message_finished:
                                 on_text("".join(fragments))
                                 fragments.clear()
+                                size = 0
                     elif isinstance(event, wsproto.events.Ping):
                         pong = connection.send(event.response())
                         async with self._write_lock:
@@ -123,37 +149,64 @@ class _CallbackSession(AsyncWebSocketSession):
             await self.close(CloseReason.INTERNAL_ERROR, "Stream error")
             await self._send_event.send(WebSocketNetworkError())
 
+    async def _too_big(self, limit: int) -> None:
+        await self.close(CloseReason.MESSAGE_TOO_BIG, "message too big")
+        await self._send_event.send(MessageTooBig(f"the server sent a message over max_message_size ({limit} bytes)"))
+
 
 async def run_httpx_ws(
     url: str,
     client: httpx.AsyncClient | None,
     keepalive: tuple[float | None, float | None],
+    max_message: int,
     on_open: OnOpen,
     on_text: OnText,
 ) -> BaseException | None:
     """Run one connection until it closes; returns why (None when closed by us)."""
-    from httpx_ws import WebSocketDisconnect, aconnect_ws
+    from httpx_ws import aconnect_ws
 
     connect: Any = aconnect_ws(
         url,
         client,
         keepalive_ping_interval_seconds=keepalive[0],
         keepalive_ping_timeout_seconds=keepalive[1],
-        session_class=functools.partial(_CallbackSession, on_text=on_text),  # type: ignore[arg-type]
-    )  # max_message_size_bytes is httpx-ws's read chunk size, not a cap: its 64 KiB default is the fast one
+        session_class=functools.partial(_CallbackSession, on_text=on_text, max_message=max_message),  # type: ignore[arg-type]
+    )  # max_message_size_bytes is httpx-ws's read chunk size, not a cap (the session caps): its 64 KiB default is the fast one
     async with connect as ws:
         on_open(ws.send_text)
         while True:  # text goes to on_text from the session; only the end comes through here
             try:
                 await ws.receive()
-            except (WebSocketDisconnect, WebSocketNetworkError) as exc:
+            except (WebSocketDisconnect, WebSocketNetworkError, MessageTooBig) as exc:
                 return exc
+
+
+class _QuietFrames(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """The websockets library's logger: no frame records, and only formatted text in the rest.
+
+    websockets logs each frame (`> %s` / `< %s`) at DEBUG with the frame itself in the record's
+    args, so any handler that keeps args would hold API keys, signatures and signed payloads.
+    """
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if not self.isEnabledFor(level) or msg in ("> %s", "< %s"):
+            return
+        try:
+            text = str(msg) % args if args else str(msg)
+        except (TypeError, ValueError):
+            text = str(msg)
+        kwargs.pop("exc_info", None)  # a traceback would keep the connection (and its frames) alive
+        self.logger.log(level, "%s", text, **kwargs)
+
+
+_WEBSOCKETS_LOG = _QuietFrames(logging.getLogger("binance_ws.websockets"), {})
 
 
 async def run_websockets(
     url: str,
     client: httpx.AsyncClient | None,
     keepalive: tuple[float | None, float | None],
+    max_message: int,
     on_open: OnOpen,
     on_text: OnText,
 ) -> BaseException | None:
@@ -161,8 +214,14 @@ async def run_websockets(
     from websockets.exceptions import ConnectionClosed
     from websockets.protocol import State
 
+    # `client` is unused: AsyncConnection refuses a user's http_client with this transport.
     async with connect(
-        url, ping_interval=keepalive[0], ping_timeout=keepalive[1], max_size=None, compression=None
+        url,
+        ping_interval=keepalive[0],
+        ping_timeout=keepalive[1],
+        max_size=max_message,
+        compression=None,
+        logger=_WEBSOCKETS_LOG,
     ) as ws:
 
         async def send(text: str) -> None:

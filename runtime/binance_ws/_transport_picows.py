@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import httpx
 
-from ._transport import NotSent, OnOpen
+from ._transport import MessageTooBig, NotSent, OnOpen
 
 try:
     import picows
@@ -50,21 +50,34 @@ def ssl_context() -> ssl.SSLContext:
 class _Listener(picows.WSListener):
     """Hands each text message to `on_text`; pauses senders while the socket buffer is full."""
 
-    def __init__(self, on_text: Callable[[str], None]) -> None:
+    def __init__(self, on_text: Callable[[str], None], max_message: int) -> None:
         self.on_text = on_text
+        self.max_message = max_message
+        self.too_big = False
         self.fragments: list[bytes] | None = None
+        self.size = 0
         self.writable: asyncio.Future[None] | None = None
         self.closed_by_server: tuple[int, str] | None = None
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
+        if frame.payload_size > self.max_message:
+            # picows refuses such a frame (max_frame_size) but may still hand it over when it
+            # was already buffered: never deliver it.
+            self._too_big(transport)
+            return
         if kind is _TEXT:
             if frame.fin:
                 self.on_text(frame.get_payload_as_utf8_text())
             else:
                 self.fragments = [frame.get_payload_as_bytes()]
+                self.size = frame.payload_size
         elif kind is _CONTINUATION:
             if self.fragments is not None:
+                self.size += frame.payload_size
+                if self.size > self.max_message:
+                    self._too_big(transport)
+                    return
                 self.fragments.append(frame.get_payload_as_bytes())
                 if frame.fin:
                     data, self.fragments = b"".join(self.fragments), None
@@ -75,6 +88,13 @@ class _Listener(picows.WSListener):
             transport.send_close(code)
             transport.disconnect()
         # binary frames: the API sends none; pongs: handled by picows's auto-ping
+
+    def _too_big(self, transport: WSTransport) -> None:
+        self.fragments = None
+        self.too_big = True
+        if not transport.is_close_frame_sent:
+            transport.send_close(WSCloseCode.MESSAGE_TOO_BIG, b"message too big")
+        transport.disconnect()
 
     def pause_writing(self) -> None:
         if self.writable is None:
@@ -94,19 +114,23 @@ async def run_picows(
     url: str,
     client: httpx.AsyncClient | None,
     keepalive: tuple[float | None, float | None],
+    max_message: int,
     on_open: OnOpen,
     on_text: Callable[[str], None],
 ) -> BaseException | None:
-    """Run one connection until it closes; returns why. `client` is not used (httpx-ws only)."""
+    """Run one connection until it closes; returns why.
+
+    `client` is not used: AsyncConnection refuses a user's http_client with this transport.
+    """
     interval, timeout = keepalive
-    listener = _Listener(on_text)
+    listener = _Listener(on_text, max_message)
     transport, _ = await picows.ws_connect(
         lambda: listener,
         url,
         ssl_context=ssl_context() if url.startswith("wss:") else None,
         websocket_handshake_timeout=None,  # the client's own connect deadline applies
         logger_name=_LOG,
-        max_frame_size=2**31 - 1,
+        max_frame_size=max_message,
         enable_auto_ping=interval is not None,
         auto_ping_idle_timeout=interval or 10.0,
         # picows wants the reply timeout no longer than the interval
@@ -129,8 +153,12 @@ async def run_picows(
             transport.send_close(WSCloseCode.OK)
             transport.disconnect()
         raise
-    except Exception as exc:  # a protocol violation picows detected, or on_text failed
+    except Exception as exc:  # a protocol violation picows detected (a frame over the cap), or on_text failed
+        if "max_frame_size" in str(exc) or getattr(exc, "code", None) is WSCloseCode.MESSAGE_TOO_BIG:
+            return MessageTooBig(f"the server sent a message over max_message_size ({max_message} bytes)")
         return exc
+    if listener.too_big:
+        return MessageTooBig(f"the server sent a message over max_message_size ({max_message} bytes)")
     if listener.closed_by_server is not None:
         code, reason = listener.closed_by_server
         return ConnectionError(f"closed by the server: code {code} {reason}".rstrip())

@@ -11,25 +11,43 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
+import enum
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, NoReturn
 
 import msgspec
 
 from ._async import PRODUCTION, TESTNET, AsyncConnection
+from ._version import __version__
 from .errors import ApiError, BinanceError, ParamError, TransportError, UnknownExecutionStatus
 from .events import StreamGap
 from .method import Method
-from .signing import HmacKey, Signer, key_from_env, key_from_pem
+from .signing import Ed25519Key, HmacKey, Signer, key_from_env, key_from_pem
 
 EXIT_OK, EXIT_USAGE, EXIT_API, EXIT_TRANSPORT, EXIT_UNKNOWN = 0, 1, 2, 3, 4
-_ENCODER = msgspec.json.Encoder(decimal_format="number")
+_ENCODER = msgspec.json.Encoder()
 
 
-def _parser(prog: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description="Binance Spot WebSocket API from the shell.")
+class UsageError(Exception):
+    """The command line itself is wrong (exit 1, nothing sent)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors exit 1: exit 2 means the server rejected the request."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser(prog: str, version: str) -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description="Binance Spot WebSocket API from the shell.")
+    parser.add_argument("--version", action="version", version=version)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def connection(p: argparse.ArgumentParser) -> None:
@@ -45,6 +63,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
             help="load the key from PREFIX_API_KEY, PREFIX_API_SECRET / PREFIX_PRIVATE_KEY_PATH ...",
         )
         p.add_argument("--timeout", type=float, default=10.0)
+        p.add_argument("--pretty", action="store_true", help="indented JSON output")
 
     call = sub.add_parser("call", help="call one method: binance-ws call depth symbol=BTCUSDT limit=5")
     call.add_argument("method", help="wire name (order.place) or Python name (order_place)")
@@ -60,7 +79,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     emulator.add_argument("--seed", type=int, default=1)
     emulator.add_argument("--ticker", type=float, metavar="SECONDS", help="move the market by itself every SECONDS")
     emulator.add_argument("--tls", action="store_true", help="serve wss:// with a throwaway certificate")
-    watch = sub.add_parser("watch", help="log on, subscribe and print user-data events until Ctrl-C")
+    watch = sub.add_parser(
+        "watch",
+        help="subscribe to the user-data stream and print its events until Ctrl-C "
+        "(HMAC/RSA: userDataStream.subscribe.signature; Ed25519: session.logon + userDataStream.subscribe)",
+    )
     connection(watch)
     return parser
 
@@ -74,63 +97,129 @@ def _key(args: argparse.Namespace) -> Signer | None:
         with open(args.key_file, "rb") as handle:
             return key_from_pem(handle.read(), api_key=api_key or "", password=password)
     if args.secret_env:
-        return HmacKey(api_key or "", os.environ[args.secret_env])
+        secret = os.environ.get(args.secret_env)
+        if not secret:
+            raise UsageError(f"--secret-env {args.secret_env}: that environment variable is not set")
+        return HmacKey(api_key or "", secret)
     return None
 
 
+def _closest(name: str, names: Iterable[str]) -> str:
+    found = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f" (did you mean {found[0]!r}?)" if found else ""
+
+
+def _choices(annotation: Any) -> list[str]:
+    """The values an enum-typed parameter accepts (Enum members and Literal strings), in order."""
+    found: list[str] = []
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        found += [str(member.value) for member in annotation]
+    elif typing.get_origin(annotation) is typing.Literal:
+        found += [str(value) for value in typing.get_args(annotation)]
+    elif typing.get_origin(annotation) is not list:  # a list's items are checked by the client
+        for argument in typing.get_args(annotation):
+            found += [value for value in _choices(argument) if value not in found]
+    return found
+
+
+def _method(methods: Mapping[str, Method[Any, Any]], name: str) -> Method[Any, Any]:
+    by_python = {wire.replace(".", "_").lower(): wire for wire in methods}
+    wire = name if name in methods else by_python.get(name.lower())
+    if wire is None:
+        hint = _closest(name, [*methods, *by_python])
+        raise UsageError(f"unknown method {name!r}{hint}; see `binance-ws methods`")
+    return methods[wire]
+
+
 def _params(method: Method[Any, Any], pairs: Sequence[str]) -> dict[str, Any]:
+    fields = {f.encode_name: f for f in (msgspec.structs.fields(method.params) if method.params else ())}
     python_to_wire = {python: wire for wire, python in method.wire_to_python.items()}
-    list_params = {
-        f.encode_name for f in (msgspec.structs.fields(method.params) if method.params else ()) if "list" in str(f.type)
-    }
     out: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep:
             raise ParamError(method.wire, pair, "expected name=value")
         wire = python_to_wire.get(name, name)
-        if method.params is not None and wire not in method.wire_to_python:
-            raise ParamError(method.wire, name, "unknown parameter")
-        out[wire] = value.split(",") if wire in list_params else value
+        if method.params is not None and wire not in fields:
+            known = [*fields, *python_to_wire]
+            listed = ", ".join(fields) or "none"
+            raise ParamError(method.wire, name, f"unknown parameter{_closest(name, known)}; parameters: {listed}")
+        annotation = fields[wire].type if wire in fields else Any
+        if "list" in str(annotation):
+            out[wire] = value.split(",")
+            continue
+        choices = _choices(annotation)
+        if choices and value not in choices:
+            raise ParamError(
+                method.wire, name, f"{value!r} is not one of {', '.join(choices)}{_closest(value, choices)}"
+            )
+        out[wire] = value
     return out
 
 
-def _print(value: Any) -> None:
-    sys.stdout.write(
-        _ENCODER.encode(msgspec.to_builtins(value, builtin_types=(__import__("decimal").Decimal,))).decode() + "\n"
-    )
+def _plain(value: Any) -> Any:
+    """Builtins for printing: Decimals as exact strings in plain notation (never `0E-8`), floats as strings too."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _print(value: Any, *, pretty: bool = False) -> None:
+    data = _ENCODER.encode(_plain(msgspec.to_builtins(value, builtin_types=(Decimal,))))
+    if pretty:
+        data = msgspec.json.format(data, indent=2)
+    sys.stdout.write(data.decode() + "\n")
+    sys.stdout.flush()
+
+
+def _url(args: argparse.Namespace) -> str:
+    return str(args.url or (TESTNET if args.testnet else PRODUCTION))
 
 
 async def _call(
     client_class: type[AsyncConnection], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
 ) -> int:
-    by_python = {wire.replace(".", "_").lower(): wire for wire in methods}
-    wire = args.method if args.method in methods else by_python.get(args.method.lower())
-    if wire is None:
-        print(f"unknown method {args.method!r}; see `binance-ws methods`", file=sys.stderr)
-        return EXIT_USAGE
-    method = methods[wire]
+    method = _method(methods, args.method)
     params = _params(method, args.params)
-    url = args.url or (TESTNET if args.testnet else PRODUCTION)
-    async with client_class(url=url, key=_key(args), timeout=args.timeout) as client:
+    key = _key(args)
+    if args.logon and not isinstance(key, Ed25519Key):
+        raise UsageError(
+            "--logon needs an Ed25519 key (session.logon accepts no other); signed calls sign each request"
+        )
+    async with client_class(url=_url(args), key=key, timeout=args.timeout) as client:
         if args.logon:
-            await client.request_raw("session.logon", signed=True)
-        _print(await client._request(method, params))
+            await client._request(_method(methods, "session.logon"), {})
+        _print(await client._request(method, params), pretty=args.pretty)
     return EXIT_OK
 
 
 async def _watch(
     client_class: type[AsyncConnection], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
 ) -> int:
-    url = args.url or (TESTNET if args.testnet else PRODUCTION)
-    async with client_class(url=url, key=_key(args), timeout=args.timeout) as client:
-        await client._request(methods["session.logon"], {})
-        await client._request(methods["userDataStream.subscribe"], {})
+    key = _key(args)
+    if key is None:
+        raise UsageError("watch needs an API key: --env PREFIX, --key-file or --secret-env")
+    if isinstance(key, Ed25519Key):  # log the connection on once, then subscribe it
+        steps = [_method(methods, "session.logon"), _method(methods, "userDataStream.subscribe")]
+    else:  # session.logon takes only Ed25519 keys: HMAC and RSA subscribe with a signed request
+        steps = [_method(methods, "userDataStream.subscribe.signature")]
+    async with client_class(url=_url(args), key=key, timeout=args.timeout) as client:
+        for step in steps:
+            answer = await client._request(step, {})
+        subscription = getattr(answer, "subscription_id", None)
+        print(f"# subscribed ({', '.join(s.wire for s in steps)}; subscription {subscription})", file=sys.stderr)
+        sys.stderr.flush()
         async for event in client.user_data():
             if isinstance(event, StreamGap):
                 print(f"# gap: {event.reason} (re-query balances and open orders)", file=sys.stderr)
             else:
-                _print(event)
+                _print(event, pretty=args.pretty)
     return EXIT_OK
 
 
@@ -151,9 +240,11 @@ def run(
     client_class: type[AsyncConnection],
     methods: Mapping[str, Method[Any, Any]],
     prog: str = "binance-ws",
+    spec_version: str = "",
 ) -> int:
     """Entry point used by the generated `binance_spot_ws._cli.main`."""
-    args = _parser(prog).parse_args(argv)
+    spec = f" (spec {spec_version}, {len(methods)} methods)" if spec_version else f" ({len(methods)} methods)"
+    args = _parser(prog, f"{prog} {__version__}{spec}").parse_args(argv)
     try:
         if args.command == "methods":
             return _list(methods, args.filter)
@@ -166,7 +257,7 @@ def run(
             return emulator_main(options)
         runner = _call if args.command == "call" else _watch
         return asyncio.run(runner(client_class, methods, args))
-    except ParamError as error:
+    except (UsageError, ParamError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except UnknownExecutionStatus as error:
@@ -178,7 +269,10 @@ def run(
     except (TransportError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_TRANSPORT
-    except (BinanceError, KeyError, ValueError, TypeError) as error:
+    except KeyError as error:  # key_from_env: which variable is missing
+        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (BinanceError, ValueError, TypeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

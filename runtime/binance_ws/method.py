@@ -102,6 +102,7 @@ class Method(Generic[P, R]):
         "_decoder",
         "client_id_param",
         "deprecated",
+        "error_data",
         "params",
         "require_one_of",
         "result",
@@ -128,6 +129,7 @@ class Method(Generic[P, R]):
         client_id_param: str | None = None,
         signing: Signing = "request",
         session_effect: SessionEffect | None = None,
+        error_data: Any = None,
     ) -> None:
         self.wire = wire
         self.params = params
@@ -140,6 +142,9 @@ class Method(Generic[P, R]):
         self.client_id_param = client_id_param
         self.signing: Signing = signing
         self.session_effect: SessionEffect | None = session_effect
+        #: The type of `error.data` in this method's error responses (spec: the response's
+        #: `error.properties.data`), or None: the runtime then hands `data` over as JSON.
+        self.error_data: Any = error_data
         self._decoder: msgspec.json.Decoder[R] | None = None
         # From the Struct's own name tuples: `msgspec.structs.fields()` would evaluate every
         # annotation (most of the import time of the generated package).

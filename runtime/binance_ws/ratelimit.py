@@ -8,6 +8,7 @@ a response never lowers the count below what is known to be in flight.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -17,6 +18,8 @@ from .wire import RateLimit
 _SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
 
 Policy = Literal["wait", "raise", "off"]
+
+log = logging.getLogger("binance_ws")
 
 
 @dataclass(slots=True)
@@ -30,7 +33,7 @@ class Bucket:
     length_ms: int = 0
 
     def __post_init__(self) -> None:
-        self.length_ms = _SECONDS.get(self.interval, 60) * self.interval_num * 1000
+        self.length_ms = _SECONDS[self.interval] * self.interval_num * 1000
 
     def current(self, now_ms: int) -> int:
         """Usage in the bucket that contains `now_ms` (0 once the interval rolled over)."""
@@ -48,12 +51,25 @@ class RateLimiter:
         self.buckets: dict[tuple[str, str, int], Bucket] = {}
         self.blocked_until_ms = 0
         self.banned = False
+        self._ignored: set[tuple[str, str, int]] = set()
 
     def update(self, limits: Iterable[RateLimit], now_ms: int) -> None:
         for item in limits:
             key = (item.rateLimitType, item.interval, item.intervalNum)
             bucket = self.buckets.get(key)
             if bucket is None:
+                if item.interval not in _SECONDS or item.intervalNum <= 0 or item.limit < 0:
+                    # A limit we cannot count is not guessed at (as a minute, say): it is ignored.
+                    if key not in self._ignored:
+                        self._ignored.add(key)
+                        log.warning(
+                            "rate limit %s/%s%s (limit %s) not understood; not tracked",
+                            item.rateLimitType,
+                            item.intervalNum,
+                            item.interval,
+                            item.limit,
+                        )
+                    continue
                 bucket = self.buckets[key] = Bucket(
                     item.rateLimitType, item.interval, item.intervalNum, item.limit, 0, 0
                 )

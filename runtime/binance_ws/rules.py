@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 
@@ -53,9 +53,6 @@ class FilterError(ParamError):
         self.symbol = symbol
         self.filter = filter_type
         self.detail = problem
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.symbol, self.filter, self.param, self.detail))
 
 
 class _Filter(msgspec.Struct, kw_only=True):

@@ -7,6 +7,7 @@ and sent, so the signature always covers exactly what goes on the wire.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -58,16 +59,42 @@ def format_decimal(value: Decimal) -> str:
 
 
 def _render(value: Any) -> Any:
+    """Render one value for the wire; ValueError if it cannot be sent (NaN, a lone surrogate)."""
     # After msgspec.to_builtins only Decimals (kept on purpose) need rendering; exact type
     # checks keep this cheap on the hot path.
     kind = type(value)
+    if kind is str:
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise ValueError("not valid text: it holds a lone surrogate, which cannot be UTF-8 encoded") from None
+        return value
     if kind is Decimal:
+        if not value.is_finite():
+            raise ValueError(f"must be a finite number, not {value}")
         return format_decimal(value)
+    if kind is float:
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, not {value}")
+        return value
     if kind is list:
         return [_render(v) for v in value]
+    if kind is dict:
+        return {_render(k): _render(v) for k, v in value.items()}
     if isinstance(value, enum.Enum):
-        return value.value
+        return _render(value.value)
     return value
+
+
+def _rendered(method: Method[Any, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, value in params.items():
+        try:
+            out[name] = _render(value)
+        except ValueError as exc:
+            raise ParamError(method.wire, method.wire_to_python.get(name, name), str(exc)) from None
+    return out
 
 
 def wire_params(method: Method[Any, Any], args: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,7 +105,7 @@ def wire_params(method: Method[Any, Any], args: Mapping[str, Any]) -> dict[str, 
     """
     given = {k: v for k, v in args.items() if v is not _UNSET}
     if method.params is None:
-        return given
+        return _rendered(method, given)
     try:
         validated = msgspec.convert(given, method.params, strict=False)
     except msgspec.ValidationError as exc:
@@ -88,7 +115,7 @@ def wire_params(method: Method[Any, Any], args: Mapping[str, Any]) -> dict[str, 
         if not any(name in out for name in group):
             names = " or ".join(method.wire_to_python.get(n, n) for n in group)
             raise ParamError(method.wire, names, "one of these parameters is required")
-    return {k: _render(v) for k, v in out.items()}
+    return _rendered(method, out)
 
 
 def _param_error(method: Method[Any, Any], message: str) -> ParamError:

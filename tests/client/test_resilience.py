@@ -212,21 +212,23 @@ async def _start_well_inside_a_minute(emulator: Emulator) -> None:
     """Weight counts reset at each whole minute (and a 429's retryAfter is that instant): keep
     the requests of a rate-limit test inside one minute, whenever the test happens to run."""
     into_minute = emulator.now_ms() % 60_000
-    if into_minute > 55_000:
+    if into_minute > 50_000:
         await asyncio.sleep((60_000 - into_minute) / 1000 + 0.05)
 
 
 async def test_429_is_honoured_and_418_stops_sending(hmac_key: HmacKey) -> None:
     async with Emulator(seed=1, weight_limit=30) as emulator:
         await _start_well_inside_a_minute(emulator)
-        async with AsyncClient(url=emulator.url, key=hmac_key, rate_limit="off") as client:
+        # timeout 3 s: the 429's retryAfter (the next whole minute) is then always past the call's
+        # deadline, since the test starts at least 10 s before a minute ends
+        async with AsyncClient(url=emulator.url, key=hmac_key, rate_limit="off", timeout=3) as client:
             with pytest.raises(RateLimited) as limited:
                 for _ in range(10):
                     await client.depth(symbol="BTCUSDT")  # weight 5 each
             assert limited.value.status == 429 and limited.value.retry_after_ms
             sent_before = sum(emulator.requests.values())
-            with pytest.raises(asyncio.TimeoutError):  # held back locally until retryAfter: not sent
-                await asyncio.wait_for(client.depth(symbol="BTCUSDT"), 0.3)
+            with pytest.raises(RateLimited, match="not sent"):  # retryAfter is past the call's deadline
+                await client.depth(symbol="BTCUSDT")
             assert sum(emulator.requests.values()) == sent_before
             emulator.limits.retry_after_ms = emulator.now_ms() + 60_000
             client.rate_limiter.blocked_until_ms = 0  # pretend we ignored the 429

@@ -15,6 +15,15 @@ def test_generated_package_is_fresh() -> None:
     print(f"full regeneration took {time.perf_counter() - started:.2f} s")
 
 
+def test_api_md_names_the_spec_it_comes_from() -> None:
+    import re
+
+    first = (OUT / "API.md").read_text().splitlines()[2]
+    named = re.search(r"generated from `([^`]+)`", first)
+    assert named, first
+    assert (OUT.parents[1] / named.group(1)).resolve() == SPEC.resolve()
+
+
 def test_runtime_never_imports_generated_code() -> None:
     import ast
     from pathlib import Path

@@ -79,8 +79,11 @@ def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("extension", "message"),
     [
-        ("x-signing: sometimes", "unknown signing 'sometimes'; one of request, always, session"),
-        ("x-session-effect: login", "unknown session effect 'login'; one of logon, logout, subscribe, unsubscribe"),
+        ("x-signing: sometimes", "x-signing 'sometimes' is not one of request, always, session"),
+        (
+            "x-session-effect: login",
+            "x-session-effect 'login' is not one of logon, logout, subscribe, unsubscribe \\(did you mean 'logon'\\?\\)",
+        ),
     ],
 )
 def test_unknown_session_extensions(tmp_path: Path, extension: str, message: str) -> None:
@@ -93,10 +96,10 @@ def test_unknown_session_extensions(tmp_path: Path, extension: str, message: str
 @pytest.mark.parametrize(
     ("entries", "message"),
     [
-        ("- {code: -1, name: A, kind: fatal}", "unknown kind 'fatal'"),
+        ("- {code: -1, name: A, kind: fatal}", "kind 'fatal' is not one of bad_request, auth"),
         ("- {code: -1, name: A}\n- {code: -2, name: A}", "'A' must be a unique Python identifier"),
         ("- {code: -1, name: A}\n- {code: -1, name: B}", "code -1 is listed twice"),
-        ("- {name: A}", "each error code needs an integer `code`"),
+        ("- {name: A}", r"x-error-codes\[0\] has no 'code'"),
     ],
 )
 def test_bad_error_code_tables(tmp_path: Path, entries: str, message: str) -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from binance_ws_emulator import EmulatorError, Exchange
+from binance_ws_emulator.book import Book, Trade
 from binance_ws_emulator.exchange import MARKET_MAKER
 
 D = Decimal
@@ -299,3 +300,60 @@ def test_ticks_move_the_market_and_keep_it_quoted() -> None:
     assert len(book.trades) >= trades + 300 and len(prices) > 10 and book.last_price() != start
     assert stop.status == "FILLED"  # a 0.1 % trailing stop does not survive 300 random steps
     assert len(exchange.orders) < 200  # the market maker's old quotes are not kept
+
+
+def test_the_order_index_holds_exactly_the_orders_kept() -> None:
+    ex = Exchange(seed=4, now_ms=Clock())
+    kept = limit(
+        ex,
+        "a",
+        "BUY",
+        "49000",
+        "0.01",
+    )[0]
+    for _ in range(30):
+        ex.tick()  # the market maker's old quotes and trades are dropped, from the index too
+    indexed = [o for holders in ex.index._by_client.values() for o in holders]
+    assert sorted(o.order_id for o in indexed) == sorted(ex.orders)
+    assert len(ex.orders) < 3 * 40 + 20  # about one set of quotes per symbol, not 30
+    assert ex.find("a", "BTCUSDT", None, kept.client_order_id) is kept
+    assert ex.open_orders("a") == [kept]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.seen: list[tuple[object, ...]] = []
+
+    def on_trade(self, symbol: str, trade: Trade) -> None:
+        self.seen.append(("trade", symbol, trade.price, trade.qty))
+
+    def on_book_change(self, symbol: str, side: str, price: D, book: Book) -> None:
+        self.seen.append(("level", symbol, side, price, book.update_id))
+
+
+def test_market_observers_see_every_trade_and_level_change(exchange: Exchange) -> None:
+    recorder = Recorder()
+    exchange.market.observers.append(recorder)
+    resting = limit(exchange, "a", "SELL", "100", "2")[0]
+    assert recorder.seen == [("level", "BTCUSDT", "SELL", D("100"), exchange.books["BTCUSDT"].update_id)]
+    recorder.seen.clear()
+    limit(exchange, "b", "BUY", "100", "2")  # fills the resting order: the level goes
+    assert recorder.seen[0] == ("trade", "BTCUSDT", D("100"), D("2"))
+    assert recorder.seen[1][:4] == ("level", "BTCUSDT", "SELL", D("100"))
+    assert exchange.books["BTCUSDT"].trades[-1].price == D("100") and not resting.is_open
+    recorder.seen.clear()
+    bid = limit(exchange, "b", "BUY", "99", "1")[0]
+    exchange.cancel("b", "BTCUSDT", bid.order_id, None)
+    assert [entry[:4] for entry in recorder.seen] == [("level", "BTCUSDT", "BUY", D("99"))] * 2
+    first, second = recorder.seen
+    assert second[4] == first[4] + 1  # type: ignore[operator]
+
+
+def test_the_market_makers_trades_are_not_kept_per_account() -> None:
+    ex = Exchange(seed=5, now_ms=Clock())
+    for _ in range(30):
+        ex.tick()
+    assert ex.books["BTCUSDT"].trades  # the market traded
+    assert [t for t in ex.account_trades if t["account"] == MARKET_MAKER] == []  # nobody can ask: memory stays flat
+    limit(ex, "a", "BUY", "60000", "0.01")  # takes the market maker's ask
+    assert [t["account"] for t in ex.account_trades] == ["a"]

@@ -34,7 +34,7 @@ def _texts(chunks: list[bytes]) -> list[str]:
 
 async def test_frames_queued_behind_a_cancelled_writer_still_go_out() -> None:
     stream = _SlowStream()
-    session = _CallbackSession(stream, on_text=lambda text: None)  # type: ignore[arg-type]
+    session = _CallbackSession(stream, on_text=lambda text: None, max_message=1 << 20)  # type: ignore[arg-type]
     first = asyncio.create_task(session.send_text("first"))
     await asyncio.sleep(0)  # `first` is now writing (blocked)
     await session.send_text("second")  # returns at once: queued behind the write in progress
@@ -51,7 +51,7 @@ async def test_frames_queued_behind_a_cancelled_writer_still_go_out() -> None:
 
 async def test_frames_written_meanwhile_are_coalesced_into_one_write() -> None:
     stream = _SlowStream()
-    session = _CallbackSession(stream, on_text=lambda text: None)  # type: ignore[arg-type]
+    session = _CallbackSession(stream, on_text=lambda text: None, max_message=1 << 20)  # type: ignore[arg-type]
     first = asyncio.create_task(session.send_text("a"))
     await asyncio.sleep(0)
     for text in ("b", "c", "d"):
@@ -65,7 +65,7 @@ async def test_frames_written_meanwhile_are_coalesced_into_one_write() -> None:
 async def test_a_closing_connection_refuses_frames_before_writing_any() -> None:
     stream = _SlowStream()
     stream.release.set()
-    session = _CallbackSession(stream, on_text=lambda text: None)  # type: ignore[arg-type]
+    session = _CallbackSession(stream, on_text=lambda text: None, max_message=1 << 20)  # type: ignore[arg-type]
     await session.send_text("before")
     session.connection.send(wsproto.events.CloseConnection(code=1000))  # closing from here on
     with pytest.raises(NotSent):

@@ -26,18 +26,28 @@ class AsyncClient(AsyncConnection):
 
     async def ping(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Test connectivity.
 
         `ping` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return await self._request(_methods.PING, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.PING, params)
 
     async def depth(
         self,
         *,
         symbol: str,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.DepthResult:
         """Order book.
 
@@ -48,12 +58,16 @@ class AsyncClient(AsyncConnection):
         Args:
             symbol: Trading pair.
             limit: Levels per side.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.DEPTH, params)
 
     async def order_place(
@@ -66,6 +80,7 @@ class AsyncClient(AsyncConnection):
         quantity: Decimal | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponse:
         """Place a new order.
 
@@ -79,6 +94,8 @@ class AsyncClient(AsyncConnection):
             quantity: Optional.
             new_client_order_id: Optional.
             recv_window: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -93,4 +110,6 @@ class AsyncClient(AsyncConnection):
             params["newClientOrderId"] = new_client_order_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.ORDER_PLACE, params)

@@ -25,18 +25,28 @@ class Client(Connection):
 
     def ping(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.EmptyResult:
         """Test connectivity.
 
         `ping` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return self._request(_methods.PING, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.PING, params)
 
     def depth(
         self,
         *,
         symbol: str,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.DepthResult:
         """Order book.
 
@@ -47,12 +57,16 @@ class Client(Connection):
         Args:
             symbol: Trading pair.
             limit: Levels per side.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.DEPTH, params)
 
     def order_place(
@@ -65,6 +79,7 @@ class Client(Connection):
         quantity: Decimal | UnsetType = UNSET,
         new_client_order_id: str | UnsetType = UNSET,
         recv_window: Decimal | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponse:
         """Place a new order.
 
@@ -78,6 +93,8 @@ class Client(Connection):
             quantity: Optional.
             new_client_order_id: Optional.
             recv_window: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
@@ -92,4 +109,6 @@ class Client(Connection):
             params["newClientOrderId"] = new_client_order_id
         if recv_window is not UNSET:
             params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_PLACE, params)

@@ -13,7 +13,7 @@ from ._methods import METHODS
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `binance-ws` (see `binance-ws --help`)."""
-    return run(argv, client_class=AsyncClient, methods=METHODS)
+    return run(argv, client_class=AsyncClient, methods=METHODS, spec_version="1.0.0")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ class Client(Connection):
         time_in_force: str | UnsetType = UNSET,
         price: str | UnsetType = UNSET,
         quantity: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponseResult:
         """Request to place a new order via WebSocket.
 
@@ -43,6 +44,8 @@ class Client(Connection):
             time_in_force: Optional.
             price: Optional.
             quantity: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -57,6 +60,8 @@ class Client(Connection):
             params["price"] = price
         if quantity is not UNSET:
             params["quantity"] = quantity
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_PLACE, params)
 
     def order_test(
@@ -68,6 +73,7 @@ class Client(Connection):
         time_in_force: str | UnsetType = UNSET,
         price: str | UnsetType = UNSET,
         quantity: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponseResult:
         """Request to place a new order via WebSocket.
 
@@ -80,6 +86,8 @@ class Client(Connection):
             time_in_force: Optional.
             price: Optional.
             quantity: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -94,6 +102,8 @@ class Client(Connection):
             params["price"] = price
         if quantity is not UNSET:
             params["quantity"] = quantity
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_TEST, params)
 
     def order_cancel(
@@ -102,6 +112,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         order_id: int | UnsetType = UNSET,
         orig_client_order_id: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponseResult:
         """Request to cancel an order via WebSocket.
 
@@ -111,6 +122,8 @@ class Client(Connection):
             symbol: Optional.
             order_id: Optional.
             orig_client_order_id: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -119,6 +132,8 @@ class Client(Connection):
             params["orderId"] = order_id
         if orig_client_order_id is not UNSET:
             params["origClientOrderId"] = orig_client_order_id
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_CANCEL, params)
 
     def open_orders_cancel_all(
@@ -127,6 +142,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         order_id: int | UnsetType = UNSET,
         orig_client_order_id: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.OrderResponseResult:
         """Request to cancel an order via WebSocket.
 
@@ -136,6 +152,8 @@ class Client(Connection):
             symbol: Optional.
             order_id: Optional.
             orig_client_order_id: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -144,12 +162,15 @@ class Client(Connection):
             params["orderId"] = order_id
         if orig_client_order_id is not UNSET:
             params["origClientOrderId"] = orig_client_order_id
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.OPEN_ORDERS_CANCEL_ALL, params)
 
     def account_status(
         self,
         *,
         symbol: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for account information via WebSocket.
 
@@ -157,16 +178,21 @@ class Client(Connection):
 
         Args:
             symbol: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
             params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ACCOUNT_STATUS, params)
 
     def order_status(
         self,
         *,
         symbol: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for account information via WebSocket.
 
@@ -174,16 +200,21 @@ class Client(Connection):
 
         Args:
             symbol: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
             params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ORDER_STATUS, params)
 
     def open_orders_status(
         self,
         *,
         symbol: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for account information via WebSocket.
 
@@ -191,16 +222,21 @@ class Client(Connection):
 
         Args:
             symbol: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
             params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.OPEN_ORDERS_STATUS, params)
 
     def all_orders(
         self,
         *,
         symbol: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for account information via WebSocket.
 
@@ -208,16 +244,21 @@ class Client(Connection):
 
         Args:
             symbol: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
             params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.ALL_ORDERS, params)
 
     def my_trades(
         self,
         *,
         symbol: str | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for account information via WebSocket.
 
@@ -225,10 +266,14 @@ class Client(Connection):
 
         Args:
             symbol: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
             params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.MY_TRADES, params)
 
     def ping(
@@ -237,6 +282,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -246,6 +292,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -254,6 +302,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.PING, params)
 
     def time(
@@ -262,6 +312,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -271,6 +322,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -279,6 +332,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TIME, params)
 
     def exchange_info(
@@ -287,6 +342,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -296,6 +352,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -304,6 +362,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.EXCHANGE_INFO, params)
 
     def depth(
@@ -312,6 +372,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -321,6 +382,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -329,6 +392,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.DEPTH, params)
 
     def trades_recent(
@@ -337,6 +402,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -346,6 +412,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -354,6 +422,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TRADES_RECENT, params)
 
     def trades_historical(
@@ -362,6 +432,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -371,6 +442,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -379,6 +452,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TRADES_HISTORICAL, params)
 
     def trades_aggregate(
@@ -387,6 +462,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -396,6 +472,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -404,6 +482,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TRADES_AGGREGATE, params)
 
     def klines(
@@ -412,6 +492,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -421,6 +502,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -429,6 +512,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.KLINES, params)
 
     def avg_price(
@@ -437,6 +522,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -446,6 +532,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -454,6 +542,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.AVG_PRICE, params)
 
     def ticker_24hr(
@@ -462,6 +552,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -471,6 +562,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -479,6 +572,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER_24HR, params)
 
     def ticker_price(
@@ -487,6 +582,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -496,6 +592,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -504,6 +602,8 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER_PRICE, params)
 
     def ticker_book(
@@ -512,6 +612,7 @@ class Client(Connection):
         symbol: str | UnsetType = UNSET,
         symbols: list[str] | UnsetType = UNSET,
         limit: int | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> dict[str, Any]:
         """Request for market data via WebSocket.
 
@@ -521,6 +622,8 @@ class Client(Connection):
             symbol: Optional.
             symbols: Optional.
             limit: Optional.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {}
         if symbol is not UNSET:
@@ -529,4 +632,6 @@ class Client(Connection):
             params["symbols"] = symbols
         if limit is not UNSET:
             params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER_BOOK, params)

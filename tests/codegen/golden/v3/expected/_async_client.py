@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from msgspec import UNSET, UnsetType
+
 from binance_ws import AsyncConnection
 
 from . import _methods, types
@@ -20,17 +22,27 @@ class AsyncClient(AsyncConnection):
 
     async def time(
         self,
+        *,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.TimeResult:
         """Check server time.
 
         `time` · security NONE · weight 1 · retried after a lost connection.
+
+        Args:
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
-        return await self._request(_methods.TIME, {})
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TIME, params)
 
     async def avg_price(
         self,
         *,
         symbol: str,
+        return_rate_limits: bool | UnsetType = UNSET,
     ) -> types.AvgPriceResult:
         """Current average price for a symbol.
 
@@ -38,8 +50,12 @@ class AsyncClient(AsyncConnection):
 
         Args:
             symbol: Required.
+            return_rate_limits: False: the response carries no `rateLimits` (the client then
+                counts the request itself).
         """
         params: dict[str, object] = {
             "symbol": symbol,
         }
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.AVG_PRICE, params)

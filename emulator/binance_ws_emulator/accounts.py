@@ -1,0 +1,28 @@
+"""Accounts and their balances (free and locked per asset)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .book import ZERO
+
+#: The account behind the seeded books and the autonomous market (never sent events).
+MARKET_MAKER = "__market_maker__"
+
+#: What every new account starts with.
+STARTING_BALANCES = (("USDT", "1000000"), ("BTC", "10"), ("ETH", "100"), ("BNB", "100"))
+
+
+@dataclass
+class Account:
+    name: str
+    balances: dict[str, list[Decimal]] = field(default_factory=dict)  # asset -> [free, locked]
+
+    def free(self, asset: str) -> Decimal:
+        return self.balances.setdefault(asset, [ZERO, ZERO])[0]
+
+    def move(self, asset: str, free: Decimal = ZERO, locked: Decimal = ZERO) -> None:
+        entry = self.balances.setdefault(asset, [ZERO, ZERO])
+        entry[0] += free
+        entry[1] += locked
