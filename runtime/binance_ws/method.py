@@ -104,6 +104,7 @@ class Method(Generic[P, R]):
         "deprecated",
         "error_data",
         "params",
+        "plan",
         "require_one_of",
         "result",
         "retry_safe",
@@ -146,6 +147,8 @@ class Method(Generic[P, R]):
         #: `error.properties.data`), or None: the runtime then hands `data` over as JSON.
         self.error_data: Any = error_data
         self._decoder: msgspec.json.Decoder[R] | None = None
+        #: How `wire.wire_params` checks plain arguments directly; built there on first use.
+        self.plan: Any = None
         # From the Struct's own name tuples: `msgspec.structs.fields()` would evaluate every
         # annotation (most of the import time of the generated package).
         self.wire_to_python: dict[str, str] = (

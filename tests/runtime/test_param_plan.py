@@ -16,8 +16,7 @@ from msgspec import inspect
 from binance_spot_ws import _methods, types
 from binance_ws import Method, ParamError
 from binance_ws.param_plan import Plan
-from binance_ws.wire import format_decimal
-from binance_ws.wire import wire_params as full_params  # no plan yet in wire_params: the full path
+from binance_ws.wire import format_decimal, full_params, wire_params
 
 METHODS = [m for m in vars(_methods).values() if isinstance(m, Method) and m.params is not None]
 
@@ -77,12 +76,18 @@ def test_the_plan_renders_what_the_full_path_renders(call: tuple[Method[Any, Any
     direct = plan.render(args)
     if direct is not None:
         reference = _reference(method, args)
-        if isinstance(reference, ParamError) and "one of these parameters is required" in str(reference):
-            # checked after either path, on the rendered parameters
-            assert any(not any(name in direct for name in group) for group in method.require_one_of)
-            return
         assert not isinstance(reference, Exception), (method.wire, args, reference)
         assert direct == reference and list(direct) == list(reference)
+    # and wire_params (plan first, full path otherwise) answers as the full path alone would
+    try:
+        combined: Any = wire_params(method, args)
+    except ParamError as exc:
+        combined = exc
+    reference = _reference(method, args)
+    if isinstance(reference, ParamError):
+        assert isinstance(combined, ParamError) and str(combined) == str(reference)
+    elif not isinstance(combined, ParamError) or "one of these parameters" not in str(combined):
+        assert combined == reference
 
 
 def test_the_plan_answers_for_a_typical_order() -> None:
