@@ -612,10 +612,17 @@ IMPORTS = {
 def import_times(samples: int) -> dict[str, dict[str, float]]:
     """Wall time of a fresh interpreter importing each, minus one that imports nothing (ms)."""
 
+    # With bytecode caches, as after `pip install` (which compiles them): this environment may
+    # set PYTHONDONTWRITEBYTECODE, and then every import would compile the sources again.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
     def wall(code: str) -> float:
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=env)
         return (time.perf_counter() - started) * 1000
+
+    for code in IMPORTS.values():  # writes the caches
+        wall(code)
 
     runs: dict[str, list[float]] = {"bare": [], **{name: [] for name in IMPORTS}}
     for _ in range(samples):
@@ -625,7 +632,7 @@ def import_times(samples: int) -> dict[str, dict[str, float]]:
     bare = statistics.median(runs["bare"])
     out = {name: {"import ms": statistics.median(runs[name]) - bare} for name in IMPORTS}
     trace = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", IMPORTS["sdk"]], check=True, capture_output=True, text=True
+        [sys.executable, "-X", "importtime", "-c", IMPORTS["sdk"]], check=True, capture_output=True, text=True, env=env
     ).stderr
     for line in trace.splitlines():
         parts = [p.strip() for p in line.split("|")]

@@ -29,9 +29,8 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 import msgspec
 
 from . import options
@@ -53,6 +52,9 @@ from .protocol import Call, Protocol
 from .ratelimit import Policy, RateLimiter
 from .signing import Signer
 from .wire import Frame
+
+if TYPE_CHECKING:
+    import httpx
 
 R = TypeVar("R")
 
@@ -248,8 +250,11 @@ class AsyncConnection:
         self.timeout: float = options.seconds("timeout", timeout)  # type: ignore[assignment]
         self.rate_limiter = RateLimiter(options.choice("rate_limit", rate_limit, ("wait", "raise", "off")))  # type: ignore[arg-type]
         self.clock_offset_ms = 0
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise TypeError(f"http_client must be an httpx.AsyncClient or None, not {type(http_client).__name__}")
+        if http_client is not None:
+            import httpx  # here only: the default transport imports it when it first connects
+
+            if not isinstance(http_client, httpx.AsyncClient):
+                raise TypeError(f"http_client must be an httpx.AsyncClient or None, not {type(http_client).__name__}")
         self._transport: TransportName = options.choice("transport", transport, tuple(TRANSPORTS))  # type: ignore[assignment]
         if self._transport != "httpx-ws":
             _check_optional_transport(self._transport, http_client)
@@ -308,8 +313,10 @@ class AsyncConnection:
 
     async def connect(self) -> None:
         """Open the first connection (raises `TransportError` if it fails), then supervise."""
-        if self._http_client is None:
-            self._http_client = httpx.AsyncClient(timeout=self.timeout)
+        if self._http_client is None and self._transport == "httpx-ws":
+            from ._transport_httpx import new_http_client
+
+            self._http_client = new_http_client(self.url, self.timeout)
         self._set_state(ConnectionState.CONNECTING)
         link = await self._open_link()
         self._activate(link)

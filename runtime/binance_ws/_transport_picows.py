@@ -6,23 +6,23 @@ queue), and a send is one synchronous write into the socket's buffer. It
 answers server pings itself; our own pings run on picows's auto-ping timer
 with the same interval and timeout as the other transports.
 
-TLS uses one default context (`ssl.create_default_context()`, which honours
-`SSL_CERT_FILE` and `SSL_CERT_DIR`) created on the first `wss://` connect and
-shared by every connection made with the same certificate settings; `ws://`
-builds none.
+TLS uses the context shared with the websockets transport (`_tls`: the system
+defaults, honouring `SSL_CERT_FILE` and `SSL_CERT_DIR`), created on the first
+`wss://` connect; `ws://` builds none.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import ssl
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import httpx
-
+from ._tls import client_context
 from ._transport import MessageTooBig, NotSent, OnOpen
+
+if TYPE_CHECKING:
+    import httpx
 
 try:
     import picows
@@ -33,18 +33,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 #: picows logs connection life (and the upgrade handshake at its lowest level) here.
 _LOG = logging.getLogger("binance_ws.picows")
 
-_SSL_CONTEXTS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
-
 _TEXT, _CONTINUATION, _CLOSE = WSMsgType.TEXT, WSMsgType.CONTINUATION, WSMsgType.CLOSE
-
-
-def ssl_context() -> ssl.SSLContext:
-    """The shared client TLS context for the current `SSL_CERT_FILE` / `SSL_CERT_DIR`."""
-    where = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
-    context = _SSL_CONTEXTS.get(where)
-    if context is None:
-        context = _SSL_CONTEXTS[where] = ssl.create_default_context()
-    return context
 
 
 class _Listener(picows.WSListener):
@@ -127,7 +116,7 @@ async def run_picows(
     transport, _ = await picows.ws_connect(
         lambda: listener,
         url,
-        ssl_context=ssl_context() if url.startswith("wss:") else None,
+        ssl_context=client_context() if url.startswith("wss:") else None,
         websocket_handshake_timeout=None,  # the client's own connect deadline applies
         logger_name=_LOG,
         max_frame_size=max_message,

@@ -1,5 +1,5 @@
 """`import binance_spot_ws` does only what every user needs: work that only some programs need
-(RSA/Ed25519 keys, the decoder of a method never called) is done on first use."""
+(RSA/Ed25519 keys, a transport, the decoder of a method never called) is done on first use."""
 
 from __future__ import annotations
 
@@ -27,4 +27,12 @@ def test_decoders_are_built_on_first_use() -> None:
         "assert len(methods) > 40 and all(x._decoder is None for x in methods);"
         "assert m.TIME.decoder.decode(b'{\"serverTime\": 5}').server_time == 5;"
         "assert m.TIME.decoder is m.TIME.decoder and m.PING._decoder is None"
+    )
+
+
+def test_no_transport_library_is_imported_until_a_client_connects() -> None:
+    _run(
+        "import sys, binance_spot_ws;"
+        "loaded = [m for m in ('httpx', 'httpx_ws', 'anyio', 'wsproto', 'websockets', 'picows') if m in sys.modules];"
+        "assert not loaded, loaded"
     )
