@@ -10,7 +10,7 @@ import wsproto.frame_protocol
 
 pytest.importorskip("picows")
 
-from binance_ws._transport_picows import client_frame  # noqa: E402
+from binance_ws._transport_picows import client_frame
 
 
 def _server_reads(data: bytes) -> list[str]:
