@@ -11,6 +11,7 @@ a logger of ours that drops frame records and passes only formatted text on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,6 +42,9 @@ def describe(exc: BaseException) -> str:
 #: Called once connected with the coroutine function that sends one text frame.
 OnOpen = Callable[[Callable[[str], Awaitable[None]]], None]
 OnText = Callable[[str], None]
+
+
+_HIGH_WATER = 64 * 1024
 
 
 class _QuietFrames(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -77,6 +81,7 @@ async def run_websockets(
     from websockets.protocol import State
 
     # `client` is unused: AsyncConnection refuses a user's http_client with this transport.
+    from ._framing import Outbox, client_frame
     from ._tls import client_context
 
     async with connect(
@@ -88,11 +93,17 @@ async def run_websockets(
         compression=None,
         logger=_WEBSOCKETS_LOG,
     ) as ws:
+        # Frames written straight to the transport through the outbox (a burst in one write);
+        # websockets still reads, answers pings, pings and closes.
+        transport = ws.transport
+        outbox = Outbox(transport.write, transport.is_closing, asyncio.get_running_loop())
 
         async def send(text: str) -> None:
-            if ws.state is not State.OPEN:
+            if ws.state is not State.OPEN or transport.is_closing():
                 raise NotSent(f"connection {ws.state.name.lower()}")
-            await ws.send(text)
+            outbox.add(client_frame(text.encode()))
+            if transport.get_write_buffer_size() > _HIGH_WATER:
+                await ws.drain()  # the socket is not keeping up: wait as websockets' own send does
 
         on_open(send)
         try:

@@ -6,8 +6,8 @@ queue). Sends are coalesced: the first frame of a loop iteration is written at
 once, frames sent later in the same iteration leave together in one write at
 the start of the next (one syscall for a burst instead of one per frame; on
 loopback each write also runs the peer's TCP receive). Those frames are framed
-and masked here (RFC 6455: masking keys from os.urandom); picows sends its own
-control frames. It answers server pings itself; our own pings run on picows's
+and masked by `_framing` (RFC 6455, masking keys from os.urandom); picows sends
+its own control frames. It answers server pings itself; our own pings run on picows's
 auto-ping timer with the same interval and timeout as the other transports.
 
 TLS uses the context shared with the websockets transport (`_tls`: the system
@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ._framing import Outbox, client_frame
 from ._tls import client_context
 from ._transport import MessageTooBig, NotSent, OnOpen
 
@@ -40,51 +39,6 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 _LOG = logging.getLogger("binance_ws.picows")
 
 _TEXT, _CONTINUATION, _CLOSE = WSMsgType.TEXT, WSMsgType.CONTINUATION, WSMsgType.CLOSE
-
-
-_KEYS = bytearray()
-
-
-def client_frame(payload: bytes) -> bytes:
-    """One final, masked text frame carrying `payload` (RFC 6455 section 5.2)."""
-    size = len(payload)
-    if size < 126:
-        head = bytes((0x81, 0x80 | size))
-    elif size < 65536:
-        head = struct.pack("!BBH", 0x81, 0xFE, size)
-    else:
-        head = struct.pack("!BBQ", 0x81, 0xFF, size)
-    if not _KEYS:
-        _KEYS.extend(os.urandom(1024))  # one draw of entropy per 256 frames
-    key = bytes(_KEYS[-4:])
-    del _KEYS[-4:]
-    stream = (key * (size // 4 + 1))[:size]
-    masked = (int.from_bytes(payload, "little") ^ int.from_bytes(stream, "little")).to_bytes(size, "little")
-    return head + key + masked
-
-
-class _Outbox:
-    """Frames written in one loop iteration after its first leave together in the next."""
-
-    __slots__ = ("loop", "pending", "transport")
-
-    def __init__(self, transport: WSTransport, loop: asyncio.AbstractEventLoop) -> None:
-        self.transport = transport
-        self.loop = loop
-        self.pending: list[bytes] | None = None  # None: nothing written in this iteration yet
-
-    def add(self, frame: bytes) -> None:
-        if self.pending is None:
-            self.pending = []
-            self.loop.call_soon(self.flush)
-            self.transport.underlying_transport.write(frame)
-        else:
-            self.pending.append(frame)
-
-    def flush(self) -> None:
-        pending, self.pending = self.pending, None
-        if pending and not (self.transport.is_close_frame_sent or self.transport.is_disconnected):
-            self.transport.underlying_transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
 
 
 class _Listener(picows.WSListener):
@@ -178,7 +132,11 @@ async def run_picows(
         auto_ping_strategy=picows.WSAutoPingStrategy.PING_PERIODICALLY,
     )
 
-    outbox = _Outbox(transport, asyncio.get_running_loop())
+    outbox = Outbox(
+        transport.underlying_transport.write,
+        lambda: transport.is_close_frame_sent or transport.is_disconnected,
+        asyncio.get_running_loop(),
+    )
 
     async def send(text: str) -> None:
         if transport.is_close_frame_sent or transport.is_disconnected:

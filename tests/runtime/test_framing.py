@@ -1,5 +1,5 @@
-"""The picows transport frames and masks its own text frames (to write a burst at once):
-a server-side WebSocket parser reads them back exactly, at every length encoding."""
+"""The picows and websockets transports frame and mask their own text frames (to write a burst
+at once): a server-side WebSocket parser reads them back exactly, at every length encoding."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import wsproto
 import wsproto.events
 import wsproto.frame_protocol
 
-pytest.importorskip("picows")
-
-from binance_ws._transport_picows import client_frame
+from binance_ws._framing import client_frame
 
 
 def _server_reads(data: bytes) -> list[str]:
