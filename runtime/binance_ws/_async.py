@@ -291,7 +291,10 @@ class AsyncConnection:
         self._events_max = options.count("user_data_buffer", user_data_buffer)
         self._events_wakeup = asyncio.Event()
         self._events_overflowed = False
-        self._recent_events: collections.deque[bytes] = collections.deque(maxlen=256)
+        # The last 256 events, for dropping the copy seen on both links around a rotation: the
+        # deque keeps their order, the set answers "seen?" in O(1).
+        self._recent_events: collections.deque[bytes] = collections.deque()
+        self._recent_seen: set[bytes] = set()
         self._event_decoder: msgspec.json.Decoder[Any] | None = (
             msgspec.json.Decoder(self._event_type) if self._event_type is not None else None
         )
@@ -851,9 +854,14 @@ class AsyncConnection:
 
     def _on_event(self, link: _Link, raw: msgspec.Raw) -> None:
         data = bytes(raw)
-        if data in self._recent_events:
+        seen = self._recent_seen
+        if data in seen:
             return  # the same event seen on both links around a rotation
-        self._recent_events.append(data)
+        seen.add(data)
+        recent = self._recent_events
+        recent.append(data)
+        if len(recent) > _RECENT_EVENTS:
+            seen.discard(recent.popleft())
         self._settle_gap(link)
         event: Any
         try:
@@ -913,7 +921,24 @@ class AsyncConnection:
             await self._events_wakeup.wait()
         return self._events.popleft()
 
+    async def _take_events(self, into: collections.deque[Any], limit: int) -> bool:
+        """Wait for an event, then move up to `limit` waiting events into `into`; False once closed.
 
+        The blocking client's batch: one thread hop for many events. Events are moved, never
+        held here, so a wait that is cancelled or timed out loses none.
+        """
+        while not self._events:
+            if self._closing:
+                return False
+            self._events_wakeup.clear()
+            await self._events_wakeup.wait()
+        events = self._events
+        for _ in range(min(limit, len(events))):
+            into.append(events.popleft())
+        return True
+
+
+_RECENT_EVENTS = 256
 _EXTRAS = {"websockets": "fast", "picows": "picows"}
 _OWN_SETTINGS = {
     "websockets": "websockets reads SSL_CERT_FILE and the proxy environment variables itself",

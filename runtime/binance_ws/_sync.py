@@ -14,6 +14,7 @@ that has stopped.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import queue
 import threading
@@ -29,6 +30,8 @@ from .method import Method
 
 T = TypeVar("T")
 
+_BATCH = 1000  # user-data events moved from the loop thread in one hop, at most
+
 
 class Connection:
     """The blocking twin of `AsyncConnection`; takes the same keyword arguments."""
@@ -41,6 +44,7 @@ class Connection:
         self._lock = threading.Lock()  # orders "closed" against scheduling a call on the loop
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()  # calls running on the loop, cancelled by close()
+        self._events: collections.deque[Any] = collections.deque()  # user-data events moved over, not yet read
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="binance-ws-loop", daemon=True)
         self._thread.start()
@@ -187,11 +191,22 @@ class Connection:
             yield event
 
     def next_event(self, timeout: float | None = None) -> Any:
-        """The next user-data event; None once closed; `TimeoutError` after `timeout` s."""
-        try:
-            return self._run(self._conn.next_event(), timeout)
-        except ConnectionClosed:
-            return None
+        """The next user-data event; None once closed; `TimeoutError` after `timeout` s.
+
+        Events come over from the loop thread in batches (all that are waiting, up to
+        1000): one thread hop per batch instead of one per event.
+        """
+        batch = self._events
+        if not batch:
+            try:
+                if not self._run(self._conn._take_events(batch, _BATCH), timeout):
+                    return None
+            except ConnectionClosed:
+                return None
+            except TimeoutError:
+                if not batch:  # (events moved over just as the wait timed out are not lost)
+                    raise
+        return batch.popleft()
 
 
 _C = TypeVar("_C", bound=Connection)
