@@ -412,11 +412,12 @@ class AsyncConnection:
             link = self._ready_link()
             if link is None or self._closing:
                 link = await self._wait_ready(deadline, call)
-            if self.rate_limiter.delay_ms(call.weight, 1 if call.client_order_id else 0, self.now_ms()) > 0:
+            now_ms = self.now_ms()  # one clock read for the limit check, the timestamp and the spend
+            if self.rate_limiter.delay_ms(call.weight, 1 if call.client_order_id else 0, now_ms) > 0:
                 await self._respect_limits(call, deadline)
                 continue  # time passed: check the connection again
             try:
-                frame = await self._exchange(link, call, deadline)
+                frame = await self._exchange(link, call, deadline, now_ms)
             except _NotSent:
                 continue  # nothing went out: even an order goes on the next connection (_wait_ready raises if closing)
             except _Lost:
@@ -438,18 +439,20 @@ class AsyncConnection:
             self._after_success(call, link)
             return outcome
 
-    async def _exchange(self, link: _Link, call: Call, deadline: float) -> Frame:
+    async def _exchange(self, link: _Link, call: Call, deadline: float, now_ms: int | None = None) -> Frame:
         """Send `call` on `link` and wait for its response frame."""
         loop = asyncio.get_running_loop()
         if loop.time() >= deadline:  # waited for a connection or a limit until the end: never send late
             raise RequestTimeout(f"{call.method.wire}: not sent: its deadline passed before it could go out")
+        if now_ms is None:
+            now_ms = self.now_ms()
         request_id = next(self._ids)
-        frame_text = self.protocol.frame(request_id, call, self.now_ms(), logged_on=link.logged_on)
+        frame_text = self.protocol.frame(request_id, call, now_ms, logged_on=link.logged_on)
         future: asyncio.Future[Frame] = loop.create_future()
         link.pending[request_id] = (call, future, deadline)
         try:
             try:
-                self.rate_limiter.spend(call.weight, 1 if call.client_order_id else 0, self.now_ms())
+                self.rate_limiter.spend(call.weight, 1 if call.client_order_id else 0, now_ms)
                 await link.send(frame_text)
             except NotSent:
                 link.pending.pop(request_id, None)
