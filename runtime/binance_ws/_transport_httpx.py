@@ -6,7 +6,7 @@ message) and yields twice per send. The SDK plugs its own session class in throu
 httpx-ws's `session_class` hook: the background task delivers text straight to a
 callback, and frames written while a write is in progress go out together in the
 next write. httpx still does the connect, TLS, proxies and the upgrade; wsproto
-still does the framing.
+parses what arrives and frames control frames; text frames are framed by `_framing`.
 
 The clients the SDK creates for itself share one TLS context (httpx's default trust:
 certifi, or SSL_CERT_FILE / SSL_CERT_DIR), created on the first `wss://` connect;
@@ -29,6 +29,7 @@ import wsproto.events
 from httpx_ws import AsyncWebSocketSession, HTTPXWSException, WebSocketDisconnect, WebSocketNetworkError
 from wsproto.frame_protocol import CloseReason
 
+from ._framing import client_frame
 from ._transport import MessageTooBig, NotSent, OnOpen, OnText
 
 
@@ -79,7 +80,9 @@ class _CallbackSession(AsyncWebSocketSession):
         """
         if self.connection.state is not wsproto.connection.ConnectionState.OPEN:
             raise NotSent(f"connection {self.connection.state.name.lower()}")
-        self._outbox.append(self.connection.send(wsproto.events.TextMessage(data=data)))
+        # Framed by `_framing` (what wsproto would produce, masked with pooled os.urandom keys
+        # instead of a draw and a Python XOR per frame); wsproto keeps no state for data frames.
+        self._outbox.append(client_frame(data.encode()))
         if not self._flushing:
             await self._flush()
 
