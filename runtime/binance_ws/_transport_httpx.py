@@ -113,45 +113,89 @@ class _CallbackSession(AsyncWebSocketSession):
                 self._flushing = False
 
     async def _background_receive(self, max_bytes: int) -> None:
+        """Read frames; text goes to `on_text`, everything else through wsproto.
+
+        Plain data frames (text, and continuations of a text message, unmasked, no RSV
+        bits: all a well-behaved server sends) are parsed here, a few slices per frame.
+        Any other frame is handed to wsproto whole, in order, and its events handled as
+        before: pings answered, pongs acknowledged, a close or a protocol error ends the
+        connection the way wsproto decides.
+        """
         connection = self.connection
         on_text = self._on_text
         limit = self._max_message
-        fragments: list[str] = []
+        fragments: list[bytes] = []
         size = 0
+        buffer = bytearray()
         try:
             while not self._should_close.is_set():
                 data = await self.stream.read(max_bytes)
                 if not data:
                     raise anyio.EndOfStream
-                connection.receive_data(data)
-                for event in connection.events():
-                    if isinstance(event, wsproto.events.TextMessage):
-                        size += len(event.data)
-                        if size > limit:
-                            await self._too_big(limit)
-                            return
-                        if event.message_finished and not fragments:
-                            on_text(event.data)
+                buffer += data
+                end = len(buffer)
+                position = 0
+                while end - position >= 2:
+                    first, second = buffer[position], buffer[position + 1]
+                    length, head = second & 0x7F, 2
+                    if length == 126:
+                        if end - position < 4:
+                            break
+                        length, head = int.from_bytes(buffer[position + 2 : position + 4], "big"), 4
+                    elif length == 127:
+                        if end - position < 10:
+                            break
+                        length, head = int.from_bytes(buffer[position + 2 : position + 10], "big"), 10
+                    if second & 0x80:
+                        head += 4  # masked: no server may; wsproto says so
+                    opcode = first & 0x0F
+                    plain = not first & 0x70 and not second & 0x80 and (opcode == 1 or (opcode == 0 and fragments))
+                    if plain and size + length > limit:
+                        await self._too_big(limit)  # refused before it is buffered whole
+                        return
+                    stop = position + head + length
+                    if stop > end:
+                        break  # the rest of this frame is still to come
+                    if plain:
+                        fragments.append(bytes(buffer[position + head : stop]))
+                        size += length
+                        if first & 0x80:  # FIN: the message is complete
+                            payload = fragments[0] if len(fragments) == 1 else b"".join(fragments)
+                            fragments.clear()
                             size = 0
-                        else:
-                            fragments.append(event.data)
-                            if event.message_finished:
-                                on_text("".join(fragments))
-                                fragments.clear()
-                                size = 0
-                    elif isinstance(event, wsproto.events.Ping):
-                        pong = connection.send(event.response())
-                        async with self._write_lock:
-                            await self.stream.write(pong)
-                    elif isinstance(event, wsproto.events.Pong):
-                        self._ping_manager.ack(event.payload)
-                    elif isinstance(event, wsproto.events.CloseConnection):
-                        self._should_close.set()
-                        await self._send_event.send(event)  # receive() raises WebSocketDisconnect
-                    # binary messages: the API sends none; ignored
+                            try:
+                                text = payload.decode()
+                            except UnicodeDecodeError:
+                                await self.close(CloseReason.INVALID_FRAME_PAYLOAD_DATA, "invalid UTF-8")
+                                await self._send_event.send(WebSocketNetworkError())
+                                return
+                            on_text(text)
+                    else:
+                        connection.receive_data(bytes(buffer[position:stop]))
+                        if await self._wsproto_events(connection):
+                            return
+                    position = stop
+                del buffer[:position]
         except (httpcore.ReadError, httpcore.WriteError, anyio.EndOfStream):
             await self.close(CloseReason.INTERNAL_ERROR, "Stream error")
             await self._send_event.send(WebSocketNetworkError())
+
+    async def _wsproto_events(self, connection: wsproto.connection.Connection) -> bool:
+        """Handle what wsproto made of a frame; True once the connection is ending."""
+        for event in connection.events():
+            if isinstance(event, wsproto.events.Ping):
+                pong = connection.send(event.response())
+                async with self._write_lock:
+                    await self.stream.write(pong)
+            elif isinstance(event, wsproto.events.Pong):
+                self._ping_manager.ack(event.payload)
+            elif isinstance(event, wsproto.events.CloseConnection):
+                self._should_close.set()
+                await self._send_event.send(event)  # receive() raises WebSocketDisconnect
+                return True
+            # text reaches wsproto only in frames it refuses (it answers with a close);
+            # binary messages: the API sends none; ignored
+        return False
 
     async def _too_big(self, limit: int) -> None:
         await self.close(CloseReason.MESSAGE_TOO_BIG, "message too big")
