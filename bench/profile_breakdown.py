@@ -33,8 +33,16 @@ RULES: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("rate-limit bookkeeping", ("ratelimit.py",)),
     (
-        "transport send",
-        ("send_text", "_CallbackSession._flush", "run_picows.<locals>.send", "run_websockets.<locals>.send"),
+        "transport send (framing, the write syscall)",
+        (
+            "send_text",
+            "_CallbackSession._flush",
+            "run_picows.<locals>.send",
+            "run_websockets.<locals>.send",
+            "Outbox.",
+            "client_frame",
+            "Floor._request (run.py:149)",
+        ),
     ),
     ("transport receive", ("_background_receive", "_Listener.on_ws_frame", "_read_ready", "run_websockets")),
     ("response dispatch (correlation)", ("AsyncConnection._on_frame",)),
@@ -42,6 +50,7 @@ RULES: list[tuple[str, tuple[str, ...]]] = [
         "request dispatch (ids, futures, semaphore, deadline)",
         ("_async.py", "_async_client.py", "locks.py", "create_future", "futures.py"),
     ),
+    ("floor's own request code (bench)", ("Floor.",)),
     ("bench harness", ("run.py",)),
     ("event loop", ("base_events.py", "events.py", "selectors.py", "tasks.py")),
 ]
@@ -57,7 +66,7 @@ def categorize(frames: list[str]) -> str:
         for category, needles in RULES:
             if any(needle in frame for needle in needles):
                 if library and category.startswith("request dispatch"):
-                    return "transport send"  # e.g. websockets' send called from _exchange
+                    return "transport send (framing, the write syscall)"  # a library send called from _exchange
                 return category
     return "other"
 
