@@ -103,7 +103,7 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def soak(session: nox.Session) -> None:
     """Chaos soak on loopback: workers, faults and rotations, checked against the exchange's records."""
-    session.install("-e", ".[fast]")
+    session.install("-e", ".[fast,picows]")
     session.run("python", "soak/chaos.py", *session.posargs)
 
 
