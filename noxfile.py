@@ -4,6 +4,7 @@ nox -s demo        run the demo against the embedded local exchange
 nox -s tests       drift check + lint + type check + the whole test suite (what CI runs)
 nox -s generate    regenerate generated/ from spec/
 nox -s api_diff    public API change between HEAD's spec and the working tree's spec
+nox -s conformance  binance-sdk-spot, python-binance, ccxt and this SDK against the local exchange
 nox -s bench       benchmarks: this SDK vs the picows + msgspec floor, raw httpx-ws/websockets, other SDKs
 nox -s build       sdist + wheel + twine check, a smoke test of the wheel, the test suite from the sdist
 nox -s api_break   public-API breaks (griffe) of the three packages vs a git ref (default: the newest tag)
@@ -54,6 +55,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("mypy", "runtime/binance_ws", "generated/binance_spot_ws", "emulator/binance_ws_emulator", "generator")
+    session.run("pyright")
 
 
 @nox.session
@@ -64,6 +66,7 @@ def tests(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("mypy", "runtime/binance_ws", "generated/binance_spot_ws", "emulator/binance_ws_emulator", "generator")
+    session.run("pyright")  # strict ([tool.pyright]): the runtime, the generated package and tests/typing
     session.run("mkdocs", "build", "--strict", "--quiet", "--site-dir", session.create_tmp() + "/site")
     session.run("pytest", "-q", *session.posargs)
     for version in COMPAT:
@@ -75,7 +78,21 @@ def tests(session: nox.Session) -> None:
 def compat(session: nox.Session) -> None:
     """The test suite on the other supported Pythons (skipped where an interpreter is missing)."""
     session.install(*DEV)
-    session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+    session.run("pytest", "-q", "-n", "2", "-p", "no:cacheprovider", *session.posargs)  # two workers: CI has 2 cores
+
+
+#: Independent clients the local exchange is verified against: installed in `conformance` only,
+#: never a dependency of the SDK. Their versions are listed in the README's local-exchange section.
+CONFORMANCE_CLIENTS = ["binance-sdk-spot>=13,<14", "python-binance>=1.0,<1.1", "ccxt>=4.5,<4.6"]
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Every WebSocket API method of three independent clients, and of this SDK, against the local exchange."""
+    session.install("-e", ".", "pytest>=8", "pytest-asyncio>=0.24", *CONFORMANCE_CLIENTS)
+    versions = "import importlib.metadata as m; print(*(f'{p} {m.version(p)}' for p in ('binance-sdk-spot', 'python-binance', 'ccxt')), sep=', ')"
+    session.run("python", "-c", versions)
+    session.run("pytest", "-q", "conformance", *session.posargs)
 
 
 @nox.session
@@ -98,6 +115,7 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against a local responder, as ratios to a picows + msgspec floor; other SDKs are installed here only."""
     session.install("-e", ".[generator,fast,picows]", "binance-sdk-spot", "python-binance", "matplotlib")
     session.run("python", "bench/run.py", *session.posargs)
+    session.run("python", "bench/streams.py", *session.posargs)  # market-data streams
 
 
 @nox.session
@@ -146,7 +164,7 @@ def build(session: nox.Session) -> None:
     session.run(sdist_python, "-m", "pip", "install", "-q", f"{unpacked}[generator,dev]", external=True)
     with session.chdir(unpacked):
         session.run(sdist_python, "-m", "generator", "--check", external=True)
-        session.run(sdist_python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", external=True)
+        session.run(sdist_python, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", external=True)
 
 
 PACKAGES = {"binance_spot_ws": ["generated", "runtime"], "binance_ws": ["runtime"], "binance_ws_emulator": ["emulator"]}

@@ -35,6 +35,8 @@ async def main(url: str, exchange: Emulator) -> None:
                     print(f"balanceUpdate {asset} {delta:+}")
                 case StreamGap(reason=reason):
                     print(f"gap ({reason}): re-query account_status() and open_orders_status()")
+                case _:  # list status, external lock, an event type the spec does not know (UnknownEvent)...
+                    print("other event:", type(event).__name__)
             seen.append(type(event).__name__)
         print("OK user data")
 

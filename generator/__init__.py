@@ -10,11 +10,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import emit, ir, load, render
+from . import emit, ir, load, render, streams
 
 
 def generate(spec: Path, *, package: str = "binance_spot_ws") -> dict[str, str]:
-    """Spec file in, `{relative path: formatted source}` out. Raises SpecError."""
+    """Spec file in, `{relative path: formatted source}` out. Raises SpecError.
+
+    A top-level `x-streams: <file>` names the market-data streams document (a path
+    relative to the spec); its subscriptions and event types are generated alongside.
+    """
     document = load.document(spec)
     api = ir.build(document, package=package)
-    return emit.formatted(render.package(api))
+    return emit.formatted(render.package(api, streams_of(document)))
+
+
+def streams_of(document: load.Document) -> streams.Streams | None:
+    """The streams document the spec names with `x-streams`, built; None if it names none."""
+    name = document.root.get("x-streams")
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise document.error("#/x-streams", "x-streams must be a file name relative to the spec")
+    return streams.build(load.document(document.file.parent / name))

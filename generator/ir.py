@@ -65,6 +65,16 @@ class Method:
     signing: str
     session_effect: str | None
     docstring: str
+    #: `x-one-or-many`: typed overloads, one result for the `one` parameter, a list otherwise.
+    one_or_many: OneOrMany | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OneOrMany:
+    one: str  # Python name of the parameter that asks for one item (`symbol`)
+    many: str  # ... and of the one that asks for several (`symbols`)
+    one_type: str  # `types.PriceTicker`
+    many_type: str  # `list[types.PriceTicker]`
 
 
 #: Every method also takes Binance's per-request `returnRateLimits` (not in the spec's tables).
@@ -395,6 +405,7 @@ class _Builder:
         named_id = ext.get("x-client-id-param")
         if named_id is not None and named_id not in wire_names:
             raise self.doc.error(f"{ptr}/x-client-id-param", f"{named_id!r} is not a parameter")
+        one_or_many = self._one_or_many(ext.get("x-one-or-many"), f"{ptr}/x-one-or-many", params, result_schema)
         for wire in wires:
             client_id = named_id
             if (
@@ -428,8 +439,35 @@ class _Builder:
                 signing=signing,
                 session_effect=effect,
                 docstring="",
+                one_or_many=one_or_many,
             )
             yield _with_docstring(method, description, ptr)
+
+    def _one_or_many(self, spec: Any, pointer: str, params: tuple[Param, ...], result: Any) -> OneOrMany | None:
+        """`x-one-or-many: {one: symbol, many: symbols}` on a method whose result is `oneOf: [X, array of X]`."""
+        if spec is None:
+            return None
+        by_wire = {p.wire: p for p in params}
+        for role in ("one", "many"):
+            if spec[role] not in by_wire:
+                raise self.doc.error(f"{pointer}/{role}", f"{spec[role]!r} is not a parameter")
+            if by_wire[spec[role]].required:
+                raise self.doc.error(f"{pointer}/{role}", f"{spec[role]!r} must be optional")
+        members = result.get("oneOf") if isinstance(result, dict) else None
+        item, listed = members if isinstance(members, list) and len(members) == 2 else (None, None)
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("$ref"), str)
+            and item["$ref"].startswith(_SCHEMAS)
+            and isinstance(listed, dict)
+            and listed.get("type") == "array"
+            and (listed.get("items") or {}).get("$ref") == item["$ref"]
+        ):
+            raise self.doc.error(
+                pointer, "x-one-or-many needs a result `oneOf: [{$ref: X}, {type: array, items: {$ref: X}}]`"
+            )
+        name = f"types.{item['$ref'][len(_SCHEMAS) :]}"
+        return OneOrMany(by_wire[spec["one"]].name, by_wire[spec["many"]].name, name, f"list[{name}]")
 
     def _error_data(self, response_props: dict[str, Any], response_ptr: str, base: str) -> str | None:
         """The type of `error.data` when the response message describes it (`error.properties.data`)."""

@@ -8,6 +8,7 @@ import jinja2
 
 from . import models
 from .ir import Api
+from .streams import Streams
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -21,11 +22,11 @@ ENV = jinja2.Environment(
 )
 
 
-def package(api: Api) -> dict[str, str]:
+def package(api: Api, streams: Streams | None = None) -> dict[str, str]:
     header = models.HEADER.format(spec=api.spec_name)
     client = ENV.get_template("client.py.jinja")
-    return {
-        "__init__.py": ENV.get_template("__init__.py.jinja").render(api=api, header=header),
+    files = {
+        "__init__.py": ENV.get_template("__init__.py.jinja").render(api=api, header=header, streams=streams),
         "_methods.py": ENV.get_template("methods.py.jinja").render(api=api, header=header),
         "_aliases.py": ENV.get_template("aliases.py.jinja").render(api=api, header=header),
         "_errors.py": ENV.get_template("errors.py.jinja").render(api=api, header=header),
@@ -35,4 +36,16 @@ def package(api: Api) -> dict[str, str]:
         "types.py": models.render(api),
         "API.md": ENV.get_template("API.md.jinja").render(api=api),
         "py.typed": "",
+    }
+    if streams is not None:
+        files.update(streams_package(streams))
+    return files
+
+
+def streams_package(streams: Streams) -> dict[str, str]:
+    """The market-data stream files, from the streams document."""
+    header = models.HEADER.format(spec=streams.spec_name)
+    return {
+        "_streams.py": ENV.get_template("streams.py.jinja").render(streams=streams, header=header),
+        "stream_types.py": ENV.get_template("stream_types.py.jinja").render(streams=streams, header=header),
     }

@@ -496,6 +496,7 @@ _EXTENSIONS: dict[str, Shape] = {
     "x-session-effect": _choice(*SESSION_EFFECTS),
     "x-client-id-param": _string,
     "x-python-name": _identifier,
+    "x-one-or-many": _record({"one": _string, "many": _string}, required=("one", "many"), what=" ({one, many})"),
 }
 METHOD_EXTENSIONS = tuple(_EXTENSIONS)
 _MESSAGE_BODY = _record(

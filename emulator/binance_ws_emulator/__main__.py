@@ -9,9 +9,36 @@ import ssl
 import tempfile
 from pathlib import Path
 
-from .auth import DOCS_HMAC_API_KEY
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from .auth import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET
 from .server import Emulator
 from .tls import self_signed_certificate, server_context
+
+ED25519_API_KEY = "local-ed25519-key"
+
+
+def _ed25519_public_pem(path: Path) -> bytes:
+    """The public key of the Ed25519 PEM at `path` (made and written there, mode 0600, if absent)."""
+    if not path.exists():
+        private = ed25519.Ed25519PrivateKey.generate()
+        path.write_bytes(
+            private.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        path.chmod(0o600)
+        print(f"wrote a new Ed25519 private key to {path}", flush=True)
+    data = path.read_bytes()
+    key: object
+    try:
+        key = serialization.load_pem_private_key(data, password=None).public_key()
+    except ValueError:
+        key = serialization.load_pem_public_key(data)
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 key")
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tls", action="store_true", help="serve wss:// with a throwaway self-signed certificate")
     parser.add_argument("--tls-cert", help="PEM certificate (chain): serve wss:// with it")
     parser.add_argument("--tls-key", help="PEM private key for --tls-cert (default: in the same file)")
+    parser.add_argument(
+        "--ed25519",
+        metavar="PEM",
+        help="register this Ed25519 key (private or public PEM) as API key " + ED25519_API_KEY + "; "
+        "a private key is made and written there first if the file does not exist",
+    )
     args = parser.parse_args(argv)
     if args.tls_key and not args.tls_cert:
         parser.error("--tls-key needs --tls-cert")
@@ -41,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
             context = server_context(args.tls_cert, args.tls_key)
         except (OSError, ssl.SSLError) as exc:
             parser.error(f"cannot load --tls-cert/--tls-key: {exc}")
+    public_pem = b""
+    if args.ed25519:
+        try:
+            public_pem = _ed25519_public_pem(Path(args.ed25519))
+        except (OSError, ValueError, TypeError) as exc:
+            parser.error(f"--ed25519: {exc}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     async def run() -> None:
@@ -56,8 +95,18 @@ def main(argv: list[str] | None = None) -> int:
             ticker_interval=args.ticker,
         )
         async with emulator:
+            if public_pem:
+                emulator.register_key(ED25519_API_KEY, "ed25519", account="demo", public_key_pem=public_pem)
             print(f"listening on {emulator.url}", flush=True)
-            print(f"demo HMAC api key: {DOCS_HMAC_API_KEY} (secret: the one published in the Binance docs)", flush=True)
+            # The docs' published example key: not a secret, and what the demo account trades with.
+            print(f"demo HMAC api key: {DOCS_HMAC_API_KEY}", flush=True)
+            print(f"demo HMAC secret:  {DOCS_HMAC_SECRET} (the example published in the Binance docs)", flush=True)
+            if public_pem:
+                print(
+                    f"Ed25519 api key: {ED25519_API_KEY} (same account); try: binance-ws watch --url {emulator.url}"
+                    f" --api-key {ED25519_API_KEY} --key-file {args.ed25519}",
+                    flush=True,
+                )
             await asyncio.Event().wait()
 
     try:

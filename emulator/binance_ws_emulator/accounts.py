@@ -10,6 +10,11 @@ from .book import ZERO
 #: The account behind the seeded books and the autonomous market (never sent events).
 MARKET_MAKER = "__market_maker__"
 
+#: The commission rates every account has (account.status, account.commission, test orders),
+#: charged on every fill in the asset the order receives (commission_faq.md; no BNB discount).
+MAKER_COMMISSION = Decimal("0.001")
+TAKER_COMMISSION = Decimal("0.001")
+
 #: What every new account starts with.
 STARTING_BALANCES = (("USDT", "1000000"), ("BTC", "10"), ("ETH", "100"), ("BNB", "100"))
 

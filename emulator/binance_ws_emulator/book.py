@@ -48,7 +48,7 @@ class Order:
     trailing_delta: int = 0  # BIPS; 0: not a trailing stop
     trailing_time: int = -1  # when tracking started (-1: not yet)
     trailing_extreme: Decimal = ZERO  # highest (SELL) / lowest (BUY) trade price since tracking started
-    trades_seen: int = 0  # book trades already looked at by this trailing stop
+    trades_seen: int = 0  # the id of the last book trade this trailing stop looked at
     iceberg_qty: Decimal = ZERO  # the visible part of an iceberg order (0: all of it shows)
     tip_left: Decimal = ZERO  # what is left of the current visible part, while resting
     peg_price_type: str | None = None  # PRIMARY_PEG / MARKET_PEG: `price` is then the pegged price
@@ -56,6 +56,9 @@ class Order:
     peg_offset_value: int | None = None
     client_price: Decimal = ZERO  # what the client sent as `price` (reported for pegged orders)
     prevented_qty: Decimal = ZERO
+    strategy_id: int | None = None  # as the client sent them (reported only when sent)
+    strategy_type: int | None = None
+    used_sor: bool = False  # placed with sor.order.place: its fills are allocations
     prevented: list[dict[str, object]] = field(default_factory=list)  # STP matches while this order was taker
 
     @property
@@ -112,6 +115,9 @@ class Fill:
     qty: Decimal
     maker: Order
     trade_id: int
+    alloc_id: int | None = None  # the taker's allocation (an SOR order): the taker has no trade
+    commission: Decimal = ZERO  # what the taker paid for this fill, in `commission_asset`
+    commission_asset: str = ""
 
 
 @dataclass(slots=True)
@@ -132,7 +138,11 @@ class Book:
     asks: dict[Decimal, list[Order]] = field(default_factory=dict)
     bid_prices: list[Decimal] = field(default_factory=list)  # ascending; best is last
     ask_prices: list[Decimal] = field(default_factory=list)  # ascending; best is first
-    trades: list[Trade] = field(default_factory=list)
+    trades: list[Trade] = field(default_factory=list)  # the newest `max_trades` (and a little more), oldest first
+    #: Trades kept per symbol: ten times what trades.recent / trades.historical return at most
+    #: (1000), so memory stays flat however long the market runs; klines, tickers and
+    #: trades.historical see this history.
+    max_trades: int = 10_000
     update_id: int = 1
     #: Called on every trade and every change of a price level (market_events.MarketObservers).
     on_trade: Callable[[Book, Trade], None] | None = field(default=None, repr=False, compare=False)
@@ -140,6 +150,8 @@ class Book:
 
     def record_trade(self, trade: Trade) -> None:
         self.trades.append(trade)
+        if len(self.trades) > self.max_trades + self.max_trades // 10:
+            del self.trades[: len(self.trades) - self.max_trades]  # in chunks: amortised O(1)
         if self.on_trade is not None:
             self.on_trade(self, trade)
 
@@ -154,6 +166,13 @@ class Book:
 
     def best_ask(self) -> Decimal | None:
         return self.ask_prices[0] if self.ask_prices else None
+
+    def trades_after(self, trade_id: int) -> list[Trade]:
+        """The kept trades newer than `trade_id` (oldest first)."""
+        return self.trades[bisect.bisect_right(self.trades, trade_id, key=lambda t: t.trade_id) :]
+
+    def last_trade_id(self) -> int:
+        return self.trades[-1].trade_id if self.trades else 0
 
     def last_price(self) -> Decimal | None:
         return self.trades[-1].price if self.trades else None

@@ -62,6 +62,8 @@ class Exchange(OrderListEngine):
         iceberg_qty: Decimal = ZERO,
         peg: tuple[str, str | None, int | None] | None = None,
         stp_mode: str | None = None,
+        strategy: tuple[int | None, int | None] = (None, None),
+        used_sor: bool = False,
     ) -> tuple[Order, list[Fill]]:
         if client_order_id is not None:
             self.check_client_id(account, client_order_id)
@@ -80,6 +82,8 @@ class Exchange(OrderListEngine):
             iceberg_qty=iceberg_qty,
             peg=peg,
             stp_mode=stp_mode,
+            strategy=strategy,
+            used_sor=used_sor,
         )
 
     def _place(
@@ -99,6 +103,8 @@ class Exchange(OrderListEngine):
         iceberg_qty: Decimal = ZERO,
         peg: tuple[str, str | None, int | None] | None = None,
         stp_mode: str | None = None,
+        strategy: tuple[int | None, int | None] = (None, None),
+        used_sor: bool = False,
     ) -> tuple[Order, list[Fill]]:
         now = self.now_ms()
         order = Order(
@@ -120,6 +126,9 @@ class Exchange(OrderListEngine):
             trailing_delta=trailing_delta,
             iceberg_qty=iceberg_qty,
             client_price=price,
+            strategy_id=strategy[0],
+            strategy_type=strategy[1],
+            used_sor=used_sor,
         )
         if peg is not None:
             order.peg_price_type, order.peg_offset_type, order.peg_offset_value = peg
@@ -172,7 +181,7 @@ class Exchange(OrderListEngine):
         self.index.rename(order, client_order_id)
         now = self.now_ms()
         order.update_ms = now
-        execution_id = len(self.amendments) + 1
+        execution_id = self.events.execution_report(order, "REPLACED", replaced=previous)
         self.amendments.append(
             {
                 "account": order.account,
@@ -186,7 +195,6 @@ class Exchange(OrderListEngine):
                 "time": now,
             }
         )
-        self.events.execution_report(order, "REPLACED", replaced=previous)
         record = self.order_lists.get(order.order_list_id)
         if record is not None and client_order_id != previous:
             for entry in record["orders"]:

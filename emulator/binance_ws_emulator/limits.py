@@ -85,6 +85,12 @@ class IpLimits:
             )
         return [self.weight.entry("REQUEST_WEIGHT")]
 
+    def refund(self, weight: int, now_ms: int) -> list[dict[str, Any]]:
+        """Give back what `charge` took for a request that turned out free (same minute only)."""
+        if now_ms // self.weight.length_ms == self.weight.bucket:
+            self.weight.count = max(0, self.weight.count - weight)
+        return [self.weight.entry("REQUEST_WEIGHT")]
+
     def charge_orders(self, account: str, amount: int, now_ms: int) -> list[dict[str, Any]]:
         if account not in self.orders:
             self.orders[account] = (

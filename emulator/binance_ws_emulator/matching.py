@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from .accounts import MARKET_MAKER, STARTING_BALANCES, Account
+from .accounts import MAKER_COMMISSION, MARKET_MAKER, STARTING_BALANCES, TAKER_COMMISSION, Account
 from .book import STOP_TYPES, ZERO, Book, Fill, Order, Trade
 from .errors import EmulatorError
 from .market_events import MarketObservers
@@ -38,6 +38,9 @@ class Matching:
         self.account_trades: list[dict[str, Any]] = []
         self.stops: dict[str, list[Order]] = {}  # untriggered stop orders, per symbol
         self.prevented_matches: list[dict[str, Any]] = []
+        self._prevented_ids = {s.symbol: iter(range(1 << 62)) for s in symbols}  # per symbol, from 0 (stp_faq)
+        self.allocations: list[dict[str, Any]] = []  # SOR allocations (myAllocations), oldest first
+        self._alloc_ids = {s.symbol: iter(range(1 << 62)) for s in symbols}  # per symbol, from 0
         self._order_ids = iter(range(1, 1 << 62))
         self._trade_ids = {s.symbol: iter(range(1, 1 << 62)) for s in symbols}  # per symbol, as on Binance
 
@@ -165,15 +168,15 @@ class Matching:
             return order.triggers_at(last)
         fires = False
         now = self.now_ms()
-        for trade in book.trades[order.trades_seen :]:
+        for trade in book.trades_after(order.trades_seen):
             fires = order.trail(trade.price, now) or fires
-        order.trades_seen = len(book.trades)
+        order.trades_seen = book.last_trade_id()
         return fires
 
     def _park_stop(self, order: Order) -> tuple[Order, list[Fill]]:
         """A stop order waits off the book for its trigger (a trailing one tracks trades from now)."""
         order.working_ms = -1
-        order.trades_seen = len(self.books[order.symbol].trades)
+        order.trades_seen = self.books[order.symbol].last_trade_id()
         self.stops.setdefault(order.symbol, []).append(order)
         self.events.execution_report(order, "NEW")
         return order, []
@@ -220,7 +223,7 @@ class Matching:
                     break
                 fill = Fill(price, qty, maker, next(self._trade_ids[taker.symbol]))
                 fills.append(fill)
-                self._settle(taker, maker, price, qty, info, taker_account, fill.trade_id)
+                self._settle(taker, maker, fill, info, taker_account)
                 book.record_trade(Trade(fill.trade_id, price, qty, self.now_ms(), taker.side == "SELL"))
                 if maker.iceberg_qty:
                     maker.tip_left -= qty
@@ -252,7 +255,7 @@ class Matching:
         record: dict[str, Any] = {
             "account": taker.account,
             "symbol": taker.symbol,
-            "preventedMatchId": len(self.prevented_matches) + 1,
+            "preventedMatchId": next(self._prevented_ids[taker.symbol]),
             "takerOrderId": taker.order_id,
             "makerSymbol": maker.symbol,
             "makerOrderId": maker.order_id,
@@ -276,14 +279,31 @@ class Matching:
                 record["makerPreventedQuantity"] = maker.remaining
             if expire_taker:
                 record["takerPreventedQuantity"] = taker.remaining
+
+        def stp_fields(order: Order, counter: Order, prevented: Decimal) -> dict[str, Any]:
+            """What an order that expires in this prevented match reports (user-data-stream.md)."""
+            return {
+                "v": record["preventedMatchId"],
+                "A": f"{order.prevented_qty if mode in ('DECREMENT', 'TRANSFER') else prevented:.8f}",
+                "B": f"{prevented:.8f}",
+                "u": record["tradeGroupId"],
+                "U": counter.order_id,
+                "Cs": counter.symbol,
+                "pl": f"{quantity:.8f}",
+                "pL": f"{price:.8f}",
+                "pY": f"{quantity * price:.8f}",
+            }
+
         if expire_maker:
+            prevented = record["makerPreventedQuantity"]
             self._release(maker)
             book.remove(maker)
             maker.status = "EXPIRED_IN_MATCH"
-            self.events.execution_report(maker, "TRADE_PREVENTION")
+            self.events.execution_report(maker, "TRADE_PREVENTION", prevention=stp_fields(maker, taker, prevented))
         if expire_taker:
+            prevented = record["takerPreventedQuantity"]
             taker.status = "EXPIRED_IN_MATCH"
-            self.events.execution_report(taker, "TRADE_PREVENTION")
+            self.events.execution_report(taker, "TRADE_PREVENTION", prevention=stp_fields(taker, maker, prevented))
         self.prevented_matches.append(record)
         hidden = ("account", "symbol", "takerOrderId", "tradeGroupId", "selfTradePreventionMode", "transactTime")
         taker.prevented.append({k: v for k, v in record.items() if k not in hidden})
@@ -295,37 +315,65 @@ class Matching:
         asset, amount = (info.quote, order.price * qty) if order.side == "BUY" else (info.base, qty)
         self.account(order.account).move(asset, free=amount, locked=-amount)
 
-    def _settle(
-        self,
-        taker: Order,
-        maker: Order,
-        price: Decimal,
-        qty: Decimal,
-        info: SymbolInfo,
-        taker_account: Account,
-        trade_id: int,
-    ) -> None:
-        """Move the balances of one fill and report it (`trade_id`: the fill's, one per trade)."""
+    @staticmethod
+    def _commission(order: Order, info: SymbolInfo, qty: Decimal, quote: Decimal, rate: Decimal) -> tuple[Decimal, str]:
+        """What an order pays for one fill: the received amount (BUY: the quantity, SELL: the
+        notional) times its rate, in the received asset, to 8 decimals (the market maker pays none)."""
+        received, asset = (qty, info.base) if order.side == "BUY" else (quote, info.quote)
+        if order.account == MARKET_MAKER:
+            return ZERO, asset
+        return (received * rate).quantize(Decimal("0.00000001")), asset
+
+    def _settle(self, taker: Order, maker: Order, fill: Fill, info: SymbolInfo, taker_account: Account) -> None:
+        """Move the balances of one fill, commission taken from what each side receives, and
+        report it (one trade id per fill). An SOR taker is filled by an allocation, not a
+        trade: `fill.alloc_id` is set."""
+        price, qty, trade_id = fill.price, fill.qty, fill.trade_id
         quote = price * qty
         maker_account = self.account(maker.account)
+        taker_fee, taker_fee_asset = self._commission(taker, info, qty, quote, TAKER_COMMISSION)
+        maker_fee, maker_fee_asset = self._commission(maker, info, qty, quote, MAKER_COMMISSION)
+        fill.commission, fill.commission_asset = taker_fee, taker_fee_asset
         if taker.side == "BUY":
             taker_account.move(info.quote, free=-quote)
-            taker_account.move(info.base, free=qty)
+            taker_account.move(info.base, free=qty - taker_fee)
             maker_account.move(info.base, locked=-qty)
-            maker_account.move(info.quote, free=quote)
+            maker_account.move(info.quote, free=quote - maker_fee)
         else:
             taker_account.move(info.base, free=-qty)
-            taker_account.move(info.quote, free=quote)
+            taker_account.move(info.quote, free=quote - taker_fee)
             maker_account.move(info.quote, locked=-quote)
-            maker_account.move(info.base, free=qty)
+            maker_account.move(info.base, free=qty - maker_fee)
+        fees = {taker.order_id: (taker_fee, taker_fee_asset), maker.order_id: (maker_fee, maker_fee_asset)}
         now = self.now_ms()
         for order in (taker, maker):
             order.executed_qty += qty
             order.cumulative_quote_qty += quote
             order.status = "FILLED" if order.remaining == 0 else "PARTIALLY_FILLED"
             order.update_ms = now
+        alloc_id = next(self._alloc_ids[info.symbol]) if taker.used_sor else None
+        if alloc_id is not None:
+            self.allocations.append(
+                {
+                    "account": taker.account,
+                    "symbol": info.symbol,
+                    "allocationId": alloc_id,
+                    "allocationType": "SOR",
+                    "orderId": taker.order_id,
+                    "orderListId": taker.order_list_id,
+                    "price": price,
+                    "qty": qty,
+                    "quoteQty": quote,
+                    "commission": taker_fee,
+                    "commissionAsset": taker_fee_asset,
+                    "time": now,
+                    "isBuyer": taker.side == "BUY",
+                    "isMaker": False,
+                    "isAllocator": False,
+                }
+            )
         for order, is_maker in ((taker, False), (maker, True)):
-            if order.account == MARKET_MAKER:
+            if order.account == MARKET_MAKER or (order is taker and alloc_id is not None):
                 continue  # nobody queries its trades: keeping them would grow memory with every tick
             self.account_trades.append(
                 {
@@ -337,15 +385,20 @@ class Matching:
                     "price": price,
                     "qty": qty,
                     "quoteQty": quote,
+                    "commission": fees[order.order_id][0],
+                    "commissionAsset": fees[order.order_id][1],
                     "time": now,
                     "isBuyer": order.side == "BUY",
                     "isMaker": is_maker,
                 }
             )
-        self.events.execution_report(taker, "TRADE", (price, qty, trade_id))
-        self.events.execution_report(maker, "TRADE", (price, qty, trade_id))
+        self.events.execution_report(
+            taker, "TRADE", (price, qty, trade_id), alloc_id=alloc_id, commission=(taker_fee, taker_fee_asset)
+        )
+        self.events.execution_report(maker, "TRADE", (price, qty, trade_id), commission=(maker_fee, maker_fee_asset))
         for order in (taker, maker):
             if order.order_list_id != -1:
                 self._list_progress(order)
         if maker.account != taker.account:
             self.events.account_position(maker.account, (info.base, info.quote))
+        fill.alloc_id = alloc_id

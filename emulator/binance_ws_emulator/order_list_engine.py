@@ -61,6 +61,8 @@ class OrderListEngine(Matching):
                 trailing_delta=leg.get("trailing", 0),
                 order_list_id=list_id,
                 status="PENDING_NEW" if index >= pending_from else "NEW",
+                strategy_id=leg.get("strategy_id"),
+                strategy_type=leg.get("strategy_type"),
             )
             self.index.add(order)
             orders.append(order)
@@ -80,6 +82,8 @@ class OrderListEngine(Matching):
         }
         self.order_lists[list_id] = record
         self.index.add_list(record)
+        for order in orders[pending_from:]:
+            self.events.execution_report(order, "NEW")  # accepted, waiting: X PENDING_NEW
         results = [self._activate(order) for order in orders[:pending_from]]
         results += [(order, []) for order in orders[pending_from:]]
         self.events.list_status(record)
@@ -131,7 +135,8 @@ class OrderListEngine(Matching):
         for order_id in [o["orderId"] for o in record["orders"]]:
             order = self.orders[order_id]
             if order.status == "PENDING_NEW":
-                order.status = "CANCELED"
+                order.status, order.update_ms = "CANCELED", self.now_ms()
+                self.events.execution_report(order, "CANCELED", cancel_id=cancel_id)
                 canceled.append(order)
             elif order.is_open:
                 self._withdraw(order, cancel_id)

@@ -15,6 +15,7 @@ import os
 import ssl as ssl_module
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -27,7 +28,9 @@ from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 from .auth import KeyKind
 from .exchange import Exchange
 from .limits import IpLimits
+from .market_feed import MarketFeed
 from .session import Session, SessionOptions
+from .stream_hub import HubLimits, Refused, StreamHub, StreamSession
 
 log = logging.getLogger("binance_ws_emulator")
 
@@ -64,6 +67,13 @@ class Emulator:
         ssl: serve TLS (`wss://`) with this server context, as Binance does.
         ticker_interval: if set, every this many seconds the market moves by itself
             (`Exchange.tick()`: a small trade, then fresh quotes around the last price).
+        stream_interval: seconds between market-data stream updates (Binance: 100 ms for the
+            fast streams; the 1000 ms streams go every 10th time).
+        stream_limits: the stream server's limits (`HubLimits`: messages per second, streams
+            per connection, connection attempts).
+
+    The market-data streams are served on the same port at Binance's paths:
+    `stream_url + "/ws/<stream>"` (raw) and `stream_url + "/stream?streams=<a>/<b>"` (combined).
     """
 
     def __init__(
@@ -80,6 +90,8 @@ class Emulator:
         clock_offset_ms: int = 0,
         ssl: ssl_module.SSLContext | None = None,
         ticker_interval: float | None = None,
+        stream_interval: float = 0.1,
+        stream_limits: HubLimits | None = None,
     ) -> None:
         self.host = host
         self.ssl = ssl
@@ -91,9 +103,14 @@ class Emulator:
         self.max_lifetime = max_lifetime
         self.clock_offset_ms = clock_offset_ms
         self.exchange = Exchange(seed=seed, now_ms=self.now_ms)
+        self.streams = StreamHub(stream_limits)  # stream connections, subscriptions, stream faults
+        self.feed = MarketFeed(self.streams, self.exchange)
+        self.stream_interval = stream_interval
+        self._feeder: asyncio.Task[None] | None = None
         self.limits = IpLimits(weight_limit=weight_limit, orders_per_10s=orders_per_10s)
         self.faults = Faults()
-        self.requests: dict[str, int] = {}  # method -> how many requests arrived (for "sent once" asserts)
+        # method -> how many requests arrived (for "sent once" asserts); 0 for one never sent
+        self.requests: Counter[str] = Counter()
         self.connections_opened = 0
         self._conns: set[_Conn] = set()
         self._server: asyncio.base_events.Server | None = None
@@ -108,6 +125,11 @@ class Emulator:
     def url(self) -> str:
         return f"{'wss' if self.ssl else 'ws'}://{self.host}:{self.port}/ws-api/v3"
 
+    @property
+    def stream_url(self) -> str:
+        """The base of the market-data streams (`/ws/<stream>`, `/stream?streams=...`)."""
+        return f"{'wss' if self.ssl else 'ws'}://{self.host}:{self.port}"
+
     # -- running ---------------------------------------------------------------------------
 
     async def serve(self) -> None:
@@ -117,17 +139,26 @@ class Emulator:
         self.port = self._server.sockets[0].getsockname()[1]
         if self.ticker_interval:
             self._ticker = asyncio.create_task(self._tick_forever(self.ticker_interval))
+        self._feeder = asyncio.create_task(self._feed_forever(self.stream_interval))
 
     async def _tick_forever(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
             self.exchange.tick()  # on the loop thread, like every request
 
+    async def _feed_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self.feed.flush()  # on the loop thread, like every request
+            for conn in list(self._conns):
+                conn.flush_stream()
+
     async def aclose(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._ticker, self._feeder):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._server is not None:
             self._server.close()
             for conn in list(self._conns):
@@ -191,14 +222,28 @@ class Emulator:
         """Cut every connection now, without a close frame (like a network failure)."""
         self.call(self._each, _Conn.abort)
 
+    def drop_stream_connections(self) -> None:
+        """Cut every market-data stream connection now (the API connections stay)."""
+        self.call(self._each, lambda c: c.abort() if c.stream is not None else None)
+
     def close_connections(self, code: int = 1001, reason: str = "server going away") -> None:
         """Close every connection with a close frame (server-initiated close)."""
         self.call(self._each, lambda c: c.close(code, reason))
 
     def shutdown_notice(self) -> None:
-        """Send the `serverShutdown` event to every connection."""
-        frame = json.dumps({"event": {"e": "serverShutdown", "E": self.now_ms()}})
-        self.call(self._each, lambda c: c.send_text(frame))
+        """Send the `serverShutdown` event to every connection (API and streams, each its shape)."""
+        now = self.now_ms()
+        frame = json.dumps({"event": {"e": "serverShutdown", "E": now}})
+
+        def notify() -> None:
+            self.streams.broadcast_shutdown(now)
+            for conn in list(self._conns):
+                if conn.stream is not None:
+                    conn.flush_stream()
+                else:
+                    conn.send_text(frame)
+
+        self.call(notify)
 
     def _each(self, action: Any) -> None:
         for conn in list(self._conns):
@@ -259,6 +304,7 @@ class _Conn:
         self.writer = writer
         self.ws = wsproto.WSConnection(wsproto.ConnectionType.SERVER)
         self.session: Session | None = None
+        self.stream: StreamSession | None = None  # a market-data stream connection
         self.number = next(self._ids)
         self.last_pong = time.monotonic()
         self.last_ping = 0.0
@@ -272,6 +318,19 @@ class _Conn:
             task.cancel()
         if self.session is not None:
             self.session.close()
+        if self.stream is not None:
+            self.emulator.streams.closed(self.stream)
+
+    def flush_stream(self) -> None:
+        """Send what the stream session has queued; close if it asked to."""
+        stream = self.stream
+        if stream is None or self.closed:
+            return
+        for text in stream.outbox:
+            self.send_text(text)
+        stream.outbox.clear()
+        if stream.close is not None:
+            self.close(*stream.close)
 
     def abort(self) -> None:
         self.closed = True
@@ -328,6 +387,9 @@ class _Conn:
         emu = self.emulator
         if isinstance(event, ev.Request):
             parts = urlsplit(event.target)
+            if parts.path == "/ws" or parts.path.startswith(("/ws/", "/stream")):
+                self._open_stream(parts.path, parts.query)
+                return
             if parts.path.rstrip("/") not in ("/ws-api/v3", ""):
                 self._write(self.ws.send(ev.RejectConnection(status_code=404)))
                 self.closed = True
@@ -348,13 +410,21 @@ class _Conn:
                 return
             text = "".join(self.text_parts)
             self.text_parts.clear()
+            if self.stream is not None:
+                self.stream.on_text(text, time.monotonic())  # a control message
+                self.flush_stream()
+                return
             await self._on_request(text)
         elif isinstance(event, ev.BytesMessage):
             self.close(1003, "binary frames are not supported")
         elif isinstance(event, ev.Ping):
+            if self._over_stream_limit():
+                return
             if emu.faults.answer_pings:
                 self._write(self.ws.send(event.response()))
         elif isinstance(event, ev.Pong):
+            if self._over_stream_limit():
+                return
             if not emu.faults.ignore_pongs:
                 self.last_pong = time.monotonic()
         elif isinstance(event, ev.CloseConnection):
@@ -362,13 +432,38 @@ class _Conn:
                 self._write(self.ws.send(event.response()))
             self.closed = True
 
+    def _open_stream(self, path: str, query: str) -> None:
+        try:
+            self.stream = self.emulator.streams.open(path, query, time.monotonic())
+        except Refused as refused:
+            body = json.dumps(refused.body).encode()
+            self._write(
+                self.ws.send(
+                    ev.RejectConnection(
+                        status_code=refused.status, headers=[(b"content-type", b"application/json")], has_body=True
+                    )
+                )
+            )
+            self._write(self.ws.send(ev.RejectData(data=body)))
+            self.closed = True
+            return
+        self._write(self.ws.send(ev.AcceptConnection()))
+        self.tasks.append(asyncio.create_task(self._keepalive()))
+
+    def _over_stream_limit(self) -> bool:
+        """Pings and pongs count toward a stream connection's incoming-message limit."""
+        if self.stream is not None and not self.stream.count_incoming(time.monotonic()):
+            self.flush_stream()
+            return True
+        return False
+
     async def _on_request(self, text: str) -> None:
         emu = self.emulator
         faults = emu.faults
         assert self.session is not None
         method = _peek_method(text)
         if method:
-            emu.requests[method] = emu.requests.get(method, 0) + 1
+            emu.requests[method] += 1
         if faults.drop_after_requests is not None:
             faults.drop_after_requests -= 1
             if faults.drop_after_requests <= 0:

@@ -1,8 +1,8 @@
 """One WebSocket connection's protocol logic (sans-IO): text frame in -> text frames out.
 
 Checks in Binance's order: JSON and envelope, method, rate limits (weight is
-charged even for rejected requests), security (signature, timestamp), parameters,
-then the handler.
+charged even for rejected requests; placement and cancel methods get it back when they
+succeed), security (signature, timestamp), parameters, then the handler.
 """
 
 from __future__ import annotations
@@ -104,6 +104,9 @@ class Session:
             if handler.orders:
                 rate_limits = self.limits.charge_orders(account or "", handler.orders, now) + rate_limits
             result = handler.run(Request(self, self.exchange, method, params, account))
+            if handler.free_on_success:
+                weight_entry = self.limits.refund(weight, now)
+                rate_limits = [e for e in rate_limits if e["rateLimitType"] != "REQUEST_WEIGHT"] + weight_entry
             if self.options.microseconds:
                 result = to_microseconds(result, kline=method in ("klines", "uiKlines"))
             body: dict[str, Any] = {"id": request_id, "status": 200, "result": result}

@@ -20,6 +20,17 @@ class SymbolInfo:
     max_qty: Decimal
     min_notional: Decimal
     mid: Decimal  # seed price
+    #: Whether the symbol has a reference price (the last price here); False: it never had one
+    #: (`referencePrice` answers -2043 inside a 200 result, as the docs show).
+    has_reference_price: bool = True
+    #: PRICE_FILTER's maxPrice (minPrice is the tick size) and NOTIONAL's maxNotional; 0 disables.
+    max_price: Decimal = Decimal(1_000_000)
+    max_notional: Decimal = Decimal(9_000_000)
+    apply_max_to_market: bool = False
+
+    @property
+    def min_price(self) -> Decimal:
+        return self.tick_size
 
     def exchange_info(self) -> dict[str, Any]:
         return {
@@ -55,8 +66,8 @@ class SymbolInfo:
             "filters": [
                 {
                     "filterType": "PRICE_FILTER",
-                    "minPrice": f"{self.tick_size:.8f}",
-                    "maxPrice": "1000000.00000000",
+                    "minPrice": f"{self.min_price:.8f}",
+                    "maxPrice": f"{self.max_price:.8f}",
                     "tickSize": f"{self.tick_size:.8f}",
                 },
                 {
@@ -77,8 +88,8 @@ class SymbolInfo:
                     "filterType": "NOTIONAL",
                     "minNotional": f"{self.min_notional:.8f}",
                     "applyMinToMarket": True,
-                    "maxNotional": "9000000.00000000",
-                    "applyMaxToMarket": False,
+                    "maxNotional": f"{self.max_notional:.8f}",
+                    "applyMaxToMarket": self.apply_max_to_market,
                     "avgPriceMins": 5,
                 },
                 {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
@@ -123,5 +134,6 @@ DEFAULT_SYMBOLS = (
         Decimal("100000"),
         Decimal("0.0001"),
         Decimal("0.06"),
+        has_reference_price=False,
     ),
 )

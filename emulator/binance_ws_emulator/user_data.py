@@ -3,6 +3,7 @@ built from the exchange's state and handed to every listener (each connection's 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ class UserDataEvents:
         self.now_ms = now_ms
         self.account = account
         self.listeners: list[Listener] = []
+        self._execution_ids: dict[str, itertools.count[int]] = {}  # per symbol, as on Binance
 
     def execution_report(
         self,
@@ -27,12 +29,20 @@ class UserDataEvents:
         *,
         cancel_id: str | None = None,
         replaced: str | None = None,
-    ) -> None:
+        alloc_id: int | None = None,
+        prevention: dict[str, Any] | None = None,
+        commission: tuple[Decimal, str] | None = None,
+    ) -> int:
         """An executionReport; `trade` is (price, quantity, trade id) of a fill. For a cancel,
         `c` is the cancel's id and `C` the order's own; for an amend (REPLACED) `C` is the
-        client order id it had before (`replaced`)."""
+        client order id it had before (`replaced`). An SOR fill is an allocation (`alloc_id`):
+        `t` is -1, `b` and `a` name it. `commission`: (amount, asset) paid for this fill (n, N). `prevention`: the STP fields (v, A, B, u, U, Cs, pl, pL,
+        pY) of an order that expired in a prevented match. Returns the execution id (`I`, one
+        sequence per symbol, consumed by every execution whether anyone listens or not)."""
+        counter = self._execution_ids.setdefault(order.symbol, itertools.count(1))
+        execution_id = next(counter)
         if not self.listeners or order.account == MARKET_MAKER:
-            return
+            return execution_id
         now = self.now_ms()
         price, qty, trade_id = trade or (ZERO, ZERO, -1)
         event = {
@@ -56,11 +66,11 @@ class UserDataEvents:
             "l": f"{qty:.8f}",
             "z": f"{order.executed_qty:.8f}",
             "L": f"{price:.8f}",
-            "n": "0",
-            "N": None,
+            "n": f"{commission[0]:.8f}" if commission else "0",
+            "N": commission[1] if commission else None,
             "T": now,
-            "t": trade_id,
-            "I": 0,
+            "t": -1 if alloc_id is not None else trade_id,
+            "I": execution_id,
             "w": order.is_open,
             "m": False,
             "M": False,
@@ -73,6 +83,18 @@ class UserDataEvents:
         }
         if order.trailing_delta:
             event["d"], event["D"] = order.trailing_delta, order.trailing_time
+        if prevention is not None:
+            event.update(prevention)
+        if order.expiry_reason and order.status == "EXPIRED":
+            event["eR"] = order.expiry_reason
+        if alloc_id is not None:
+            event["b"], event["a"] = "ONE_PARTY_TRADE_REPORT", alloc_id
+        if order.used_sor:
+            event["k"], event["uS"] = "SOR", True
+        if order.strategy_id is not None:
+            event["j"] = order.strategy_id
+        if order.strategy_type is not None:
+            event["J"] = order.strategy_type
         if order.peg_price_type:
             event["gP"] = order.peg_price_type
             if order.peg_offset_type:
@@ -81,6 +103,7 @@ class UserDataEvents:
                 event["gp"] = f"{order.price:.8f}"
         for listener in list(self.listeners):
             listener(order.account, event)
+        return execution_id
 
     def account_position(self, account_name: str, assets: tuple[str, ...]) -> None:
         """outboundAccountPosition: the balances of `assets` as they are now."""

@@ -16,6 +16,9 @@ from binance_ws import (
     AuthError,
     BadRequest,
     BinanceError,
+    BlockingSubscription,
+    BookSync,
+    BookUpdate,
     CancelReplacePartialFailure,
     ConnectionClosed,
     ConnectionEvent,
@@ -25,13 +28,17 @@ from binance_ws import (
     FilterError,
     HmacKey,
     IpBanned,
+    OrderBook,
     ParamError,
     RateLimited,
     ReconnectPolicy,
+    RequestInfo,
     RequestTimeout,
     RsaKey,
     ServerError,
+    StreamControlError,
     StreamGap,
+    Subscription,
     SymbolRules,
     TransportError,
     UnexpectedResult,
@@ -42,19 +49,46 @@ from binance_ws import (
 )
 from binance_ws._version import __version__
 
-from . import types
+from . import stream_types, types
 from ._async_client import AsyncClient
 from ._client import Client
 from ._errors import ErrorCode
 from ._methods import METHODS, SPEC_SHA256
+from ._streams import (
+    STREAM_DEMO,
+    STREAM_MARKET_DATA,
+    STREAM_PRODUCTION,
+    STREAM_SERVERS,
+    STREAM_TESTNET,
+    BlockingMarketStreams,
+    MarketStreams,
+)
 
 SPEC_VERSION = "2026.07.17"
 SERVERS = {
     "production": "wss://ws-api.binance.com:443/ws-api/v3",
     "testnet": "wss://ws-api.testnet.binance.vision/ws-api/v3",
+    "demo": "wss://demo-ws-api.binance.com/ws-api/v3",
 }
+DEMO = "wss://demo-ws-api.binance.com/ws-api/v3"
+"""Demo mode (demo.binance.com); PRODUCTION and TESTNET are the others."""
 
 __all__ = [
+    "DEMO",
+    "STREAM_SERVERS",
+    "STREAM_PRODUCTION",
+    "STREAM_MARKET_DATA",
+    "STREAM_TESTNET",
+    "STREAM_DEMO",
+    "BlockingMarketStreams",
+    "BlockingSubscription",
+    "BookSync",
+    "BookUpdate",
+    "MarketStreams",
+    "OrderBook",
+    "StreamControlError",
+    "Subscription",
+    "stream_types",
     "METHODS",
     "PRODUCTION",
     "SERVERS",
@@ -80,6 +114,7 @@ __all__ = [
     "ParamError",
     "RateLimited",
     "ReconnectPolicy",
+    "RequestInfo",
     "RequestTimeout",
     "RsaKey",
     "ServerError",

@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, overload
 
 from msgspec import UNSET, UnsetType
 
 from binance_ws import AsyncConnection
 
-from . import _methods, types
+from . import _methods, types  # pyright: ignore[reportPrivateUsage]
 from ._errors import ERRORS
 
 
-class AsyncClient(AsyncConnection):
+class AsyncClient(AsyncConnection[types.UserDataEvent]):
     """Binance Spot WebSocket API (asyncio).
 
     Use as a context manager: `async with AsyncClient(key=..., url=...) as client: ...`.
@@ -402,6 +402,30 @@ class AsyncClient(AsyncConnection):
             params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.AVG_PRICE, params)
 
+    @overload
+    async def ticker_24hr(
+        self,
+        *,
+        symbol: str,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> types.Ticker24hr: ...
+
+    @overload
+    async def ticker_24hr(
+        self,
+        *,
+        symbols: list[str] | UnsetType = UNSET,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> list[types.Ticker24hr]: ...
+
     async def ticker_24hr(
         self,
         *,
@@ -439,6 +463,32 @@ class AsyncClient(AsyncConnection):
         if return_rate_limits is not UNSET:
             params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TICKER_24HR, params)
+
+    @overload
+    async def ticker_trading_day(
+        self,
+        *,
+        symbol: str,
+        time_zone: str | UnsetType = UNSET,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> types.TickerWindow: ...
+
+    @overload
+    async def ticker_trading_day(
+        self,
+        *,
+        symbols: list[str] | UnsetType = UNSET,
+        time_zone: str | UnsetType = UNSET,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> list[types.TickerWindow]: ...
 
     async def ticker_trading_day(
         self,
@@ -482,6 +532,32 @@ class AsyncClient(AsyncConnection):
             params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TICKER_TRADING_DAY, params)
 
+    @overload
+    async def ticker(
+        self,
+        *,
+        symbol: str,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        window_size: str | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> types.TickerWindow: ...
+
+    @overload
+    async def ticker(
+        self,
+        *,
+        symbols: list[str] | UnsetType = UNSET,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        window_size: str | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> list[types.TickerWindow]: ...
+
     async def ticker(
         self,
         *,
@@ -524,6 +600,28 @@ class AsyncClient(AsyncConnection):
             params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TICKER, params)
 
+    @overload
+    async def ticker_price(
+        self,
+        *,
+        symbol: str,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> types.PriceTicker: ...
+
+    @overload
+    async def ticker_price(
+        self,
+        *,
+        symbols: list[str] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> list[types.PriceTicker]: ...
+
     async def ticker_price(
         self,
         *,
@@ -555,6 +653,28 @@ class AsyncClient(AsyncConnection):
         if return_rate_limits is not UNSET:
             params["returnRateLimits"] = return_rate_limits
         return await self._request(_methods.TICKER_PRICE, params)
+
+    @overload
+    async def ticker_book(
+        self,
+        *,
+        symbol: str,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> types.BookTicker: ...
+
+    @overload
+    async def ticker_book(
+        self,
+        *,
+        symbols: list[str] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> list[types.BookTicker]: ...
 
     async def ticker_book(
         self,

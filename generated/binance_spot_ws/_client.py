@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, overload
 
 from msgspec import UNSET, UnsetType
 
 from binance_ws import Connection
 
-from . import _methods, types
+from . import _methods, types  # pyright: ignore[reportPrivateUsage]
 from ._async_client import AsyncClient
 
 
-class Client(Connection):
+class Client(Connection[types.UserDataEvent]):
     """Binance Spot WebSocket API (blocking).
 
     Use as a context manager: `with Client(key=..., url=...) as client: ...`.
@@ -401,6 +401,30 @@ class Client(Connection):
             params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.AVG_PRICE, params)
 
+    @overload
+    def ticker_24hr(
+        self,
+        *,
+        symbol: str,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> types.Ticker24hr: ...
+
+    @overload
+    def ticker_24hr(
+        self,
+        *,
+        symbols: list[str] | UnsetType = UNSET,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> list[types.Ticker24hr]: ...
+
     def ticker_24hr(
         self,
         *,
@@ -438,6 +462,32 @@ class Client(Connection):
         if return_rate_limits is not UNSET:
             params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER_24HR, params)
+
+    @overload
+    def ticker_trading_day(
+        self,
+        *,
+        symbol: str,
+        time_zone: str | UnsetType = UNSET,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> types.TickerWindow: ...
+
+    @overload
+    def ticker_trading_day(
+        self,
+        *,
+        symbols: list[str] | UnsetType = UNSET,
+        time_zone: str | UnsetType = UNSET,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> list[types.TickerWindow]: ...
 
     def ticker_trading_day(
         self,
@@ -481,6 +531,32 @@ class Client(Connection):
             params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER_TRADING_DAY, params)
 
+    @overload
+    def ticker(
+        self,
+        *,
+        symbol: str,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        window_size: str | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> types.TickerWindow: ...
+
+    @overload
+    def ticker(
+        self,
+        *,
+        symbols: list[str] | UnsetType = UNSET,
+        type: types.TickerType | Literal["FULL", "MINI"] | UnsetType = UNSET,
+        window_size: str | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> list[types.TickerWindow]: ...
+
     def ticker(
         self,
         *,
@@ -523,6 +599,28 @@ class Client(Connection):
             params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER, params)
 
+    @overload
+    def ticker_price(
+        self,
+        *,
+        symbol: str,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> types.PriceTicker: ...
+
+    @overload
+    def ticker_price(
+        self,
+        *,
+        symbols: list[str] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> list[types.PriceTicker]: ...
+
     def ticker_price(
         self,
         *,
@@ -554,6 +652,28 @@ class Client(Connection):
         if return_rate_limits is not UNSET:
             params["returnRateLimits"] = return_rate_limits
         return self._request(_methods.TICKER_PRICE, params)
+
+    @overload
+    def ticker_book(
+        self,
+        *,
+        symbol: str,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> types.BookTicker: ...
+
+    @overload
+    def ticker_book(
+        self,
+        *,
+        symbols: list[str] | UnsetType = UNSET,
+        symbol_status: types.SymbolStatus
+        | Literal["TRADING", "END_OF_DAY", "HALT", "BREAK", "CANCEL_ONLY"]
+        | UnsetType = UNSET,
+        return_rate_limits: bool | UnsetType = UNSET,
+    ) -> list[types.BookTicker]: ...
 
     def ticker_book(
         self,

@@ -9,7 +9,7 @@ from binance_ws import Method, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "2a8aea87412fecd6e58a1300575719406208f2bf01d85af59682e83b8aa14646"
+SPEC_SHA256: Final = "2fe60964f36a29e7bb5dc5888d2e2b35263dd05d00ebb14965ff090d25d52a82"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",

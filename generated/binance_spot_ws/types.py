@@ -106,9 +106,7 @@ class AggTrade(Model, kw_only=True):
     """
     Was the buyer the maker?
     """
-    is_best_match: Annotated[bool, Meta(description="Was the trade the best price match?")] | UnsetType = field(
-        name="M", default=UNSET
-    )
+    is_best_match: Annotated[bool, Meta(description="Was the trade the best price match?")] = field(name="M")
     """
     Was the trade the best price match?
     """
@@ -181,18 +179,18 @@ class AllOrdersParams(Model, kw_only=True):
 class Allocation(Model, kw_only=True):
     symbol: str
     allocation_id: int = field(name="allocationId")
-    allocation_type: AllocationTypeValue | UnsetType = field(name="allocationType", default=UNSET)
-    order_id: int | UnsetType = field(name="orderId", default=UNSET)
-    order_list_id: int | UnsetType = field(name="orderListId", default=UNSET)
-    price: Decimal | UnsetType = UNSET
-    qty: Decimal | UnsetType = UNSET
-    quote_qty: Decimal | UnsetType = field(name="quoteQty", default=UNSET)
-    commission: Decimal | UnsetType = UNSET
-    commission_asset: str | UnsetType = field(name="commissionAsset", default=UNSET)
-    time: int | UnsetType = UNSET
-    is_buyer: bool | UnsetType = field(name="isBuyer", default=UNSET)
-    is_maker: bool | UnsetType = field(name="isMaker", default=UNSET)
-    is_allocator: bool | UnsetType = field(name="isAllocator", default=UNSET)
+    allocation_type: AllocationTypeValue = field(name="allocationType")
+    order_id: int = field(name="orderId")
+    order_list_id: int = field(name="orderListId")
+    price: Decimal
+    qty: Decimal
+    quote_qty: Decimal = field(name="quoteQty")
+    commission: Decimal
+    commission_asset: str = field(name="commissionAsset")
+    time: int
+    is_buyer: bool = field(name="isBuyer")
+    is_maker: bool = field(name="isMaker")
+    is_allocator: bool = field(name="isAllocator")
 
 
 class AllocationType(Enum):
@@ -210,23 +208,21 @@ class AmendedOrder(Model, kw_only=True):
 
     symbol: str
     order_id: int = field(name="orderId")
+    order_list_id: int = field(name="orderListId")
+    orig_client_order_id: str = field(name="origClientOrderId")
     client_order_id: str = field(name="clientOrderId")
-    order_list_id: int | UnsetType = field(name="orderListId", default=UNSET)
-    orig_client_order_id: str | UnsetType = field(name="origClientOrderId", default=UNSET)
-    price: Decimal | UnsetType = UNSET
-    qty: Decimal | UnsetType = UNSET
-    executed_qty: Decimal | UnsetType = field(name="executedQty", default=UNSET)
-    prevented_qty: Decimal | UnsetType = field(name="preventedQty", default=UNSET)
-    quote_order_qty: Decimal | UnsetType = field(name="quoteOrderQty", default=UNSET)
-    cumulative_quote_qty: Decimal | UnsetType = field(name="cumulativeQuoteQty", default=UNSET)
-    status: OrderStatusValue | UnsetType = UNSET
-    time_in_force: TimeInForceValue | UnsetType = field(name="timeInForce", default=UNSET)
-    type: OrderTypeValue | UnsetType = UNSET
-    side: SideValue | UnsetType = UNSET
-    working_time: int | UnsetType = field(name="workingTime", default=UNSET)
-    self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
-        name="selfTradePreventionMode", default=UNSET
-    )
+    price: Decimal
+    qty: Decimal
+    executed_qty: Decimal = field(name="executedQty")
+    prevented_qty: Decimal = field(name="preventedQty")
+    quote_order_qty: Decimal = field(name="quoteOrderQty")
+    cumulative_quote_qty: Decimal = field(name="cumulativeQuoteQty")
+    status: OrderStatusValue
+    time_in_force: TimeInForceValue = field(name="timeInForce")
+    type: OrderTypeValue
+    side: SideValue
+    working_time: int = field(name="workingTime")
+    self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="selfTradePreventionMode")
     stop_price: Decimal | UnsetType = field(name="stopPrice", default=UNSET)
     iceberg_qty: Decimal | UnsetType = field(name="icebergQty", default=UNSET)
     trailing_delta: int | UnsetType = field(name="trailingDelta", default=UNSET)
@@ -247,12 +243,12 @@ class AmendedOrder(Model, kw_only=True):
 class Amendment(Model, kw_only=True):
     symbol: str
     order_id: int = field(name="orderId")
-    execution_id: int | UnsetType = field(name="executionId", default=UNSET)
-    orig_client_order_id: str | UnsetType = field(name="origClientOrderId", default=UNSET)
-    new_client_order_id: str | UnsetType = field(name="newClientOrderId", default=UNSET)
-    orig_qty: Decimal | UnsetType = field(name="origQty", default=UNSET)
-    new_qty: Decimal | UnsetType = field(name="newQty", default=UNSET)
-    time: int | UnsetType = UNSET
+    execution_id: int = field(name="executionId")
+    orig_client_order_id: str = field(name="origClientOrderId")
+    new_client_order_id: str = field(name="newClientOrderId")
+    orig_qty: Decimal = field(name="origQty")
+    new_qty: Decimal = field(name="newQty")
+    time: int
 
 
 class ApiError(Model, kw_only=True):
@@ -271,8 +267,8 @@ class AssetFilter(Model, kw_only=True):
     """
 
     filter_type: str = field(name="filterType")
-    asset: str | UnsetType = UNSET
-    limit: Decimal | UnsetType = UNSET
+    asset: str
+    limit: Decimal
 
 
 class AvgPrice(Model, kw_only=True):
@@ -281,9 +277,7 @@ class AvgPrice(Model, kw_only=True):
     Averaging window in minutes.
     """
     price: Decimal
-    close_time: Annotated[int, Meta(description="Last trade time.")] | UnsetType = field(
-        name="closeTime", default=UNSET
-    )
+    close_time: Annotated[int, Meta(description="Last trade time.")] = field(name="closeTime")
     """
     Last trade time.
     """
@@ -387,24 +381,22 @@ class CancelReport(Model, kw_only=True):
     """
 
     symbol: str
+    orig_client_order_id: str = field(name="origClientOrderId")
     order_id: int = field(name="orderId")
+    order_list_id: int = field(name="orderListId")
     client_order_id: str = field(name="clientOrderId")
-    orig_client_order_id: str | UnsetType = field(name="origClientOrderId", default=UNSET)
-    order_list_id: int | UnsetType = field(name="orderListId", default=UNSET)
-    transact_time: int | UnsetType = field(name="transactTime", default=UNSET)
-    price: Decimal | UnsetType = UNSET
-    orig_qty: Decimal | UnsetType = field(name="origQty", default=UNSET)
-    executed_qty: Decimal | UnsetType = field(name="executedQty", default=UNSET)
-    orig_quote_order_qty: Decimal | UnsetType = field(name="origQuoteOrderQty", default=UNSET)
-    cummulative_quote_qty: Decimal | UnsetType = field(name="cummulativeQuoteQty", default=UNSET)
-    status: OrderStatusValue | UnsetType = UNSET
-    time_in_force: TimeInForceValue | UnsetType = field(name="timeInForce", default=UNSET)
-    type: OrderTypeValue | UnsetType = UNSET
-    side: SideValue | UnsetType = UNSET
+    transact_time: int = field(name="transactTime")
+    price: Decimal
+    orig_qty: Decimal = field(name="origQty")
+    executed_qty: Decimal = field(name="executedQty")
+    orig_quote_order_qty: Decimal = field(name="origQuoteOrderQty")
+    cummulative_quote_qty: Decimal = field(name="cummulativeQuoteQty")
+    status: OrderStatusValue
+    time_in_force: TimeInForceValue = field(name="timeInForce")
+    type: OrderTypeValue
+    side: SideValue
+    self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="selfTradePreventionMode")
     working_time: int | UnsetType = field(name="workingTime", default=UNSET)
-    self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
-        name="selfTradePreventionMode", default=UNSET
-    )
     stop_price: Decimal | UnsetType = field(name="stopPrice", default=UNSET)
     iceberg_qty: Decimal | UnsetType = field(name="icebergQty", default=UNSET)
     trailing_delta: int | UnsetType = field(name="trailingDelta", default=UNSET)
@@ -444,10 +436,10 @@ class CommissionRates(Model, kw_only=True):
 
 
 class CommissionRatesFull(Model, kw_only=True):
-    maker: Decimal | UnsetType = UNSET
-    taker: Decimal | UnsetType = UNSET
-    buyer: Decimal | UnsetType = UNSET
-    seller: Decimal | UnsetType = UNSET
+    maker: Decimal
+    taker: Decimal
+    buyer: Decimal
+    seller: Decimal
 
 
 class ContingencyType(Enum):
@@ -506,6 +498,40 @@ class EventStreamTerminated(Model, kw_only=True, tag_field="e", tag="eventStream
     """
     Event time.
     """
+
+
+class ExchangeMaxNumAlgoOrdersFilter(Model, kw_only=True, tag_field="filterType", tag="EXCHANGE_MAX_NUM_ALGO_ORDERS"):
+    """
+    EXCHANGE_MAX_NUM_ALGO_ORDERS - Most open stop and take-profit orders per account.
+    """
+
+    max_num_algo_orders: int = field(name="maxNumAlgoOrders")
+
+
+class ExchangeMaxNumIcebergOrdersFilter(
+    Model, kw_only=True, tag_field="filterType", tag="EXCHANGE_MAX_NUM_ICEBERG_ORDERS"
+):
+    """
+    EXCHANGE_MAX_NUM_ICEBERG_ORDERS - Most open iceberg orders per account.
+    """
+
+    max_num_iceberg_orders: int = field(name="maxNumIcebergOrders")
+
+
+class ExchangeMaxNumOrderListsFilter(Model, kw_only=True, tag_field="filterType", tag="EXCHANGE_MAX_NUM_ORDER_LISTS"):
+    """
+    EXCHANGE_MAX_NUM_ORDER_LISTS - Most open order lists per account.
+    """
+
+    max_num_order_lists: int = field(name="maxNumOrderLists")
+
+
+class ExchangeMaxNumOrdersFilter(Model, kw_only=True, tag_field="filterType", tag="EXCHANGE_MAX_NUM_ORDERS"):
+    """
+    EXCHANGE_MAX_NUM_ORDERS - Most open orders per account.
+    """
+
+    max_num_orders: int = field(name="maxNumOrders")
 
 
 class ExchangeRateLimit(Model, kw_only=True):
@@ -647,41 +673,12 @@ class Fill(Model, kw_only=True):
     alloc_id: int | UnsetType = field(name="allocId", default=UNSET)
 
 
-class Filter(Model, kw_only=True):
+class IcebergPartsFilter(Model, kw_only=True, tag_field="filterType", tag="ICEBERG_PARTS"):
     """
-    A symbol or exchange filter; fields depend on filterType.
+    ICEBERG_PARTS - Most parts an iceberg order may have.
     """
 
-    filter_type: str = field(name="filterType")
-    min_price: Decimal | UnsetType = field(name="minPrice", default=UNSET)
-    max_price: Decimal | UnsetType = field(name="maxPrice", default=UNSET)
-    tick_size: Decimal | UnsetType = field(name="tickSize", default=UNSET)
-    multiplier_up: Decimal | UnsetType = field(name="multiplierUp", default=UNSET)
-    multiplier_down: Decimal | UnsetType = field(name="multiplierDown", default=UNSET)
-    bid_multiplier_up: Decimal | UnsetType = field(name="bidMultiplierUp", default=UNSET)
-    bid_multiplier_down: Decimal | UnsetType = field(name="bidMultiplierDown", default=UNSET)
-    ask_multiplier_up: Decimal | UnsetType = field(name="askMultiplierUp", default=UNSET)
-    ask_multiplier_down: Decimal | UnsetType = field(name="askMultiplierDown", default=UNSET)
-    min_qty: Decimal | UnsetType = field(name="minQty", default=UNSET)
-    max_qty: Decimal | UnsetType = field(name="maxQty", default=UNSET)
-    step_size: Decimal | UnsetType = field(name="stepSize", default=UNSET)
-    min_notional: Decimal | UnsetType = field(name="minNotional", default=UNSET)
-    max_notional: Decimal | UnsetType = field(name="maxNotional", default=UNSET)
-    max_position: Decimal | UnsetType = field(name="maxPosition", default=UNSET)
-    avg_price_mins: int | UnsetType = field(name="avgPriceMins", default=UNSET)
-    limit: int | UnsetType = UNSET
-    max_num_orders: int | UnsetType = field(name="maxNumOrders", default=UNSET)
-    max_num_algo_orders: int | UnsetType = field(name="maxNumAlgoOrders", default=UNSET)
-    max_num_iceberg_orders: int | UnsetType = field(name="maxNumIcebergOrders", default=UNSET)
-    max_num_order_amends: int | UnsetType = field(name="maxNumOrderAmends", default=UNSET)
-    max_num_order_lists: int | UnsetType = field(name="maxNumOrderLists", default=UNSET)
-    min_trailing_above_delta: int | UnsetType = field(name="minTrailingAboveDelta", default=UNSET)
-    max_trailing_above_delta: int | UnsetType = field(name="maxTrailingAboveDelta", default=UNSET)
-    min_trailing_below_delta: int | UnsetType = field(name="minTrailingBelowDelta", default=UNSET)
-    max_trailing_below_delta: int | UnsetType = field(name="maxTrailingBelowDelta", default=UNSET)
-    apply_to_market: bool | UnsetType = field(name="applyToMarket", default=UNSET)
-    apply_min_to_market: bool | UnsetType = field(name="applyMinToMarket", default=UNSET)
-    apply_max_to_market: bool | UnsetType = field(name="applyMaxToMarket", default=UNSET)
+    limit: int
 
 
 class KlineInterval(Enum):
@@ -747,6 +744,84 @@ class ListStatusLeg(Model, kw_only=True):
     client_order_id: str = field(name="c")
 
 
+class LotSizeFilter(Model, kw_only=True, tag_field="filterType", tag="LOT_SIZE"):
+    """
+    LOT_SIZE - Quantity bounds and step size (`quantity`, `icebergQty`).
+    """
+
+    min_qty: Decimal = field(name="minQty")
+    max_qty: Decimal = field(name="maxQty")
+    step_size: Decimal = field(name="stepSize")
+
+
+class MarketLotSizeFilter(Model, kw_only=True, tag_field="filterType", tag="MARKET_LOT_SIZE"):
+    """
+    MARKET_LOT_SIZE - LOT_SIZE for MARKET orders.
+    """
+
+    min_qty: Decimal = field(name="minQty")
+    max_qty: Decimal = field(name="maxQty")
+    step_size: Decimal = field(name="stepSize")
+
+
+class MaxNumAlgoOrdersFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_NUM_ALGO_ORDERS"):
+    """
+    MAX_NUM_ALGO_ORDERS - Most open stop and take-profit orders on the symbol.
+    """
+
+    max_num_algo_orders: int = field(name="maxNumAlgoOrders")
+
+
+class MaxNumIcebergOrdersFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_NUM_ICEBERG_ORDERS"):
+    """
+    MAX_NUM_ICEBERG_ORDERS - Most open iceberg orders on the symbol.
+    """
+
+    max_num_iceberg_orders: int = field(name="maxNumIcebergOrders")
+
+
+class MaxNumOrderAmendsFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_NUM_ORDER_AMENDS"):
+    """
+    MAX_NUM_ORDER_AMENDS - Most amendments per order.
+    """
+
+    max_num_order_amends: int = field(name="maxNumOrderAmends")
+
+
+class MaxNumOrderListsFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_NUM_ORDER_LISTS"):
+    """
+    MAX_NUM_ORDER_LISTS - Most open order lists on the symbol.
+    """
+
+    max_num_order_lists: int = field(name="maxNumOrderLists")
+
+
+class MaxNumOrdersFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_NUM_ORDERS"):
+    """
+    MAX_NUM_ORDERS - Most open orders on the symbol per account.
+    """
+
+    max_num_orders: int = field(name="maxNumOrders")
+
+
+class MaxPositionFilter(Model, kw_only=True, tag_field="filterType", tag="MAX_POSITION"):
+    """
+    MAX_POSITION - Largest position in the base asset a BUY may reach.
+    """
+
+    max_position: Decimal = field(name="maxPosition")
+
+
+class MinNotionalFilter(Model, kw_only=True, tag_field="filterType", tag="MIN_NOTIONAL"):
+    """
+    MIN_NOTIONAL - Least price * quantity.
+    """
+
+    min_notional: Decimal = field(name="minNotional")
+    apply_to_market: bool = field(name="applyToMarket")
+    avg_price_mins: int = field(name="avgPriceMins")
+
+
 class MyAllocationsParams(Model, kw_only=True):
     symbol: Annotated[str, Meta(description="Trading pair, e.g. BTCUSDT.")]
     """
@@ -787,12 +862,6 @@ class MyAllocationsParams(Model, kw_only=True):
 
 
 MyAllocationsResult: TypeAlias = list[Allocation]
-
-
-class MyFilters(Model, kw_only=True):
-    exchange_filters: list[Filter] = field(name="exchangeFilters")
-    symbol_filters: list[Filter] = field(name="symbolFilters")
-    asset_filters: list[AssetFilter] = field(name="assetFilters")
 
 
 class MyFiltersParams(Model, kw_only=True):
@@ -845,16 +914,16 @@ class MyTrade(Model, kw_only=True):
     symbol: str
     id: int
     order_id: int = field(name="orderId")
+    order_list_id: int = field(name="orderListId")
     price: Decimal
     qty: Decimal
-    order_list_id: int | UnsetType = field(name="orderListId", default=UNSET)
-    quote_qty: Decimal | UnsetType = field(name="quoteQty", default=UNSET)
-    commission: Decimal | UnsetType = UNSET
-    commission_asset: str | UnsetType = field(name="commissionAsset", default=UNSET)
-    time: int | UnsetType = UNSET
-    is_buyer: bool | UnsetType = field(name="isBuyer", default=UNSET)
-    is_maker: bool | UnsetType = field(name="isMaker", default=UNSET)
-    is_best_match: bool | UnsetType = field(name="isBestMatch", default=UNSET)
+    quote_qty: Decimal = field(name="quoteQty")
+    commission: Decimal
+    commission_asset: str = field(name="commissionAsset")
+    time: int
+    is_buyer: bool = field(name="isBuyer")
+    is_maker: bool = field(name="isMaker")
+    is_best_match: bool = field(name="isBestMatch")
 
 
 class MyTradesParams(Model, kw_only=True):
@@ -905,6 +974,18 @@ class NewOrderRespType(Enum):
     ACK = "ACK"
     RESULT = "RESULT"
     FULL = "FULL"
+
+
+class NotionalFilter(Model, kw_only=True, tag_field="filterType", tag="NOTIONAL"):
+    """
+    NOTIONAL - Bounds of price * quantity.
+    """
+
+    min_notional: Decimal = field(name="minNotional")
+    apply_min_to_market: bool = field(name="applyMinToMarket")
+    max_notional: Decimal = field(name="maxNotional")
+    apply_max_to_market: bool = field(name="applyMaxToMarket")
+    avg_price_mins: int = field(name="avgPriceMins")
 
 
 class OpenOrderListsStatusParams(Model, kw_only=True):
@@ -1088,9 +1169,9 @@ class OrderListQuery(Model, kw_only=True):
     list_status_type: OrderListStatusTypeValue = field(name="listStatusType")
     list_order_status: OrderListOrderStatusValue = field(name="listOrderStatus")
     list_client_order_id: str = field(name="listClientOrderId")
+    transaction_time: int = field(name="transactionTime")
     symbol: str
     orders: list[OrderListLeg]
-    transaction_time: int | UnsetType = field(name="transactionTime", default=UNSET)
 
 
 class OrderListStatusParams(Model, kw_only=True):
@@ -1132,23 +1213,24 @@ class OrderQuery(Model, kw_only=True):
 
     symbol: str
     order_id: int = field(name="orderId")
+    order_list_id: int = field(name="orderListId")
     client_order_id: str = field(name="clientOrderId")
+    price: Decimal
+    orig_qty: Decimal = field(name="origQty")
+    executed_qty: Decimal = field(name="executedQty")
+    orig_quote_order_qty: Decimal = field(name="origQuoteOrderQty")
+    cummulative_quote_qty: Decimal = field(name="cummulativeQuoteQty")
     status: OrderStatusValue
-    order_list_id: int | UnsetType = field(name="orderListId", default=UNSET)
-    price: Decimal | UnsetType = UNSET
-    orig_qty: Decimal | UnsetType = field(name="origQty", default=UNSET)
-    executed_qty: Decimal | UnsetType = field(name="executedQty", default=UNSET)
-    orig_quote_order_qty: Decimal | UnsetType = field(name="origQuoteOrderQty", default=UNSET)
-    cummulative_quote_qty: Decimal | UnsetType = field(name="cummulativeQuoteQty", default=UNSET)
-    time_in_force: TimeInForceValue | UnsetType = field(name="timeInForce", default=UNSET)
-    type: OrderTypeValue | UnsetType = UNSET
-    side: SideValue | UnsetType = UNSET
-    working_time: int | UnsetType = field(name="workingTime", default=UNSET)
-    self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
-        name="selfTradePreventionMode", default=UNSET
-    )
-    stop_price: Decimal | UnsetType = field(name="stopPrice", default=UNSET)
-    iceberg_qty: Decimal | UnsetType = field(name="icebergQty", default=UNSET)
+    time_in_force: TimeInForceValue = field(name="timeInForce")
+    type: OrderTypeValue
+    side: SideValue
+    working_time: int = field(name="workingTime")
+    self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="selfTradePreventionMode")
+    stop_price: Decimal = field(name="stopPrice")
+    iceberg_qty: Decimal = field(name="icebergQty")
+    time: int
+    update_time: int = field(name="updateTime")
+    is_working: bool = field(name="isWorking")
     trailing_delta: int | UnsetType = field(name="trailingDelta", default=UNSET)
     trailing_time: int | UnsetType = field(name="trailingTime", default=UNSET)
     strategy_id: int | UnsetType = field(name="strategyId", default=UNSET)
@@ -1162,9 +1244,6 @@ class OrderQuery(Model, kw_only=True):
     peg_offset_value: int | UnsetType = field(name="pegOffsetValue", default=UNSET)
     pegged_price: Decimal | UnsetType = field(name="peggedPrice", default=UNSET)
     expiry_reason: ExpiryReasonValue | UnsetType = field(name="expiryReason", default=UNSET)
-    time: int | UnsetType = UNSET
-    update_time: int | UnsetType = field(name="updateTime", default=UNSET)
-    is_working: bool | UnsetType = field(name="isWorking", default=UNSET)
 
 
 class OrderRateLimitExceededMode(Enum):
@@ -1270,6 +1349,28 @@ class PegPriceType(Enum):
     MARKET_PEG = "MARKET_PEG"
 
 
+class PercentPriceBySideFilter(Model, kw_only=True, tag_field="filterType", tag="PERCENT_PRICE_BY_SIDE"):
+    """
+    PERCENT_PRICE_BY_SIDE - PERCENT_PRICE with multipliers per side (bid for BUY, ask for SELL).
+    """
+
+    bid_multiplier_up: Decimal = field(name="bidMultiplierUp")
+    bid_multiplier_down: Decimal = field(name="bidMultiplierDown")
+    ask_multiplier_up: Decimal = field(name="askMultiplierUp")
+    ask_multiplier_down: Decimal = field(name="askMultiplierDown")
+    avg_price_mins: int = field(name="avgPriceMins")
+
+
+class PercentPriceFilter(Model, kw_only=True, tag_field="filterType", tag="PERCENT_PRICE"):
+    """
+    PERCENT_PRICE - Price within multipliers of the reference or average price.
+    """
+
+    multiplier_up: Decimal = field(name="multiplierUp")
+    multiplier_down: Decimal = field(name="multiplierDown")
+    avg_price_mins: int = field(name="avgPriceMins")
+
+
 class PreventedMatch(Model, kw_only=True):
     prevented_match_id: int = field(name="preventedMatchId")
     maker_order_id: int = field(name="makerOrderId")
@@ -1282,25 +1383,33 @@ class PreventedMatch(Model, kw_only=True):
 class PreventedMatchRecord(Model, kw_only=True):
     symbol: str
     prevented_match_id: int = field(name="preventedMatchId")
-    taker_order_id: int | UnsetType = field(name="takerOrderId", default=UNSET)
-    maker_symbol: str | UnsetType = field(name="makerSymbol", default=UNSET)
-    maker_order_id: int | UnsetType = field(name="makerOrderId", default=UNSET)
-    trade_group_id: int | UnsetType = field(name="tradeGroupId", default=UNSET)
-    self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
-        name="selfTradePreventionMode", default=UNSET
-    )
-    price: Decimal | UnsetType = UNSET
+    taker_order_id: int = field(name="takerOrderId")
+    maker_symbol: str = field(name="makerSymbol")
+    maker_order_id: int = field(name="makerOrderId")
+    trade_group_id: int = field(name="tradeGroupId")
+    self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="selfTradePreventionMode")
+    price: Decimal
+    transact_time: int = field(name="transactTime")
     maker_prevented_quantity: Decimal | UnsetType = field(name="makerPreventedQuantity", default=UNSET)
     taker_prevented_quantity: Decimal | UnsetType = field(name="takerPreventedQuantity", default=UNSET)
-    transact_time: int | UnsetType = field(name="transactTime", default=UNSET)
+
+
+class PriceFilter(Model, kw_only=True, tag_field="filterType", tag="PRICE_FILTER"):
+    """
+    PRICE_FILTER - Price bounds and tick size for `price` and `stopPrice` (a bound of 0 is off).
+    """
+
+    min_price: Decimal = field(name="minPrice")
+    max_price: Decimal = field(name="maxPrice")
+    tick_size: Decimal = field(name="tickSize")
 
 
 class PriceRangeRule(Model, kw_only=True):
     rule_type: ExecutionRuleTypeValue = field(name="ruleType")
-    bid_limit_mult_up: Decimal | UnsetType = field(name="bidLimitMultUp", default=UNSET)
-    bid_limit_mult_down: Decimal | UnsetType = field(name="bidLimitMultDown", default=UNSET)
-    ask_limit_mult_up: Decimal | UnsetType = field(name="askLimitMultUp", default=UNSET)
-    ask_limit_mult_down: Decimal | UnsetType = field(name="askLimitMultDown", default=UNSET)
+    bid_limit_mult_up: Decimal = field(name="bidLimitMultUp")
+    bid_limit_mult_down: Decimal = field(name="bidLimitMultDown")
+    ask_limit_mult_up: Decimal = field(name="askLimitMultUp")
+    ask_limit_mult_down: Decimal = field(name="askLimitMultDown")
 
 
 class PriceTicker(Model, kw_only=True):
@@ -1326,7 +1435,7 @@ class RateLimit(Model, kw_only=True):
     interval: RateLimitIntervalValue
     interval_num: int = field(name="intervalNum")
     limit: int
-    count: Annotated[int, Meta(description="Usage in the current interval.")] | UnsetType = UNSET
+    count: Annotated[int, Meta(description="Usage in the current interval.")]
     """
     Usage in the current interval.
     """
@@ -1460,10 +1569,8 @@ class SessionStatus(Model, kw_only=True):
     return_rate_limits: bool = field(name="returnRateLimits")
     server_time: int = field(name="serverTime")
     user_data_stream: (
-        Annotated[bool, Meta(description="True when a user-data subscription is active; null when unavailable.")]
-        | UnsetType
-        | None
-    ) = field(name="userDataStream", default=UNSET)
+        Annotated[bool, Meta(description="True when a user-data subscription is active; null when unavailable.")] | None
+    ) = field(name="userDataStream")
     """
     True when a user-data subscription is active; null when unavailable.
     """
@@ -1485,43 +1592,6 @@ class SorInfo(Model, kw_only=True):
 
 class Subscription(Model, kw_only=True):
     subscription_id: int = field(name="subscriptionId")
-
-
-class SymbolInfo(Model, kw_only=True):
-    """
-    Trading rules of one symbol.
-    """
-
-    symbol: str
-    status: SymbolStatusValue
-    base_asset: str = field(name="baseAsset")
-    quote_asset: str = field(name="quoteAsset")
-    filters: list[Filter]
-    base_asset_precision: int | UnsetType = field(name="baseAssetPrecision", default=UNSET)
-    quote_precision: int | UnsetType = field(name="quotePrecision", default=UNSET)
-    quote_asset_precision: int | UnsetType = field(name="quoteAssetPrecision", default=UNSET)
-    base_commission_precision: int | UnsetType = field(name="baseCommissionPrecision", default=UNSET)
-    quote_commission_precision: int | UnsetType = field(name="quoteCommissionPrecision", default=UNSET)
-    order_types: list[OrderTypeValue] | UnsetType = field(name="orderTypes", default=UNSET)
-    iceberg_allowed: bool | UnsetType = field(name="icebergAllowed", default=UNSET)
-    oco_allowed: bool | UnsetType = field(name="ocoAllowed", default=UNSET)
-    oto_allowed: bool | UnsetType = field(name="otoAllowed", default=UNSET)
-    opo_allowed: bool | UnsetType = field(name="opoAllowed", default=UNSET)
-    quote_order_qty_market_allowed: bool | UnsetType = field(name="quoteOrderQtyMarketAllowed", default=UNSET)
-    allow_trailing_stop: bool | UnsetType = field(name="allowTrailingStop", default=UNSET)
-    cancel_replace_allowed: bool | UnsetType = field(name="cancelReplaceAllowed", default=UNSET)
-    amend_allowed: bool | UnsetType = field(name="amendAllowed", default=UNSET)
-    peg_instructions_allowed: bool | UnsetType = field(name="pegInstructionsAllowed", default=UNSET)
-    is_spot_trading_allowed: bool | UnsetType = field(name="isSpotTradingAllowed", default=UNSET)
-    is_margin_trading_allowed: bool | UnsetType = field(name="isMarginTradingAllowed", default=UNSET)
-    permissions: list[str] | UnsetType = UNSET
-    permission_sets: list[list[str]] | UnsetType = field(name="permissionSets", default=UNSET)
-    default_self_trade_prevention_mode: SelfTradePreventionModeValue | UnsetType = field(
-        name="defaultSelfTradePreventionMode", default=UNSET
-    )
-    allowed_self_trade_prevention_modes: list[SelfTradePreventionModeValue] | UnsetType = field(
-        name="allowedSelfTradePreventionModes", default=UNSET
-    )
 
 
 class SymbolRules(Model, kw_only=True):
@@ -1731,6 +1801,17 @@ class TradesRecentParams(Model, kw_only=True):
 TradesRecentResult: TypeAlias = list[Trade]
 
 
+class TrailingDeltaFilter(Model, kw_only=True, tag_field="filterType", tag="TRAILING_DELTA"):
+    """
+    TRAILING_DELTA - Allowed trailingDelta ranges (BIPS).
+    """
+
+    min_trailing_above_delta: int = field(name="minTrailingAboveDelta")
+    max_trailing_above_delta: int = field(name="maxTrailingAboveDelta")
+    min_trailing_below_delta: int = field(name="minTrailingBelowDelta")
+    max_trailing_below_delta: int = field(name="maxTrailingBelowDelta")
+
+
 class UiKlinesParams(Model, kw_only=True):
     symbol: Annotated[str, Meta(description="Trading pair, e.g. BTCUSDT.")]
     """
@@ -1765,6 +1846,21 @@ class UiKlinesParams(Model, kw_only=True):
 UiKlinesResult: TypeAlias = list[Kline]
 
 
+class UnknownFilter(Model, kw_only=True, tag_field="filterType", tag="*"):
+    """
+    A filter type this SDK does not know yet (the exchange added it): `type` names it, `raw` holds it as sent. Decoded from any `filterType` no other filter has.
+    """
+
+    type: Annotated[str, Meta(description="The filterType as sent.")]
+    """
+    The filterType as sent.
+    """
+    raw: Annotated[dict[str, Any], Meta(description="The filter as sent (JSON).")]
+    """
+    The filter as sent (JSON).
+    """
+
+
 class UserDataStreamSubscribeSignatureParams(Model, kw_only=True):
     recv_window: (
         Annotated[Decimal, Meta(description="Validity window in ms (max 60000, up to 3 decimals).")] | UnsetType
@@ -1797,30 +1893,30 @@ class Account(Model, kw_only=True):
     Account information and balances.
     """
 
+    maker_commission: int = field(name="makerCommission")
+    taker_commission: int = field(name="takerCommission")
+    buyer_commission: int = field(name="buyerCommission")
+    seller_commission: int = field(name="sellerCommission")
     can_trade: bool = field(name="canTrade")
+    can_withdraw: bool = field(name="canWithdraw")
+    can_deposit: bool = field(name="canDeposit")
+    commission_rates: CommissionRates = field(name="commissionRates")
+    brokered: bool
+    require_self_trade_prevention: bool = field(name="requireSelfTradePrevention")
+    prevent_sor: bool = field(name="preventSor")
+    update_time: int = field(name="updateTime")
+    account_type: str = field(name="accountType")
     balances: list[Balance]
-    maker_commission: int | UnsetType = field(name="makerCommission", default=UNSET)
-    taker_commission: int | UnsetType = field(name="takerCommission", default=UNSET)
-    buyer_commission: int | UnsetType = field(name="buyerCommission", default=UNSET)
-    seller_commission: int | UnsetType = field(name="sellerCommission", default=UNSET)
-    can_withdraw: bool | UnsetType = field(name="canWithdraw", default=UNSET)
-    can_deposit: bool | UnsetType = field(name="canDeposit", default=UNSET)
-    commission_rates: CommissionRates | UnsetType = field(name="commissionRates", default=UNSET)
-    brokered: bool | UnsetType = UNSET
-    require_self_trade_prevention: bool | UnsetType = field(name="requireSelfTradePrevention", default=UNSET)
-    prevent_sor: bool | UnsetType = field(name="preventSor", default=UNSET)
-    update_time: int | UnsetType = field(name="updateTime", default=UNSET)
-    account_type: str | UnsetType = field(name="accountType", default=UNSET)
-    permissions: list[str] | UnsetType = UNSET
-    uid: int | UnsetType = UNSET
+    permissions: list[str]
+    uid: int
 
 
 class AccountCommission(Model, kw_only=True):
     symbol: str
-    standard_commission: CommissionRatesFull | UnsetType = field(name="standardCommission", default=UNSET)
-    special_commission: CommissionRatesFull | UnsetType = field(name="specialCommission", default=UNSET)
-    tax_commission: CommissionRatesFull | UnsetType = field(name="taxCommission", default=UNSET)
-    discount: Discount | UnsetType = UNSET
+    standard_commission: CommissionRatesFull = field(name="standardCommission")
+    special_commission: CommissionRatesFull = field(name="specialCommission")
+    tax_commission: CommissionRatesFull = field(name="taxCommission")
+    discount: Discount
 
 
 AccountRateLimitsOrdersResult: TypeAlias = list[RateLimit]
@@ -1834,11 +1930,11 @@ AllOrdersResult: TypeAlias = list[OrderQuery]
 
 class AmendListStatus(Model, kw_only=True):
     order_list_id: int = field(name="orderListId")
-    contingency_type: ContingencyTypeValue | UnsetType = field(name="contingencyType", default=UNSET)
-    list_order_status: OrderListOrderStatusValue | UnsetType = field(name="listOrderStatus", default=UNSET)
-    list_client_order_id: str | UnsetType = field(name="listClientOrderId", default=UNSET)
-    symbol: str | UnsetType = UNSET
-    orders: list[OrderListLeg] | UnsetType = UNSET
+    contingency_type: ContingencyTypeValue = field(name="contingencyType")
+    list_order_status: OrderListOrderStatusValue = field(name="listOrderStatus")
+    list_client_order_id: str = field(name="listClientOrderId")
+    symbol: str
+    orders: list[OrderListLeg]
 
 
 class AmendResult(Model, kw_only=True):
@@ -1959,19 +2055,6 @@ class DepthParams(Model, kw_only=True):
     symbol_status: SymbolStatus | UnsetType = field(name="symbolStatus", default=UNSET)
 
 
-class ExchangeInfo(Model, kw_only=True):
-    """
-    Exchange trading rules and symbol information.
-    """
-
-    timezone: str
-    server_time: int = field(name="serverTime")
-    rate_limits: list[ExchangeRateLimit] = field(name="rateLimits")
-    exchange_filters: list[Filter] = field(name="exchangeFilters")
-    symbols: list[SymbolInfo]
-    sors: list[SorInfo] | UnsetType = UNSET
-
-
 class ExchangeInfoParams(Model, kw_only=True):
     symbol: Annotated[str, Meta(description="Trading pair, e.g. BTCUSDT.")] | UnsetType = UNSET
     """
@@ -2010,6 +2093,36 @@ class ExecutionRulesParams(Model, kw_only=True):
     symbol_status: SymbolStatus | UnsetType = field(name="symbolStatus", default=UNSET)
 
 
+Filter: TypeAlias = Annotated[
+    PriceFilter
+    | PercentPriceFilter
+    | PercentPriceBySideFilter
+    | LotSizeFilter
+    | MinNotionalFilter
+    | NotionalFilter
+    | IcebergPartsFilter
+    | MarketLotSizeFilter
+    | MaxNumOrdersFilter
+    | MaxNumAlgoOrdersFilter
+    | MaxNumIcebergOrdersFilter
+    | MaxPositionFilter
+    | TrailingDeltaFilter
+    | MaxNumOrderAmendsFilter
+    | MaxNumOrderListsFilter
+    | ExchangeMaxNumOrdersFilter
+    | ExchangeMaxNumAlgoOrdersFilter
+    | ExchangeMaxNumIcebergOrdersFilter
+    | ExchangeMaxNumOrderListsFilter
+    | UnknownFilter,
+    Meta(
+        description="A symbol or exchange filter, tagged by `filterType`; a filter type this SDK does not know decodes as UnknownFilter."
+    ),
+]
+"""
+A symbol or exchange filter, tagged by `filterType`; a filter type this SDK does not know decodes as UnknownFilter.
+"""
+
+
 class ListStatus(Model, kw_only=True, tag_field="e", tag="listStatus"):
     """
     An order list update.
@@ -2028,6 +2141,12 @@ class ListStatus(Model, kw_only=True, tag_field="e", tag="listStatus"):
     list_client_order_id: str | UnsetType = field(name="C", default=UNSET)
     transaction_time: int | UnsetType = field(name="T", default=UNSET)
     orders: list[ListStatusLeg] | UnsetType = field(name="O", default=UNSET)
+
+
+class MyFilters(Model, kw_only=True):
+    exchange_filters: list[Filter] = field(name="exchangeFilters")
+    symbol_filters: list[Filter] = field(name="symbolFilters")
+    asset_filters: list[AssetFilter] = field(name="assetFilters")
 
 
 MyPreventedMatchesResult: TypeAlias = list[PreventedMatchRecord]
@@ -3055,14 +3174,12 @@ class OrderResponse(Model, kw_only=True):
 
     symbol: str
     order_id: int = field(name="orderId")
-    client_order_id: str = field(name="clientOrderId")
-    order_list_id: Annotated[int, Meta(description="-1 unless part of an order list.")] | UnsetType = field(
-        name="orderListId", default=UNSET
-    )
+    order_list_id: Annotated[int, Meta(description="-1 unless part of an order list.")] = field(name="orderListId")
     """
     -1 unless part of an order list.
     """
-    transact_time: int | UnsetType = field(name="transactTime", default=UNSET)
+    client_order_id: str = field(name="clientOrderId")
+    transact_time: int = field(name="transactTime")
     price: Decimal | UnsetType = UNSET
     orig_qty: Decimal | UnsetType = field(name="origQty", default=UNSET)
     executed_qty: Decimal | UnsetType = field(name="executedQty", default=UNSET)
@@ -3316,6 +3433,41 @@ class SorOrderTestParams(Model, kw_only=True):
     """
 
 
+class SymbolInfo(Model, kw_only=True):
+    """
+    Trading rules of one symbol.
+    """
+
+    symbol: str
+    status: SymbolStatusValue
+    base_asset: str = field(name="baseAsset")
+    base_asset_precision: int = field(name="baseAssetPrecision")
+    quote_asset: str = field(name="quoteAsset")
+    quote_precision: int = field(name="quotePrecision")
+    quote_asset_precision: int = field(name="quoteAssetPrecision")
+    base_commission_precision: int = field(name="baseCommissionPrecision")
+    quote_commission_precision: int = field(name="quoteCommissionPrecision")
+    order_types: list[OrderTypeValue] = field(name="orderTypes")
+    iceberg_allowed: bool = field(name="icebergAllowed")
+    oco_allowed: bool = field(name="ocoAllowed")
+    oto_allowed: bool = field(name="otoAllowed")
+    opo_allowed: bool = field(name="opoAllowed")
+    quote_order_qty_market_allowed: bool = field(name="quoteOrderQtyMarketAllowed")
+    allow_trailing_stop: bool = field(name="allowTrailingStop")
+    cancel_replace_allowed: bool = field(name="cancelReplaceAllowed")
+    amend_allowed: bool = field(name="amendAllowed")
+    peg_instructions_allowed: bool = field(name="pegInstructionsAllowed")
+    is_spot_trading_allowed: bool = field(name="isSpotTradingAllowed")
+    is_margin_trading_allowed: bool = field(name="isMarginTradingAllowed")
+    filters: list[Filter]
+    permissions: list[str]
+    permission_sets: list[list[str]] = field(name="permissionSets")
+    default_self_trade_prevention_mode: SelfTradePreventionModeValue = field(name="defaultSelfTradePreventionMode")
+    allowed_self_trade_prevention_modes: list[SelfTradePreventionModeValue] = field(
+        name="allowedSelfTradePreventionModes"
+    )
+
+
 class Ticker24hrParams(Model, kw_only=True):
     symbol: Annotated[str, Meta(description="Trading pair, e.g. BTCUSDT.")] | UnsetType = UNSET
     """
@@ -3406,6 +3558,19 @@ class CancelReplaceResult(Model, kw_only=True):
     new_order_response: OrderResponse = field(name="newOrderResponse")
 
 
+class ExchangeInfo(Model, kw_only=True):
+    """
+    Exchange trading rules and symbol information.
+    """
+
+    timezone: str
+    server_time: int = field(name="serverTime")
+    rate_limits: list[ExchangeRateLimit] = field(name="rateLimits")
+    exchange_filters: list[Filter] = field(name="exchangeFilters")
+    symbols: list[SymbolInfo]
+    sors: list[SorInfo] | UnsetType = UNSET
+
+
 class OrderListReport(Model, kw_only=True):
     """
     An order list.
@@ -3416,12 +3581,10 @@ class OrderListReport(Model, kw_only=True):
     list_status_type: OrderListStatusTypeValue = field(name="listStatusType")
     list_order_status: OrderListOrderStatusValue = field(name="listOrderStatus")
     list_client_order_id: str = field(name="listClientOrderId")
+    transaction_time: int = field(name="transactionTime")
     symbol: str
     orders: list[OrderListLeg]
-    transaction_time: int | UnsetType = field(name="transactionTime", default=UNSET)
-    order_reports: Annotated[list[OrderResponse], Meta(description="One report per leg.")] | UnsetType = field(
-        name="orderReports", default=UNSET
-    )
+    order_reports: Annotated[list[OrderResponse], Meta(description="One report per leg.")] = field(name="orderReports")
     """
     One report per leg.
     """

@@ -32,9 +32,15 @@ from .errors import (
 )
 from .events import ConnectionEvent, ConnectionState, StreamGap, UnknownEvent
 from .method import Method, Security, Weight, WeightRule
+from .observe import RequestInfo
+from .orderbook import BookSync, BookUpdate, OrderBook
 from .protocol import Protocol, new_client_order_id
 from .rules import FilterError, SymbolRules
 from .signing import Ed25519Key, HmacKey, RsaKey, Signer, key_from_env, key_from_pem
+from .stream_wire import STREAM_PRODUCTION, StreamControlError, StreamLimits, stream_choice, stream_symbol
+from .streams import StreamsConnection
+from .streams_sync import BlockingStreamsConnection, BlockingSubscription
+from .subscription import Subscription
 from .wire import RateLimit, format_decimal, signature_payload
 
 # A library logs; the application decides where logs go (no output unless configured).
@@ -42,6 +48,18 @@ logging.getLogger("binance_ws").addHandler(logging.NullHandler())
 
 __all__ = [
     "PRODUCTION",
+    "STREAM_PRODUCTION",
+    "BlockingStreamsConnection",
+    "BlockingSubscription",
+    "BookSync",
+    "BookUpdate",
+    "OrderBook",
+    "StreamControlError",
+    "StreamLimits",
+    "StreamsConnection",
+    "Subscription",
+    "stream_choice",
+    "stream_symbol",
     "TESTNET",
     "ApiError",
     "AsyncConnection",
@@ -67,6 +85,7 @@ __all__ = [
     "RateLimit",
     "RateLimited",
     "ReconnectPolicy",
+    "RequestInfo",
     "RequestTimeout",
     "RsaKey",
     "Security",

@@ -25,11 +25,11 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import msgspec
 
@@ -48,6 +48,7 @@ from .errors import (
 )
 from .events import ConnectionEvent, ConnectionState, StreamGap, UnknownEvent
 from .method import Method, Security
+from .observe import RequestInfo, redact, wire_log
 from .protocol import Call, Protocol
 from .ratelimit import Policy, RateLimiter
 from .signing import Signer
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
     import httpx
 
 R = TypeVar("R")
+#: The user-data event type of a generated client (the spec's tagged union of events).
+E = TypeVar("E")
 
 log = logging.getLogger("binance_ws")
 
@@ -191,7 +194,7 @@ class _Link:
         self.pending.clear()
 
 
-class AsyncConnection:
+class AsyncConnection(Generic[E]):
     """A resilient connection to the Binance Spot WebSocket API (asyncio).
 
     Args:
@@ -212,6 +215,8 @@ class AsyncConnection:
             events are dropped and a `StreamGap("overflow")` marks the hole.
         on_connection_event: called with each `ConnectionEvent`.
         on_user_data: called with each user-data event (in the reader; keep it quick).
+        on_request: called with a `RequestInfo` (method, weight, latency, request id,
+            exception class) after each call, for metrics; not set, it costs nothing.
         sync_clock: measure the server clock offset with `time` on connect.
         transport: "httpx-ws" (default) or "websockets" (faster; `pip install binance-spot-ws[fast]`;
             takes no `http_client`).
@@ -223,6 +228,8 @@ class AsyncConnection:
 
     _event_type: Any = None  # set by the generated client: the tagged union of events
     _errors: ErrorTable | None = None  # set by the generated client: the spec's error codes
+    #: How to connect, said when a method is called on a client that is not connected.
+    _connect_hint = "call `async with AsyncClient(...)` or `await client.connect()` first"
 
     def __init__(
         self,
@@ -240,7 +247,8 @@ class AsyncConnection:
         reconnect: ReconnectPolicy | None = None,
         user_data_buffer: int = 10_000,
         on_connection_event: Callable[[ConnectionEvent], None] | None = None,
-        on_user_data: Callable[[Any], None] | None = None,
+        on_user_data: Callable[[E | StreamGap | UnknownEvent], None] | None = None,
+        on_request: Callable[[RequestInfo], None] | None = None,
         sync_clock: bool = False,
         transport: TransportName = "httpx-ws",
         max_message_size: int = options.DEFAULT_MAX_MESSAGE_SIZE,
@@ -253,7 +261,7 @@ class AsyncConnection:
         if http_client is not None:
             import httpx  # here only: the default transport imports it when it first connects
 
-            if not isinstance(http_client, httpx.AsyncClient):
+            if not isinstance(http_client, httpx.AsyncClient):  # pyright: ignore[reportUnnecessaryIsInstance]
                 raise TypeError(f"http_client must be an httpx.AsyncClient or None, not {type(http_client).__name__}")
         self._transport: TransportName = options.choice("transport", transport, tuple(TRANSPORTS))  # type: ignore[assignment]
         if self._transport != "httpx-ws":
@@ -267,11 +275,12 @@ class AsyncConnection:
             options.seconds("keepalive_timeout", keepalive_timeout, optional=True),
         )
         self._max_lifetime: float = options.seconds("max_lifetime", max_lifetime)  # type: ignore[assignment]
-        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
+        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):  # pyright: ignore[reportUnnecessaryIsInstance]
             raise TypeError(f"reconnect must be a ReconnectPolicy or None, not {type(reconnect).__name__}")
         self._reconnect = reconnect or ReconnectPolicy()
         self._on_connection_event = options.callback("on_connection_event", on_connection_event)
         self._on_user_data = options.callback("on_user_data", on_user_data)
+        self._on_request = options.callback("on_request", on_request)
         self._sync_clock = options.flag("sync_clock", sync_clock)
         self._max_message_size = options.count("max_message_size", max_message_size, minimum=65_536)
         self._connects: collections.deque[float] = collections.deque()  # loop times of recent connects
@@ -287,7 +296,7 @@ class AsyncConnection:
         self._rotate_now = asyncio.Event()
         self._logon: Call | None = None
         self._subscribe: Call | None = None
-        self._events: collections.deque[Any] = collections.deque()
+        self._events: collections.deque[E | StreamGap | UnknownEvent] = collections.deque()
         self._events_max = options.count("user_data_buffer", user_data_buffer)
         self._events_wakeup = asyncio.Event()
         self._events_overflowed = False
@@ -321,7 +330,11 @@ class AsyncConnection:
 
             self._http_client = new_http_client(self.url, self.timeout)
         self._set_state(ConnectionState.CONNECTING)
-        link = await self._open_link()
+        try:
+            link = await self._open_link()
+        except BaseException:
+            self._set_state(ConnectionState.CLOSED, "connect failed")
+            raise
         self._activate(link)
         self._supervisor = asyncio.create_task(self._supervise(link), name="binance-ws-supervisor")
 
@@ -346,7 +359,7 @@ class AsyncConnection:
             await self._http_client.aclose()
 
     @contextlib.contextmanager
-    def request_timeout(self, seconds: float) -> Iterator[None]:
+    def request_timeout(self, seconds: float) -> Generator[None, None, None]:
         """Use another timeout for the requests made inside this block (this task only).
 
         with client.request_timeout(0.5):
@@ -367,17 +380,36 @@ class AsyncConnection:
     async def _request(self, method: Method[Any, R], args: Mapping[str, Any]) -> R:
         call = self.protocol.prepare(method, args)  # ParamError here: nothing sent
         timeout = _TIMEOUT.get()
-        deadline = asyncio.get_running_loop().time() + (self.timeout if timeout is None else timeout)
+        started = asyncio.get_running_loop().time()
+        deadline = started + (self.timeout if timeout is None else timeout)
+        hook = self._on_request
         slots = self._in_flight
-        if slots.locked():
-            await self._wait_for_slot(call, deadline)
-        else:
-            await slots.acquire()  # free: no wait, no checkpoint
         try:
-            result = await self._perform(call, deadline)
-        finally:
-            slots.release()
+            if slots.locked():
+                await self._wait_for_slot(call, deadline)
+            else:
+                await slots.acquire()  # free: no wait, no checkpoint
+            try:
+                result = await self._perform(call, deadline)
+            finally:
+                slots.release()
+        except BaseException as exc:
+            if hook is not None:
+                self._report(hook, call, started, type(exc))
+            raise
+        if hook is not None:
+            self._report(hook, call, started, None)
         return result  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _report(
+        hook: Callable[[RequestInfo], None], call: Call, started: float, exception: type[BaseException] | None
+    ) -> None:
+        latency = asyncio.get_running_loop().time() - started
+        try:
+            hook(RequestInfo(call.method.wire, call.weight, latency, call.request_id, exception))
+        except Exception:
+            log.error("on_request callback failed:\n%s", traceback.format_exc())
 
     async def _wait_for_slot(self, call: Call, deadline: float) -> None:
         """Wait for one of the `max_in_flight` slots, but not past the call's deadline."""
@@ -446,8 +478,10 @@ class AsyncConnection:
             raise RequestTimeout(f"{call.method.wire}: not sent: its deadline passed before it could go out")
         if now_ms is None:
             now_ms = self.now_ms()
-        request_id = next(self._ids)
+        request_id = call.request_id = next(self._ids)
         frame_text = self.protocol.frame(request_id, call, now_ms, logged_on=link.logged_on)
+        if wire_log.isEnabledFor(logging.DEBUG):
+            wire_log.debug("link %d send %s", link.number, redact(frame_text))
         future: asyncio.Future[Frame] = loop.create_future()
         link.pending[request_id] = (call, future, deadline)
         try:
@@ -498,9 +532,13 @@ class AsyncConnection:
             link = self._ready_link()
             if link is not None:
                 return link
+            if self.state is ConnectionState.CLOSED:  # never connected, or the first connect failed
+                raise ConnectionClosed(
+                    f"{call.method.wire}: not sent: the client is not connected; {self._connect_hint}"
+                )
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise RequestTimeout(f"{call.method.wire}: not connected in time")
+                raise RequestTimeout(f"{call.method.wire}: not sent: still {self.state.value} at its deadline")
             if self._ready.is_set():
                 await asyncio.sleep(0.005)  # the link just dropped; the supervisor has not noticed yet
                 continue
@@ -693,6 +731,8 @@ class AsyncConnection:
 
     def _on_frame(self, link: _Link, text: str) -> None:
         """Handle one frame in the reader. Never raises: a hostile frame must not end the link."""
+        if wire_log.isEnabledFor(logging.DEBUG):
+            wire_log.debug("link %d recv %s", link.number, redact(text))
         try:
             frame = Protocol.parse(text)
         except (msgspec.DecodeError, RecursionError) as exc:  # ValidationError is a DecodeError
@@ -866,7 +906,7 @@ class AsyncConnection:
         if len(recent) > _RECENT_EVENTS:
             seen.discard(recent.popleft())
         self._settle_gap(link)
-        event: Any
+        event: E | StreamGap | UnknownEvent
         try:
             event = self._decode_event(data)
         except (msgspec.DecodeError, RecursionError, ValueError) as exc:
@@ -876,16 +916,18 @@ class AsyncConnection:
             self.rotate()  # the server is going away: move to a new connection now
         self._push_event(event)
 
-    def _decode_event(self, data: bytes) -> Any:
+    def _decode_event(self, data: bytes) -> E | UnknownEvent:
         try:
-            return self._event_decoder.decode(data) if self._event_decoder else msgspec.json.decode(data)
+            decoded: E = self._event_decoder.decode(data) if self._event_decoder else msgspec.json.decode(data)
+            return decoded
         except msgspec.ValidationError:
-            generic = msgspec.json.decode(data)
+            generic: object = msgspec.json.decode(data)
             if not isinstance(generic, dict):
                 raise ValueError(f"event is a JSON {type(generic).__name__}, not an object") from None
-            return UnknownEvent(str(generic.get("e", "")), generic)
+            fields = cast("dict[str, Any]", generic)
+            return UnknownEvent(str(fields.get("e", "")), fields)
 
-    def _push_event(self, event: Any) -> None:
+    def _push_event(self, event: E | StreamGap | UnknownEvent) -> None:
         if self._on_user_data is not None:
             try:
                 self._on_user_data(event)
@@ -903,7 +945,7 @@ class AsyncConnection:
         self._events.append(event)
         self._events_wakeup.set()
 
-    async def user_data(self) -> AsyncIterator[Any]:
+    async def user_data(self) -> AsyncIterator[E | StreamGap | UnknownEvent]:
         """User-data events in order, as typed structs, with `StreamGap` markers.
 
         Subscribe first (`session_logon()` then `user_data_stream_subscribe()`); the
@@ -912,7 +954,7 @@ class AsyncConnection:
         while (event := await self.next_event()) is not None:
             yield event
 
-    async def next_event(self) -> Any:
+    async def next_event(self) -> E | StreamGap | UnknownEvent | None:
         """The next user-data event, waiting for one; None once the client is closed.
 
         Cancelling the wait loses nothing: an event is taken only when it is returned.
@@ -964,4 +1006,4 @@ def _check_optional_transport(transport: str, http_client: httpx.AsyncClient | N
         )
 
 
-_C = TypeVar("_C", bound=AsyncConnection)
+_C = TypeVar("_C", bound="AsyncConnection[Any]")

@@ -18,45 +18,99 @@ import collections
 import contextlib
 import queue
 import threading
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Generator, Iterator, Mapping
+from decimal import Decimal
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import options
-from ._async import AsyncConnection
+from ._async import PRODUCTION, AsyncConnection, E, ReconnectPolicy
+from ._transport import TransportName
 from .errors import ConnectionClosed
-from .events import ConnectionState
+from .events import ConnectionEvent, ConnectionState, StreamGap, UnknownEvent
 from .method import Method
+from .observe import RequestInfo
+from .ratelimit import Policy
+from .signing import Signer
+
+if TYPE_CHECKING:
+    import httpx
 
 T = TypeVar("T")
 
 _BATCH = 1000  # user-data events moved from the loop thread in one hop, at most
 
 
-class Connection:
-    """The blocking twin of `AsyncConnection`; takes the same keyword arguments."""
+class Connection(Generic[E]):
+    """The blocking twin of `AsyncConnection`: the same keyword arguments (a test keeps them equal).
 
-    _async_class: type[AsyncConnection] = AsyncConnection  # the generated client narrows this
+    Callbacks (`on_connection_event`, `on_user_data`, `on_request`) run on the client's
+    event-loop thread.
+    """
 
-    def __init__(self, **options: Any) -> None:
-        self._options = options
+    _async_class: type[AsyncConnection[Any]] = AsyncConnection  # the generated client narrows this
+
+    def __init__(
+        self,
+        *,
+        url: str = PRODUCTION,
+        key: Signer | None = None,
+        recv_window: Decimal | int | None = None,
+        timeout: float = 10.0,
+        http_client: httpx.AsyncClient | None = None,
+        rate_limit: Policy = "wait",
+        max_in_flight: int = 1000,
+        keepalive_interval: float | None = 20.0,
+        keepalive_timeout: float | None = 20.0,
+        max_lifetime: float = 23.5 * 3600,
+        reconnect: ReconnectPolicy | None = None,
+        user_data_buffer: int = 10_000,
+        on_connection_event: Callable[[ConnectionEvent], None] | None = None,
+        on_user_data: Callable[[E | StreamGap | UnknownEvent], None] | None = None,
+        on_request: Callable[[RequestInfo], None] | None = None,
+        sync_clock: bool = False,
+        transport: TransportName = "httpx-ws",
+        max_message_size: int = options.DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
+        self._options: dict[str, Any] = {
+            "url": url,
+            "key": key,
+            "recv_window": recv_window,
+            "timeout": timeout,
+            "http_client": http_client,
+            "rate_limit": rate_limit,
+            "max_in_flight": max_in_flight,
+            "keepalive_interval": keepalive_interval,
+            "keepalive_timeout": keepalive_timeout,
+            "max_lifetime": max_lifetime,
+            "reconnect": reconnect,
+            "user_data_buffer": user_data_buffer,
+            "on_connection_event": on_connection_event,
+            "on_user_data": on_user_data,
+            "on_request": on_request,
+            "sync_clock": sync_clock,
+            "transport": transport,
+            "max_message_size": max_message_size,
+        }
         self._local = threading.local()
         self._lock = threading.Lock()  # orders "closed" against scheduling a call on the loop
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()  # calls running on the loop, cancelled by close()
-        self._events: collections.deque[Any] = collections.deque()  # user-data events moved over, not yet read
+        self._events: collections.deque[E | StreamGap | UnknownEvent] = collections.deque()  # moved over, not yet read
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="binance-ws-loop", daemon=True)
         self._thread.start()
         try:
-            self._conn: AsyncConnection = self._run(self._make())
+            self._conn: AsyncConnection[E] = self._run(self._make())
         except BaseException:  # a bad option: do not leave the loop thread behind
             self._closed = True
             self._stop_loop()
             raise
 
-    async def _make(self) -> AsyncConnection:
-        return self._async_class(**self._options)
+    async def _make(self) -> AsyncConnection[E]:
+        conn: AsyncConnection[E] = self._async_class(**self._options)
+        conn._connect_hint = "use `with Client(...)` or call `client.connect()` first"  # pyright: ignore[reportPrivateUsage]
+        return conn
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run `coro` on the loop thread and wait for it (cancelled there if `timeout` passes).
@@ -143,12 +197,12 @@ class Connection:
         return self._conn.state
 
     @property
-    def connection(self) -> AsyncConnection:
+    def connection(self) -> AsyncConnection[E]:
         """The underlying asyncio connection (rate limiter, clock offset, settings)."""
         return self._conn
 
     @contextlib.contextmanager
-    def request_timeout(self, seconds: float) -> Iterator[None]:
+    def request_timeout(self, seconds: float) -> Generator[None, None, None]:
         """Use another timeout for the requests made inside this block (this thread only)."""
         previous = getattr(self._local, "timeout", None)
         self._local.timeout = options.seconds("request_timeout", seconds)
@@ -160,11 +214,11 @@ class Connection:
     def _request(self, method: Method[Any, T], args: Mapping[str, Any]) -> T:
         timeout = getattr(self._local, "timeout", None)
         if timeout is None:
-            return self._run(self._conn._request(method, args))
+            return self._run(self._conn._request(method, args))  # pyright: ignore[reportPrivateUsage]
 
         async def with_timeout() -> T:
             with self._conn.request_timeout(timeout):
-                return await self._conn._request(method, args)
+                return await self._conn._request(method, args)  # pyright: ignore[reportPrivateUsage]
 
         return self._run(with_timeout())
 
@@ -180,7 +234,7 @@ class Connection:
                 raise ConnectionClosed("the client is closed")
             self._loop.call_soon_threadsafe(self._conn.rotate)
 
-    def user_data(self, timeout: float | None = None) -> Iterator[Any]:
+    def user_data(self, timeout: float | None = None) -> Iterator[E | StreamGap | UnknownEvent]:
         """User-data events as a blocking iterator (see `AsyncConnection.user_data`).
 
         With `timeout`, waiting longer than that for one event raises `TimeoutError`
@@ -190,7 +244,7 @@ class Connection:
         while (event := self.next_event(timeout)) is not None:
             yield event
 
-    def next_event(self, timeout: float | None = None) -> Any:
+    def next_event(self, timeout: float | None = None) -> E | StreamGap | UnknownEvent | None:
         """The next user-data event; None once closed; `TimeoutError` after `timeout` s.
 
         Events come over from the loop thread in batches (all that are waiting, up to
@@ -199,7 +253,7 @@ class Connection:
         batch = self._events
         if not batch:
             try:
-                if not self._run(self._conn._take_events(batch, _BATCH), timeout):
+                if not self._run(self._conn._take_events(batch, _BATCH), timeout):  # pyright: ignore[reportPrivateUsage]
                     return None
             except ConnectionClosed:
                 return None
@@ -209,4 +263,4 @@ class Connection:
         return batch.popleft()
 
 
-_C = TypeVar("_C", bound=Connection)
+_C = TypeVar("_C", bound="Connection[Any]")

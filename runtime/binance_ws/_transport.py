@@ -62,7 +62,7 @@ class _QuietFrames(logging.LoggerAdapter):  # type: ignore[type-arg]
         except (TypeError, ValueError):
             text = str(msg)
         kwargs.pop("exc_info", None)  # a traceback would keep the connection (and its frames) alive
-        self.logger.log(level, "%s", text, **kwargs)
+        self.logger.log(level, "%s", text, **kwargs)  # pyright: ignore[reportUnknownMemberType]
 
 
 _WEBSOCKETS_LOG = _QuietFrames(logging.getLogger("binance_ws.websockets"), {})
@@ -129,4 +129,10 @@ async def _run_picows(*args: Any) -> BaseException | None:
     return await run_picows(*args)
 
 
-TRANSPORTS = {"httpx-ws": _run_httpx_ws, "websockets": run_websockets, "picows": _run_picows}
+#: Runs one connection: (url, http_client, keepalive, max_message, on_open, on_text) -> why it ended.
+Transport = Callable[
+    [str, "httpx.AsyncClient | None", tuple[float | None, float | None], int, OnOpen, OnText],
+    Awaitable[BaseException | None],
+]
+
+TRANSPORTS: dict[str, Transport] = {"httpx-ws": _run_httpx_ws, "websockets": run_websockets, "picows": _run_picows}

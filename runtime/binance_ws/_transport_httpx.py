@@ -213,7 +213,7 @@ async def run_httpx_ws(
     """Run one connection until it closes; returns why (None when closed by us)."""
     from httpx_ws import aconnect_ws
 
-    connect: Any = aconnect_ws(
+    connect: Any = aconnect_ws(  # pyright: ignore[reportUnknownVariableType]
         url,
         client,
         keepalive_ping_interval_seconds=keepalive[0],

@@ -118,7 +118,7 @@ async def run_picows(
     """
     interval, timeout = keepalive
     listener = _Listener(on_text, max_message)
-    transport, _ = await picows.ws_connect(
+    transport, _ = await picows.ws_connect(  # pyright: ignore[reportUnknownMemberType]  (its **kwargs)
         lambda: listener,
         url,
         ssl_context=client_context() if url.startswith("wss:") else None,

@@ -18,7 +18,7 @@ import sys
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import msgspec
 
@@ -52,7 +52,9 @@ def _parser(prog: str, version: str) -> argparse.ArgumentParser:
 
     def connection(p: argparse.ArgumentParser) -> None:
         p.add_argument("--url", help=f"endpoint (default {PRODUCTION})")
-        p.add_argument("--testnet", action="store_true", help=f"use {TESTNET}")
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("--testnet", action="store_true", help="use the spec's testnet server")
+        where.add_argument("--demo", action="store_true", help="use the spec's demo-mode server")
         p.add_argument("--api-key", help="API key (or BINANCE_API_KEY)")
         p.add_argument("--key-file", help="PEM private key (RSA or Ed25519)")
         p.add_argument("--key-passphrase-env", help="environment variable holding the PEM passphrase")
@@ -79,6 +81,7 @@ def _parser(prog: str, version: str) -> argparse.ArgumentParser:
     emulator.add_argument("--seed", type=int, default=1)
     emulator.add_argument("--ticker", type=float, metavar="SECONDS", help="move the market by itself every SECONDS")
     emulator.add_argument("--tls", action="store_true", help="serve wss:// with a throwaway certificate")
+    emulator.add_argument("--ed25519", metavar="PEM", help="register (or make, if absent) this Ed25519 key")
     watch = sub.add_parser(
         "watch",
         help="subscribe to the user-data stream and print its events until Ctrl-C "
@@ -164,9 +167,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _plain(item) for key, item in cast("dict[str, Any]", value).items()}
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
+        return [_plain(item) for item in cast("list[Any]", value)]
     return value
 
 
@@ -179,11 +182,19 @@ def _print(value: Any, *, pretty: bool = False) -> None:
 
 
 def _url(args: argparse.Namespace) -> str:
-    return str(args.url or (TESTNET if args.testnet else PRODUCTION))
+    if args.url:
+        return str(args.url)
+    name = "testnet" if args.testnet else "demo" if args.demo else "production"
+    servers: Mapping[str, str] = args.servers
+    default = {"testnet": TESTNET, "production": PRODUCTION}.get(name)
+    url = servers.get(name, default)
+    if url is None:
+        raise UsageError(f"this spec names no {name} server; pass --url")
+    return url
 
 
 async def _call(
-    client_class: type[AsyncConnection], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
+    client_class: type[AsyncConnection[Any]], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
 ) -> int:
     method = _method(methods, args.method)
     params = _params(method, args.params)
@@ -194,13 +205,13 @@ async def _call(
         )
     async with client_class(url=_url(args), key=key, timeout=args.timeout) as client:
         if args.logon:
-            await client._request(_method(methods, "session.logon"), {})
-        _print(await client._request(method, params), pretty=args.pretty)
+            await client._request(_method(methods, "session.logon"), {})  # pyright: ignore[reportPrivateUsage]
+        _print(await client._request(method, params), pretty=args.pretty)  # pyright: ignore[reportPrivateUsage]
     return EXIT_OK
 
 
 async def _watch(
-    client_class: type[AsyncConnection], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
+    client_class: type[AsyncConnection[Any]], methods: Mapping[str, Method[Any, Any]], args: argparse.Namespace
 ) -> int:
     key = _key(args)
     if key is None:
@@ -210,8 +221,9 @@ async def _watch(
     else:  # session.logon takes only Ed25519 keys: HMAC and RSA subscribe with a signed request
         steps = [_method(methods, "userDataStream.subscribe.signature")]
     async with client_class(url=_url(args), key=key, timeout=args.timeout) as client:
+        answer: Any = None
         for step in steps:
-            answer = await client._request(step, {})
+            answer = await client._request(step, {})  # pyright: ignore[reportPrivateUsage]
         subscription = getattr(answer, "subscription_id", None)
         print(f"# subscribed ({', '.join(s.wire for s in steps)}; subscription {subscription})", file=sys.stderr)
         sys.stderr.flush()
@@ -237,14 +249,16 @@ def _list(methods: Mapping[str, Method[Any, Any]], needle: str) -> int:
 def run(
     argv: Sequence[str] | None,
     *,
-    client_class: type[AsyncConnection],
+    client_class: type[AsyncConnection[Any]],
     methods: Mapping[str, Method[Any, Any]],
     prog: str = "binance-ws",
     spec_version: str = "",
+    servers: Mapping[str, str] | None = None,
 ) -> int:
-    """Entry point used by the generated `binance_spot_ws._cli.main`."""
+    """Entry point used by the generated `binance_spot_ws._cli.main`; `servers` are the spec's, by name."""
     spec = f" (spec {spec_version}, {len(methods)} methods)" if spec_version else f" ({len(methods)} methods)"
     args = _parser(prog, f"{prog} {__version__}{spec}").parse_args(argv)
+    args.servers = dict(servers or {})
     try:
         if args.command == "methods":
             return _list(methods, args.filter)
@@ -254,6 +268,7 @@ def run(
             options = ["--port", str(args.port), "--seed", str(args.seed)]
             options += ["--ticker", str(args.ticker)] if args.ticker else []
             options += ["--tls"] if args.tls else []
+            options += ["--ed25519", args.ed25519] if args.ed25519 else []
             return emulator_main(options)
         runner = _call if args.command == "call" else _watch
         return asyncio.run(runner(client_class, methods, args))

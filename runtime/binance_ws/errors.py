@@ -29,7 +29,7 @@ Secrets never reach an exception: errors carry the wire parameters without
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 _REDACTED = frozenset({"apiKey", "signature"})
 
@@ -69,7 +69,7 @@ class TransportError(BinanceError, ConnectionError):
 
 
 class ConnectionClosed(TransportError):
-    """The client is closed, or gave up reconnecting."""
+    """The client is closed, was never connected, or gave up reconnecting."""
 
 
 class RequestTimeout(TransportError, TimeoutError):
@@ -142,7 +142,8 @@ class RateLimited(ApiError):
 
     @property
     def retry_after_ms(self) -> int | None:
-        value = self.data.get("retryAfter") if isinstance(self.data, Mapping) else None
+        data = cast("Mapping[str, Any]", self.data) if isinstance(self.data, Mapping) else None  # pyright: ignore[reportUnknownMemberType]
+        value = data.get("retryAfter") if data is not None else None
         if isinstance(value, str) and value.isascii() and value.isdigit():
             value = int(value)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
@@ -81,7 +84,7 @@ class Weight:
 
     base: int
     rules: tuple[WeightRule, ...] = ()
-    defaults: Mapping[str, Any] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = field(default_factory=dict[str, Any])
 
     def of(self, params: Mapping[str, Any]) -> int:
         for rule in self.rules:
@@ -99,6 +102,7 @@ class Method(Generic[P, R]):
     """
 
     __slots__ = (
+        "_decimal_params",
         "_decoder",
         "client_id_param",
         "deprecated",
@@ -156,6 +160,23 @@ class Method(Generic[P, R]):
             if params
             else {}
         )
+        self._decimal_params: frozenset[str] | None = None
+
+    @property
+    def decimal_params(self) -> frozenset[str]:
+        """Wire names of the money (Decimal) parameters: a float for one is refused, not rounded.
+
+        Found on first use: `msgspec.structs.fields()` evaluates every annotation (slow at import).
+        """
+        found = self._decimal_params
+        if found is None:
+            params: Any = self.params
+            found = self._decimal_params = (
+                frozenset(f.encode_name for f in msgspec.structs.fields(params) if _holds_decimal(f.type))
+                if params
+                else frozenset()
+            )
+        return found
 
     @property
     def decoder(self) -> msgspec.json.Decoder[R]:
@@ -167,3 +188,15 @@ class Method(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"Method({self.wire!r}, security={self.security.value}, weight={self.weight.base})"
+
+
+def _holds_decimal(annotation: Any) -> bool:
+    """Whether a parameter's type is Decimal (possibly Annotated, or in a union with UNSET/None)."""
+    if annotation is Decimal:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _holds_decimal(typing.get_args(annotation)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_holds_decimal(arg) for arg in typing.get_args(annotation))
+    return False

@@ -78,6 +78,7 @@ def recv_window(value: object) -> Decimal | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise TypeError(f"recv_window must be an int or Decimal of milliseconds, not {type(value).__name__}")
+    window = Decimal(0)
     try:
         window = Decimal(value)
         valid = window.is_finite() and 0 < window <= _RECV_WINDOW_MAX and window == window.quantize(Decimal("0.001"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from msgspec import inspect
@@ -111,7 +111,8 @@ class Plan:
     __slots__ = ("checks", "required")
 
     def __init__(self, params: type[msgspec.Struct], render_decimal: Callable[[Decimal], str]) -> None:
-        fields = inspect.type_info(params).fields  # type: ignore[attr-defined]
+        info = cast(inspect.StructType, inspect.type_info(params))
+        fields: tuple[inspect.Field, ...] = info.fields
         self.checks: dict[str, Check | None] = {f.encode_name: _check_for(f.type, render_decimal) for f in fields}
         self.required = tuple(f.encode_name for f in fields if f.required)
 

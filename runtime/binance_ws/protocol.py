@@ -29,6 +29,7 @@ from .errors import (
     UnexpectedResult,
     UnknownExecutionStatus,
 )
+from .fallback import decode_with_fallbacks
 from .method import Method
 from .signing import Signer
 from .wire import FRAME_DECODER, ErrorBody, Frame, encode_request, format_decimal, signature_payload, wire_params
@@ -99,6 +100,7 @@ class Call:
     params: dict[str, Any]
     client_order_id: str | None
     weight: int
+    request_id: int | None = None  # of the last frame sent for it (the shells set it)
 
 
 class Protocol:
@@ -177,6 +179,10 @@ class Protocol:
                 return method.decoder.decode(frame.result)
             except msgspec.ValidationError as exc:
                 try:
+                    return decode_with_fallbacks(frame.result, method.result)  # e.g. a new filter type
+                except msgspec.ValidationError:
+                    pass
+                try:
                     # The API error it carries, whatever the status (referencePrice answers -2043 so).
                     error = _RESULT_ERROR.decode(frame.result)
                 except msgspec.ValidationError:
@@ -230,8 +236,8 @@ class Protocol:
     def _typed_data(method: Method[Any, Any], data: Any) -> Any:
         """`error.data` as the spec's type for this method, if it has one and the data fits."""
         if method.error_data is None or not isinstance(data, Mapping):
-            return data
+            return data  # pyright: ignore[reportUnknownVariableType]
         try:
             return convert_by_shape(data, method.error_data)
         except (msgspec.ValidationError, TypeError):
-            return data  # not the documented shape (e.g. a 429's retryAfter): hand over the JSON
+            return data  # pyright: ignore[reportUnknownVariableType] # not the documented shape (e.g. a 429's retryAfter): hand over the JSON

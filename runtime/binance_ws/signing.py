@@ -75,6 +75,18 @@ def _load_pem(pem: bytes | str, password: bytes | str | None) -> object:
         raise ValueError(f"cannot load private key: {type(exc).__name__}") from None
 
 
+def _rsa_type() -> type[Any]:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    return RSAPrivateKey
+
+
+def _ed25519_type() -> type[Any]:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey
+
+
 class _PrivateKey:
     """An API key backed by a private key (PEM, optionally encrypted)."""
 
@@ -121,9 +133,7 @@ class RsaKey(_PrivateKey):
 
     @staticmethod
     def _kind() -> type[Any]:
-        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-
-        return RSAPrivateKey
+        return _rsa_type()
 
     def sign(self, payload: bytes) -> str:
         from cryptography.hazmat.primitives import hashes
@@ -141,9 +151,7 @@ class Ed25519Key(_PrivateKey):
 
     @staticmethod
     def _kind() -> type[Any]:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        return Ed25519PrivateKey
+        return _ed25519_type()
 
     def sign(self, payload: bytes) -> str:
         return base64.b64encode(self._key.sign(payload)).decode()
@@ -155,9 +163,9 @@ Key = HmacKey | RsaKey | Ed25519Key
 def key_from_pem(pem: bytes | str, *, api_key: str, password: bytes | str | None = None) -> RsaKey | Ed25519Key:
     """Load an RSA or Ed25519 key, whichever the PEM holds."""
     key = _load_pem(pem, password)
-    if isinstance(key, Ed25519Key._kind()):
+    if isinstance(key, _ed25519_type()):
         return Ed25519Key(api_key, key)
-    if isinstance(key, RsaKey._kind()):
+    if isinstance(key, _rsa_type()):
         return RsaKey(api_key, key)
     raise TypeError("expected an RSA or Ed25519 private key")
 

@@ -63,7 +63,7 @@ def _render(value: Any) -> Any:
     """Render one value for the wire; ValueError if it cannot be sent (NaN, a lone surrogate)."""
     # After msgspec.to_builtins only Decimals (kept on purpose) need rendering; exact type
     # checks keep this cheap on the hot path.
-    kind = type(value)
+    kind = type(value)  # pyright: ignore[reportUnknownVariableType]
     if kind is str:
         if not value.isascii():
             try:
@@ -89,7 +89,7 @@ def _render(value: Any) -> Any:
 
 
 def _rendered(method: Method[Any, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for name, value in params.items():
         try:
             out[name] = _render(value)
@@ -122,6 +122,16 @@ def wire_params(method: Method[Any, Any], args: Mapping[str, Any]) -> dict[str, 
 
 def full_params(method: Method[Any, Any], given: Mapping[str, Any]) -> dict[str, Any]:
     """Validate by converting into the method's params Struct, then render (any input)."""
+    decimals = method.decimal_params
+    if decimals:
+        for name, value in given.items():
+            if isinstance(value, float) and name in decimals:  # numpy floats too
+                raise ParamError(
+                    method.wire,
+                    method.wire_to_python.get(name, name),
+                    f"a float ({value!r}) is inexact for a money amount: pass a str, Decimal or int, "
+                    f'e.g. Decimal("{value:.8g}")',
+                )
     try:
         validated = msgspec.convert(given, method.params, strict=False)
     except msgspec.ValidationError as exc:
@@ -142,7 +152,7 @@ def _param_error(method: Method[Any, Any], message: str) -> ParamError:
 
 def payload_value(value: Any) -> str:
     """How a JSON parameter value appears in the signature payload."""
-    kind = type(value)
+    kind = type(value)  # pyright: ignore[reportUnknownVariableType]
     if kind is str:
         return value  # type: ignore[no-any-return]
     if kind is bool:

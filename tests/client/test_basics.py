@@ -32,7 +32,7 @@ async def test_general_methods(client: AsyncClient, emulator: Emulator) -> None:
     assert [s.symbol for s in info.symbols] == ["BTCUSDT", "ETHBTC"]
     btc = info.symbols[0]
     assert btc.base_asset == "BTC" and btc.quote_asset == "USDT"
-    assert any(f.filter_type == "LOT_SIZE" for f in btc.filters)
+    assert any(isinstance(f, types.LotSizeFilter) for f in btc.filters)
 
 
 async def test_depth_decodes_rows_as_decimals(client: AsyncClient) -> None:

@@ -239,3 +239,69 @@ def test_watch_subscribes_the_way_the_key_allows_and_prints_events(
         watch.terminate()
         watch.wait(10)
     assert DOCS_HMAC_SECRET not in "".join(err.queue)
+
+
+def test_the_emulator_subcommand_makes_and_registers_an_ed25519_key(tmp_path: Path) -> None:
+    """`binance-ws emulator --ed25519 PEM` writes a key if absent, registers it and says how to use it;
+    it also prints the demo HMAC key and secret, so both kinds of key can be tried locally."""
+    pem = tmp_path / "ed25519.pem"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "binance_spot_ws._cli", "emulator", "--ed25519", str(pem)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(5)]
+        assert lines[0].startswith("wrote a new Ed25519 private key to") and pem.exists()
+        url = lines[1].split("listening on ", 1)[1].strip()
+        api_key = lines[2].split("demo HMAC api key: ", 1)[1].strip()
+        secret = lines[3].split("demo HMAC secret:", 1)[1].split()[0]
+        ed_key = lines[4].split("Ed25519 api key: ", 1)[1].split()[0]
+        assert f"--api-key {ed_key} --key-file {pem}" in lines[4]
+        signed = ["call", "account.status", "omit_zero_balances=true", "--url", url]
+        with_ed = cli(*signed, "--api-key", ed_key, "--key-file", str(pem), "--logon")
+        assert with_ed.returncode == 0, with_ed.stderr
+        with_hmac = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "binance_spot_ws._cli",
+                *signed,
+                "--api-key",
+                api_key,
+                "--secret-env",
+                "DEMO_SECRET",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DEMO_SECRET": secret},
+            timeout=30,
+        )
+        assert with_hmac.returncode == 0, with_hmac.stderr
+        # the same demo account behind both keys
+        assert json.loads(with_ed.stdout)["balances"] == json.loads(with_hmac.stdout)["balances"] != []
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_testnet_and_demo_switches_pick_the_specs_servers() -> None:
+    import argparse
+
+    from binance_spot_ws import _cli
+    from binance_ws import cli as runtime_cli
+
+    assert _cli.SERVERS["demo"] == "wss://demo-ws-api.binance.com/ws-api/v3"  # from the spec's servers
+
+    def url(**switches: bool) -> str:
+        options = {"url": None, "testnet": False, "demo": False, **switches}
+        return runtime_cli._url(argparse.Namespace(servers=_cli.SERVERS, **options))
+
+    assert url() == _cli.SERVERS["production"]
+    assert url(testnet=True) == _cli.SERVERS["testnet"]
+    assert url(demo=True) == _cli.SERVERS["demo"]
+    with pytest.raises(runtime_cli.UsageError, match="no demo server"):
+        runtime_cli._url(argparse.Namespace(url=None, testnet=False, demo=True, servers={}))
+    both = cli("call", "time", "--demo", "--testnet")
+    assert both.returncode == 1 and "not allowed with" in both.stderr

@@ -48,7 +48,11 @@ BAD_OPTIONS: list[tuple[str, Any, type[Exception]]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "value", "error"), BAD_OPTIONS, ids=[f"{n}={v!r}" for n, v, _ in BAD_OPTIONS])
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    BAD_OPTIONS,
+    ids=[f"{n}={type(v).__name__ if type(v) is object else repr(v)}" for n, v, _ in BAD_OPTIONS],
+)
 async def test_a_bad_option_is_refused_naming_it(name: str, value: Any, error: type[Exception]) -> None:
     with pytest.raises(error, match=name):
         AsyncClient(**{name: value})

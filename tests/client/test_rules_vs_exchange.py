@@ -39,14 +39,16 @@ async def test_rules_and_exchange_agree_on_random_orders(emulator: Emulator, hma
     async with AsyncClient(url=emulator.url, key=hmac_key, timeout=5) as client:
         rules = SymbolRules.from_exchange_info(await client.exchange_info(symbol=symbol), symbol)
         verdicts: dict[str | None, int] = {}
-        for _ in range(80):
+        bounds: set[str] = set()  # the upper bounds the sample reached: maxPrice, maxNotional
+        for n in range(100):
+            large = n % 4 == 0  # every fourth order near the upper bounds (maxPrice 1e6, maxNotional 9e6)
             order: dict[str, object] = {
                 "symbol": symbol,
                 "side": rng.choice(["BUY", "SELL"]),
                 "type": "LIMIT",
                 "time_in_force": "GTC",
-                "price": _random_decimal(rng, 0.001, 60000, 4),
-                "quantity": _random_decimal(rng, 0.000001, 50, 6),
+                "price": _random_decimal(rng, *((1e5, 2e6) if large else (0.001, 60000)), 4),
+                "quantity": _random_decimal(rng, 5, 50, 4) if large else _random_decimal(rng, 0.000001, 50, 6),
             }
             try:
                 rules.check_order(**order)
@@ -54,6 +56,10 @@ async def test_rules_and_exchange_agree_on_random_orders(emulator: Emulator, hma
             except FilterError as error:
                 assert error.param in {"price", "quantity"}
                 expected = error.filter
+                if "above maxPrice" in str(error):
+                    bounds.add("maxPrice")
+                if error.filter == "NOTIONAL" and "above" in str(error):
+                    bounds.add("maxNotional")
             assert await _exchange_verdict(client, order) == expected, order
             verdicts[expected] = verdicts.get(expected, 0) + 1
 
@@ -71,3 +77,4 @@ async def test_rules_and_exchange_agree_on_random_orders(emulator: Emulator, hma
                 assert await _exchange_verdict(client, rounded) is None, rounded
         # the sample reaches every verdict, so agreement is not agreement on "accepted" alone
         assert {None, "PRICE_FILTER", "LOT_SIZE", "NOTIONAL"} <= set(verdicts), verdicts
+        assert bounds == {"maxPrice", "maxNotional"}, bounds

@@ -129,7 +129,24 @@ async def test_return_rate_limits_goes_on_the_wire_and_is_signed(raw: RawServer,
         raw.reply = lambda request: {
             "id": request["id"],
             "status": 200,
-            "result": {"makerCommission": 15, "takerCommission": 15, "balances": [], "canTrade": True},
+            "result": {
+                "makerCommission": 15,
+                "takerCommission": 15,
+                "buyerCommission": 0,
+                "sellerCommission": 0,
+                "canTrade": True,
+                "canWithdraw": True,
+                "canDeposit": True,
+                "commissionRates": {"maker": "0.0015", "taker": "0.0015", "buyer": "0", "seller": "0"},
+                "brokered": False,
+                "requireSelfTradePrevention": False,
+                "preventSor": False,
+                "updateTime": 1,
+                "accountType": "SPOT",
+                "balances": [],
+                "permissions": ["SPOT"],
+                "uid": 1,
+            },
         }
         await client.account_status(return_rate_limits=True)
     assert raw.frames[0] == {"id": raw.frames[0]["id"], "method": "time", "params": {"returnRateLimits": False}}

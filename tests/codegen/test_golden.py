@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CASES = {
     "mini": GOLDEN / "mini" / "spec.yaml",  # params, enums, rows, nested results, events
     "v3": GOLDEN / "v3" / "spec.yaml",  # AsyncAPI 3.0 operations with reply
+    "streams": GOLDEN / "streams" / "spec.yaml",  # x-streams: a market-data streams document beside the API
     "seed": ROOT / "spec" / "seed.asyncapi.yaml",  # the seed, exactly as the project started
 }
 

@@ -106,3 +106,24 @@ def test_bad_error_code_tables(tmp_path: Path, entries: str, message: str) -> No
     with pytest.raises(SpecError, match=message) as caught:
         generate(_spec(tmp_path, MINI + "x-error-codes:\n" + entries + "\n"))
     assert "#/x-error-codes/" in str(caught.value)
+
+
+def test_one_or_many_needs_a_one_or_list_result(tmp_path: Path) -> None:
+    text = MINI.replace(
+        "      x-response: {$ref: '#/components/messages/DepthResponse'}\n",
+        "      x-response: {$ref: '#/components/messages/DepthResponse'}\n      x-one-or-many: {one: limit, many: limit}\n",
+        1,
+    )
+    with pytest.raises(SpecError, match="x-one-or-many needs a result") as caught:
+        generate(_spec(tmp_path, text))
+    assert "x-one-or-many" in str(caught.value)
+
+
+def test_one_or_many_names_parameters(tmp_path: Path) -> None:
+    text = MINI.replace(
+        "      x-response: {$ref: '#/components/messages/DepthResponse'}\n",
+        "      x-response: {$ref: '#/components/messages/DepthResponse'}\n      x-one-or-many: {one: nope, many: limit}\n",
+        1,
+    )
+    with pytest.raises(SpecError, match="'nope' is not a parameter"):
+        generate(_spec(tmp_path, text))

@@ -348,8 +348,12 @@ def test_the_real_spec_passes_and_cancel_replace_results_decode() -> None:
     recursion.check(document)
     answer = (
         b'{"cancelResult": "SUCCESS", "newOrderResult": "SUCCESS",'
-        b' "cancelResponse": {"symbol": "BTCUSDT", "orderId": 1, "clientOrderId": "a"},'
-        b' "newOrderResponse": {"symbol": "BTCUSDT", "orderId": 2, "clientOrderId": "b"}}'
+        b' "cancelResponse": {"symbol": "BTCUSDT", "origClientOrderId": "o", "orderId": 1, "orderListId": -1,'
+        b' "clientOrderId": "a", "transactTime": 1, "price": "1", "origQty": "1", "executedQty": "0",'
+        b' "origQuoteOrderQty": "0", "cummulativeQuoteQty": "0", "status": "CANCELED", "timeInForce": "GTC",'
+        b' "type": "LIMIT", "side": "BUY", "selfTradePreventionMode": "NONE"},'
+        b' "newOrderResponse": {"symbol": "BTCUSDT", "orderId": 2, "orderListId": -1, "clientOrderId": "b",'
+        b' "transactTime": 1}}'
     )
     result = msgspec.json.decode(answer, type=types.CancelReplaceResult)
     assert (result.cancel_result, result.new_order_result) == ("SUCCESS", "SUCCESS")

@@ -73,7 +73,8 @@ def test_market_by_quote_quantity_and_balances(exchange: Exchange) -> None:
     usdt, btc = exchange.account("b").free("USDT"), exchange.account("b").free("BTC")
     order, _ = exchange.place("b", "BTCUSDT", "BUY", "MARKET", "GTC", D(0), D(0), D("250"), None)
     assert order.status == "FILLED" and order.executed_qty == D("2.5") and order.cumulative_quote_qty == 250
-    assert exchange.account("b").free("USDT") == usdt - 250 and exchange.account("b").free("BTC") == btc + D("2.5")
+    assert exchange.account("b").free("USDT") == usdt - 250
+    assert exchange.account("b").free("BTC") == btc + D("2.5") - D("0.0025")  # 0.1 % commission on what it gets
     resting, _ = limit(exchange, "c", "BUY", "50", "2")
     assert exchange.account("c").balances["USDT"][1] == 100  # locked for the resting bid
     exchange.cancel("c", "BTCUSDT", resting.order_id, None)

@@ -14,6 +14,7 @@ from binance_spot_ws import (
     ExecutedUnreadable,
     FilterError,
     ParamError,
+    StreamControlError,
     UnexpectedResult,
     UnknownExecutionStatus,
 )
@@ -45,6 +46,8 @@ def _example(cls: type[BaseException]) -> BaseException:
         return cls(method="depth", status=200, raw_result="[]", problem="Expected `object`, got `array`")
     if issubclass(cls, ParamError):
         return cls("depth", "limit", "Expected `int`, got `str`")
+    if issubclass(cls, StreamControlError):
+        return cls("SUBSCRIBE", 2, "Invalid request: too many parameters")
     if issubclass(cls, ApiError):
         return cls(**API_FIELDS)
     if issubclass(cls, UnknownExecutionStatus):

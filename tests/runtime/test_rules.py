@@ -188,8 +188,41 @@ def test_bad_values_and_inputs_are_refused_clearly() -> None:
         SymbolRules.from_exchange_info({"symbols": "none"}, "BTCUSDT")
 
 
+#: The SymbolInfo fields an exchangeInfo always carries (the generated type requires them).
+SYMBOL_FIELDS: dict[str, Any] = {
+    "baseAssetPrecision": 8,
+    "quotePrecision": 8,
+    "quoteAssetPrecision": 8,
+    "baseCommissionPrecision": 8,
+    "quoteCommissionPrecision": 8,
+    "orderTypes": ["LIMIT", "MARKET"],
+    **dict.fromkeys(
+        (
+            "icebergAllowed",
+            "ocoAllowed",
+            "otoAllowed",
+            "opoAllowed",
+            "quoteOrderQtyMarketAllowed",
+            "allowTrailingStop",
+            "cancelReplaceAllowed",
+            "amendAllowed",
+            "pegInstructionsAllowed",
+            "isSpotTradingAllowed",
+            "isMarginTradingAllowed",
+        ),
+        True,
+    ),
+    "permissions": [],
+    "permissionSets": [["SPOT"]],
+    "defaultSelfTradePreventionMode": "NONE",
+    "allowedSelfTradePreventionModes": ["NONE"],
+}
+
+
 def test_the_generated_result_type_is_accepted_and_errors_pickle() -> None:
-    typed = msgspec.convert(info(PRICE, LOT), types.ExchangeInfo)
+    data = info(PRICE, LOT)
+    data["symbols"] = [{**SYMBOL_FIELDS, **entry} for entry in data["symbols"]]
+    typed = msgspec.convert(data, types.ExchangeInfo)
     rule = SymbolRules.from_exchange_info(typed, "BTCUSDT")
     assert rule.tick_size == Decimal("0.01") and rule.step_size == Decimal("0.00001")
     assert (rule.base_asset, rule.quote_asset, rule.base_precision) == ("BTC", "USDT", 8)

@@ -7,6 +7,7 @@ import hashlib
 from decimal import Decimal
 from typing import Any
 
+from ..accounts import MAKER_COMMISSION, TAKER_COMMISSION
 from ..errors import EmulatorError
 from .base import Request, check_span, fmt, limit_param, method
 from .reports import query_report
@@ -20,16 +21,16 @@ def account_status(req: Request) -> dict[str, Any]:
     omit = req.flag("omitZeroBalances")
     now = req.exchange.now_ms()
     return {
-        "makerCommission": 10,
-        "takerCommission": 10,
+        "makerCommission": int(MAKER_COMMISSION * 10_000),  # in 0.01 %
+        "takerCommission": int(TAKER_COMMISSION * 10_000),
         "buyerCommission": 0,
         "sellerCommission": 0,
         "canTrade": True,
         "canWithdraw": True,
         "canDeposit": True,
         "commissionRates": {
-            "maker": "0.00100000",
-            "taker": "0.00100000",
+            "maker": fmt(MAKER_COMMISSION),
+            "taker": fmt(TAKER_COMMISSION),
             "buyer": "0.00000000",
             "seller": "0.00000000",
         },
@@ -107,8 +108,8 @@ def my_trades(req: Request) -> list[dict[str, Any]]:
             "price": fmt(t["price"]),
             "qty": fmt(t["qty"]),
             "quoteQty": fmt(t["quoteQty"]),
-            "commission": "0.00000000",
-            "commissionAsset": "BNB",
+            "commission": fmt(t["commission"]),
+            "commissionAsset": t["commissionAsset"],
             "time": t["time"],
             "isBuyer": t["isBuyer"],
             "isMaker": t["isMaker"],
@@ -168,15 +169,37 @@ def my_prevented_matches(req: Request) -> list[dict[str, Any]]:
 @method("myAllocations", security="USER_DATA", weight=20)
 def my_allocations(req: Request) -> list[dict[str, Any]]:
     req.known("symbol", "startTime", "endTime", "fromAllocationId", "limit", "orderId")
-    req.symbol()
-    check_span(req.integer("startTime"), req.integer("endTime"))
-    return []
+    symbol = req.symbol()
+    start, end = req.integer("startTime"), req.integer("endTime")
+    from_id, order_id = req.integer("fromAllocationId"), req.integer("orderId")
+    check_span(start, end)
+    rows = [
+        a
+        for a in req.exchange.allocations
+        if a["account"] == req.account
+        and a["symbol"] == symbol
+        and (from_id is None or a["allocationId"] >= from_id)
+        and (order_id is None or a["orderId"] == order_id)
+        and (start is None or a["time"] >= start)
+        and (end is None or a["time"] <= end)
+    ]
+    # Oldest first; with only an endTime, the newest ones until it (the docs' combinations).
+    newest = end is not None and start is None and from_id is None and order_id is None
+    return [
+        {k: (fmt(v) if isinstance(v, Decimal) else v) for k, v in a.items() if k != "account"}
+        for a in _page(rows, limit_param(req), forward=not newest)
+    ]
 
 
 @method("account.commission", security="USER_DATA", weight=20)
 def account_commission(req: Request) -> dict[str, Any]:
     req.known("symbol")
-    rates = {"maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000", "seller": "0.00000000"}
+    rates = {
+        "maker": fmt(MAKER_COMMISSION),
+        "taker": fmt(TAKER_COMMISSION),
+        "buyer": "0.00000000",
+        "seller": "0.00000000",
+    }
     zero = dict.fromkeys(rates, "0.00000000")
     return {
         "symbol": req.symbol(),

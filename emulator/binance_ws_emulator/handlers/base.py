@@ -102,6 +102,17 @@ class Request:
             )
         return int(value)
 
+    def strategy(self, prefix: str = "") -> tuple[int | None, int | None]:
+        """(strategyId, strategyType) of an order or of a list leg (`prefix`: "limit", "above", ...);
+        a strategyType below 1000000 is reserved (-1134)."""
+        id_name, type_name = (
+            (prefix + "StrategyId", prefix + "StrategyType") if prefix else ("strategyId", "strategyType")
+        )
+        strategy_type = self.integer(type_name)
+        if strategy_type is not None and strategy_type < 1_000_000:
+            raise EmulatorError(400, -1134, f"{type_name} was less than 1000000.")
+        return self.integer(id_name), strategy_type
+
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
         """A DECIMAL parameter: digits with an optional fraction, as a JSON string or number
         (never NaN, Infinity or an exponent: -1100 with the range Binance quotes)."""
@@ -199,17 +210,25 @@ class Handler:
     weight: Callable[[dict[str, Any]], int]
     run: Callable[[Request], Any]
     orders: int = 0
+    #: Costs no REQUEST_WEIGHT when it succeeds (placement and cancel methods since 2026-04-02,
+    #: docs CHANGELOG 2026-03-27); a failure is charged the documented weight.
+    free_on_success: bool = False
 
 
 HANDLERS: dict[str, Handler] = {}
 
 
 def method(
-    name: str, security: str = "NONE", weight: int | Callable[[dict[str, Any]], int] = 1, orders: int = 0
+    name: str,
+    security: str = "NONE",
+    weight: int | Callable[[dict[str, Any]], int] = 1,
+    orders: int = 0,
+    *,
+    free_on_success: bool = False,
 ) -> Callable[[Callable[[Request], Any]], Callable[[Request], Any]]:
     def register(func: Callable[[Request], Any]) -> Callable[[Request], Any]:
         fn = weight if callable(weight) else (lambda _params, w=weight: w)
-        HANDLERS[name] = Handler(name, security, fn, func, orders)
+        HANDLERS[name] = Handler(name, security, fn, func, orders, free_on_success)
         return func
 
     return register

@@ -3,6 +3,7 @@ tickers, execution rules and reference prices."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -70,6 +71,8 @@ def exchange_info(req: Request) -> dict[str, Any]:
         ],
         "exchangeFilters": [],
         "symbols": infos,
+        # SOR routes every order to its own symbol's book here: one configuration per symbol.
+        "sors": [{"baseAsset": info.base, "symbols": [info.symbol]} for info in req.exchange.symbols.values()],
     }
 
 
@@ -206,6 +209,42 @@ def trades_aggregate(req: Request) -> list[dict[str, Any]]:
     return rows[:limit] if from_id is not None or start is not None else rows[-limit:]
 
 
+TIME_ZONE = re.compile(r"([+-]?)(\d{1,2})(?::(\d{2}))?")
+DAY_MS = 86_400_000
+
+
+def _time_zone(req: Request) -> int:
+    """`timeZone` as an offset from UTC in ms: hours (`8`, `-5`) or hours and minutes (`05:45`,
+    `-1:00`), within [-12:00, +14:00]; default 0."""
+    text = req.text("timeZone")
+    if text is None:
+        return 0
+    match = TIME_ZONE.fullmatch(text)
+    invalid = EmulatorError(400, -1130, "Data sent for parameter 'timeZone' is not valid.")
+    if match is None:
+        raise invalid
+    sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+    offset = (hours * 60 + minutes) * (-1 if sign == "-" else 1)
+    if minutes >= 60 or not -12 * 60 <= offset <= 14 * 60:
+        raise invalid
+    return offset * 60_000
+
+
+WINDOW = re.compile(r"([1-9][0-9]?)([mhd])")
+WINDOW_LIMITS = {"m": (59, 60_000), "h": (23, 3_600_000), "d": (7, DAY_MS)}
+
+
+def _window(req: Request) -> int:
+    """`windowSize` in ms: 1m..59m, 1h..23h, 1d..7d (default 1d)."""
+    text = req.text("windowSize")
+    if text is None:
+        return DAY_MS
+    match = WINDOW.fullmatch(text)
+    if match is None or int(match.group(1)) > WINDOW_LIMITS[match.group(2)][0]:
+        raise EmulatorError(400, -1130, "Data sent for parameter 'windowSize' is not valid.")
+    return int(match.group(1)) * WINDOW_LIMITS[match.group(2)][1]
+
+
 def _klines(req: Request) -> list[list[Any]]:
     req.known("symbol", "interval", "startTime", "endTime", "timeZone", "limit")
     symbol = req.symbol()
@@ -214,12 +253,13 @@ def _klines(req: Request) -> list[list[Any]]:
         raise EmulatorError(400, -1120, "Invalid interval.")
     width = KLINE_MS[interval]
     limit = limit_param(req)
+    offset = _time_zone(req)  # intervals start at the zone's boundaries; start/end stay UTC
     start, end = req.integer("startTime"), req.integer("endTime")
     buckets: dict[int, list[Any]] = {}
     for t in _trades(req, symbol):
         if (start is not None and t.time_ms < start) or (end is not None and t.time_ms > end):
             continue
-        buckets.setdefault(t.time_ms - t.time_ms % width, []).append(t)
+        buckets.setdefault(t.time_ms - (t.time_ms + offset) % width, []).append(t)
     rows = []
     for open_time in sorted(buckets):
         trades = buckets[open_time]
@@ -266,15 +306,18 @@ def avg_price(req: Request) -> dict[str, Any]:
     return {"mins": 5, "price": fmt(price), "closeTime": trades[-1].time_ms if trades else req.exchange.now_ms()}
 
 
-def _ticker(req: Request, symbol: str, full: bool, day: bool) -> dict[str, Any]:
+def _ticker(req: Request, symbol: str, full: bool, day: bool, window: tuple[int, int] | None = None) -> dict[str, Any]:
+    """Price change statistics over the trades between `window`'s open and close times
+    (default: the last 24 hours)."""
     book = req.exchange.books[symbol]
-    trades = book.trades or []
+    now = req.exchange.now_ms()
+    open_time, close_time = window or (now - DAY_MS, now)
+    trades = [t for t in book.trades if open_time <= t.time_ms <= close_time]
     last = _last(req, symbol)
     first = trades[0].price if trades else last
     prices = [t.price for t in trades] or [last]
     volume = sum((t.qty for t in trades), ZERO)
     quote = sum((t.qty * t.price for t in trades), ZERO)
-    now = req.exchange.now_ms()
     row: dict[str, Any] = {"symbol": symbol}
     if full:
         change = last - first
@@ -305,8 +348,8 @@ def _ticker(req: Request, symbol: str, full: bool, day: bool) -> dict[str, Any]:
             "lastPrice": fmt(last),
             "volume": fmt(volume),
             "quoteVolume": fmt(quote),
-            "openTime": now - 86_400_000,
-            "closeTime": now,
+            "openTime": open_time,
+            "closeTime": close_time,
             "firstId": trades[0].trade_id if trades else -1,
             "lastId": trades[-1].trade_id if trades else -1,
             "count": len(trades),
@@ -345,7 +388,10 @@ def ticker_trading_day(req: Request) -> Any:
     req.known("symbol", "symbols", "timeZone", "type", "symbolStatus")
     symbols, single = _symbols(req, required=True)
     full = _ticker_type(req)
-    rows = [_ticker(req, s, full, False) for s in symbols]
+    offset = _time_zone(req)
+    now = req.exchange.now_ms()
+    day_start = now - (now + offset) % DAY_MS  # the trading day in that time zone
+    rows = [_ticker(req, s, full, False, (day_start, day_start + DAY_MS - 1)) for s in symbols]
     return rows[0] if single else rows
 
 
@@ -354,7 +400,10 @@ def ticker_window(req: Request) -> Any:
     req.known("symbol", "symbols", "type", "windowSize", "symbolStatus")
     symbols, single = _symbols(req, required=True)
     full = _ticker_type(req)
-    rows = [_ticker(req, s, full, False) for s in symbols]
+    size = _window(req)
+    now = req.exchange.now_ms()
+    opened = (now - size) // 60_000 * 60_000  # the docs: openTime starts on a minute boundary
+    rows = [_ticker(req, s, full, False, (opened, now)) for s in symbols]
     return rows[0] if single else rows
 
 
@@ -413,6 +462,9 @@ def execution_rules(req: Request) -> dict[str, Any]:
 def reference_price(req: Request) -> dict[str, Any]:
     req.known("symbol")
     symbol = req.symbol()
+    if not req.exchange.symbols[symbol].has_reference_price:
+        # The docs' "never set" example: status 200, the error object as the result.
+        return {"code": -2043, "msg": "This symbol doesn't have a reference price."}
     return {"symbol": symbol, "referencePrice": fmt(_last(req, symbol)), "timestamp": req.exchange.now_ms()}
 
 

@@ -16,6 +16,7 @@ def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) 
 
     type_ = req.text(key("type"), required=True)
     return {
+        **_strategy(req, prefix),
         "type": type_,
         "side": side or req.text(key("side"), required=True),
         "price": req.decimal(key("price")),
@@ -27,13 +28,29 @@ def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) 
     }
 
 
-def _list_place(req: Request, contingency: str, legs: list[dict[str, Any]], pending_from: int) -> dict[str, Any]:
+def _strategy(req: Request, prefix: str) -> dict[str, int | None]:
+    strategy_id, strategy_type = req.strategy(prefix)
+    return {"strategy_id": strategy_id, "strategy_type": strategy_type}
+
+
+def _list_place(
+    req: Request, contingency: str, legs: list[dict[str, Any]], pending_from: int, *, default: str = "RESULT"
+) -> dict[str, Any]:
+    """Place a list; without newOrderRespType the orderReports take `default`: FULL for the
+    deprecated orderList.place (its parameter table), RESULT for the others (the shape of every
+    example in the docs: no fills)."""
     assert req.account is not None
     symbol = req.symbol()
     record, results = req.exchange.place_list(
         req.account, symbol, contingency, legs, pending_from, req.text("listClientOrderId")
     )
-    resp_type = req.text("newOrderRespType") or "ACK"
+    resp_type = req.enum(
+        "newOrderRespType",
+        ("ACK", "RESULT", "FULL"),
+        -1100,
+        "Illegal characters found in parameter 'newOrderRespType'.",
+    )
+    resp_type = resp_type or default
     return {**list_query(record), "orderReports": [order_report(order, fills, resp_type) for order, fills in results]}
 
 
@@ -62,7 +79,7 @@ def _leg_params(*prefixes: str) -> list[str]:
     return [p + s for p in prefixes for s in LEG]
 
 
-@method("orderList.place", security="TRADE", weight=1, orders=2)
+@method("orderList.place", security="TRADE", weight=1, orders=2, free_on_success=True)
 def order_list_place_legacy(req: Request) -> dict[str, Any]:
     req.known(
         *LIST_COMMON,
@@ -96,6 +113,7 @@ def order_list_place_legacy(req: Request) -> dict[str, Any]:
             "qty": quantity,
             "tif": "GTC",
             "client_id": req.text("limitClientOrderId"),
+            **_strategy(req, "limit"),
         },
         {
             "type": "STOP_LOSS_LIMIT" if stop_limit else "STOP_LOSS",
@@ -106,12 +124,13 @@ def order_list_place_legacy(req: Request) -> dict[str, Any]:
             "qty": quantity,
             "tif": req.text("stopLimitTimeInForce") or "GTC",
             "client_id": req.text("stopClientOrderId"),
+            **_strategy(req, "stop"),
         },
     ]
-    return _list_place(req, "OCO", legs, pending_from=2)
+    return _list_place(req, "OCO", legs, pending_from=2, default="FULL")
 
 
-@method("orderList.place.oco", security="TRADE", weight=1, orders=2)
+@method("orderList.place.oco", security="TRADE", weight=1, orders=2, free_on_success=True)
 def order_list_place_oco(req: Request) -> dict[str, Any]:
     req.known(*LIST_COMMON, "side", "quantity", *_leg_params("above", "below"))
     side = req.enum("side", ("BUY", "SELL"), -1117, "Invalid side.", required=True)
@@ -121,13 +140,13 @@ def order_list_place_oco(req: Request) -> dict[str, Any]:
     )
 
 
-@method("orderList.place.oto", security="TRADE", weight=1, orders=2)
+@method("orderList.place.oto", security="TRADE", weight=1, orders=2, free_on_success=True)
 def order_list_place_oto(req: Request) -> dict[str, Any]:
     req.known(*LIST_COMMON, *_leg_params("working", "pending"))
     return _list_place(req, "OTO", [_leg(req, "working", None, None), _leg(req, "pending", None, None)], pending_from=1)
 
 
-@method("orderList.place.otoco", security="TRADE", weight=1, orders=3)
+@method("orderList.place.otoco", security="TRADE", weight=1, orders=3, free_on_success=True)
 def order_list_place_otoco(req: Request) -> dict[str, Any]:
     req.known(*LIST_COMMON, *_leg_params("working", "pending", "pendingAbove", "pendingBelow"))
     side = req.text("pendingSide", required=True)
@@ -138,7 +157,7 @@ def order_list_place_otoco(req: Request) -> dict[str, Any]:
     return _list_place(req, "OTO", legs, pending_from=1)
 
 
-@method("orderList.place.opo", security="TRADE", weight=1, orders=2)
+@method("orderList.place.opo", security="TRADE", weight=1, orders=2, free_on_success=True)
 def order_list_place_opo(req: Request) -> dict[str, Any]:
     req.known(*LIST_COMMON, *_leg_params("working", "pending"))
     if "pendingQuantity" in req.params:
@@ -152,7 +171,7 @@ def order_list_place_opo(req: Request) -> dict[str, Any]:
     return _list_place(req, "OTO", [working, pending], pending_from=1)
 
 
-@method("orderList.place.opoco", security="TRADE", weight=1, orders=3)
+@method("orderList.place.opoco", security="TRADE", weight=1, orders=3, free_on_success=True)
 def order_list_place_opoco(req: Request) -> dict[str, Any]:
     req.known(*LIST_COMMON, *_leg_params("working", "pending", "pendingAbove", "pendingBelow"))
     working = _leg(req, "working", None, None)
@@ -175,7 +194,7 @@ def _find_list(req: Request, list_id: int | None, client_id: str | None) -> dict
     return record
 
 
-@method("orderList.cancel", security="TRADE", weight=1)
+@method("orderList.cancel", security="TRADE", weight=1, free_on_success=True)
 def order_list_cancel(req: Request) -> dict[str, Any]:
     req.known("symbol", "orderListId", "listClientOrderId", "newClientOrderId")
     req.symbol()

@@ -44,21 +44,33 @@ def order_report(order: Order, fills: list[Any] | None, resp_type: str) -> dict[
     if order.prevented_qty:
         report["preventedQuantity"] = fmt(order.prevented_qty)
     if resp_type == "FULL":
-        report["fills"] = [
-            {
-                "price": fmt(f.price),
-                "qty": fmt(f.qty),
-                "commission": "0.00000000",
-                "commissionAsset": "BNB",
-                "tradeId": f.trade_id,
-            }
-            for f in fills or []
-        ]
+        report["fills"] = [fill_report(f) for f in fills or []]
         if order.prevented:
             report["preventedMatches"] = [
                 {k: (fmt(v) if isinstance(v, Decimal) else v) for k, v in match.items()} for match in order.prevented
             ]
     return report
+
+
+def fill_report(fill: Any) -> dict[str, Any]:
+    """One entry of `fills`: a trade, or an allocation (SOR: tradeId -1, allocId)."""
+    if fill.alloc_id is not None:
+        return {
+            "matchType": "ONE_PARTY_TRADE_REPORT",
+            "price": fmt(fill.price),
+            "qty": fmt(fill.qty),
+            "commission": fmt(fill.commission),
+            "commissionAsset": fill.commission_asset,
+            "tradeId": -1,
+            "allocId": fill.alloc_id,
+        }
+    return {
+        "price": fmt(fill.price),
+        "qty": fmt(fill.qty),
+        "commission": fmt(fill.commission),
+        "commissionAsset": fill.commission_asset,
+        "tradeId": fill.trade_id,
+    }
 
 
 def query_report(order: Order) -> dict[str, Any]:
@@ -84,12 +96,17 @@ def query_report(order: Order) -> dict[str, Any]:
         "origQuoteOrderQty": fmt(order.quote_order_qty),
         "selfTradePreventionMode": order.stp_mode,
         **conditional_fields(order),
+        **({"usedSor": True, "workingFloor": "SOR"} if order.used_sor else {}),
     }
 
 
 def conditional_fields(order: Order) -> dict[str, Any]:
-    """The trailing-stop and peg fields of an order report (none for a plain order)."""
+    """The trailing-stop, strategy and peg fields of an order report (none for a plain order)."""
     fields: dict[str, Any] = {}
+    if order.strategy_id is not None:
+        fields["strategyId"] = order.strategy_id
+    if order.strategy_type is not None:
+        fields["strategyType"] = order.strategy_type
     if order.trailing_delta:
         fields.update(trailingDelta=order.trailing_delta, trailingTime=order.trailing_time)
     if not order.peg_price_type:

@@ -6,11 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..accounts import MAKER_COMMISSION, TAKER_COMMISSION
 from ..book import MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, Order
 from ..errors import EmulatorError
+from ..symbols import SymbolInfo
 from .base import Request, fmt, method
 from .order_lists import cancel_list_report
-from .reports import cancel_report, order_report, query_report
+from .reports import cancel_report, conditional_fields, order_report, query_report
 
 ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
 
@@ -88,15 +90,18 @@ def validate_order(req: Request) -> dict[str, Any]:
         if not MIN_TRAILING_DELTA <= trailing_delta <= MAX_TRAILING_DELTA:
             raise EmulatorError(400, -1013, "Filter failure: TRAILING_DELTA")
     info = req.exchange.symbols[symbol]
-    if price is not None:
-        if price < info.tick_size or price % info.tick_size != 0:
+    stop_price = req.decimal("stopPrice")
+    for value in (price, stop_price):
+        if value is not None and not _price_passes(info, value):
             raise EmulatorError(400, -1013, "Filter failure: PRICE_FILTER")
     if quantity is not None:
         if quantity < info.min_qty or quantity > info.max_qty or quantity % info.step_size != 0:
             raise EmulatorError(400, -1013, "Filter failure: LOT_SIZE")
     reference = price if price is not None else req.exchange.books[symbol].last_price() or info.mid
     notional = quote_qty if quote_qty is not None else reference * (quantity or 0)
-    if notional < info.min_notional:
+    if notional < info.min_notional:  # applyMinToMarket: true
+        raise EmulatorError(400, -1013, "Filter failure: NOTIONAL")
+    if info.max_notional and notional > info.max_notional and (type_ != "MARKET" or info.apply_max_to_market):
         raise EmulatorError(400, -1013, "Filter failure: NOTIONAL")
     return {
         "symbol": symbol,
@@ -107,12 +112,22 @@ def validate_order(req: Request) -> dict[str, Any]:
         "quantity": quantity or Decimal(0),
         "quote_qty": quote_qty or Decimal(0),
         "client_id": client_id,
-        "stop_price": req.decimal("stopPrice") or Decimal(0),
+        "stop_price": stop_price or Decimal(0),
         "trailing_delta": trailing_delta or 0,
         "iceberg_qty": iceberg_qty or Decimal(0),
         "peg": peg,
         "stp_mode": _stp_mode(req),
+        "strategy": req.strategy(),
     }
+
+
+def _price_passes(info: SymbolInfo, price: Decimal) -> bool:
+    """PRICE_FILTER for a price or stop price: minPrice, maxPrice and tickSize, each off at 0."""
+    return (
+        (not info.min_price or price >= info.min_price)
+        and (not info.max_price or price <= info.max_price)
+        and (not info.tick_size or price % info.tick_size == 0)
+    )
 
 
 def _peg(req: Request, type_: str, tif: str | None) -> tuple[str, str | None, int | None] | None:
@@ -166,7 +181,9 @@ def commission_for_order(req: Request, *, special: bool) -> dict[str, Any]:
     if not req.flag("computeCommissionRates"):
         return {}
     zero = {"maker": "0.00000000", "taker": "0.00000000"}
-    rates: dict[str, Any] = {"standardCommissionForOrder": {"maker": "0.00100000", "taker": "0.00100000"}}
+    rates: dict[str, Any] = {
+        "standardCommissionForOrder": {"maker": fmt(MAKER_COMMISSION), "taker": fmt(TAKER_COMMISSION)}
+    }
     if special:  # sor.order.test does not report special commission
         rates["specialCommissionForOrder"] = zero
     rates["taxCommissionForOrder"] = zero
@@ -179,7 +196,7 @@ def commission_for_order(req: Request, *, special: bool) -> dict[str, Any]:
     return rates
 
 
-@method("order.place", security="TRADE", weight=1, orders=1)
+@method("order.place", security="TRADE", weight=1, orders=1, free_on_success=True)
 def order_place(req: Request) -> dict[str, Any]:
     req.known(*ORDER_PARAMS)
     order, fills = place_order(req, validate_order(req))
@@ -187,7 +204,7 @@ def order_place(req: Request) -> dict[str, Any]:
     return order_report(order, fills, req.text("newOrderRespType") or default)
 
 
-def place_order(req: Request, args: dict[str, Any]) -> tuple[Order, list[Any]]:
+def place_order(req: Request, args: dict[str, Any], *, used_sor: bool = False) -> tuple[Order, list[Any]]:
     """Place a validated order (`validate_order`'s arguments) for the request's account."""
     assert req.account is not None
     return req.exchange.place(
@@ -205,6 +222,8 @@ def place_order(req: Request, args: dict[str, Any]) -> tuple[Order, list[Any]]:
         iceberg_qty=args["iceberg_qty"],
         peg=args["peg"],
         stp_mode=args["stp_mode"],
+        strategy=args["strategy"],
+        used_sor=used_sor,
     )
 
 
@@ -230,7 +249,7 @@ def order_status(req: Request) -> dict[str, Any]:
     return query_report(order)
 
 
-@method("order.cancel", security="TRADE", weight=1)
+@method("order.cancel", security="TRADE", weight=1, free_on_success=True)
 def order_cancel(req: Request) -> dict[str, Any]:
     req.known("symbol", "orderId", "origClientOrderId", "newClientOrderId", "cancelRestrictions")
     symbol = req.symbol()
@@ -243,7 +262,7 @@ def order_cancel(req: Request) -> dict[str, Any]:
     if found is not None and restriction is not None and found.status != restriction.removeprefix("ONLY_"):
         raise EmulatorError(400, -2011, "Order was not canceled due to cancel restrictions.")
     cancel_id = req.text("newClientOrderId") or req.exchange.new_client_order_id()
-    if found is not None and found.order_list_id != -1 and found.is_open:
+    if found is not None and found.order_list_id != -1 and (found.is_open or found.status == "PENDING_NEW"):
         # Cancelling one leg cancels the whole list: the answer is the list.
         return cancel_list_report(req, found.order_list_id, cancel_id)
     order = req.exchange.cancel(req.account, symbol, order_id, client_id, cancel_id=cancel_id)
@@ -267,7 +286,7 @@ def open_orders_status(req: Request) -> list[dict[str, Any]]:
     return [query_report(o) for o in req.exchange.open_orders(req.account, symbol)]
 
 
-@method("order.cancelReplace", security="TRADE", weight=1, orders=1)
+@method("order.cancelReplace", security="TRADE", weight=1, orders=1, free_on_success=True)
 def order_cancel_replace(req: Request) -> dict[str, Any]:
     req.known(
         *ORDER_PARAMS,
@@ -366,7 +385,7 @@ def order_amend(req: Request) -> dict[str, Any]:
             "price": fmt(order.reported_price),
             "qty": fmt(order.orig_qty),
             "executedQty": fmt(order.executed_qty),
-            "preventedQty": "0.00000000",
+            "preventedQty": fmt(order.prevented_qty),
             "quoteOrderQty": fmt(order.quote_order_qty),
             "cumulativeQuoteQty": fmt(order.cumulative_quote_qty),
             "status": order.status,
@@ -375,11 +394,15 @@ def order_amend(req: Request) -> dict[str, Any]:
             "side": order.side,
             "workingTime": order.working_ms,
             "selfTradePreventionMode": order.stp_mode,
+            **({"stopPrice": fmt(order.stop_price)} if order.stop_price else {}),
+            **({"icebergQty": fmt(order.iceberg_qty)} if order.iceberg_qty else {}),
+            **conditional_fields(order),
+            **({"usedSor": True, "workingFloor": "SOR"} if order.used_sor else {}),
         },
     }
 
 
-@method("openOrders.cancelAll", security="TRADE", weight=1)
+@method("openOrders.cancelAll", security="TRADE", weight=1, free_on_success=True)
 def open_orders_cancel_all(req: Request) -> list[dict[str, Any]]:
     req.known("symbol")
     symbol = req.symbol()
@@ -421,10 +444,10 @@ def _sor_args(req: Request) -> dict[str, Any]:
     return validate_order(req)
 
 
-@method("sor.order.place", security="TRADE", weight=1, orders=1)
+@method("sor.order.place", security="TRADE", weight=1, orders=1, free_on_success=True)
 def sor_order_place(req: Request) -> list[dict[str, Any]]:
     req.known(*SOR_PARAMS)
-    order, fills = place_order(req, _sor_args(req))
+    order, fills = place_order(req, _sor_args(req), used_sor=True)
     report = order_report(order, fills, req.text("newOrderRespType") or "FULL")
     report.update({"workingFloor": "SOR", "usedSor": True})
     return [report]

@@ -10,11 +10,11 @@ from msgspec import UNSET, UnsetType
 
 from binance_ws import AsyncConnection
 
-from . import _methods, types
+from . import _methods, types  # pyright: ignore[reportPrivateUsage]
 from ._errors import ERRORS
 
 
-class AsyncClient(AsyncConnection):
+class AsyncClient(AsyncConnection[types.UserDataEvent]):
     """Binance Spot WebSocket API (mini) (asyncio).
 
     Use as a context manager: `async with AsyncClient(key=..., url=...) as client: ...`.

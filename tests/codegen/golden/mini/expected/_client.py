@@ -10,11 +10,11 @@ from msgspec import UNSET, UnsetType
 
 from binance_ws import Connection
 
-from . import _methods, types
+from . import _methods, types  # pyright: ignore[reportPrivateUsage]
 from ._async_client import AsyncClient
 
 
-class Client(Connection):
+class Client(Connection[types.UserDataEvent]):
     """Binance Spot WebSocket API (mini) (blocking).
 
     Use as a context manager: `with Client(key=..., url=...) as client: ...`.

@@ -10,10 +10,16 @@ from binance_ws.cli import run
 from ._async_client import AsyncClient
 from ._methods import METHODS
 
+#: The spec's servers by name (`--testnet`, `--demo` pick theirs).
+SERVERS = {
+    "production": "wss://ws-api.binance.com:443/ws-api/v3",
+    "testnet": "wss://testnet.binance.vision/ws-api/v3",
+}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `binance-ws` (see `binance-ws --help`)."""
-    return run(argv, client_class=AsyncClient, methods=METHODS, spec_version="1.0.0")
+    return run(argv, client_class=AsyncClient, methods=METHODS, spec_version="1.0.0", servers=SERVERS)
 
 
 if __name__ == "__main__":

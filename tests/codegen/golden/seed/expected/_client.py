@@ -9,11 +9,11 @@ from msgspec import UNSET, UnsetType
 
 from binance_ws import Connection
 
-from . import _methods, types
+from . import _methods, types  # pyright: ignore[reportPrivateUsage]
 from ._async_client import AsyncClient
 
 
-class Client(Connection):
+class Client(Connection[Any]):
     """Binance Spot WebSocket API (blocking).
 
     Use as a context manager: `with Client(key=..., url=...) as client: ...`.

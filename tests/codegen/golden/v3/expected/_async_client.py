@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from msgspec import UNSET, UnsetType
 
 from binance_ws import AsyncConnection
 
-from . import _methods, types
+from . import _methods, types  # pyright: ignore[reportPrivateUsage]
 from ._errors import ERRORS
 
 
-class AsyncClient(AsyncConnection):
+class AsyncClient(AsyncConnection[Any]):
     """Binance Spot WebSocket API (AsyncAPI 3 sample) (asyncio).
 
     Use as a context manager: `async with AsyncClient(key=..., url=...) as client: ...`.

@@ -10,10 +10,15 @@ from binance_ws.cli import run
 from ._async_client import AsyncClient
 from ._methods import METHODS
 
+#: The spec's servers by name (`--testnet`, `--demo` pick theirs).
+SERVERS = {
+    "local": "",
+}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `binance-ws` (see `binance-ws --help`)."""
-    return run(argv, client_class=AsyncClient, methods=METHODS, spec_version="1")
+    return run(argv, client_class=AsyncClient, methods=METHODS, spec_version="1", servers=SERVERS)
 
 
 if __name__ == "__main__":
