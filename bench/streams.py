@@ -161,23 +161,38 @@ async def sdk_latency(url: str, count: int, transport: str) -> list[float]:
         return samples
 
 
-async def measure(count: int, latency_count: int) -> None:
-    raw = raw_decode_rate(count)
+async def _best(runs: int, once: Any) -> Any:
+    """The best of `runs` (throughput: the highest), each against a fresh publisher."""
+    results = [await once() for _ in range(runs)]
+    return max(results, key=lambda r: r[0] if isinstance(r, tuple) else r)
+
+
+async def measure(count: int, latency_count: int, runs: int) -> None:
+    raw = max(raw_decode_rate(count) for _ in range(runs))
     print(f"raw msgspec loop (typed, no socket): {raw:12,.0f} events/s")
-    process, url = start_publisher(count)
-    try:
-        rate = await raw_websockets_rate(url, count)
-        print(f"raw websockets + msgspec (typed):    {rate:12,.0f} events/s ({rate / raw:.2f}x the raw loop)")
-    finally:
-        process.terminate()
-    for transport in ("httpx-ws", "websockets"):
+
+    async def raw_ws() -> float:
         process, url = start_publisher(count)
         try:
-            rate, gaps = await sdk_rate(url, count, transport)
+            return await raw_websockets_rate(url, count)
         finally:
             process.terminate()
+
+    floor = await _best(runs, raw_ws)
+    print(f"raw websockets + msgspec (typed):    {floor:12,.0f} events/s ({floor / raw:.2f}x the raw loop)")
+    for transport in ("httpx-ws", "websockets"):
+
+        async def sdk(transport: str = transport) -> tuple[float, int]:
+            process, url = start_publisher(count)
+            try:
+                return await sdk_rate(url, count, transport)
+            finally:
+                process.terminate()
+
+        rate, gaps = await _best(runs, sdk)
         print(
-            f"MarketStreams, {transport:10}:         {rate:12,.0f} events/s ({rate / raw:.2f}x the raw loop; gaps {gaps})"
+            f"MarketStreams, {transport:10}:         {rate:12,.0f} events/s "
+            f"({rate / raw:.2f}x the raw loop, {rate / floor:.2f}x raw websockets; gaps {gaps})"
         )
     for transport in ("httpx-ws", "websockets"):
         process, url = start_publisher(latency_count, pace_s=0.001)
@@ -194,9 +209,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     args, _ = parser.parse_known_args()
-    count, latency_count = (20_000, 500) if args.quick else (200_000, 3_000)
-    print(f"market-data streams: {count:,} trade events ({sys.version.split()[0]})")
-    asyncio.run(measure(count, latency_count))
+    count, latency_count, runs = (20_000, 500, 1) if args.quick else (100_000, 3_000, 3)
+    print(f"market-data streams: {count:,} trade events, best of {runs} ({sys.version.split()[0]})")
+    asyncio.run(measure(count, latency_count, runs))
 
 
 if __name__ == "__main__":

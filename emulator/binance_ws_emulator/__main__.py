@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                     f" --api-key {ED25519_API_KEY} --key-file {args.ed25519}",
                     flush=True,
                 )
+            print(f"market-data streams: {emulator.stream_url}/ws/<stream>, {emulator.stream_url}/stream?streams=...")
             await asyncio.Event().wait()
 
     try:

@@ -45,6 +45,7 @@ _KLINE_MS = {
     "1M": 2_592_000_000,
 }
 _UTC8_MS = 8 * 3_600_000
+_DAY_MS = 86_400_000
 
 
 def _fmt(value: Decimal) -> str:
@@ -234,8 +235,10 @@ class MarketFeed:
     def _last(self, symbol: str, book: Book) -> Decimal:
         return book.last_price() or self.mids[symbol]
 
-    def _stats(self, symbol: str, book: Book, now: int) -> dict[str, Any]:
-        trades = book.trades
+    def _stats(self, symbol: str, book: Book, now: int, open_time: int | None = None) -> dict[str, Any]:
+        """As the API's tickers: the trades from `open_time` (default: 24 hours ago) to now."""
+        opened = now - _DAY_MS if open_time is None else open_time
+        trades = [t for t in book.trades if opened <= t.time_ms <= now]
         last = self._last(symbol, book)
         first = trades[0].price if trades else last
         prices = [t.price for t in trades] or [last]
@@ -252,7 +255,7 @@ class MarketFeed:
             "c": _fmt(last),
             "v": _fmt(volume),
             "q": _fmt(quote),
-            "O": now - 86_400_000,
+            "O": opened,
             "C": now,
             "F": trades[0].trade_id if trades else -1,
             "L": trades[-1].trade_id if trades else -1,
@@ -266,7 +269,7 @@ class MarketFeed:
     def ticker(self, symbol: str, book: Book, now: int) -> dict[str, Any]:
         stats = self._stats(symbol, book, now)
         best_bid, best_ask = book.best_bid() or ZERO, book.best_ask() or ZERO
-        trades = book.trades
+        trades = [t for t in book.trades if now - _DAY_MS <= t.time_ms <= now]
         return {
             "e": "24hrTicker",
             "E": now,
@@ -285,7 +288,8 @@ class MarketFeed:
         }
 
     def window_ticker(self, symbol: str, book: Book, window: str, now: int) -> dict[str, Any]:
-        stats = self._stats(symbol, book, now)
+        # The window opens on a whole minute and closes at the update (up to 59999 ms wider).
+        stats = self._stats(symbol, book, now, (now - _KLINE_MS[window]) // 60_000 * 60_000)
         return {"e": f"{window}Ticker", "E": now, "s": symbol, **stats}
 
     def kline(self, symbol: str, book: Book, interval: str, now: int, offset_ms: int = 0) -> dict[str, Any]:

@@ -222,6 +222,29 @@ class Emulator:
         """Cut every connection now, without a close frame (like a network failure)."""
         self.call(self._each, _Conn.abort)
 
+    def publish_stream(self, stream: str, payload: Any, *, connection: int | None = None) -> int:
+        """Send an event of your own on a stream (as if the market made it); how many got it.
+
+        `connection` picks one stream connection by its number (1 for the first opened, ...),
+        e.g. to show two connections of one client different things around a rotation.
+        """
+
+        def publish() -> int:
+            hub = self.streams
+            if connection is None:
+                count = hub.publish(stream, payload)
+            else:
+                session = hub.sessions.get(connection)
+                if session is None or stream not in session.streams:
+                    return 0
+                session.deliver(stream, payload if isinstance(payload, str) else json.dumps(payload))
+                count = 1
+            for conn in list(self._conns):
+                conn.flush_stream()
+            return count
+
+        return int(self.call(publish))
+
     def drop_stream_connections(self) -> None:
         """Cut every market-data stream connection now (the API connections stay)."""
         self.call(self._each, lambda c: c.abort() if c.stream is not None else None)

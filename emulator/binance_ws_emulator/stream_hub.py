@@ -222,6 +222,7 @@ class StreamHub:
         self.listeners: dict[str, list[StreamSession]] = {}
         self.control_messages = 0
         self.events_sent = 0
+        self.opened = 0  # stream connections accepted
         self._numbers = iter(range(1, 1 << 62))
         self._attempts: collections.deque[float] = collections.deque()
 
@@ -253,6 +254,7 @@ class StreamHub:
         if len(names) > self.limits.streams_per_connection:
             raise Refused(400, {"code": 2, "msg": "Invalid request: too many streams"})
         session = StreamSession(self, next(self._numbers), combined, unit == "MICROSECOND")
+        self.opened += 1
         self.sessions[session.number] = session
         session.streams.extend(names)
         for name in names:

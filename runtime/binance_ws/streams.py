@@ -35,6 +35,7 @@ import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -93,25 +94,35 @@ class _AttemptWindow:
             await self._sleep(wait)
 
 
-_ATTEMPTS = _AttemptWindow()
+#: Connection attempts per stream server host, shared by every StreamsConnection of the process.
+_ATTEMPTS: dict[str, _AttemptWindow] = {}
 
 
 class _Throttle:
-    """At most `rate` messages in any second (a sliding window of send times)."""
+    """At most `rate` control messages in any second as the server counts them.
+
+    One message at a time, and a new one only while fewer than `rate` answers came in the
+    last second. The server handles a message before its answer leaves, so any `rate + 1`
+    consecutive messages span more than a second of the server's time, however late it
+    reads them (a server that stalls and then reads several at once counts them together).
+    """
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
-        self._sent: collections.deque[float] = collections.deque()
+        self.lock = asyncio.Lock()
+        self._answered: collections.deque[float] = collections.deque()
 
     async def wait(self) -> None:
         while True:
             now = time.monotonic()
-            while self._sent and self._sent[0] <= now - 1.0:
-                self._sent.popleft()
-            if len(self._sent) < self.rate:
-                self._sent.append(now)
+            while self._answered and self._answered[0] <= now - 1.0:
+                self._answered.popleft()
+            if len(self._answered) < self.rate:
                 return
-            await asyncio.sleep(self._sent[0] + 1.0 - now)
+            await asyncio.sleep(self._answered[0] + 1.0 - now)
+
+    def answered(self) -> None:
+        self._answered.append(time.monotonic())
 
 
 class _Handover:
@@ -191,7 +202,8 @@ class StreamsConnection:
         keepalive_timeout: no pong within this many seconds means a dead connection.
         max_lifetime: seconds after which a connection is rotated (the server closes at 24 h).
         reconnect: backoff between reconnect attempts and the connection budget (`ReconnectPolicy`;
-            the documented 300 connections per 5 minutes per IP are kept across the process too).
+            the documented 300 connections per 5 minutes per IP are kept per server host across the
+            process too).
         control_rate: control messages per second per connection (default: one less than
             the documented limit, which pings and pongs share).
         streams_per_connection: streams per connection (default: the documented limit).
@@ -332,7 +344,9 @@ class StreamsConnection:
     @property
     def connections(self) -> int:
         """Connections currently open (two per shard during a rotation)."""
-        return sum(1 for shard in self._shards if shard.conn is not None and shard.conn.opened.is_set())
+        return sum(
+            1 for shard in self._shards for conn in shard.conns if conn.opened.is_set() and not conn.closed.is_set()
+        )
 
     # -- subscriptions ---------------------------------------------------------------------
 
@@ -427,24 +441,27 @@ class StreamsConnection:
     # -- control messages ------------------------------------------------------------------
 
     async def _control(self, conn: _Conn, method: str, params: list[Any] | None) -> Any:
-        assert conn.throttle is not None
-        await conn.throttle.wait()
-        request_id, text = control_frame(method, params)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        conn.pending[request_id] = (method, future)
-        try:
+        throttle = conn.throttle
+        assert throttle is not None
+        async with throttle.lock:  # one control message in flight per connection
+            await throttle.wait()
+            request_id, text = control_frame(method, params)
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            conn.pending[request_id] = (method, future)
             try:
-                await conn.send(text)
-            except NotSent:
-                raise TransportError(f"{method}: the connection is closing") from None
-            except Exception as exc:
-                raise TransportError(f"{method}: {type(exc).__name__}: {exc}") from exc
-            try:
-                return await asyncio.wait_for(future, self.timeout)
-            except asyncio.TimeoutError:
-                raise RequestTimeout(f"{method}: no answer in time") from None
-        finally:
-            conn.pending.pop(request_id, None)
+                try:
+                    await conn.send(text)
+                except NotSent:
+                    raise TransportError(f"{method}: the connection is closing") from None
+                except Exception as exc:
+                    raise TransportError(f"{method}: {describe(exc)}") from exc
+                try:
+                    return await asyncio.wait_for(future, self.timeout)
+                except asyncio.TimeoutError:
+                    raise RequestTimeout(f"{method}: no answer in time") from None
+            finally:
+                throttle.answered()  # or given up on: counted as if answered now
+                conn.pending.pop(request_id, None)
 
     async def _sync_streams(self, shard: _Shard, conn: _Conn) -> None:
         """SUBSCRIBE / UNSUBSCRIBE until the connection listens to exactly the shard's streams."""
@@ -619,7 +636,9 @@ class StreamsConnection:
         """
         # The policy's budget for this object, and the documented per-IP limit for the process.
         await self._connects.acquire(self._backoff.max_connects, self._backoff.connect_window)
-        await _ATTEMPTS.acquire(self._limits.connection_attempts, self._limits.connection_attempts_window)
+        host = urlsplit(self.url).hostname or ""
+        window = _ATTEMPTS.setdefault(host, _AttemptWindow())
+        await window.acquire(self._limits.connection_attempts, self._limits.connection_attempts_window)
         in_url: list[str] = []
         length = 0
         for stream in sorted(shard.streams):

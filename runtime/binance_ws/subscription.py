@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -57,7 +56,6 @@ class Subscription(Generic[E]):
         self._acked = asyncio.Event()
         self._ended = False
         self._error: BaseException | None = None
-        self._on_gap: Callable[[StreamGap], None] | None = None
 
     def __repr__(self) -> str:
         return f"Subscription({self.stream!r}, queued={len(self._queue)}, dropped={self.dropped})"
@@ -110,22 +108,21 @@ class Subscription(Generic[E]):
         Cancelling the wait loses nothing: an event is taken only when it is returned.
         """
         queue = self._queue
-        while True:
-            while not queue:
-                if self._error is not None:
-                    raise self._error
-                if self._ended:
-                    return None
-                self._wakeup.clear()
-                await self._wakeup.wait()
-            item = queue.popleft()
-            if type(item) is StreamGap:
-                return item
-            try:
-                return self._decoder.decode(item)  # type: ignore[arg-type]
-            except msgspec.ValidationError as exc:
-                log.warning("%s: event does not match the spec, skipped (%s)", self.stream, exc)
-                self._gap("undecodable event")
+        while not queue:
+            if self._error is not None:
+                raise self._error
+            if self._ended:
+                return None
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        item = queue.popleft()
+        if isinstance(item, StreamGap):
+            return item
+        try:
+            return self._decoder.decode(item)
+        except msgspec.ValidationError as exc:
+            log.warning("%s: event does not match the spec, skipped (%s)", self.stream, exc)
+            return StreamGap("undecodable event")  # in its place: the consumer missed one
 
     async def ready(self, timeout: float | None = None) -> None:
         """Wait until the server confirmed the subscription (raises if it refused it)."""

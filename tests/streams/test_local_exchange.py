@@ -116,7 +116,12 @@ async def test_every_stream_kind_decodes_with_the_engines_figures(exchange: Emul
         assert ticker.last_price == ticker_24.last_price and ticker.trade_count == ticker_24.count
         assert ticker.open == ticker_24.open_price and ticker.volume == ticker_24.volume
         assert isinstance(events["mini"], stream_types.MiniTicker) and events["mini"].close == ticker_24.last_price
-        assert isinstance(events["window"], stream_types.WindowTicker) and events["window"].event_type == "1hTicker"
+        window = events["window"]
+        assert isinstance(window, stream_types.WindowTicker) and window.event_type == "1hTicker"
+        assert window.open_time % 60_000 == 0  # opens on a whole minute, as the API's rolling window
+        api_window = await client.ticker(symbol="BTCUSDT", window_size="1h")
+        assert not isinstance(api_window, list)
+        assert (window.last_price, window.trade_count) == (api_window.last_price, api_window.count)
         assert {t.symbol for t in events["all_mini"]} >= {"BTCUSDT"}
         assert all(isinstance(t, stream_types.WindowTicker) for t in events["all_window"])
         kline = events["kline"]
@@ -237,6 +242,19 @@ async def test_server_pings_are_answered(exchange: Emulator) -> None:
         assert exchange.connections_opened == opened  # never cut for a missing pong
 
 
+async def test_withheld_server_pings_change_nothing(exchange: Emulator) -> None:
+    exchange.faults.send_pings = False  # the client must not depend on the server's pings
+    async with MarketStreams(url=exchange.stream_url, keepalive_interval=0.2, keepalive_timeout=1.0) as streams:
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        opened = exchange.connections_opened
+        for _ in range(3):
+            exchange.market_trade("BTCUSDT", "SELL", "0.01")
+            assert isinstance(await next_event(trades), stream_types.Trade)
+            await asyncio.sleep(0.3)  # our own pings go and are answered meanwhile
+        assert exchange.connections_opened == opened and trades.queued == 0
+
+
 async def test_incoming_message_limit_disconnects_a_client_that_ignores_it(exchange: Emulator) -> None:
     async with connect(exchange.stream_url + "/ws") as ws:
         with pytest.raises(WsClosed):
@@ -339,3 +357,23 @@ async def test_order_book_updates_iterator(exchange: Emulator, client: AsyncClie
         )
         change = await asyncio.wait_for(updates.__anext__(), 10)
         assert not isinstance(change, StreamGap) and (D("49000.50"), D("0.01000000")) in change.bids
+
+
+async def test_order_book_follows_the_moving_market_exactly() -> None:
+    async with Emulator(seed=8, ticker_interval=0.02) as moving, AsyncClient(url=moving.url) as api:
+        engine = moving.exchange.books["BTCUSDT"]
+        async with MarketStreams(url=moving.stream_url) as streams, OrderBook(streams, api, "BTCUSDT") as book:
+            await book.synced(10)
+            matches = 0
+            for _ in range(5):
+                seen = book.update_id or 0
+                # Whenever the local book is at the engine's update id, the two are the same book
+                # (checked in the same loop step, so neither can move in between).
+                await until(
+                    lambda seen=seen: (book.update_id or 0) > seen and book.update_id == engine.update_id, "in step"
+                )
+                bids, asks = engine.depth(1000)
+                assert book.bids() == [(D(p), D(q)) for p, q in bids]
+                assert book.asks() == [(D(p), D(q)) for p, q in asks]
+                matches += 1
+            assert matches == 5 and book.resyncs == 0

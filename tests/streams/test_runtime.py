@@ -1,4 +1,4 @@
-"""The streams runtime over real sockets, against a stream server whose every event the test publishes."""
+"""The streams runtime over real sockets, against the local exchange, with events the test publishes."""
 
 from __future__ import annotations
 
@@ -61,13 +61,13 @@ async def test_trade_events_decode_typed(transport: str) -> None:
 async def test_many_streams_share_one_combined_connection_and_are_routed() -> None:
     async with StreamServer() as server, MarketStreams(url=server.url) as streams:
         btc, eth = streams.trade("BTCUSDT"), streams.trade("ETHUSDT")
-        depth = streams.depth("BTCUSDT", levels=5, speed_ms=100)
+        depth = streams.depth("XYZUSDT", levels=5, speed_ms=100)  # a symbol the engine does not trade
         for sub in (btc, eth, depth):
             await sub.ready(5)
         assert server.connections == 1
-        assert sorted(server.hub.listeners) == ["btcusdt@depth5@100ms", "btcusdt@trade", "ethusdt@trade"]
+        assert sorted(server.hub.listeners) == ["btcusdt@trade", "ethusdt@trade", "xyzusdt@depth5@100ms"]
         server.publish("ethusdt@trade", trade("ETHUSDT", 1))
-        server.publish("btcusdt@depth5@100ms", {"lastUpdateId": 9, "bids": [["1.5", "2"]], "asks": [["1.6", "3"]]})
+        server.publish("xyzusdt@depth5@100ms", {"lastUpdateId": 9, "bids": [["1.5", "2"]], "asks": [["1.6", "3"]]})
         server.publish("btcusdt@trade", trade("BTCUSDT", 2))
         assert [e.trade_id for e in await take(eth, 1)] == [1]
         assert [e.trade_id for e in await take(btc, 1)] == [2]
@@ -181,7 +181,6 @@ async def test_slow_consumer_gets_an_overflow_gap_and_bounded_memory() -> None:
         await trades.ready(5)
         for trade_id in range(1, 11):
             server.publish("btcusdt@trade", trade("BTCUSDT", trade_id))
-        await server.drained()
         await until(lambda: trades.dropped == 7, "7 events dropped")
         assert trades.queued == 3
         server.publish("btcusdt@trade", trade("BTCUSDT", 11))
@@ -197,7 +196,7 @@ async def test_streams_beyond_the_per_connection_limit_spread_over_connections()
         subs = [streams.trade(symbol) for symbol in ("AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT", "EEEUSDT")]
         for sub in subs:
             await sub.ready(5)
-        assert server.connections == 3
+        assert server.connections == 3 == streams.connections
         assert all(len(session.streams) <= 2 for session in server.hub.sessions.values())
         assert len(await streams.list_subscriptions()) == 5
 
@@ -275,44 +274,22 @@ async def test_connection_attempts_stay_within_the_window() -> None:
 
 
 def test_blocking_variant_iterates_the_same_events() -> None:
-    import threading
-
     from binance_spot_ws import BlockingMarketStreams
+    from binance_ws_emulator import Emulator
 
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
-
-    def serve() -> None:
-        async def main() -> None:
-            async with StreamServer() as server:
-                holder["server"], holder["loop"] = server, asyncio.get_running_loop()
-                holder["stop"] = asyncio.Event()
-                ready.set()
-                await holder["stop"].wait()
-
-        asyncio.run(main())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    ready.wait(10)
-    server, loop = holder["server"], holder["loop"]
-    try:
-        with BlockingMarketStreams(url=server.url) as streams:
-            with streams.trade("BTCUSDT") as trades:
-                trades.ready(5)
-                for trade_id in (1, 2):
-                    loop.call_soon_threadsafe(server.publish, "btcusdt@trade", trade("BTCUSDT", trade_id))
-                got = [trades.next(timeout=5), trades.next(timeout=5)]
-                assert [getattr(e, "trade_id", None) for e in got] == [1, 2]
-                assert isinstance(got[0], stream_types.Trade)
-                with pytest.raises(TimeoutError):
-                    trades.next(timeout=0.05)  # nothing lost by the timeout
-                loop.call_soon_threadsafe(server.publish, "btcusdt@trade", trade("BTCUSDT", 3))
-                assert getattr(trades.next(timeout=5), "trade_id", None) == 3
-            assert streams.list_subscriptions() == []
-    finally:
-        loop.call_soon_threadsafe(holder["stop"].set)
-        thread.join(5)
+    with Emulator() as exchange, BlockingMarketStreams(url=exchange.stream_url) as streams:
+        with streams.trade("BTCUSDT") as trades:
+            trades.ready(5)
+            for trade_id in (1, 2):
+                exchange.publish_stream("btcusdt@trade", trade("BTCUSDT", trade_id))
+            got = [trades.next(timeout=5), trades.next(timeout=5)]
+            assert [getattr(e, "trade_id", None) for e in got] == [1, 2]
+            assert isinstance(got[0], stream_types.Trade)
+            with pytest.raises(TimeoutError):
+                trades.next(timeout=0.05)  # nothing lost by the timeout
+            exchange.publish_stream("btcusdt@trade", trade("BTCUSDT", 3))
+            assert getattr(trades.next(timeout=5), "trade_id", None) == 3
+        assert streams.list_subscriptions() == []
 
 
 async def test_rotation_hands_over_streams_subscribed_beyond_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -345,3 +322,28 @@ class _NoSession:
 
 
 _NO_SESSION = _NoSession()
+
+
+async def test_an_event_that_does_not_match_the_spec_becomes_a_gap_in_its_place() -> None:
+    async with StreamServer() as server, MarketStreams(url=server.url) as streams:
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 1))
+        server.publish("btcusdt@trade", {**trade("BTCUSDT", 2), "p": "not a price"})
+        server.publish("btcusdt@trade", trade("BTCUSDT", 3))
+        items = await take(trades, 3)
+        assert [getattr(i, "trade_id", i) for i in items] == [1, StreamGap("undecodable event"), 3]
+
+
+async def test_rotation_before_the_lifetime_ends_loses_nothing() -> None:
+    # The server cuts connections at 1 s (Binance: 24 h); the client rotates before that.
+    async with StreamServer() as server, MarketStreams(url=server.url, max_lifetime=0.4, handover_timeout=5) as streams:
+        server.emulator.max_lifetime = 1.0
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        for trade_id in range(1, 151):
+            server.publish("btcusdt@trade", trade("BTCUSDT", trade_id))
+            await asyncio.sleep(0.01)
+        items = await take(trades, 150)
+        assert server.opened >= 3  # rotated at least twice
+        assert [getattr(i, "trade_id", i) for i in items] == list(range(1, 151))  # no gap, no repeat
