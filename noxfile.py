@@ -5,7 +5,7 @@ nox -s tests       drift check + lint + type check + the whole test suite (what 
 nox -s generate    regenerate generated/ from spec/
 nox -s api_diff    public API change between HEAD's spec and the working tree's spec
 nox -s conformance  binance-sdk-spot, python-binance, ccxt and this SDK against the local exchange
-nox -s bench       benchmarks: this SDK vs raw httpx-ws, websockets and other SDKs
+nox -s bench       benchmarks: this SDK vs the picows + msgspec floor, raw httpx-ws/websockets, other SDKs
 nox -s build       sdist + wheel + twine check, a smoke test of the wheel, the test suite from the sdist
 nox -s api_break   public-API breaks (griffe) of the three packages vs a git ref (default: the newest tag)
 nox -s changelog   preview the next release notes from changes/ (`-- --version X.Y.Z` writes CHANGELOG.md)
@@ -112,8 +112,8 @@ def api_diff(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks against a local responder; other SDKs are installed here only."""
-    session.install("-e", ".[generator,fast]", "binance-sdk-spot", "python-binance", "matplotlib")
+    """Benchmarks against a local responder, as ratios to a picows + msgspec floor; other SDKs are installed here only."""
+    session.install("-e", ".[generator,fast,picows]", "binance-sdk-spot", "python-binance", "matplotlib")
     session.run("python", "bench/run.py", *session.posargs)
     session.run("python", "bench/streams.py", *session.posargs)  # market-data streams
 
@@ -121,7 +121,7 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def soak(session: nox.Session) -> None:
     """Chaos soak on loopback: workers, faults and rotations, checked against the exchange's records."""
-    session.install("-e", ".[fast]")
+    session.install("-e", ".[fast,picows]")
     session.run("python", "soak/chaos.py", *session.posargs)
 
 

@@ -1,7 +1,7 @@
 """Chaos soak: many workers on one client while faults hit the connection, checked against the
 local exchange's own records. Loopback only, bounded in time (`nox -s soak`, not part of the tests).
 
-Phases: the async client on httpx-ws, then on websockets, then the blocking client (Ed25519 key,
+Phases: the async client on httpx-ws, then on websockets (and picows, if installed), then the blocking client (Ed25519 key,
 session logon, user-data stream; rotation every few seconds). The exchange runs in a child process,
 so the memory figures are the client's own. Invariants checked at the end of each phase:
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import importlib.util
 import multiprocessing
 import os
 import random
@@ -473,14 +474,15 @@ def _report(phase: Phase, seconds: float) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=180.0, help="total soak time (split over 3 phases)")
+    parser.add_argument("--seconds", type=float, default=180.0, help="total soak time (split over the phases)")
     parser.add_argument("--workers", type=int, default=20)
     args = parser.parse_args()
-    each = args.seconds / 3
+    transports = ["httpx-ws", "websockets", *(["picows"] if importlib.util.find_spec("picows") else [])]
+    each = args.seconds / (len(transports) + 1)
     exchange = Exchange()
     phases: list[Phase] = []
     try:
-        for transport in ("httpx-ws", "websockets"):
+        for transport in transports:
             phases.append(asyncio.run(_async_phase(exchange, transport, each, args.workers)))
             _report(phases[-1], each)
         phases.append(_sync_phase(exchange, each, args.workers))

@@ -52,8 +52,10 @@ def rsa_key(emulator: Emulator) -> RsaKey:
     return RsaKey("rsa-test-key", private)
 
 
-@pytest.fixture(params=["httpx-ws", "websockets"])
+@pytest.fixture(params=["httpx-ws", "websockets", "picows"])
 async def client(request: pytest.FixtureRequest, emulator: Emulator, hmac_key: HmacKey) -> AsyncIterator[AsyncClient]:
-    """A connected client, once per transport."""
+    """A connected client, once per transport (picows is skipped where it is not installed)."""
+    if request.param == "picows":
+        pytest.importorskip("picows")
     async with AsyncClient(url=emulator.url, key=hmac_key, timeout=5, transport=request.param) as connected:
         yield connected

@@ -39,12 +39,10 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.PING,
-            {
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.PING, params)
 
     async def time(
         self,
@@ -59,12 +57,10 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TIME,
-            {
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TIME, params)
 
     async def exchange_info(
         self,
@@ -94,17 +90,20 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.EXCHANGE_INFO,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "permissions": permissions,
-                "showPermissionSets": show_permission_sets,
-                "symbolStatus": symbol_status,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if permissions is not UNSET:
+            params["permissions"] = permissions
+        if show_permission_sets is not UNSET:
+            params["showPermissionSets"] = show_permission_sets
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.EXCHANGE_INFO, params)
 
     async def execution_rules(
         self,
@@ -129,15 +128,16 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.EXECUTION_RULES,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "symbolStatus": symbol_status,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.EXECUTION_RULES, params)
 
     async def depth(
         self,
@@ -162,15 +162,16 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.DEPTH,
-            {
-                "symbol": symbol,
-                "limit": limit,
-                "symbolStatus": symbol_status,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if limit is not UNSET:
+            params["limit"] = limit
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.DEPTH, params)
 
     async def trades_recent(
         self,
@@ -189,14 +190,14 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TRADES_RECENT,
-            {
-                "symbol": symbol,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TRADES_RECENT, params)
 
     async def trades_historical(
         self,
@@ -217,15 +218,16 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TRADES_HISTORICAL,
-            {
-                "symbol": symbol,
-                "fromId": from_id,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if from_id is not UNSET:
+            params["fromId"] = from_id
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TRADES_HISTORICAL, params)
 
     async def block_trades_historical(
         self,
@@ -246,15 +248,15 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.BLOCK_TRADES_HISTORICAL,
-            {
-                "symbol": symbol,
-                "fromId": from_id,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "fromId": from_id,
+        }
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.BLOCK_TRADES_HISTORICAL, params)
 
     async def trades_aggregate(
         self,
@@ -281,17 +283,20 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TRADES_AGGREGATE,
-            {
-                "symbol": symbol,
-                "fromId": from_id,
-                "startTime": start_time,
-                "endTime": end_time,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if from_id is not UNSET:
+            params["fromId"] = from_id
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TRADES_AGGREGATE, params)
 
     async def klines(
         self,
@@ -319,18 +324,21 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.KLINES,
-            {
-                "symbol": symbol,
-                "interval": interval,
-                "startTime": start_time,
-                "endTime": end_time,
-                "timeZone": time_zone,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "interval": interval,
+        }
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if time_zone is not UNSET:
+            params["timeZone"] = time_zone
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.KLINES, params)
 
     async def ui_klines(
         self,
@@ -358,18 +366,21 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.UI_KLINES,
-            {
-                "symbol": symbol,
-                "interval": interval,
-                "startTime": start_time,
-                "endTime": end_time,
-                "timeZone": time_zone,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "interval": interval,
+        }
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if time_zone is not UNSET:
+            params["timeZone"] = time_zone
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.UI_KLINES, params)
 
     async def avg_price(
         self,
@@ -386,13 +397,12 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.AVG_PRICE,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.AVG_PRICE, params)
 
     @overload
     async def ticker_24hr(
@@ -443,16 +453,18 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TICKER_24HR,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "type": type,
-                "symbolStatus": symbol_status,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if type is not UNSET:
+            params["type"] = type
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TICKER_24HR, params)
 
     @overload
     async def ticker_trading_day(
@@ -507,17 +519,20 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TICKER_TRADING_DAY,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "timeZone": time_zone,
-                "type": type,
-                "symbolStatus": symbol_status,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if time_zone is not UNSET:
+            params["timeZone"] = time_zone
+        if type is not UNSET:
+            params["type"] = type
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TICKER_TRADING_DAY, params)
 
     @overload
     async def ticker(
@@ -572,17 +587,20 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TICKER,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "type": type,
-                "windowSize": window_size,
-                "symbolStatus": symbol_status,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if type is not UNSET:
+            params["type"] = type
+        if window_size is not UNSET:
+            params["windowSize"] = window_size
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TICKER, params)
 
     @overload
     async def ticker_price(
@@ -627,15 +645,16 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TICKER_PRICE,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "symbolStatus": symbol_status,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TICKER_PRICE, params)
 
     @overload
     async def ticker_book(
@@ -680,15 +699,16 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TICKER_BOOK,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "symbolStatus": symbol_status,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TICKER_BOOK, params)
 
     async def reference_price(
         self,
@@ -707,13 +727,12 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.REFERENCE_PRICE,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.REFERENCE_PRICE, params)
 
     async def reference_price_calculation(
         self,
@@ -734,14 +753,14 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.REFERENCE_PRICE_CALCULATION,
-            {
-                "symbol": symbol,
-                "symbolStatus": symbol_status,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if symbol_status is not UNSET:
+            params["symbolStatus"] = symbol_status
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.REFERENCE_PRICE_CALCULATION, params)
 
     async def session_logon(
         self,
@@ -761,13 +780,12 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.SESSION_LOGON,
-            {
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.SESSION_LOGON, params)
 
     async def session_status(
         self,
@@ -782,12 +800,10 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.SESSION_STATUS,
-            {
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.SESSION_STATUS, params)
 
     async def session_logout(
         self,
@@ -804,12 +820,10 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.SESSION_LOGOUT,
-            {
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.SESSION_LOGOUT, params)
 
     async def order_place(
         self,
@@ -871,31 +885,46 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-                "quoteOrderQty": quote_order_qty,
-                "newClientOrderId": new_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "stopPrice": stop_price,
-                "trailingDelta": trailing_delta,
-                "icebergQty": iceberg_qty,
-                "strategyId": strategy_id,
-                "strategyType": strategy_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "pegPriceType": peg_price_type,
-                "pegOffsetValue": peg_offset_value,
-                "pegOffsetType": peg_offset_type,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+        }
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if quote_order_qty is not UNSET:
+            params["quoteOrderQty"] = quote_order_qty
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if stop_price is not UNSET:
+            params["stopPrice"] = stop_price
+        if trailing_delta is not UNSET:
+            params["trailingDelta"] = trailing_delta
+        if iceberg_qty is not UNSET:
+            params["icebergQty"] = iceberg_qty
+        if strategy_id is not UNSET:
+            params["strategyId"] = strategy_id
+        if strategy_type is not UNSET:
+            params["strategyType"] = strategy_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if peg_price_type is not UNSET:
+            params["pegPriceType"] = peg_price_type
+        if peg_offset_value is not UNSET:
+            params["pegOffsetValue"] = peg_offset_value
+        if peg_offset_type is not UNSET:
+            params["pegOffsetType"] = peg_offset_type
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_PLACE, params)
 
     async def order_test(
         self,
@@ -960,32 +989,48 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_TEST,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-                "quoteOrderQty": quote_order_qty,
-                "newClientOrderId": new_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "stopPrice": stop_price,
-                "trailingDelta": trailing_delta,
-                "icebergQty": iceberg_qty,
-                "strategyId": strategy_id,
-                "strategyType": strategy_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "pegPriceType": peg_price_type,
-                "pegOffsetValue": peg_offset_value,
-                "pegOffsetType": peg_offset_type,
-                "computeCommissionRates": compute_commission_rates,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+        }
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if quote_order_qty is not UNSET:
+            params["quoteOrderQty"] = quote_order_qty
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if stop_price is not UNSET:
+            params["stopPrice"] = stop_price
+        if trailing_delta is not UNSET:
+            params["trailingDelta"] = trailing_delta
+        if iceberg_qty is not UNSET:
+            params["icebergQty"] = iceberg_qty
+        if strategy_id is not UNSET:
+            params["strategyId"] = strategy_id
+        if strategy_type is not UNSET:
+            params["strategyType"] = strategy_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if peg_price_type is not UNSET:
+            params["pegPriceType"] = peg_price_type
+        if peg_offset_value is not UNSET:
+            params["pegOffsetValue"] = peg_offset_value
+        if peg_offset_type is not UNSET:
+            params["pegOffsetType"] = peg_offset_type
+        if compute_commission_rates is not UNSET:
+            params["computeCommissionRates"] = compute_commission_rates
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_TEST, params)
 
     async def order_cancel(
         self,
@@ -1016,18 +1061,22 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_CANCEL,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-                "newClientOrderId": new_client_order_id,
-                "cancelRestrictions": cancel_restrictions,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if cancel_restrictions is not UNSET:
+            params["cancelRestrictions"] = cancel_restrictions
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_CANCEL, params)
 
     async def order_cancel_replace(
         self,
@@ -1107,37 +1156,57 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_CANCEL_REPLACE,
-            {
-                "symbol": symbol,
-                "cancelReplaceMode": cancel_replace_mode,
-                "side": side,
-                "type": type,
-                "cancelOrderId": cancel_order_id,
-                "cancelOrigClientOrderId": cancel_orig_client_order_id,
-                "cancelNewClientOrderId": cancel_new_client_order_id,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-                "quoteOrderQty": quote_order_qty,
-                "newClientOrderId": new_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "stopPrice": stop_price,
-                "trailingDelta": trailing_delta,
-                "icebergQty": iceberg_qty,
-                "strategyId": strategy_id,
-                "strategyType": strategy_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "cancelRestrictions": cancel_restrictions,
-                "orderRateLimitExceededMode": order_rate_limit_exceeded_mode,
-                "pegPriceType": peg_price_type,
-                "pegOffsetValue": peg_offset_value,
-                "pegOffsetType": peg_offset_type,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "cancelReplaceMode": cancel_replace_mode,
+            "side": side,
+            "type": type,
+        }
+        if cancel_order_id is not UNSET:
+            params["cancelOrderId"] = cancel_order_id
+        if cancel_orig_client_order_id is not UNSET:
+            params["cancelOrigClientOrderId"] = cancel_orig_client_order_id
+        if cancel_new_client_order_id is not UNSET:
+            params["cancelNewClientOrderId"] = cancel_new_client_order_id
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if quote_order_qty is not UNSET:
+            params["quoteOrderQty"] = quote_order_qty
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if stop_price is not UNSET:
+            params["stopPrice"] = stop_price
+        if trailing_delta is not UNSET:
+            params["trailingDelta"] = trailing_delta
+        if iceberg_qty is not UNSET:
+            params["icebergQty"] = iceberg_qty
+        if strategy_id is not UNSET:
+            params["strategyId"] = strategy_id
+        if strategy_type is not UNSET:
+            params["strategyType"] = strategy_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if cancel_restrictions is not UNSET:
+            params["cancelRestrictions"] = cancel_restrictions
+        if order_rate_limit_exceeded_mode is not UNSET:
+            params["orderRateLimitExceededMode"] = order_rate_limit_exceeded_mode
+        if peg_price_type is not UNSET:
+            params["pegPriceType"] = peg_price_type
+        if peg_offset_value is not UNSET:
+            params["pegOffsetValue"] = peg_offset_value
+        if peg_offset_type is not UNSET:
+            params["pegOffsetType"] = peg_offset_type
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_CANCEL_REPLACE, params)
 
     async def order_amend_keep_priority(
         self,
@@ -1164,18 +1233,21 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_AMEND_KEEP_PRIORITY,
-            {
-                "symbol": symbol,
-                "newQty": new_qty,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-                "newClientOrderId": new_client_order_id,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "newQty": new_qty,
+        }
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_AMEND_KEEP_PRIORITY, params)
 
     async def open_orders_cancel_all(
         self,
@@ -1194,14 +1266,14 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.OPEN_ORDERS_CANCEL_ALL,
-            {
-                "symbol": symbol,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.OPEN_ORDERS_CANCEL_ALL, params)
 
     async def order_list_place(
         self,
@@ -1260,32 +1332,47 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_LIST_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "price": price,
-                "quantity": quantity,
-                "listClientOrderId": list_client_order_id,
-                "limitClientOrderId": limit_client_order_id,
-                "limitIcebergQty": limit_iceberg_qty,
-                "limitStrategyId": limit_strategy_id,
-                "limitStrategyType": limit_strategy_type,
-                "stopPrice": stop_price,
-                "trailingDelta": trailing_delta,
-                "stopClientOrderId": stop_client_order_id,
-                "stopLimitPrice": stop_limit_price,
-                "stopLimitTimeInForce": stop_limit_time_in_force,
-                "stopIcebergQty": stop_iceberg_qty,
-                "stopStrategyId": stop_strategy_id,
-                "stopStrategyType": stop_strategy_type,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "price": price,
+            "quantity": quantity,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if limit_client_order_id is not UNSET:
+            params["limitClientOrderId"] = limit_client_order_id
+        if limit_iceberg_qty is not UNSET:
+            params["limitIcebergQty"] = limit_iceberg_qty
+        if limit_strategy_id is not UNSET:
+            params["limitStrategyId"] = limit_strategy_id
+        if limit_strategy_type is not UNSET:
+            params["limitStrategyType"] = limit_strategy_type
+        if stop_price is not UNSET:
+            params["stopPrice"] = stop_price
+        if trailing_delta is not UNSET:
+            params["trailingDelta"] = trailing_delta
+        if stop_client_order_id is not UNSET:
+            params["stopClientOrderId"] = stop_client_order_id
+        if stop_limit_price is not UNSET:
+            params["stopLimitPrice"] = stop_limit_price
+        if stop_limit_time_in_force is not UNSET:
+            params["stopLimitTimeInForce"] = stop_limit_time_in_force
+        if stop_iceberg_qty is not UNSET:
+            params["stopIcebergQty"] = stop_iceberg_qty
+        if stop_strategy_id is not UNSET:
+            params["stopStrategyId"] = stop_strategy_id
+        if stop_strategy_type is not UNSET:
+            params["stopStrategyType"] = stop_strategy_type
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_LIST_PLACE, params)
 
     async def order_list_place_oco(
         self,
@@ -1369,43 +1456,68 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_LIST_PLACE_OCO,
-            {
-                "symbol": symbol,
-                "side": side,
-                "quantity": quantity,
-                "aboveType": above_type,
-                "belowType": below_type,
-                "listClientOrderId": list_client_order_id,
-                "aboveClientOrderId": above_client_order_id,
-                "abovePrice": above_price,
-                "aboveStopPrice": above_stop_price,
-                "aboveTrailingDelta": above_trailing_delta,
-                "aboveIcebergQty": above_iceberg_qty,
-                "aboveTimeInForce": above_time_in_force,
-                "aboveStrategyId": above_strategy_id,
-                "aboveStrategyType": above_strategy_type,
-                "abovePegPriceType": above_peg_price_type,
-                "abovePegOffsetType": above_peg_offset_type,
-                "abovePegOffsetValue": above_peg_offset_value,
-                "belowClientOrderId": below_client_order_id,
-                "belowPrice": below_price,
-                "belowStopPrice": below_stop_price,
-                "belowTrailingDelta": below_trailing_delta,
-                "belowIcebergQty": below_iceberg_qty,
-                "belowTimeInForce": below_time_in_force,
-                "belowStrategyId": below_strategy_id,
-                "belowStrategyType": below_strategy_type,
-                "belowPegPriceType": below_peg_price_type,
-                "belowPegOffsetType": below_peg_offset_type,
-                "belowPegOffsetValue": below_peg_offset_value,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "quantity": quantity,
+            "aboveType": above_type,
+            "belowType": below_type,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if above_client_order_id is not UNSET:
+            params["aboveClientOrderId"] = above_client_order_id
+        if above_price is not UNSET:
+            params["abovePrice"] = above_price
+        if above_stop_price is not UNSET:
+            params["aboveStopPrice"] = above_stop_price
+        if above_trailing_delta is not UNSET:
+            params["aboveTrailingDelta"] = above_trailing_delta
+        if above_iceberg_qty is not UNSET:
+            params["aboveIcebergQty"] = above_iceberg_qty
+        if above_time_in_force is not UNSET:
+            params["aboveTimeInForce"] = above_time_in_force
+        if above_strategy_id is not UNSET:
+            params["aboveStrategyId"] = above_strategy_id
+        if above_strategy_type is not UNSET:
+            params["aboveStrategyType"] = above_strategy_type
+        if above_peg_price_type is not UNSET:
+            params["abovePegPriceType"] = above_peg_price_type
+        if above_peg_offset_type is not UNSET:
+            params["abovePegOffsetType"] = above_peg_offset_type
+        if above_peg_offset_value is not UNSET:
+            params["abovePegOffsetValue"] = above_peg_offset_value
+        if below_client_order_id is not UNSET:
+            params["belowClientOrderId"] = below_client_order_id
+        if below_price is not UNSET:
+            params["belowPrice"] = below_price
+        if below_stop_price is not UNSET:
+            params["belowStopPrice"] = below_stop_price
+        if below_trailing_delta is not UNSET:
+            params["belowTrailingDelta"] = below_trailing_delta
+        if below_iceberg_qty is not UNSET:
+            params["belowIcebergQty"] = below_iceberg_qty
+        if below_time_in_force is not UNSET:
+            params["belowTimeInForce"] = below_time_in_force
+        if below_strategy_id is not UNSET:
+            params["belowStrategyId"] = below_strategy_id
+        if below_strategy_type is not UNSET:
+            params["belowStrategyType"] = below_strategy_type
+        if below_peg_price_type is not UNSET:
+            params["belowPegPriceType"] = below_peg_price_type
+        if below_peg_offset_type is not UNSET:
+            params["belowPegOffsetType"] = below_peg_offset_type
+        if below_peg_offset_value is not UNSET:
+            params["belowPegOffsetValue"] = below_peg_offset_value
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_LIST_PLACE_OCO, params)
 
     async def order_list_place_oto(
         self,
@@ -1488,43 +1600,65 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_LIST_PLACE_OTO,
-            {
-                "symbol": symbol,
-                "workingType": working_type,
-                "workingSide": working_side,
-                "workingQuantity": working_quantity,
-                "workingPrice": working_price,
-                "pendingType": pending_type,
-                "pendingSide": pending_side,
-                "pendingQuantity": pending_quantity,
-                "listClientOrderId": list_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "workingClientOrderId": working_client_order_id,
-                "workingIcebergQty": working_iceberg_qty,
-                "workingTimeInForce": working_time_in_force,
-                "workingStrategyId": working_strategy_id,
-                "workingStrategyType": working_strategy_type,
-                "workingPegPriceType": working_peg_price_type,
-                "workingPegOffsetType": working_peg_offset_type,
-                "workingPegOffsetValue": working_peg_offset_value,
-                "pendingClientOrderId": pending_client_order_id,
-                "pendingPrice": pending_price,
-                "pendingStopPrice": pending_stop_price,
-                "pendingTrailingDelta": pending_trailing_delta,
-                "pendingIcebergQty": pending_iceberg_qty,
-                "pendingTimeInForce": pending_time_in_force,
-                "pendingStrategyId": pending_strategy_id,
-                "pendingStrategyType": pending_strategy_type,
-                "pendingPegPriceType": pending_peg_price_type,
-                "pendingPegOffsetType": pending_peg_offset_type,
-                "pendingPegOffsetValue": pending_peg_offset_value,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": working_type,
+            "workingSide": working_side,
+            "workingQuantity": working_quantity,
+            "workingPrice": working_price,
+            "pendingType": pending_type,
+            "pendingSide": pending_side,
+            "pendingQuantity": pending_quantity,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if working_client_order_id is not UNSET:
+            params["workingClientOrderId"] = working_client_order_id
+        if working_iceberg_qty is not UNSET:
+            params["workingIcebergQty"] = working_iceberg_qty
+        if working_time_in_force is not UNSET:
+            params["workingTimeInForce"] = working_time_in_force
+        if working_strategy_id is not UNSET:
+            params["workingStrategyId"] = working_strategy_id
+        if working_strategy_type is not UNSET:
+            params["workingStrategyType"] = working_strategy_type
+        if working_peg_price_type is not UNSET:
+            params["workingPegPriceType"] = working_peg_price_type
+        if working_peg_offset_type is not UNSET:
+            params["workingPegOffsetType"] = working_peg_offset_type
+        if working_peg_offset_value is not UNSET:
+            params["workingPegOffsetValue"] = working_peg_offset_value
+        if pending_client_order_id is not UNSET:
+            params["pendingClientOrderId"] = pending_client_order_id
+        if pending_price is not UNSET:
+            params["pendingPrice"] = pending_price
+        if pending_stop_price is not UNSET:
+            params["pendingStopPrice"] = pending_stop_price
+        if pending_trailing_delta is not UNSET:
+            params["pendingTrailingDelta"] = pending_trailing_delta
+        if pending_iceberg_qty is not UNSET:
+            params["pendingIcebergQty"] = pending_iceberg_qty
+        if pending_time_in_force is not UNSET:
+            params["pendingTimeInForce"] = pending_time_in_force
+        if pending_strategy_id is not UNSET:
+            params["pendingStrategyId"] = pending_strategy_id
+        if pending_strategy_type is not UNSET:
+            params["pendingStrategyType"] = pending_strategy_type
+        if pending_peg_price_type is not UNSET:
+            params["pendingPegPriceType"] = pending_peg_price_type
+        if pending_peg_offset_type is not UNSET:
+            params["pendingPegOffsetType"] = pending_peg_offset_type
+        if pending_peg_offset_value is not UNSET:
+            params["pendingPegOffsetValue"] = pending_peg_offset_value
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_LIST_PLACE_OTO, params)
 
     async def order_list_place_otoco(
         self,
@@ -1631,55 +1765,89 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_LIST_PLACE_OTOCO,
-            {
-                "symbol": symbol,
-                "workingType": working_type,
-                "workingSide": working_side,
-                "workingQuantity": working_quantity,
-                "workingPrice": working_price,
-                "pendingSide": pending_side,
-                "pendingQuantity": pending_quantity,
-                "pendingAboveType": pending_above_type,
-                "listClientOrderId": list_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "workingClientOrderId": working_client_order_id,
-                "workingIcebergQty": working_iceberg_qty,
-                "workingTimeInForce": working_time_in_force,
-                "workingStrategyId": working_strategy_id,
-                "workingStrategyType": working_strategy_type,
-                "workingPegPriceType": working_peg_price_type,
-                "workingPegOffsetType": working_peg_offset_type,
-                "workingPegOffsetValue": working_peg_offset_value,
-                "pendingAboveClientOrderId": pending_above_client_order_id,
-                "pendingAbovePrice": pending_above_price,
-                "pendingAboveStopPrice": pending_above_stop_price,
-                "pendingAboveTrailingDelta": pending_above_trailing_delta,
-                "pendingAboveIcebergQty": pending_above_iceberg_qty,
-                "pendingAboveTimeInForce": pending_above_time_in_force,
-                "pendingAboveStrategyId": pending_above_strategy_id,
-                "pendingAboveStrategyType": pending_above_strategy_type,
-                "pendingAbovePegPriceType": pending_above_peg_price_type,
-                "pendingAbovePegOffsetType": pending_above_peg_offset_type,
-                "pendingAbovePegOffsetValue": pending_above_peg_offset_value,
-                "pendingBelowType": pending_below_type,
-                "pendingBelowClientOrderId": pending_below_client_order_id,
-                "pendingBelowPrice": pending_below_price,
-                "pendingBelowStopPrice": pending_below_stop_price,
-                "pendingBelowTrailingDelta": pending_below_trailing_delta,
-                "pendingBelowIcebergQty": pending_below_iceberg_qty,
-                "pendingBelowTimeInForce": pending_below_time_in_force,
-                "pendingBelowStrategyId": pending_below_strategy_id,
-                "pendingBelowStrategyType": pending_below_strategy_type,
-                "pendingBelowPegPriceType": pending_below_peg_price_type,
-                "pendingBelowPegOffsetType": pending_below_peg_offset_type,
-                "pendingBelowPegOffsetValue": pending_below_peg_offset_value,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": working_type,
+            "workingSide": working_side,
+            "workingQuantity": working_quantity,
+            "workingPrice": working_price,
+            "pendingSide": pending_side,
+            "pendingQuantity": pending_quantity,
+            "pendingAboveType": pending_above_type,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if working_client_order_id is not UNSET:
+            params["workingClientOrderId"] = working_client_order_id
+        if working_iceberg_qty is not UNSET:
+            params["workingIcebergQty"] = working_iceberg_qty
+        if working_time_in_force is not UNSET:
+            params["workingTimeInForce"] = working_time_in_force
+        if working_strategy_id is not UNSET:
+            params["workingStrategyId"] = working_strategy_id
+        if working_strategy_type is not UNSET:
+            params["workingStrategyType"] = working_strategy_type
+        if working_peg_price_type is not UNSET:
+            params["workingPegPriceType"] = working_peg_price_type
+        if working_peg_offset_type is not UNSET:
+            params["workingPegOffsetType"] = working_peg_offset_type
+        if working_peg_offset_value is not UNSET:
+            params["workingPegOffsetValue"] = working_peg_offset_value
+        if pending_above_client_order_id is not UNSET:
+            params["pendingAboveClientOrderId"] = pending_above_client_order_id
+        if pending_above_price is not UNSET:
+            params["pendingAbovePrice"] = pending_above_price
+        if pending_above_stop_price is not UNSET:
+            params["pendingAboveStopPrice"] = pending_above_stop_price
+        if pending_above_trailing_delta is not UNSET:
+            params["pendingAboveTrailingDelta"] = pending_above_trailing_delta
+        if pending_above_iceberg_qty is not UNSET:
+            params["pendingAboveIcebergQty"] = pending_above_iceberg_qty
+        if pending_above_time_in_force is not UNSET:
+            params["pendingAboveTimeInForce"] = pending_above_time_in_force
+        if pending_above_strategy_id is not UNSET:
+            params["pendingAboveStrategyId"] = pending_above_strategy_id
+        if pending_above_strategy_type is not UNSET:
+            params["pendingAboveStrategyType"] = pending_above_strategy_type
+        if pending_above_peg_price_type is not UNSET:
+            params["pendingAbovePegPriceType"] = pending_above_peg_price_type
+        if pending_above_peg_offset_type is not UNSET:
+            params["pendingAbovePegOffsetType"] = pending_above_peg_offset_type
+        if pending_above_peg_offset_value is not UNSET:
+            params["pendingAbovePegOffsetValue"] = pending_above_peg_offset_value
+        if pending_below_type is not UNSET:
+            params["pendingBelowType"] = pending_below_type
+        if pending_below_client_order_id is not UNSET:
+            params["pendingBelowClientOrderId"] = pending_below_client_order_id
+        if pending_below_price is not UNSET:
+            params["pendingBelowPrice"] = pending_below_price
+        if pending_below_stop_price is not UNSET:
+            params["pendingBelowStopPrice"] = pending_below_stop_price
+        if pending_below_trailing_delta is not UNSET:
+            params["pendingBelowTrailingDelta"] = pending_below_trailing_delta
+        if pending_below_iceberg_qty is not UNSET:
+            params["pendingBelowIcebergQty"] = pending_below_iceberg_qty
+        if pending_below_time_in_force is not UNSET:
+            params["pendingBelowTimeInForce"] = pending_below_time_in_force
+        if pending_below_strategy_id is not UNSET:
+            params["pendingBelowStrategyId"] = pending_below_strategy_id
+        if pending_below_strategy_type is not UNSET:
+            params["pendingBelowStrategyType"] = pending_below_strategy_type
+        if pending_below_peg_price_type is not UNSET:
+            params["pendingBelowPegPriceType"] = pending_below_peg_price_type
+        if pending_below_peg_offset_type is not UNSET:
+            params["pendingBelowPegOffsetType"] = pending_below_peg_offset_type
+        if pending_below_peg_offset_value is not UNSET:
+            params["pendingBelowPegOffsetValue"] = pending_below_peg_offset_value
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_LIST_PLACE_OTOCO, params)
 
     async def order_list_place_opo(
         self,
@@ -1761,42 +1929,64 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_LIST_PLACE_OPO,
-            {
-                "symbol": symbol,
-                "workingType": working_type,
-                "workingSide": working_side,
-                "workingQuantity": working_quantity,
-                "workingPrice": working_price,
-                "pendingType": pending_type,
-                "pendingSide": pending_side,
-                "listClientOrderId": list_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "workingClientOrderId": working_client_order_id,
-                "workingIcebergQty": working_iceberg_qty,
-                "workingTimeInForce": working_time_in_force,
-                "workingStrategyId": working_strategy_id,
-                "workingStrategyType": working_strategy_type,
-                "workingPegPriceType": working_peg_price_type,
-                "workingPegOffsetType": working_peg_offset_type,
-                "workingPegOffsetValue": working_peg_offset_value,
-                "pendingClientOrderId": pending_client_order_id,
-                "pendingPrice": pending_price,
-                "pendingStopPrice": pending_stop_price,
-                "pendingTrailingDelta": pending_trailing_delta,
-                "pendingIcebergQty": pending_iceberg_qty,
-                "pendingTimeInForce": pending_time_in_force,
-                "pendingStrategyId": pending_strategy_id,
-                "pendingStrategyType": pending_strategy_type,
-                "pendingPegPriceType": pending_peg_price_type,
-                "pendingPegOffsetType": pending_peg_offset_type,
-                "pendingPegOffsetValue": pending_peg_offset_value,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": working_type,
+            "workingSide": working_side,
+            "workingQuantity": working_quantity,
+            "workingPrice": working_price,
+            "pendingType": pending_type,
+            "pendingSide": pending_side,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if working_client_order_id is not UNSET:
+            params["workingClientOrderId"] = working_client_order_id
+        if working_iceberg_qty is not UNSET:
+            params["workingIcebergQty"] = working_iceberg_qty
+        if working_time_in_force is not UNSET:
+            params["workingTimeInForce"] = working_time_in_force
+        if working_strategy_id is not UNSET:
+            params["workingStrategyId"] = working_strategy_id
+        if working_strategy_type is not UNSET:
+            params["workingStrategyType"] = working_strategy_type
+        if working_peg_price_type is not UNSET:
+            params["workingPegPriceType"] = working_peg_price_type
+        if working_peg_offset_type is not UNSET:
+            params["workingPegOffsetType"] = working_peg_offset_type
+        if working_peg_offset_value is not UNSET:
+            params["workingPegOffsetValue"] = working_peg_offset_value
+        if pending_client_order_id is not UNSET:
+            params["pendingClientOrderId"] = pending_client_order_id
+        if pending_price is not UNSET:
+            params["pendingPrice"] = pending_price
+        if pending_stop_price is not UNSET:
+            params["pendingStopPrice"] = pending_stop_price
+        if pending_trailing_delta is not UNSET:
+            params["pendingTrailingDelta"] = pending_trailing_delta
+        if pending_iceberg_qty is not UNSET:
+            params["pendingIcebergQty"] = pending_iceberg_qty
+        if pending_time_in_force is not UNSET:
+            params["pendingTimeInForce"] = pending_time_in_force
+        if pending_strategy_id is not UNSET:
+            params["pendingStrategyId"] = pending_strategy_id
+        if pending_strategy_type is not UNSET:
+            params["pendingStrategyType"] = pending_strategy_type
+        if pending_peg_price_type is not UNSET:
+            params["pendingPegPriceType"] = pending_peg_price_type
+        if pending_peg_offset_type is not UNSET:
+            params["pendingPegOffsetType"] = pending_peg_offset_type
+        if pending_peg_offset_value is not UNSET:
+            params["pendingPegOffsetValue"] = pending_peg_offset_value
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_LIST_PLACE_OPO, params)
 
     async def order_list_place_opoco(
         self,
@@ -1901,54 +2091,88 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_LIST_PLACE_OPOCO,
-            {
-                "symbol": symbol,
-                "workingType": working_type,
-                "workingSide": working_side,
-                "workingQuantity": working_quantity,
-                "workingPrice": working_price,
-                "pendingSide": pending_side,
-                "pendingAboveType": pending_above_type,
-                "listClientOrderId": list_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "workingClientOrderId": working_client_order_id,
-                "workingIcebergQty": working_iceberg_qty,
-                "workingTimeInForce": working_time_in_force,
-                "workingStrategyId": working_strategy_id,
-                "workingStrategyType": working_strategy_type,
-                "workingPegPriceType": working_peg_price_type,
-                "workingPegOffsetType": working_peg_offset_type,
-                "workingPegOffsetValue": working_peg_offset_value,
-                "pendingAboveClientOrderId": pending_above_client_order_id,
-                "pendingAbovePrice": pending_above_price,
-                "pendingAboveStopPrice": pending_above_stop_price,
-                "pendingAboveTrailingDelta": pending_above_trailing_delta,
-                "pendingAboveIcebergQty": pending_above_iceberg_qty,
-                "pendingAboveTimeInForce": pending_above_time_in_force,
-                "pendingAboveStrategyId": pending_above_strategy_id,
-                "pendingAboveStrategyType": pending_above_strategy_type,
-                "pendingAbovePegPriceType": pending_above_peg_price_type,
-                "pendingAbovePegOffsetType": pending_above_peg_offset_type,
-                "pendingAbovePegOffsetValue": pending_above_peg_offset_value,
-                "pendingBelowType": pending_below_type,
-                "pendingBelowClientOrderId": pending_below_client_order_id,
-                "pendingBelowPrice": pending_below_price,
-                "pendingBelowStopPrice": pending_below_stop_price,
-                "pendingBelowTrailingDelta": pending_below_trailing_delta,
-                "pendingBelowIcebergQty": pending_below_iceberg_qty,
-                "pendingBelowTimeInForce": pending_below_time_in_force,
-                "pendingBelowStrategyId": pending_below_strategy_id,
-                "pendingBelowStrategyType": pending_below_strategy_type,
-                "pendingBelowPegPriceType": pending_below_peg_price_type,
-                "pendingBelowPegOffsetType": pending_below_peg_offset_type,
-                "pendingBelowPegOffsetValue": pending_below_peg_offset_value,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "workingType": working_type,
+            "workingSide": working_side,
+            "workingQuantity": working_quantity,
+            "workingPrice": working_price,
+            "pendingSide": pending_side,
+            "pendingAboveType": pending_above_type,
+        }
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if working_client_order_id is not UNSET:
+            params["workingClientOrderId"] = working_client_order_id
+        if working_iceberg_qty is not UNSET:
+            params["workingIcebergQty"] = working_iceberg_qty
+        if working_time_in_force is not UNSET:
+            params["workingTimeInForce"] = working_time_in_force
+        if working_strategy_id is not UNSET:
+            params["workingStrategyId"] = working_strategy_id
+        if working_strategy_type is not UNSET:
+            params["workingStrategyType"] = working_strategy_type
+        if working_peg_price_type is not UNSET:
+            params["workingPegPriceType"] = working_peg_price_type
+        if working_peg_offset_type is not UNSET:
+            params["workingPegOffsetType"] = working_peg_offset_type
+        if working_peg_offset_value is not UNSET:
+            params["workingPegOffsetValue"] = working_peg_offset_value
+        if pending_above_client_order_id is not UNSET:
+            params["pendingAboveClientOrderId"] = pending_above_client_order_id
+        if pending_above_price is not UNSET:
+            params["pendingAbovePrice"] = pending_above_price
+        if pending_above_stop_price is not UNSET:
+            params["pendingAboveStopPrice"] = pending_above_stop_price
+        if pending_above_trailing_delta is not UNSET:
+            params["pendingAboveTrailingDelta"] = pending_above_trailing_delta
+        if pending_above_iceberg_qty is not UNSET:
+            params["pendingAboveIcebergQty"] = pending_above_iceberg_qty
+        if pending_above_time_in_force is not UNSET:
+            params["pendingAboveTimeInForce"] = pending_above_time_in_force
+        if pending_above_strategy_id is not UNSET:
+            params["pendingAboveStrategyId"] = pending_above_strategy_id
+        if pending_above_strategy_type is not UNSET:
+            params["pendingAboveStrategyType"] = pending_above_strategy_type
+        if pending_above_peg_price_type is not UNSET:
+            params["pendingAbovePegPriceType"] = pending_above_peg_price_type
+        if pending_above_peg_offset_type is not UNSET:
+            params["pendingAbovePegOffsetType"] = pending_above_peg_offset_type
+        if pending_above_peg_offset_value is not UNSET:
+            params["pendingAbovePegOffsetValue"] = pending_above_peg_offset_value
+        if pending_below_type is not UNSET:
+            params["pendingBelowType"] = pending_below_type
+        if pending_below_client_order_id is not UNSET:
+            params["pendingBelowClientOrderId"] = pending_below_client_order_id
+        if pending_below_price is not UNSET:
+            params["pendingBelowPrice"] = pending_below_price
+        if pending_below_stop_price is not UNSET:
+            params["pendingBelowStopPrice"] = pending_below_stop_price
+        if pending_below_trailing_delta is not UNSET:
+            params["pendingBelowTrailingDelta"] = pending_below_trailing_delta
+        if pending_below_iceberg_qty is not UNSET:
+            params["pendingBelowIcebergQty"] = pending_below_iceberg_qty
+        if pending_below_time_in_force is not UNSET:
+            params["pendingBelowTimeInForce"] = pending_below_time_in_force
+        if pending_below_strategy_id is not UNSET:
+            params["pendingBelowStrategyId"] = pending_below_strategy_id
+        if pending_below_strategy_type is not UNSET:
+            params["pendingBelowStrategyType"] = pending_below_strategy_type
+        if pending_below_peg_price_type is not UNSET:
+            params["pendingBelowPegPriceType"] = pending_below_peg_price_type
+        if pending_below_peg_offset_type is not UNSET:
+            params["pendingBelowPegOffsetType"] = pending_below_peg_offset_type
+        if pending_below_peg_offset_value is not UNSET:
+            params["pendingBelowPegOffsetValue"] = pending_below_peg_offset_value
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_LIST_PLACE_OPOCO, params)
 
     async def order_list_cancel(
         self,
@@ -1973,17 +2197,20 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_LIST_CANCEL,
-            {
-                "symbol": symbol,
-                "orderListId": order_list_id,
-                "listClientOrderId": list_client_order_id,
-                "newClientOrderId": new_client_order_id,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if order_list_id is not UNSET:
+            params["orderListId"] = order_list_id
+        if list_client_order_id is not UNSET:
+            params["listClientOrderId"] = list_client_order_id
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_LIST_CANCEL, params)
 
     async def sor_order_place(
         self,
@@ -2030,25 +2257,33 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.SOR_ORDER_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "quantity": quantity,
-                "timeInForce": time_in_force,
-                "price": price,
-                "newClientOrderId": new_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "icebergQty": iceberg_qty,
-                "strategyId": strategy_id,
-                "strategyType": strategy_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+            "quantity": quantity,
+        }
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if iceberg_qty is not UNSET:
+            params["icebergQty"] = iceberg_qty
+        if strategy_id is not UNSET:
+            params["strategyId"] = strategy_id
+        if strategy_type is not UNSET:
+            params["strategyType"] = strategy_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.SOR_ORDER_PLACE, params)
 
     async def sor_order_test(
         self,
@@ -2096,26 +2331,35 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.SOR_ORDER_TEST,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "quantity": quantity,
-                "timeInForce": time_in_force,
-                "price": price,
-                "newClientOrderId": new_client_order_id,
-                "newOrderRespType": new_order_resp_type,
-                "icebergQty": iceberg_qty,
-                "strategyId": strategy_id,
-                "strategyType": strategy_type,
-                "selfTradePreventionMode": self_trade_prevention_mode,
-                "computeCommissionRates": compute_commission_rates,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+            "quantity": quantity,
+        }
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if new_order_resp_type is not UNSET:
+            params["newOrderRespType"] = new_order_resp_type
+        if iceberg_qty is not UNSET:
+            params["icebergQty"] = iceberg_qty
+        if strategy_id is not UNSET:
+            params["strategyId"] = strategy_id
+        if strategy_type is not UNSET:
+            params["strategyType"] = strategy_type
+        if self_trade_prevention_mode is not UNSET:
+            params["selfTradePreventionMode"] = self_trade_prevention_mode
+        if compute_commission_rates is not UNSET:
+            params["computeCommissionRates"] = compute_commission_rates
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.SOR_ORDER_TEST, params)
 
     async def account_status(
         self,
@@ -2134,14 +2378,14 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ACCOUNT_STATUS,
-            {
-                "omitZeroBalances": omit_zero_balances,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if omit_zero_balances is not UNSET:
+            params["omitZeroBalances"] = omit_zero_balances
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ACCOUNT_STATUS, params)
 
     async def order_status(
         self,
@@ -2167,16 +2411,18 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_STATUS,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_STATUS, params)
 
     async def open_orders_status(
         self,
@@ -2195,14 +2441,14 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.OPEN_ORDERS_STATUS,
-            {
-                "symbol": symbol,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.OPEN_ORDERS_STATUS, params)
 
     async def all_orders(
         self,
@@ -2229,18 +2475,22 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ALL_ORDERS,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "startTime": start_time,
-                "endTime": end_time,
-                "limit": limit,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if limit is not UNSET:
+            params["limit"] = limit
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ALL_ORDERS, params)
 
     async def order_list_status(
         self,
@@ -2261,15 +2511,16 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_LIST_STATUS,
-            {
-                "origClientOrderId": orig_client_order_id,
-                "orderListId": order_list_id,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if order_list_id is not UNSET:
+            params["orderListId"] = order_list_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_LIST_STATUS, params)
 
     async def open_order_lists_status(
         self,
@@ -2286,13 +2537,12 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.OPEN_ORDER_LISTS_STATUS,
-            {
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.OPEN_ORDER_LISTS_STATUS, params)
 
     async def all_order_lists(
         self,
@@ -2317,17 +2567,20 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ALL_ORDER_LISTS,
-            {
-                "fromId": from_id,
-                "startTime": start_time,
-                "endTime": end_time,
-                "limit": limit,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if from_id is not UNSET:
+            params["fromId"] = from_id
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if limit is not UNSET:
+            params["limit"] = limit
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ALL_ORDER_LISTS, params)
 
     async def my_trades(
         self,
@@ -2356,19 +2609,24 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.MY_TRADES,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "startTime": start_time,
-                "endTime": end_time,
-                "fromId": from_id,
-                "limit": limit,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if from_id is not UNSET:
+            params["fromId"] = from_id
+        if limit is not UNSET:
+            params["limit"] = limit
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.MY_TRADES, params)
 
     async def account_rate_limits_orders(
         self,
@@ -2385,13 +2643,12 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ACCOUNT_RATE_LIMITS_ORDERS,
-            {
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ACCOUNT_RATE_LIMITS_ORDERS, params)
 
     async def my_prevented_matches(
         self,
@@ -2418,18 +2675,22 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.MY_PREVENTED_MATCHES,
-            {
-                "symbol": symbol,
-                "preventedMatchId": prevented_match_id,
-                "orderId": order_id,
-                "fromPreventedMatchId": from_prevented_match_id,
-                "limit": limit,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if prevented_match_id is not UNSET:
+            params["preventedMatchId"] = prevented_match_id
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if from_prevented_match_id is not UNSET:
+            params["fromPreventedMatchId"] = from_prevented_match_id
+        if limit is not UNSET:
+            params["limit"] = limit
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.MY_PREVENTED_MATCHES, params)
 
     async def my_allocations(
         self,
@@ -2458,19 +2719,24 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.MY_ALLOCATIONS,
-            {
-                "symbol": symbol,
-                "startTime": start_time,
-                "endTime": end_time,
-                "fromAllocationId": from_allocation_id,
-                "limit": limit,
-                "orderId": order_id,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if start_time is not UNSET:
+            params["startTime"] = start_time
+        if end_time is not UNSET:
+            params["endTime"] = end_time
+        if from_allocation_id is not UNSET:
+            params["fromAllocationId"] = from_allocation_id
+        if limit is not UNSET:
+            params["limit"] = limit
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.MY_ALLOCATIONS, params)
 
     async def account_commission(
         self,
@@ -2489,14 +2755,14 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ACCOUNT_COMMISSION,
-            {
-                "symbol": symbol,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ACCOUNT_COMMISSION, params)
 
     async def order_amendments(
         self,
@@ -2521,17 +2787,19 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_AMENDMENTS,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "fromExecutionId": from_execution_id,
-                "limit": limit,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "orderId": order_id,
+        }
+        if from_execution_id is not UNSET:
+            params["fromExecutionId"] = from_execution_id
+        if limit is not UNSET:
+            params["limit"] = limit
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_AMENDMENTS, params)
 
     async def my_filters(
         self,
@@ -2550,14 +2818,14 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.MY_FILTERS,
-            {
-                "symbol": symbol,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.MY_FILTERS, params)
 
     async def user_data_stream_subscribe(
         self,
@@ -2575,12 +2843,10 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.USER_DATA_STREAM_SUBSCRIBE,
-            {
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.USER_DATA_STREAM_SUBSCRIBE, params)
 
     async def user_data_stream_unsubscribe(
         self,
@@ -2597,13 +2863,12 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.USER_DATA_STREAM_UNSUBSCRIBE,
-            {
-                "subscriptionId": subscription_id,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if subscription_id is not UNSET:
+            params["subscriptionId"] = subscription_id
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.USER_DATA_STREAM_UNSUBSCRIBE, params)
 
     async def session_subscriptions(
         self,
@@ -2618,12 +2883,10 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.SESSION_SUBSCRIPTIONS,
-            {
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.SESSION_SUBSCRIPTIONS, params)
 
     async def user_data_stream_subscribe_signature(
         self,
@@ -2642,10 +2905,9 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.USER_DATA_STREAM_SUBSCRIBE_SIGNATURE,
-            {
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.USER_DATA_STREAM_SUBSCRIBE_SIGNATURE, params)

@@ -30,9 +30,8 @@ from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
-import httpx
 import msgspec
 
 from . import fast, options
@@ -57,6 +56,9 @@ from .sbe import Decoder as SbeDecoder
 from .sbe import SbeError, sbe_url
 from .signing import Signer
 from .wire import Frame
+
+if TYPE_CHECKING:
+    import httpx
 
 R = TypeVar("R")
 #: The user-data event type of a generated client (the spec's tagged union of events).
@@ -279,11 +281,14 @@ class AsyncConnection(Generic[E]):
         self.timeout: float = options.seconds("timeout", timeout)  # type: ignore[assignment]
         self.rate_limiter = RateLimiter(options.choice("rate_limit", rate_limit, ("wait", "raise", "off")))  # type: ignore[arg-type]
         self.clock_offset_ms = 0
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise TypeError(f"http_client must be an httpx.AsyncClient or None, not {type(http_client).__name__}")
+        if http_client is not None:
+            import httpx  # here only: the default transport imports it when it first connects
+
+            if not isinstance(http_client, httpx.AsyncClient):  # pyright: ignore[reportUnnecessaryIsInstance]
+                raise TypeError(f"http_client must be an httpx.AsyncClient or None, not {type(http_client).__name__}")
         self._transport: TransportName = options.choice("transport", transport, tuple(TRANSPORTS))  # type: ignore[assignment]
-        if self._transport == "websockets":
-            _check_websockets(http_client)
+        if self._transport != "httpx-ws":
+            _check_optional_transport(self._transport, http_client)
         self._http_client = http_client
         self._owns_http_client = http_client is None
         self._max_in_flight = options.count("max_in_flight", max_in_flight)
@@ -318,7 +323,10 @@ class AsyncConnection(Generic[E]):
         self._events_max = options.count("user_data_buffer", user_data_buffer)
         self._events_wakeup = asyncio.Event()
         self._events_overflowed = False
-        self._recent_events: collections.deque[bytes] = collections.deque(maxlen=256)
+        # The last 256 events, for dropping the copy seen on both links around a rotation: the
+        # deque keeps their order, the set answers "seen?" in O(1).
+        self._recent_events: collections.deque[bytes] = collections.deque()
+        self._recent_seen: set[bytes] = set()
         self._event_decoder: msgspec.json.Decoder[Any] | None = (
             msgspec.json.Decoder(self._event_type) if self._event_type is not None else None
         )
@@ -340,8 +348,10 @@ class AsyncConnection(Generic[E]):
 
     async def connect(self) -> None:
         """Open the first connection (raises `TransportError` if it fails), then supervise."""
-        if self._http_client is None:
-            self._http_client = httpx.AsyncClient(timeout=self.timeout)
+        if self._http_client is None and self._transport == "httpx-ws":
+            from ._transport_httpx import new_http_client
+
+            self._http_client = new_http_client(self.url, self.timeout)
         self._set_state(ConnectionState.CONNECTING)
         try:
             link = await self._open_link()
@@ -457,11 +467,12 @@ class AsyncConnection(Generic[E]):
             link = self._ready_link()
             if link is None or self._closing:
                 link = await self._wait_ready(deadline, call)
-            if self.rate_limiter.delay_ms(call.weight, 1 if call.client_order_id else 0, self.now_ms()) > 0:
+            now_ms = self.now_ms()  # one clock read for the limit check, the timestamp and the spend
+            if self.rate_limiter.delay_ms(call.weight, 1 if call.client_order_id else 0, now_ms) > 0:
                 await self._respect_limits(call, deadline)
                 continue  # time passed: check the connection again
             try:
-                frame = await self._exchange(link, call, deadline)
+                frame = await self._exchange(link, call, deadline, now_ms)
             except _NotSent:
                 continue  # nothing went out: even an order goes on the next connection (_wait_ready raises if closing)
             except _Lost:
@@ -483,20 +494,22 @@ class AsyncConnection(Generic[E]):
             self._after_success(call, link)
             return outcome
 
-    async def _exchange(self, link: _Link, call: Call, deadline: float) -> Frame:
+    async def _exchange(self, link: _Link, call: Call, deadline: float, now_ms: int | None = None) -> Frame:
         """Send `call` on `link` and wait for its response frame."""
         loop = asyncio.get_running_loop()
         if loop.time() >= deadline:  # waited for a connection or a limit until the end: never send late
             raise RequestTimeout(f"{call.method.wire}: not sent: its deadline passed before it could go out")
+        if now_ms is None:
+            now_ms = self.now_ms()
         request_id = call.request_id = next(self._ids)
-        frame_text = self.protocol.frame(request_id, call, self.now_ms(), logged_on=link.logged_on)
+        frame_text = self.protocol.frame(request_id, call, now_ms, logged_on=link.logged_on)
         if wire_log.isEnabledFor(logging.DEBUG):
             wire_log.debug("link %d send %s", link.number, redact(frame_text))
         future: asyncio.Future[Frame] = loop.create_future()
         link.pending[request_id] = (call, future, deadline)
         try:
             try:
-                self.rate_limiter.spend(call.weight, 1 if call.client_order_id else 0, self.now_ms())
+                self.rate_limiter.spend(call.weight, 1 if call.client_order_id else 0, now_ms)
                 await link.send(frame_text)
             except NotSent:
                 link.pending.pop(request_id, None)
@@ -804,7 +817,7 @@ class AsyncConnection(Generic[E]):
                 raise BinanceError(f"{wire}: not a method of this client")
             found = copy.copy(base)
             from_sbe, from_json = fast.FAST[wire]
-            found.decoder = fast.ColumnsDecoder(from_sbe, from_json, self._sbe)  # type: ignore[assignment]
+            found._decoder = fast.ColumnsDecoder(from_sbe, from_json, self._sbe)  # type: ignore[assignment]  # pyright: ignore[reportPrivateUsage]
             self._fast_methods[wire] = found
         return found
 
@@ -978,9 +991,14 @@ class AsyncConnection(Generic[E]):
 
     def _on_event(self, link: _Link, raw: msgspec.Raw) -> None:
         data = bytes(raw)
-        if data in self._recent_events:
+        seen = self._recent_seen
+        if data in seen:
             return  # the same event seen on both links around a rotation
-        self._recent_events.append(data)
+        seen.add(data)
+        recent = self._recent_events
+        recent.append(data)
+        if len(recent) > _RECENT_EVENTS:
+            seen.discard(recent.popleft())
         self._settle_gap(link)
         event: E | StreamGap | UnknownEvent
         try:
@@ -1042,17 +1060,43 @@ class AsyncConnection(Generic[E]):
             await self._events_wakeup.wait()
         return self._events.popleft()
 
+    async def _take_events(self, into: collections.deque[Any], limit: int) -> bool:
+        """Wait for an event, then move up to `limit` waiting events into `into`; False once closed.
 
-def _check_websockets(http_client: httpx.AsyncClient | None) -> None:
+        The blocking client's batch: one thread hop for many events. Events are moved, never
+        held here, so a wait that is cancelled or timed out loses none.
+        """
+        while not self._events:
+            if self._closing:
+                return False
+            self._events_wakeup.clear()
+            await self._events_wakeup.wait()
+        events = self._events
+        for _ in range(min(limit, len(events))):
+            into.append(events.popleft())
+        return True
+
+
+_RECENT_EVENTS = 256
+_EXTRAS = {"websockets": "fast", "picows": "picows"}
+_OWN_SETTINGS = {
+    "websockets": "websockets reads SSL_CERT_FILE and the proxy environment variables itself",
+    "picows": "picows reads SSL_CERT_FILE itself and connects directly, without a proxy",
+}
+
+
+def _check_optional_transport(transport: str, http_client: httpx.AsyncClient | None) -> None:
     import importlib.util
 
-    if importlib.util.find_spec("websockets") is None:
-        raise ValueError('transport="websockets" needs the websockets package: pip install "binance-spot-ws[fast]"')
+    if importlib.util.find_spec(transport) is None:
+        raise ValueError(
+            f'transport="{transport}" needs the {transport} package: pip install "binance-spot-ws[{_EXTRAS[transport]}]"'
+        )
     if http_client is not None:
         raise ValueError(
-            'http_client applies to transport="httpx-ws" only: transport="websockets" cannot use its proxy, '
+            f'http_client applies to transport="httpx-ws" only: transport="{transport}" cannot use its proxy, '
             "TLS or verify settings. Use the default transport with http_client, or drop http_client "
-            "(websockets reads SSL_CERT_FILE and the proxy environment variables itself)"
+            f"({_OWN_SETTINGS[transport]})"
         )
 
 

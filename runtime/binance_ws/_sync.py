@@ -14,15 +14,14 @@ that has stopped.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import queue
 import threading
 from collections.abc import Callable, Coroutine, Generator, Iterator, Mapping
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Generic, Literal, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from . import options
 from ._async import PRODUCTION, AsyncConnection, E, ReconnectPolicy
@@ -34,7 +33,12 @@ from .observe import RequestInfo
 from .ratelimit import Policy
 from .signing import Signer
 
+if TYPE_CHECKING:
+    import httpx
+
 T = TypeVar("T")
+
+_BATCH = 1000  # user-data events moved from the loop thread in one hop, at most
 
 
 class Connection(Generic[E]):
@@ -94,6 +98,7 @@ class Connection(Generic[E]):
         self._lock = threading.Lock()  # orders "closed" against scheduling a call on the loop
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()  # calls running on the loop, cancelled by close()
+        self._events: collections.deque[E | StreamGap | UnknownEvent] = collections.deque()  # moved over, not yet read
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="binance-ws-loop", daemon=True)
         self._thread.start()
@@ -254,11 +259,22 @@ class Connection(Generic[E]):
             yield event
 
     def next_event(self, timeout: float | None = None) -> E | StreamGap | UnknownEvent | None:
-        """The next user-data event; None once closed; `TimeoutError` after `timeout` s."""
-        try:
-            return self._run(self._conn.next_event(), timeout)
-        except ConnectionClosed:
-            return None
+        """The next user-data event; None once closed; `TimeoutError` after `timeout` s.
+
+        Events come over from the loop thread in batches (all that are waiting, up to
+        1000): one thread hop per batch instead of one per event.
+        """
+        batch = self._events
+        if not batch:
+            try:
+                if not self._run(self._conn._take_events(batch, _BATCH), timeout):  # pyright: ignore[reportPrivateUsage]
+                    return None
+            except ConnectionClosed:
+                return None
+            except TimeoutError:
+                if not batch:  # (events moved over just as the wait timed out are not lost)
+                    raise
+        return batch.popleft()
 
 
 _C = TypeVar("_C", bound="Connection[Any]")

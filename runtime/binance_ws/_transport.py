@@ -1,53 +1,41 @@
 """WebSocket transports behind one small interface.
 
-`httpx-ws` is the default. Its stock session hands every received frame from a
-background task to the reader through a zero-capacity anyio stream (a task
-switch and two checkpoints per message) and yields twice per send. The SDK
-plugs its own session class in through httpx-ws's `session_class` hook: the
-background task delivers text straight to a callback, and frames written while
-a write is in progress go out together in the next write. httpx still does the
-connect, TLS, proxies and the upgrade; wsproto still does the framing.
-
-`websockets` (optional: `pip install binance-spot-ws[fast]`) is offered too.
-Both answer server pings with the same payload and ping the server themselves,
-and both close a connection whose server sends a message over the size cap
-(code 1009). The websockets library logs every frame at DEBUG, signed requests
-included: it gets a logger of ours that drops frame records and passes only
-formatted text on.
+`httpx-ws` is the default (`_transport_httpx`). `websockets` (optional: `pip install
+binance-spot-ws[fast]`) and `picows` (`[picows]`, `_transport_picows`) are offered
+too. Each module is imported when its transport first connects, not with the SDK.
+All answer server pings with the same payload and ping the server themselves, and
+all close a connection whose server sends a message over the size cap (code 1009).
+The websockets library logs every frame at DEBUG, signed requests included: it gets
+a logger of ours that drops frame records and passes only formatted text on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import anyio
-import httpcore
-import httpx
-import wsproto.connection
-import wsproto.events
-from httpx_ws import AsyncWebSocketSession, HTTPXWSException, WebSocketDisconnect, WebSocketNetworkError
-from wsproto.frame_protocol import CloseReason
+if TYPE_CHECKING:
+    import httpx
 
-TransportName = Literal["httpx-ws", "websockets"]
+TransportName = Literal["httpx-ws", "websockets", "picows"]
 
 
 class NotSent(ConnectionError):
     """The connection is closing: the frame was refused before any byte of it was written."""
 
 
-class MessageTooBig(HTTPXWSException):
+class MessageTooBig(ConnectionError):
     """The server sent a message over the size cap; the connection was closed with 1009."""
 
 
 def describe(exc: BaseException) -> str:
     """`Type: message` for logs and errors, with a close code and reason when there is one."""
     text = str(exc)
-    if not text and isinstance(exc, WebSocketDisconnect):  # httpx-ws: no message, a close code
-        text = f"close code {exc.code} {exc.reason or ''}".strip()
+    if not text and type(exc).__module__.startswith("httpx_ws"):  # WebSocketDisconnect: a close code only
+        code, reason = getattr(exc, "code", None), getattr(exc, "reason", None)
+        text = f"close code {code} {reason or ''}".strip() if code is not None else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
@@ -56,139 +44,7 @@ OnOpen = Callable[[Callable[[str], Awaitable[None]]], None]
 OnText = Callable[[str | bytes], None]  # text frames as str, binary (SBE) frames as bytes
 
 
-class _CallbackSession(AsyncWebSocketSession):
-    """An httpx-ws session that calls `on_text` from its reader task (no queue, no task switch)."""
-
-    def __init__(self, *args: Any, on_text: OnText, max_message: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._on_text = on_text
-        self._max_message = max_message
-        # No checkpoint when the lock is free: one loop iteration less per write.
-        self._write_lock = anyio.Lock(fast_acquire=True)
-        self._outbox: list[bytes] = []
-        self._flushing = False
-        self._flushers: set[asyncio.Task[None]] = set()
-
-    async def send_text(self, data: str) -> None:
-        """Frame `data` and write it, or leave it to the write already in progress.
-
-        Raises `WebSocketNetworkError` if the write this call performs fails. Frames
-        queued behind another caller's write fail with the connection instead: their
-        requests end as lost (never as sent twice).
-        """
-        if self.connection.state is not wsproto.connection.ConnectionState.OPEN:
-            raise NotSent(f"connection {self.connection.state.name.lower()}")
-        self._outbox.append(self.connection.send(wsproto.events.TextMessage(data=data)))
-        if not self._flushing:
-            await self._flush()
-
-    async def _flush(self, *, background: bool = False) -> None:
-        self._flushing = True
-        handed_over = False
-        try:
-            while self._outbox:
-                chunk = self._outbox[0] if len(self._outbox) == 1 else b"".join(self._outbox)
-                self._outbox.clear()
-                async with self._write_lock:
-                    await self.stream.write(chunk)
-        except httpcore.WriteError as exc:
-            self._outbox.clear()
-            await self.close(CloseReason.INTERNAL_ERROR, "Stream write error")
-            if not background:
-                raise WebSocketNetworkError() from exc
-        except BaseException:
-            # The flushing caller was cancelled: frames queued behind it still go out.
-            if self._outbox:
-                task = asyncio.get_running_loop().create_task(self._flush(background=True))
-                self._flushers.add(task)
-                task.add_done_callback(self._flushers.discard)
-                handed_over = True  # that task is the flusher now
-            raise
-        finally:
-            if not handed_over:
-                self._flushing = False
-
-    async def _background_receive(self, max_bytes: int) -> None:
-        connection = self.connection
-        on_text = self._on_text
-        limit = self._max_message
-        fragments: list[str] = []
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            while not self._should_close.is_set():
-                data = await self.stream.read(max_bytes)
-                if not data:
-                    raise anyio.EndOfStream
-                connection.receive_data(data)
-                for event in connection.events():
-                    if isinstance(event, wsproto.events.TextMessage):
-                        size += len(event.data)
-                        if size > limit:
-                            await self._too_big(limit)
-                            return
-                        if event.message_finished and not fragments:
-                            on_text(event.data)
-                            size = 0
-                        else:
-                            fragments.append(event.data)
-                            if event.message_finished:
-                                on_text("".join(fragments))
-                                fragments.clear()
-                                size = 0
-                    elif isinstance(event, wsproto.events.BytesMessage):  # SBE answers
-                        size += len(event.data)
-                        if size > limit:
-                            await self._too_big(limit)
-                            return
-                        chunks.append(bytes(event.data))
-                        if event.message_finished:
-                            on_text(chunks[0] if len(chunks) == 1 else b"".join(chunks))
-                            chunks.clear()
-                            size = 0
-                    elif isinstance(event, wsproto.events.Ping):
-                        pong = connection.send(event.response())
-                        async with self._write_lock:
-                            await self.stream.write(pong)
-                    elif isinstance(event, wsproto.events.Pong):
-                        self._ping_manager.ack(event.payload)
-                    elif isinstance(event, wsproto.events.CloseConnection):
-                        self._should_close.set()
-                        await self._send_event.send(event)  # receive() raises WebSocketDisconnect
-        except (httpcore.ReadError, httpcore.WriteError, anyio.EndOfStream):
-            await self.close(CloseReason.INTERNAL_ERROR, "Stream error")
-            await self._send_event.send(WebSocketNetworkError())
-
-    async def _too_big(self, limit: int) -> None:
-        await self.close(CloseReason.MESSAGE_TOO_BIG, "message too big")
-        await self._send_event.send(MessageTooBig(f"the server sent a message over max_message_size ({limit} bytes)"))
-
-
-async def run_httpx_ws(
-    url: str,
-    client: httpx.AsyncClient | None,
-    keepalive: tuple[float | None, float | None],
-    max_message: int,
-    on_open: OnOpen,
-    on_text: OnText,
-) -> BaseException | None:
-    """Run one connection until it closes; returns why (None when closed by us)."""
-    from httpx_ws import aconnect_ws
-
-    connect: Any = aconnect_ws(  # pyright: ignore[reportUnknownVariableType]
-        url,
-        client,
-        keepalive_ping_interval_seconds=keepalive[0],
-        keepalive_ping_timeout_seconds=keepalive[1],
-        session_class=functools.partial(_CallbackSession, on_text=on_text, max_message=max_message),  # type: ignore[arg-type]
-    )  # max_message_size_bytes is httpx-ws's read chunk size, not a cap (the session caps): its 64 KiB default is the fast one
-    async with connect as ws:
-        on_open(ws.send_text)
-        while True:  # text goes to on_text from the session; only the end comes through here
-            try:
-                await ws.receive()
-            except (WebSocketDisconnect, WebSocketNetworkError, MessageTooBig) as exc:
-                return exc
+_HIGH_WATER = 64 * 1024
 
 
 class _QuietFrames(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -225,19 +81,29 @@ async def run_websockets(
     from websockets.protocol import State
 
     # `client` is unused: AsyncConnection refuses a user's http_client with this transport.
+    from ._framing import Outbox, client_frame
+    from ._tls import client_context
+
     async with connect(
         url,
+        ssl=client_context() if url.startswith("wss:") else None,
         ping_interval=keepalive[0],
         ping_timeout=keepalive[1],
         max_size=max_message,
         compression=None,
         logger=_WEBSOCKETS_LOG,
     ) as ws:
+        # Frames written straight to the transport through the outbox (a burst in one write);
+        # websockets still reads, answers pings, pings and closes.
+        transport = ws.transport
+        outbox = Outbox(transport.write, transport.is_closing, asyncio.get_running_loop())
 
         async def send(text: str) -> None:
-            if ws.state is not State.OPEN:
+            if ws.state is not State.OPEN or transport.is_closing():
                 raise NotSent(f"connection {ws.state.name.lower()}")
-            await ws.send(text)
+            outbox.add(client_frame(text.encode()))
+            if transport.get_write_buffer_size() > _HIGH_WATER:
+                await ws.drain()  # the socket is not keeping up: wait as websockets' own send does
 
         on_open(send)
         try:
@@ -248,4 +114,24 @@ async def run_websockets(
         return ConnectionError("closed by the server")
 
 
-TRANSPORTS = {"httpx-ws": run_httpx_ws, "websockets": run_websockets}
+async def _run_httpx_ws(*args: Any) -> BaseException | None:
+    """The default transport, imported on first use (see `_transport_httpx`)."""
+    from ._transport_httpx import run_httpx_ws
+
+    return await run_httpx_ws(*args)
+
+
+async def _run_picows(*args: Any) -> BaseException | None:
+    """The optional picows transport, imported on first use (see `_transport_picows`)."""
+    from ._transport_picows import run_picows
+
+    return await run_picows(*args)
+
+
+#: Runs one connection: (url, http_client, keepalive, max_message, on_open, on_text) -> why it ended.
+Transport = Callable[
+    [str, "httpx.AsyncClient | None", tuple[float | None, float | None], int, OnOpen, OnText],
+    Awaitable[BaseException | None],
+]
+
+TRANSPORTS: dict[str, Transport] = {"httpx-ws": _run_httpx_ws, "websockets": run_websockets, "picows": _run_picows}

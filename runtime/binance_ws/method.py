@@ -102,12 +102,13 @@ class Method(Generic[P, R]):
     """
 
     __slots__ = (
+        "_decimal_params",
+        "_decoder",
         "client_id_param",
-        "decimal_params",
-        "decoder",
         "deprecated",
         "error_data",
         "params",
+        "plan",
         "require_one_of",
         "result",
         "retry_safe",
@@ -149,18 +150,41 @@ class Method(Generic[P, R]):
         #: The type of `error.data` in this method's error responses (spec: the response's
         #: `error.properties.data`), or None: the runtime then hands `data` over as JSON.
         self.error_data: Any = error_data
-        self.decoder: msgspec.json.Decoder[R] = msgspec.json.Decoder(result)
+        self._decoder: msgspec.json.Decoder[R] | None = None
+        #: How `wire.wire_params` checks plain arguments directly; built there on first use.
+        self.plan: Any = None
+        # From the Struct's own name tuples: `msgspec.structs.fields()` would evaluate every
+        # annotation (most of the import time of the generated package).
         self.wire_to_python: dict[str, str] = (
-            {f.encode_name: f.name for f in msgspec.structs.fields(params)}  # type: ignore[arg-type]
+            dict(zip(params.__struct_encode_fields__, params.__struct_fields__, strict=True))  # type: ignore[attr-defined]
             if params
             else {}
         )
-        #: Wire names of the money (Decimal) parameters: a float for one is refused, not rounded.
-        self.decimal_params: frozenset[str] = (
-            frozenset(f.encode_name for f in msgspec.structs.fields(params) if _holds_decimal(f.type))  # type: ignore[arg-type]
-            if params
-            else frozenset()
-        )
+        self._decimal_params: frozenset[str] | None = None
+
+    @property
+    def decimal_params(self) -> frozenset[str]:
+        """Wire names of the money (Decimal) parameters: a float for one is refused, not rounded.
+
+        Found on first use: `msgspec.structs.fields()` evaluates every annotation (slow at import).
+        """
+        found = self._decimal_params
+        if found is None:
+            params: Any = self.params
+            found = self._decimal_params = (
+                frozenset(f.encode_name for f in msgspec.structs.fields(params) if _holds_decimal(f.type))
+                if params
+                else frozenset()
+            )
+        return found
+
+    @property
+    def decoder(self) -> msgspec.json.Decoder[R]:
+        """The result decoder, built on first use: building all of them at import is slow."""
+        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder = msgspec.json.Decoder(self.result)
+        return decoder
 
     def __repr__(self) -> str:
         return f"Method({self.wire!r}, security={self.security.value}, weight={self.weight.base})"

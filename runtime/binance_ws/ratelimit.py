@@ -73,8 +73,10 @@ class RateLimiter:
                 bucket = self.buckets[key] = Bucket(
                     item.rateLimitType, item.interval, item.intervalNum, item.limit, 0, 0
                 )
-            bucket.limit = item.limit
             start_ms = now_ms - now_ms % bucket.length_ms
+            if start_ms == bucket.start_ms and item.count <= bucket.count and item.limit == bucket.limit:
+                continue  # nothing new: the count already holds this (and what is in flight)
+            bucket.limit = item.limit
             if start_ms == bucket.start_ms:
                 # The server counted up to this request; our own count also holds what was
                 # sent since (still in flight), so the larger one is the better estimate.

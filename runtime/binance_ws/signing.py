@@ -1,7 +1,8 @@
 """API keys and request signing: HMAC-SHA256 (hex), RSA PKCS#1 v1.5 SHA-256 and Ed25519 (base64).
 
 Keys keep their secret out of `repr`, `str`, logs and exceptions: only a prefix of
-the (public) API key is ever shown.
+the (public) API key is ever shown. `cryptography` is imported only when an RSA or
+Ed25519 key is loaded or used (importing it costs tens of milliseconds).
 """
 
 from __future__ import annotations
@@ -13,11 +14,6 @@ import os
 import sys
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
-
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 if sys.version_info >= (3, 11):
     from typing import Self
@@ -42,18 +38,21 @@ def _masked(api_key: str) -> str:
 class HmacKey:
     """An HMAC-SHA256 API key (secret key string from Binance)."""
 
-    __slots__ = ("_api_key", "_secret")
+    __slots__ = ("_api_key", "_mac")
 
     def __init__(self, api_key: str, secret: str | bytes) -> None:
         self._api_key = api_key
-        self._secret = secret.encode() if isinstance(secret, str) else bytes(secret)
+        # Keyed once; each signature starts from a copy (no key schedule per request).
+        self._mac = hmac.new(secret.encode() if isinstance(secret, str) else bytes(secret), digestmod=hashlib.sha256)
 
     @property
     def api_key(self) -> str:
         return self._api_key
 
     def sign(self, payload: bytes) -> str:
-        return hmac.new(self._secret, payload, hashlib.sha256).hexdigest()
+        mac = self._mac.copy()
+        mac.update(payload)
+        return mac.hexdigest()
 
     def __repr__(self) -> str:
         return f"HmacKey(api_key='{_masked(self._api_key)}')"
@@ -65,6 +64,8 @@ class HmacKey:
 
 
 def _load_pem(pem: bytes | str, password: bytes | str | None) -> object:
+    from cryptography.hazmat.primitives import serialization
+
     data = pem.encode() if isinstance(pem, str) else pem
     secret = password.encode() if isinstance(password, str) else password
     try:
@@ -74,12 +75,27 @@ def _load_pem(pem: bytes | str, password: bytes | str | None) -> object:
         raise ValueError(f"cannot load private key: {type(exc).__name__}") from None
 
 
+def _rsa_type() -> type[Any]:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    return RSAPrivateKey
+
+
+def _ed25519_type() -> type[Any]:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey
+
+
 class _PrivateKey:
     """An API key backed by a private key (PEM, optionally encrypted)."""
 
     __slots__ = ("_api_key", "_key")
-    _kind: type[Any]
     _label: str
+
+    @staticmethod
+    def _kind() -> type[Any]:
+        raise NotImplementedError
 
     def __init__(self, api_key: str, private_key: Any) -> None:
         self._api_key = api_key
@@ -88,7 +104,7 @@ class _PrivateKey:
     @classmethod
     def from_pem(cls, pem: bytes | str, *, api_key: str, password: bytes | str | None = None) -> Self:
         key = _load_pem(pem, password)
-        if not isinstance(key, cls._kind):
+        if not isinstance(key, cls._kind()):
             raise TypeError(f"expected an {cls._label} private key")
         return cls(api_key, key)
 
@@ -113,10 +129,16 @@ class RsaKey(_PrivateKey):
     """An RSA API key: signs with RSASSA-PKCS1-v1_5 / SHA-256, base64 output."""
 
     __slots__ = ()
-    _kind = RSAPrivateKey
     _label = "RSA"
 
+    @staticmethod
+    def _kind() -> type[Any]:
+        return _rsa_type()
+
     def sign(self, payload: bytes) -> str:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         signature = self._key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
         return base64.b64encode(signature).decode()
 
@@ -125,8 +147,11 @@ class Ed25519Key(_PrivateKey):
     """An Ed25519 API key (the only type Binance accepts for `session.logon`)."""
 
     __slots__ = ()
-    _kind = Ed25519PrivateKey
     _label = "Ed25519"
+
+    @staticmethod
+    def _kind() -> type[Any]:
+        return _ed25519_type()
 
     def sign(self, payload: bytes) -> str:
         return base64.b64encode(self._key.sign(payload)).decode()
@@ -138,9 +163,9 @@ Key = HmacKey | RsaKey | Ed25519Key
 def key_from_pem(pem: bytes | str, *, api_key: str, password: bytes | str | None = None) -> RsaKey | Ed25519Key:
     """Load an RSA or Ed25519 key, whichever the PEM holds."""
     key = _load_pem(pem, password)
-    if isinstance(key, Ed25519PrivateKey):
+    if isinstance(key, _ed25519_type()):
         return Ed25519Key(api_key, key)
-    if isinstance(key, RSAPrivateKey):
+    if isinstance(key, _rsa_type()):
         return RsaKey(api_key, key)
     raise TypeError("expected an RSA or Ed25519 private key")
 

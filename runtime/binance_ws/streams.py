@@ -34,16 +34,18 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-import httpx
 import msgspec
 
 from . import options
-from ._async import ReconnectPolicy, _check_websockets  # pyright: ignore[reportPrivateUsage]
+from ._async import ReconnectPolicy, _check_optional_transport  # pyright: ignore[reportPrivateUsage]
 from ._transport import TRANSPORTS, NotSent, TransportName, describe
 from .errors import ConnectionClosed, ParamError, RequestTimeout, TransportError
+
+if TYPE_CHECKING:
+    import httpx
 from .events import ConnectionEvent, ConnectionState
 from .stream_wire import (
     ENVELOPE_DECODER,
@@ -208,7 +210,7 @@ class StreamsConnection:
         handover_timeout: seconds a rotation waits for the connections' events to overlap.
         http_client: an `httpx.AsyncClient` to reuse (proxies, TLS settings).
         on_connection_event: called with each `ConnectionEvent`.
-        transport: "httpx-ws" (default) or "websockets".
+        transport: "httpx-ws" (default), "websockets" or "picows".
         max_message_size: largest server message accepted, in bytes (default 16 MiB).
 
     Bad options fail here with a `ValueError` or `TypeError` naming the option.
@@ -244,8 +246,8 @@ class StreamsConnection:
         self._max_message = options.count("max_message_size", max_message_size, minimum=65_536)
         if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):  # pyright: ignore[reportUnnecessaryIsInstance]  # checked at run time for callers without a type checker
             raise TypeError(f"reconnect must be a ReconnectPolicy, not {type(reconnect).__name__}")
-        if transport == "websockets":
-            _check_websockets(http_client)
+        if transport in ("websockets", "picows"):
+            _check_optional_transport(transport, http_client)
         if time_unit not in (None, "MILLISECOND", "MICROSECOND"):
             raise ParamError(
                 "MarketStreams", "time_unit", f"expected 'MILLISECOND' or 'MICROSECOND', got {time_unit!r}"
@@ -309,8 +311,10 @@ class StreamsConnection:
 
     async def connect(self) -> None:
         """Get ready; connections open when the first streams are subscribed."""
-        if self._http_client is None:
-            self._http_client = httpx.AsyncClient(timeout=self.timeout)
+        if self._http_client is None and self._transport == "httpx-ws":
+            from ._transport_httpx import new_http_client  # shared TLS context, httpx imported here
+
+            self._http_client = new_http_client(self.url, self.timeout)
         self._entered = True
         for shard in self._shards:
             self._start(shard)

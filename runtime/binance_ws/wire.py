@@ -16,6 +16,7 @@ import msgspec
 
 from .errors import ParamError
 from .method import Method
+from .param_plan import Plan
 
 _UNSET = msgspec.UNSET
 
@@ -106,6 +107,21 @@ def wire_params(method: Method[Any, Any], args: Mapping[str, Any]) -> dict[str, 
     given = {k: v for k, v in args.items() if v is not _UNSET}
     if method.params is None:
         return _rendered(method, given)
+    plan = method.plan
+    if plan is None:
+        plan = method.plan = Plan(method.params, format_decimal)
+    out: dict[str, Any] | None = plan.render(given)  # plain values: checked and rendered directly
+    if out is None:
+        out = full_params(method, given)
+    for group in method.require_one_of:
+        if not any(name in out for name in group):
+            names = " or ".join(method.wire_to_python.get(n, n) for n in group)
+            raise ParamError(method.wire, names, "one of these parameters is required")
+    return out
+
+
+def full_params(method: Method[Any, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate by converting into the method's params Struct, then render (any input)."""
     decimals = method.decimal_params
     if decimals:
         for name, value in given.items():
@@ -121,10 +137,6 @@ def wire_params(method: Method[Any, Any], args: Mapping[str, Any]) -> dict[str, 
     except msgspec.ValidationError as exc:
         raise _param_error(method, str(exc)) from None
     out: dict[str, Any] = msgspec.to_builtins(validated, builtin_types=(Decimal,), order="sorted")
-    for group in method.require_one_of:
-        if not any(name in out for name in group):
-            names = " or ".join(method.wire_to_python.get(n, n) for n in group)
-            raise ParamError(method.wire, names, "one of these parameters is required")
     return _rendered(method, out)
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from decimal import Decimal
+from importlib.util import find_spec
 from typing import Any
+
+import pytest
 
 from binance_spot_ws import AsyncClient, types
 
@@ -17,3 +20,11 @@ def limit_buy(
     return client.order_place(
         symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", price=price, quantity=Decimal("0.001"), **extra
     )
+
+
+#: Every transport; picows is skipped where it is not installed.
+ALL_TRANSPORTS = [
+    "httpx-ws",
+    "websockets",
+    pytest.param("picows", marks=pytest.mark.skipif(find_spec("picows") is None, reason="picows not installed")),
+]

@@ -10,11 +10,12 @@ import pytest
 
 from binance_spot_ws import Client, ConnectionClosed, ReconnectPolicy
 from binance_ws_emulator import Emulator
+from tests.client._helpers import ALL_TRANSPORTS
 
 THREADS = 40
 
 
-@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+@pytest.mark.parametrize("transport", ALL_TRANSPORTS)
 def test_close_while_threads_call_ends_every_call(transport: str) -> None:
     with Emulator(seed=1) as exchange:
         exchange.faults.delay_ms = 20  # answers in flight at the moment of closing

@@ -9,13 +9,14 @@ import pytest
 
 from binance_spot_ws import AsyncClient, ConnectionEvent, ConnectionState, ReconnectPolicy
 from binance_ws._transport import TransportName
+from tests.client._helpers import ALL_TRANSPORTS
 from tests.client._scripted import scripted_server
 
 #: Scaled down: instant backoff, a budget of 6 connections per hour, never "healthy".
 SCALED = ReconnectPolicy(initial_delay=0.001, max_delay=0.004, healthy_after=3600, max_connects=6, connect_window=3600)
 
 
-@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+@pytest.mark.parametrize("transport", ALL_TRANSPORTS)
 async def test_accept_then_close_stays_within_the_connection_budget(transport: TransportName) -> None:
     events: list[ConnectionEvent] = []
     budget_spent = asyncio.Event()

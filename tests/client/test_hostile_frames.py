@@ -11,10 +11,11 @@ import pytest
 
 from binance_spot_ws import AsyncClient, BinanceError, RateLimited, ReconnectPolicy, StreamGap
 from binance_ws._transport import TransportName
+from tests.client._helpers import ALL_TRANSPORTS
 from tests.client._scripted import answer, scripted_server
 
 FAST = ReconnectPolicy(initial_delay=0.01, max_delay=0.05)
-TRANSPORTS = pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+TRANSPORTS = pytest.mark.parametrize("transport", ALL_TRANSPORTS)
 DEEP = 100_000
 
 

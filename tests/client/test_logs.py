@@ -16,7 +16,7 @@ from binance_spot_ws import AsyncClient, HmacKey, ReconnectPolicy
 from binance_ws import signature_payload
 from binance_ws._transport import TransportName
 from binance_ws_emulator import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET, Emulator
-from tests.client._helpers import limit_buy
+from tests.client._helpers import ALL_TRANSPORTS, limit_buy
 
 
 class _Keep(logging.Handler):
@@ -46,7 +46,7 @@ def keep() -> Iterator[_Keep]:
         root.setLevel(previous)
 
 
-@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+@pytest.mark.parametrize("transport", ALL_TRANSPORTS)
 async def test_no_secret_in_any_record_at_debug(emulator: Emulator, keep: _Keep, transport: TransportName) -> None:
     key = HmacKey(DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET)
     frames: list[str] = []

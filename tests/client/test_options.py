@@ -93,11 +93,21 @@ async def test_a_bad_request_timeout_is_refused(seconds: float) -> None:
         blocking.close()
 
 
-async def test_websockets_transport_refuses_an_http_client_it_cannot_honour() -> None:
+@pytest.mark.parametrize("transport", ["websockets", "picows"])
+async def test_an_optional_transport_refuses_an_http_client_it_cannot_honour(transport: str) -> None:
     async with httpx.AsyncClient(verify=False) as http:
         with pytest.raises(ValueError, match="http_client"):
-            AsyncClient(transport="websockets", http_client=http)
+            AsyncClient(transport=transport, http_client=http)  # type: ignore[arg-type]
         assert AsyncClient(http_client=http) is not None  # the default transport uses it
+
+
+def test_a_missing_optional_transport_is_named_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "picows" else real(name, *a))
+    with pytest.raises(ValueError, match=r"binance-spot-ws\[picows\]"):
+        AsyncClient(transport="picows")
 
 
 async def test_good_options_are_accepted() -> None:

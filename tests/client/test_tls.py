@@ -99,3 +99,55 @@ def test_emulator_command_rejects_an_unreadable_certificate(tmp_path: Path) -> N
         timeout=30,
     )
     assert done.returncode == 2 and "cannot load --tls-cert" in done.stderr
+
+
+async def test_picows_trusts_ssl_cert_file_and_refuses_without_it(
+    tmp_path: Path, hmac_key: HmacKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """picows builds its own (shared) TLS context: it honours SSL_CERT_FILE, as websockets does."""
+    pytest.importorskip("picows")
+    cert, key = self_signed_certificate(tmp_path)
+    async with Emulator(seed=1, ssl=server_context(cert, key)) as emulator:
+        with pytest.raises(TransportError):  # the system trust store does not know the test CA
+            async with AsyncClient(url=emulator.url, timeout=3, transport="picows"):
+                pass
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        async with AsyncClient(url=emulator.url, key=hmac_key, transport="picows") as client:
+            orders = await asyncio.gather(*(limit_buy(client, Decimal("20000.00") + i) for i in range(10)))
+            assert len({o.order_id for o in orders}) == 10
+            assert emulator.requests["order.place"] == 10
+
+
+@pytest.mark.parametrize("transport", ["httpx-ws", "websockets", "picows"])
+async def test_one_tls_context_for_every_client_and_none_for_ws(
+    tmp_path: Path, hmac_key: HmacKey, monkeypatch: pytest.MonkeyPatch, transport: str
+) -> None:
+    """Loading a trust store costs tens of ms and hundreds of KiB: clients share one context,
+    created on the first wss:// connect; ws:// clients load none."""
+    if transport != "httpx-ws":
+        pytest.importorskip(transport)
+    import binance_ws._tls
+    import binance_ws._transport_httpx
+
+    cert, key = self_signed_certificate(tmp_path)
+    server = server_context(cert, key)
+    built: list[str] = []
+    if transport == "httpx-ws":  # httpx's own default trust (certifi or SSL_CERT_FILE), as before
+        real_httpx = httpx.create_ssl_context
+        monkeypatch.setattr(httpx, "create_ssl_context", lambda *a, **k: built.append("httpx") or real_httpx(*a, **k))
+    else:
+        real_default = ssl.create_default_context
+        monkeypatch.setattr(ssl, "create_default_context", lambda *a, **k: built.append("ssl") or real_default(*a, **k))
+    monkeypatch.setattr(binance_ws._tls, "_CONTEXTS", {})
+    monkeypatch.setattr(binance_ws._transport_httpx, "_CONTEXTS", {})
+    async with Emulator(seed=1) as plain:
+        for _ in range(3):
+            async with AsyncClient(url=plain.url, key=hmac_key, transport=transport) as client:  # type: ignore[arg-type]
+                assert (await client.time()).server_time > 0
+    assert built == []
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    async with Emulator(seed=1, ssl=server) as secure:
+        for _ in range(3):
+            async with AsyncClient(url=secure.url, key=hmac_key, transport=transport) as client:  # type: ignore[arg-type]
+                assert (await client.time()).server_time > 0
+    assert len(built) == 1, built

@@ -1,5 +1,5 @@
-"""Both transports: the optional `websockets` one keeps every connection-life guarantee of the
-default one, and both survive what their fast paths must handle (fragments, bursts)."""
+"""Every transport: the optional `websockets` and `picows` ones keep every connection-life guarantee
+of the default one, and all survive what their fast paths must handle (fragments, bursts)."""
 
 from __future__ import annotations
 
@@ -25,10 +25,21 @@ from binance_ws_emulator import Emulator
 from tests.client._helpers import limit_buy
 
 FAST = ReconnectPolicy(initial_delay=0.01, max_delay=0.05)
+ALL = ["httpx-ws", "websockets", "picows"]
+OPTIONAL = ["websockets", "picows"]
 
 
-async def test_drop_resends_reads_and_never_orders(emulator: Emulator, hmac_key: HmacKey) -> None:
-    async with AsyncClient(url=emulator.url, key=hmac_key, reconnect=FAST, transport="websockets") as client:
+def _needs(transport: TransportName) -> None:
+    if transport == "picows":
+        pytest.importorskip("picows")
+
+
+@pytest.mark.parametrize("transport", OPTIONAL)
+async def test_drop_resends_reads_and_never_orders(
+    emulator: Emulator, hmac_key: HmacKey, transport: TransportName
+) -> None:
+    _needs(transport)
+    async with AsyncClient(url=emulator.url, key=hmac_key, reconnect=FAST, transport=transport) as client:
         emulator.faults.drop_after_requests = 1
         assert len((await client.depth(symbol="BTCUSDT", limit=2)).bids) == 2
         assert emulator.requests["depth"] == 2
@@ -46,7 +57,9 @@ async def test_drop_resends_reads_and_never_orders(emulator: Emulator, hmac_key:
         assert emulator.requests["order.place"] == 1
 
 
-async def test_dead_peer_and_rotation(hmac_key: HmacKey) -> None:
+@pytest.mark.parametrize("transport", OPTIONAL)
+async def test_dead_peer_and_rotation(hmac_key: HmacKey, transport: TransportName) -> None:
+    _needs(transport)
     states: list[ConnectionState] = []
     async with Emulator(seed=1) as emulator:
         emulator.faults.answer_pings = False
@@ -57,7 +70,7 @@ async def test_dead_peer_and_rotation(hmac_key: HmacKey) -> None:
             keepalive_timeout=0.2,
             reconnect=FAST,
             max_lifetime=0.5,
-            transport="websockets",
+            transport=transport,
             on_connection_event=lambda e: states.append(e.state),
         ) as client:
             await asyncio.sleep(0.6)
@@ -69,9 +82,10 @@ async def test_dead_peer_and_rotation(hmac_key: HmacKey) -> None:
             assert ConnectionState.ROTATING in states
 
 
-@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+@pytest.mark.parametrize("transport", ALL)
 async def test_fragmented_responses_are_reassembled(transport: TransportName) -> None:
     """A server may split a message into continuation frames; the client sees one response."""
+    _needs(transport)
     from websockets.asyncio.server import ServerConnection, serve
 
     async def handler(ws: ServerConnection) -> None:
@@ -87,9 +101,10 @@ async def test_fragmented_responses_are_reassembled(transport: TransportName) ->
             assert {t.server_time for t in times} == {1234567}
 
 
-@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+@pytest.mark.parametrize("transport", ALL)
 async def test_a_response_larger_than_one_read_arrives_whole(transport: TransportName) -> None:
     """One 1 MiB frame spans many socket reads (httpx-ws reads 64 KiB at a time)."""
+    _needs(transport)
     from websockets.asyncio.server import ServerConnection, serve
 
     padding = "x" * (1 << 20)
@@ -106,12 +121,13 @@ async def test_a_response_larger_than_one_read_arrives_whole(transport: Transpor
             assert [t.server_time for t in times] == [7, 7, 7]
 
 
-@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+@pytest.mark.parametrize("transport", ALL)
 async def test_a_burst_of_orders_is_sent_exactly_once_each(
     emulator: Emulator, hmac_key: HmacKey, transport: TransportName
 ) -> None:
     """Many frames written at once (the httpx-ws session coalesces them into fewer writes):
     every order reaches the exchange once and every caller gets its own answer."""
+    _needs(transport)
     async with AsyncClient(url=emulator.url, key=hmac_key, transport=transport) as client:
         orders = await asyncio.gather(*(limit_buy(client, Decimal("20000.00") + i, f"burst-{i}") for i in range(40)))
         assert [o.client_order_id for o in orders] == [f"burst-{i}" for i in range(40)]
@@ -123,13 +139,14 @@ async def test_a_burst_of_orders_is_sent_exactly_once_each(
         )
 
 
-@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+@pytest.mark.parametrize("transport", ALL)
 async def test_a_drop_in_the_middle_of_a_burst_loses_and_duplicates_nothing(
     emulator: Emulator, hmac_key: HmacKey, transport: TransportName
 ) -> None:
     """Orders and reads in flight together when the connection drops: every read is answered
     (sent again), every order either has its answer or is flagged unknown, and reconciling by
     client order id finds each executed order exactly once."""
+    _needs(transport)
     async with AsyncClient(url=emulator.url, key=hmac_key, transport=transport, reconnect=FAST) as client:
         emulator.faults.drop_after_requests = 9
         emulator.faults.drop_after_execute = True

@@ -11,6 +11,7 @@ import pytest
 from binance_spot_ws import AsyncClient, Ed25519Key, ReconnectPolicy, StreamGap, types
 from binance_ws._async import _Link
 from binance_ws_emulator import Emulator
+from tests.client._helpers import ALL_TRANSPORTS
 
 FAST = ReconnectPolicy(initial_delay=0.01, max_delay=0.05)
 
@@ -32,7 +33,7 @@ def _deposits(events: list[Any]) -> list[Any]:
     return [e.delta for e in events if isinstance(e, types.BalanceUpdate)]
 
 
-@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+@pytest.mark.parametrize("transport", ALL_TRANSPORTS)
 async def test_a_rotation_whose_old_link_dies_before_the_new_subscription_marks_a_gap(
     emulator: Emulator, ed25519_key: Ed25519Key, transport: Any
 ) -> None:

@@ -193,6 +193,15 @@ def test_docs_hmac_vectors(params: dict[str, object], payload: str | None, signa
     assert HmacKey(API_KEY, SECRET).sign(built) == signature
 
 
+def test_one_key_signs_every_vector_in_any_order() -> None:
+    """The key is scheduled once and each signature starts from a copy: signing never carries
+    state from one request into the next."""
+    key = HmacKey(API_KEY, SECRET.encode())
+    payloads = [(signature_payload({**params, "signature": "x"}), signature) for params, _, signature in VECTORS]
+    for built, signature in [*payloads, *reversed(payloads), *payloads]:
+        assert key.sign(built) == signature
+
+
 def test_percent_encoded_payload_differs() -> None:
     """The docs sign raw UTF-8, not percent-encoding (a bug in some connectors)."""
     built = signature_payload(ORDER_2)

@@ -8,7 +8,8 @@ import pytest
 import wsproto
 import wsproto.events
 
-from binance_ws._transport import NotSent, _CallbackSession
+from binance_ws._transport import NotSent
+from binance_ws._transport_httpx import _CallbackSession
 
 
 class _SlowStream:

@@ -14,7 +14,7 @@ from binance_ws_emulator import sbe_encode
 from tests.client._scripted import answer, scripted_server
 
 FAST = ReconnectPolicy(initial_delay=0.01, max_delay=0.05)
-TRANSPORTS = pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+TRANSPORTS = pytest.mark.parametrize("transport", ["httpx-ws", "websockets", "picows"])
 SERVER_TIME = 1_700_000_000_000
 
 

@@ -38,12 +38,10 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.PING,
-            {
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.PING, params)
 
     async def depth(
         self,
@@ -64,14 +62,14 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.DEPTH,
-            {
-                "symbol": symbol,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.DEPTH, params)
 
     async def order_place(
         self,
@@ -100,16 +98,19 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "price": price,
-                "quantity": quantity,
-                "newClientOrderId": new_client_order_id,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+        }
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_PLACE, params)

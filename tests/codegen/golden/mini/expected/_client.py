@@ -36,12 +36,10 @@ class Client(Connection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.PING,
-            {
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.PING, params)
 
     def depth(
         self,
@@ -62,14 +60,14 @@ class Client(Connection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.DEPTH,
-            {
-                "symbol": symbol,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.DEPTH, params)
 
     def order_place(
         self,
@@ -98,16 +96,19 @@ class Client(Connection[types.UserDataEvent]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.ORDER_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "price": price,
-                "quantity": quantity,
-                "newClientOrderId": new_client_order_id,
-                "recvWindow": recv_window,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+            "side": side,
+            "type": type,
+        }
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if new_client_order_id is not UNSET:
+            params["newClientOrderId"] = new_client_order_id
+        if recv_window is not UNSET:
+            params["recvWindow"] = recv_window
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.ORDER_PLACE, params)

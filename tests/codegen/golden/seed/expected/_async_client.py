@@ -48,18 +48,22 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if side is not UNSET:
+            params["side"] = side
+        if type is not UNSET:
+            params["type"] = type
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_PLACE, params)
 
     async def order_test(
         self,
@@ -86,18 +90,22 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_TEST,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if side is not UNSET:
+            params["side"] = side
+        if type is not UNSET:
+            params["type"] = type
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_TEST, params)
 
     async def order_cancel(
         self,
@@ -118,15 +126,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_CANCEL,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_CANCEL, params)
 
     async def open_orders_cancel_all(
         self,
@@ -147,15 +156,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.OPEN_ORDERS_CANCEL_ALL,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.OPEN_ORDERS_CANCEL_ALL, params)
 
     async def account_status(
         self,
@@ -172,13 +182,12 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ACCOUNT_STATUS,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ACCOUNT_STATUS, params)
 
     async def order_status(
         self,
@@ -195,13 +204,12 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ORDER_STATUS,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ORDER_STATUS, params)
 
     async def open_orders_status(
         self,
@@ -218,13 +226,12 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.OPEN_ORDERS_STATUS,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.OPEN_ORDERS_STATUS, params)
 
     async def all_orders(
         self,
@@ -241,13 +248,12 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.ALL_ORDERS,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.ALL_ORDERS, params)
 
     async def my_trades(
         self,
@@ -264,13 +270,12 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.MY_TRADES,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.MY_TRADES, params)
 
     async def ping(
         self,
@@ -291,15 +296,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.PING,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.PING, params)
 
     async def time(
         self,
@@ -320,15 +326,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TIME,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TIME, params)
 
     async def exchange_info(
         self,
@@ -349,15 +356,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.EXCHANGE_INFO,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.EXCHANGE_INFO, params)
 
     async def depth(
         self,
@@ -378,15 +386,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.DEPTH,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.DEPTH, params)
 
     async def trades_recent(
         self,
@@ -407,15 +416,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TRADES_RECENT,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TRADES_RECENT, params)
 
     async def trades_historical(
         self,
@@ -436,15 +446,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TRADES_HISTORICAL,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TRADES_HISTORICAL, params)
 
     async def trades_aggregate(
         self,
@@ -465,15 +476,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TRADES_AGGREGATE,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TRADES_AGGREGATE, params)
 
     async def klines(
         self,
@@ -494,15 +506,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.KLINES,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.KLINES, params)
 
     async def avg_price(
         self,
@@ -523,15 +536,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.AVG_PRICE,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.AVG_PRICE, params)
 
     async def ticker_24hr(
         self,
@@ -552,15 +566,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TICKER_24HR,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TICKER_24HR, params)
 
     async def ticker_price(
         self,
@@ -581,15 +596,16 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TICKER_PRICE,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TICKER_PRICE, params)
 
     async def ticker_book(
         self,
@@ -610,12 +626,13 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TICKER_BOOK,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TICKER_BOOK, params)

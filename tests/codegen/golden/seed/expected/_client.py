@@ -47,18 +47,22 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.ORDER_PLACE,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if side is not UNSET:
+            params["side"] = side
+        if type is not UNSET:
+            params["type"] = type
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.ORDER_PLACE, params)
 
     def order_test(
         self,
@@ -85,18 +89,22 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.ORDER_TEST,
-            {
-                "symbol": symbol,
-                "side": side,
-                "type": type,
-                "timeInForce": time_in_force,
-                "price": price,
-                "quantity": quantity,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if side is not UNSET:
+            params["side"] = side
+        if type is not UNSET:
+            params["type"] = type
+        if time_in_force is not UNSET:
+            params["timeInForce"] = time_in_force
+        if price is not UNSET:
+            params["price"] = price
+        if quantity is not UNSET:
+            params["quantity"] = quantity
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.ORDER_TEST, params)
 
     def order_cancel(
         self,
@@ -117,15 +125,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.ORDER_CANCEL,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.ORDER_CANCEL, params)
 
     def open_orders_cancel_all(
         self,
@@ -146,15 +155,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.OPEN_ORDERS_CANCEL_ALL,
-            {
-                "symbol": symbol,
-                "orderId": order_id,
-                "origClientOrderId": orig_client_order_id,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if order_id is not UNSET:
+            params["orderId"] = order_id
+        if orig_client_order_id is not UNSET:
+            params["origClientOrderId"] = orig_client_order_id
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.OPEN_ORDERS_CANCEL_ALL, params)
 
     def account_status(
         self,
@@ -171,13 +181,12 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.ACCOUNT_STATUS,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.ACCOUNT_STATUS, params)
 
     def order_status(
         self,
@@ -194,13 +203,12 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.ORDER_STATUS,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.ORDER_STATUS, params)
 
     def open_orders_status(
         self,
@@ -217,13 +225,12 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.OPEN_ORDERS_STATUS,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.OPEN_ORDERS_STATUS, params)
 
     def all_orders(
         self,
@@ -240,13 +247,12 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.ALL_ORDERS,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.ALL_ORDERS, params)
 
     def my_trades(
         self,
@@ -263,13 +269,12 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.MY_TRADES,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.MY_TRADES, params)
 
     def ping(
         self,
@@ -290,15 +295,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.PING,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.PING, params)
 
     def time(
         self,
@@ -319,15 +325,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.TIME,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.TIME, params)
 
     def exchange_info(
         self,
@@ -348,15 +355,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.EXCHANGE_INFO,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.EXCHANGE_INFO, params)
 
     def depth(
         self,
@@ -377,15 +385,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.DEPTH,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.DEPTH, params)
 
     def trades_recent(
         self,
@@ -406,15 +415,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.TRADES_RECENT,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.TRADES_RECENT, params)
 
     def trades_historical(
         self,
@@ -435,15 +445,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.TRADES_HISTORICAL,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.TRADES_HISTORICAL, params)
 
     def trades_aggregate(
         self,
@@ -464,15 +475,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.TRADES_AGGREGATE,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.TRADES_AGGREGATE, params)
 
     def klines(
         self,
@@ -493,15 +505,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.KLINES,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.KLINES, params)
 
     def avg_price(
         self,
@@ -522,15 +535,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.AVG_PRICE,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.AVG_PRICE, params)
 
     def ticker_24hr(
         self,
@@ -551,15 +565,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.TICKER_24HR,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.TICKER_24HR, params)
 
     def ticker_price(
         self,
@@ -580,15 +595,16 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.TICKER_PRICE,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.TICKER_PRICE, params)
 
     def ticker_book(
         self,
@@ -609,12 +625,13 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.TICKER_BOOK,
-            {
-                "symbol": symbol,
-                "symbols": symbols,
-                "limit": limit,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if symbol is not UNSET:
+            params["symbol"] = symbol
+        if symbols is not UNSET:
+            params["symbols"] = symbols
+        if limit is not UNSET:
+            params["limit"] = limit
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.TICKER_BOOK, params)

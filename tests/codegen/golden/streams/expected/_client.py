@@ -35,12 +35,10 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.TIME,
-            {
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.TIME, params)
 
     def avg_price(
         self,
@@ -57,10 +55,9 @@ class Client(Connection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return self._request(
-            _methods.AVG_PRICE,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return self._request(_methods.AVG_PRICE, params)

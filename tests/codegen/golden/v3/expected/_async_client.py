@@ -36,12 +36,10 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.TIME,
-            {
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {}
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.TIME, params)
 
     async def avg_price(
         self,
@@ -58,10 +56,9 @@ class AsyncClient(AsyncConnection[Any]):
             return_rate_limits: False: the response carries no `rateLimits` (the client then
                 counts the request itself).
         """
-        return await self._request(
-            _methods.AVG_PRICE,
-            {
-                "symbol": symbol,
-                "returnRateLimits": return_rate_limits,
-            },
-        )
+        params: dict[str, object] = {
+            "symbol": symbol,
+        }
+        if return_rate_limits is not UNSET:
+            params["returnRateLimits"] = return_rate_limits
+        return await self._request(_methods.AVG_PRICE, params)
