@@ -20,30 +20,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .book import Book, Trade
+from .klines import KLINE_MS, figures, open_time
 from .stream_hub import INTERVALS, WINDOWS, StreamHub
 
 if TYPE_CHECKING:
     from .exchange import Exchange
 
 ZERO = Decimal(0)
-_KLINE_MS = {
-    "1s": 1000,
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "6h": 21_600_000,
-    "8h": 28_800_000,
-    "12h": 43_200_000,
-    "1d": 86_400_000,
-    "3d": 259_200_000,
-    "1w": 604_800_000,
-    "1M": 2_592_000_000,
-}
 _UTC8_MS = 8 * 3_600_000
 _DAY_MS = 86_400_000
 
@@ -289,16 +272,14 @@ class MarketFeed:
 
     def window_ticker(self, symbol: str, book: Book, window: str, now: int) -> dict[str, Any]:
         # The window opens on a whole minute and closes at the update (up to 59999 ms wider).
-        stats = self._stats(symbol, book, now, (now - _KLINE_MS[window]) // 60_000 * 60_000)
+        stats = self._stats(symbol, book, now, (now - KLINE_MS[window]) // 60_000 * 60_000)
         return {"e": f"{window}Ticker", "E": now, "s": symbol, **stats}
 
     def kline(self, symbol: str, book: Book, interval: str, now: int, offset_ms: int = 0) -> dict[str, Any]:
-        width = _KLINE_MS[interval]
-        start = now - (now + offset_ms) % width
+        width = KLINE_MS[interval]
+        start = open_time(now, width, offset_ms)
         trades = [t for t in book.trades if t.time_ms >= start]
-        last = self._last(symbol, book)
-        prices = [t.price for t in trades]
-        taker_buy = [t for t in trades if not t.is_buyer_maker]
+        k = figures(trades, self._last(symbol, book))
         return {
             "e": "kline",
             "E": now,
@@ -310,16 +291,16 @@ class MarketFeed:
                 "i": interval,
                 "f": trades[0].trade_id if trades else -1,
                 "L": trades[-1].trade_id if trades else -1,
-                "o": _fmt(prices[0] if prices else last),
-                "c": _fmt(prices[-1] if prices else last),
-                "h": _fmt(max(prices) if prices else last),
-                "l": _fmt(min(prices) if prices else last),
-                "v": _fmt(sum((t.qty for t in trades), ZERO)),
-                "n": len(trades),
+                "o": _fmt(k.open),
+                "c": _fmt(k.close),
+                "h": _fmt(k.high),
+                "l": _fmt(k.low),
+                "v": _fmt(k.volume),
+                "n": k.trades,
                 "x": False,
-                "q": _fmt(sum((t.qty * t.price for t in trades), ZERO)),
-                "V": _fmt(sum((t.qty for t in taker_buy), ZERO)),
-                "Q": _fmt(sum((t.qty * t.price for t in taker_buy), ZERO)),
+                "q": _fmt(k.quote_volume),
+                "V": _fmt(k.taker_buy_volume),
+                "Q": _fmt(k.taker_buy_quote_volume),
                 "B": "0",
             },
         }

@@ -18,30 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from binance_spot_ws import _sbe as tables
+from binance_ws.sbe import FORMATS, NULLS
 
-FORMATS = {
-    "char": "c",
-    "int8": "b",
-    "uint8": "B",
-    "int16": "h",
-    "uint16": "H",
-    "int32": "i",
-    "uint32": "I",
-    "int64": "q",
-    "uint64": "Q",
-    "float": "f",
-    "double": "d",
-}
-NULLS: dict[str, Any] = {
-    "int8": -(2**7),
-    "uint8": 2**8 - 1,
-    "int16": -(2**15),
-    "uint16": 2**16 - 1,
-    "int32": -(2**31),
-    "uint32": 2**32 - 1,
-    "int64": -(2**63),
-    "uint64": 2**64 - 1,
-}
 HEADER = struct.Struct("<HHHH")
 ENVELOPE = 50
 ERROR = 100

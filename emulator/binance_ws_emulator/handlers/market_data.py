@@ -9,6 +9,7 @@ from typing import Any
 
 from ..book import ZERO
 from ..errors import EmulatorError
+from ..klines import KLINE_MS, figures, open_time
 from .base import Request, check_symbol_status, count_names, fmt, limit_param, method, symbol_status
 
 
@@ -96,26 +97,6 @@ def depth(req: Request) -> dict[str, Any]:
     book = req.exchange.books[symbol]
     bids, asks = book.depth(limit)
     return {"lastUpdateId": book.update_id, "bids": bids, "asks": asks}
-
-
-KLINE_MS = {
-    "1s": 1000,
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "6h": 21_600_000,
-    "8h": 28_800_000,
-    "12h": 43_200_000,
-    "1d": 86_400_000,
-    "3d": 259_200_000,
-    "1w": 604_800_000,
-    "1M": 2_592_000_000,
-}
 
 
 def _symbols(req: Request, *, required: bool = False) -> tuple[list[str], bool]:
@@ -259,27 +240,23 @@ def _klines(req: Request) -> list[list[Any]]:
     for t in _trades(req, symbol):
         if (start is not None and t.time_ms < start) or (end is not None and t.time_ms > end):
             continue
-        buckets.setdefault(t.time_ms - (t.time_ms + offset) % width, []).append(t)
+        buckets.setdefault(open_time(t.time_ms, width, offset), []).append(t)
     rows = []
-    for open_time in sorted(buckets):
-        trades = buckets[open_time]
-        prices = [t.price for t in trades]
-        volume = sum((t.qty for t in trades), ZERO)
-        quote = sum((t.qty * t.price for t in trades), ZERO)
-        taker_buy = [t for t in trades if not t.is_buyer_maker]
+    for opened in sorted(buckets):
+        k = figures(buckets[opened])
         rows.append(
             [
-                open_time,
-                fmt(prices[0]),
-                fmt(max(prices)),
-                fmt(min(prices)),
-                fmt(prices[-1]),
-                fmt(volume),
-                open_time + width - 1,
-                fmt(quote),
-                len(trades),
-                fmt(sum((t.qty for t in taker_buy), ZERO)),
-                fmt(sum((t.qty * t.price for t in taker_buy), ZERO)),
+                opened,
+                fmt(k.open),
+                fmt(k.high),
+                fmt(k.low),
+                fmt(k.close),
+                fmt(k.volume),
+                opened + width - 1,
+                fmt(k.quote_volume),
+                k.trades,
+                fmt(k.taker_buy_volume),
+                fmt(k.taker_buy_quote_volume),
                 "0",
             ]
         )
