@@ -66,7 +66,9 @@ def tests(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("mypy", "runtime/binance_ws", "generated/binance_spot_ws", "emulator/binance_ws_emulator", "generator")
-    session.run("pyright", "-p", ".")  # this project's config (never one found above it); strict ([tool.pyright]): the runtime, the generated package and tests/typing
+    # strict ([tool.pyright]): the runtime, the generated package and tests/typing; `-p .` so that
+    # this project's configuration is read, never a pyrightconfig.json found in a parent directory
+    session.run("pyright", "-p", ".")
     session.run("mkdocs", "build", "--strict", "--quiet", "--site-dir", session.create_tmp() + "/site")
     session.run("pytest", "-q", *session.posargs)
     for version in COMPAT:
