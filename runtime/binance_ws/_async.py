@@ -769,11 +769,7 @@ class AsyncConnection(Generic[E]):
         except (msgspec.DecodeError, RecursionError) as exc:  # ValidationError is a DecodeError
             self._on_undecodable(link, text, exc)
             return
-        try:
-            self._on_parsed(link, frame)
-        except Exception as exc:
-            log.error("frame from the server could not be handled, ignored: %s", describe(exc))
-            self._fail_request(link, frame.id, f"{type(exc).__name__} handling the answer")
+        self._handle(link, frame)
 
     def _on_binary(self, link: _Link, data: bytes) -> None:
         """An SBE answer: decoded into the same `Frame` a JSON answer gives."""
@@ -797,15 +793,9 @@ class AsyncConnection(Generic[E]):
             if frame.rateLimits:
                 self.rate_limiter.update(frame.rateLimits, self.now_ms())
             log.warning("SBE answer to request %s could not be decoded: %s", frame.id, problem)
-            entry = link.pending.pop(frame.id, None) if isinstance(frame.id, int) else None
-            if entry is not None and not entry[1].done():
-                entry[1].set_exception(_Undecodable(problem))
+            self._fail_request(link, frame.id, problem)
             return
-        try:
-            self._on_parsed(link, frame)
-        except Exception as exc:
-            log.error("frame from the server could not be handled, ignored: %s", describe(exc))
-            self._fail_request(link, frame.id, f"{type(exc).__name__} handling the answer")
+        self._handle(link, frame)
 
     # -- the numeric fast path for market data ---------------------------------------------
 
@@ -848,10 +838,19 @@ class AsyncConnection(Generic[E]):
         self._fail_request(link, request_id, f"undecodable frame: {problem[:200]}")
 
     @staticmethod
-    def _fail_request(link: _Link, request_id: object, problem: str) -> None:
+    def _fail_request(link: _Link, request_id: object, problem: str | BaseException) -> None:
+        """Fail the request `request_id` with `problem` (an SBE error is kept whole, to be raised as it is)."""
         entry = link.pending.pop(request_id, None) if isinstance(request_id, int) else None
         if entry is not None and not entry[1].done():
             entry[1].set_exception(_Undecodable(problem))
+
+    def _handle(self, link: _Link, frame: Frame) -> None:
+        """`_on_parsed`, and a request whose answer it cannot handle fails instead of the reader."""
+        try:
+            self._on_parsed(link, frame)
+        except Exception as exc:
+            log.error("frame from the server could not be handled, ignored: %s", describe(exc))
+            self._fail_request(link, frame.id, f"{type(exc).__name__} handling the answer")
 
     def _on_parsed(self, link: _Link, frame: Frame) -> None:
         if len(frame.event):
