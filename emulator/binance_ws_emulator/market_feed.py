@@ -223,18 +223,16 @@ class MarketFeed:
         opened = now - _DAY_MS if open_time is None else open_time
         trades = [t for t in book.trades if opened <= t.time_ms <= now]
         last = self._last(symbol, book)
-        first = trades[0].price if trades else last
-        prices = [t.price for t in trades] or [last]
-        volume = sum((t.qty for t in trades), ZERO)
-        quote = sum((t.qty * t.price for t in trades), ZERO)
+        k = figures(trades, last)  # the close is the book's last price, not the window's
+        first, volume, quote = k.open, k.volume, k.quote_volume
         change = last - first
         return {
             "p": _fmt(change),
             "P": f"{(change / first * 100 if first else ZERO):.3f}",
             "w": _fmt(quote / volume if volume else last),
             "o": _fmt(first),
-            "h": _fmt(max(prices)),
-            "l": _fmt(min(prices)),
+            "h": _fmt(k.high),
+            "l": _fmt(k.low),
             "c": _fmt(last),
             "v": _fmt(volume),
             "q": _fmt(quote),

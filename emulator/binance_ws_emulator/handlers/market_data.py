@@ -291,10 +291,8 @@ def _ticker(req: Request, symbol: str, full: bool, day: bool, window: tuple[int,
     open_time, close_time = window or (now - DAY_MS, now)
     trades = [t for t in book.trades if open_time <= t.time_ms <= close_time]
     last = _last(req, symbol)
-    first = trades[0].price if trades else last
-    prices = [t.price for t in trades] or [last]
-    volume = sum((t.qty for t in trades), ZERO)
-    quote = sum((t.qty * t.price for t in trades), ZERO)
+    k = figures(trades, last)  # the close is the book's last price, not the window's
+    first, volume, quote = k.open, k.volume, k.quote_volume
     row: dict[str, Any] = {"symbol": symbol}
     if full:
         change = last - first
@@ -320,8 +318,8 @@ def _ticker(req: Request, symbol: str, full: bool, day: bool, window: tuple[int,
     row.update(
         {
             "openPrice": fmt(first),
-            "highPrice": fmt(max(prices)),
-            "lowPrice": fmt(min(prices)),
+            "highPrice": fmt(k.high),
+            "lowPrice": fmt(k.low),
             "lastPrice": fmt(last),
             "volume": fmt(volume),
             "quoteVolume": fmt(quote),
