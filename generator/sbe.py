@@ -20,6 +20,8 @@ from .render import ENV
 
 #: The schema the SDK asks for and decodes (the latest in production).
 DEFAULT_LAYOUT = "spot-3-5.sbe.yaml"
+#: The schema of the SBE market-data streams (stream-sbe.binance.com) -> `_sbe_stream.py`.
+STREAM_LAYOUT = "spot-stream-1-0.sbe.yaml"
 
 _INT_KINDS = {"int", "timestamp"}
 
@@ -187,17 +189,25 @@ def _literal(value: Any) -> str:
     return pprint.pformat(value, width=110, sort_dicts=False)
 
 
-def files(spec_dir: Path, header: str) -> dict[str, str]:
-    """`{"_sbe.py": source}` for the layout the SDK decodes, or {} without a spec/sbe directory."""
-    path = spec_dir / DEFAULT_LAYOUT
-    if not path.exists():
-        return {}
+def _render(path: Path, header: str) -> str:
     tables = compile_layout(path)
-    text = ENV.get_template("sbe.py.jinja").render(
+    return ENV.get_template("sbe.py.jinja").render(
         header=header,
         source=f"spec/sbe/{path.name}",
         tables={key: _literal(value) for key, value in tables.items()},
         schema_id=tables["schema_id"],
         schema_version=tables["schema_version"],
     )
-    return {"_sbe.py": text}
+
+
+def files(spec_dir: Path, header: str) -> dict[str, str]:
+    """`{"_sbe.py": source}` for the layout the SDK decodes (and `_sbe_stream.py` for the
+    market-data streams' layout when present), or {} without a spec/sbe directory."""
+    path = spec_dir / DEFAULT_LAYOUT
+    if not path.exists():
+        return {}
+    out = {"_sbe.py": _render(path, header)}
+    stream = spec_dir / STREAM_LAYOUT
+    if stream.exists():
+        out["_sbe_stream.py"] = _render(stream, header.replace(DEFAULT_LAYOUT, STREAM_LAYOUT))
+    return out
