@@ -25,7 +25,8 @@ def generate(spec: Path, *, package: str = "binance_spot_ws", sbe_layouts: Path 
     sbe_files = (
         {} if sbe_layouts is None else sbe.files(sbe_layouts, models.HEADER.format(spec=f"sbe/{sbe.DEFAULT_LAYOUT}"))
     )
-    return emit.formatted(render.package(api, streams_of(document), sbe=bool(sbe_files)) | sbe_files)
+    files = render.package(api, streams_of(document), sbe=bool(sbe_files), sbe_stream="_sbe_stream.py" in sbe_files)
+    return emit.formatted(files | sbe_files)
 
 
 def streams_of(document: load.Document) -> streams.Streams | None:

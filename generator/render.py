@@ -22,7 +22,7 @@ ENV = jinja2.Environment(
 )
 
 
-def package(api: Api, streams: Streams | None = None, *, sbe: bool = False) -> dict[str, str]:
+def package(api: Api, streams: Streams | None = None, *, sbe: bool = False, sbe_stream: bool = False) -> dict[str, str]:
     header = models.HEADER.format(spec=api.spec_name)
     client = ENV.get_template("client.py.jinja")
     files = {
@@ -38,14 +38,14 @@ def package(api: Api, streams: Streams | None = None, *, sbe: bool = False) -> d
         "py.typed": "",
     }
     if streams is not None:
-        files.update(streams_package(streams))
+        files.update(streams_package(streams, sbe=sbe_stream))
     return files
 
 
-def streams_package(streams: Streams) -> dict[str, str]:
-    """The market-data stream files, from the streams document."""
+def streams_package(streams: Streams, *, sbe: bool = False) -> dict[str, str]:
+    """The market-data stream files, from the streams document (`sbe`: with the SBE streams' layout)."""
     header = models.HEADER.format(spec=streams.spec_name)
     return {
-        "_streams.py": ENV.get_template("streams.py.jinja").render(streams=streams, header=header),
+        "_streams.py": ENV.get_template("streams.py.jinja").render(streams=streams, header=header, sbe=sbe),
         "stream_types.py": ENV.get_template("stream_types.py.jinja").render(streams=streams, header=header),
     }

@@ -9,6 +9,11 @@ local order book built from these streams equals the engine's book at every upda
 Level quantities are summed and formatted as the API's `depth` does. Periodic streams
 (tickers, klines, average price, reference price, partial depth) are published at their
 documented speeds, computed as the API computes the same figures.
+
+The SBE market-data streams get the same events as SBE messages (`sbe_stream_encode`):
+the trades of each match in one message, best bid/ask when it changes, the top 20
+levels and the diff depth (its own update-id cursor, in the book's ids) every flush
+(Binance: 50 ms and 20 ms; here the flush interval).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from . import sbe_stream_encode as sbe
 from .book import Book, Trade
 from .klines import KLINE_MS, figures, open_time
 from .stream_hub import INTERVALS, WINDOWS, StreamHub
@@ -47,6 +53,7 @@ class _Diff:
 class _SymbolState:
     fast: _Diff  # @depth@100ms
     slow: _Diff  # @depth
+    sbe: _Diff  # the SBE @depth
     trades: list[Trade] = field(default_factory=list)  # made since the last flush
     best: tuple[str, str, str, str] | None = None
     ticker_trades: int = -1  # trades count at the last all-market ticker publish
@@ -61,7 +68,10 @@ class MarketFeed:
         self.mids = {symbol: info.mid for symbol, info in exchange.symbols.items()}
         self.now_ms: Callable[[], int] = exchange.now_ms
         self.ticks = 0
-        self._state = {symbol: _SymbolState(_Diff(b.update_id), _Diff(b.update_id)) for symbol, b in self.books.items()}
+        self._state = {
+            symbol: _SymbolState(_Diff(b.update_id), _Diff(b.update_id), _Diff(b.update_id))
+            for symbol, b in self.books.items()
+        }
         exchange.market.observers.append(self)
 
     # -- the engine's callbacks (MarketObserver) --------------------------------------------
@@ -73,6 +83,7 @@ class MarketFeed:
         state = self._state[symbol]
         state.fast.changed.add((side, price))
         state.slow.changed.add((side, price))
+        state.sbe.changed.add((side, price))
 
     def flush(self) -> None:
         """Publish what changed; every 10th call (each second) also the 1000 ms streams."""
@@ -96,6 +107,13 @@ class MarketFeed:
         if trades and hub.wanted(f"{low}@aggTrade"):
             for group in _aggregate(trades):
                 hub.publish(f"{low}@aggTrade", self._agg_trade(symbol, group, now))
+        if trades and hub.wanted_sbe(f"{low}@trade"):
+            for match in _matches(trades):
+                hub.publish_binary(f"{low}@trade", sbe.trades(symbol, match, now, _fmt))
+        self._sbe_diff(f"{low}@depth", symbol, book, state.sbe, now)
+        if hub.wanted_sbe(f"{low}@depth20"):
+            top_bids, top_asks = book.depth(20)
+            hub.publish_binary(f"{low}@depth20", sbe.depth_snapshot(symbol, book.update_id, top_bids, top_asks, now))
         self._diff(f"{low}@depth@100ms", symbol, book, state.fast, now)
         if slow:
             self._diff(f"{low}@depth", symbol, book, state.slow, now)
@@ -112,6 +130,8 @@ class MarketFeed:
                 f"{low}@bookTicker",
                 {"u": book.update_id, "s": symbol, "b": best[0], "B": best[1], "a": best[2], "A": best[3]},
             )
+            if hub.wanted_sbe(f"{low}@bestBidAsk"):
+                hub.publish_binary(f"{low}@bestBidAsk", sbe.best_bid_ask(symbol, book.update_id, best, now))
         if slow:
             self._periodic(symbol, low, book, now)
         if self.ticks % 20 == 0:
@@ -122,23 +142,36 @@ class MarketFeed:
             self._kline(symbol, low, book, "1s", now)
 
     def _diff(self, name: str, symbol: str, book: Book, last: _Diff, now: int) -> None:
+        diff = self._changes(book, last, self.hub.wanted(name))
+        if diff is not None:
+            first, bids, asks = diff
+            self.hub.publish(
+                name, {"e": "depthUpdate", "E": now, "s": symbol, "U": first, "u": book.update_id, "b": bids, "a": asks}
+            )
+
+    def _sbe_diff(self, name: str, symbol: str, book: Book, last: _Diff, now: int) -> None:
+        diff = self._changes(book, last, self.hub.wanted_sbe(name))
+        if diff is not None:
+            first, bids, asks = diff
+            self.hub.publish_binary(name, sbe.depth_diff(symbol, first, book.update_id, bids, asks, now))
+
+    def _changes(self, book: Book, last: _Diff, wanted: bool) -> tuple[int, list[list[str]], list[list[str]]] | None:
+        """The levels changed since `last` (which moves on to the book's update id), to publish, or None."""
         if book.update_id == last.update_id:
-            return
+            return None
         first = last.update_id + 1
         changed = sorted(last.changed)
         last.update_id = book.update_id
         last.changed = set()
-        if not self.hub.wanted(name):
-            return
+        if not wanted:
+            return None
         faults = self.hub.faults
         if faults.skip_update_ids > 0:
             faults.skip_update_ids -= 1
-            return  # withheld: the next event's U is past the subscriber's book + 1
+            return None  # withheld: the next event's U is past the subscriber's book + 1
         bids = [[_fmt(price), _level(book.bids, price)] for side, price in changed if side == "BUY"]
         asks = [[_fmt(price), _level(book.asks, price)] for side, price in changed if side == "SELL"]
-        self.hub.publish(
-            name, {"e": "depthUpdate", "E": now, "s": symbol, "U": first, "u": book.update_id, "b": bids, "a": asks}
-        )
+        return first, bids, asks
 
     def _best(self, book: Book) -> tuple[str, str, str, str]:
         bids, asks = book.depth(1)
@@ -323,6 +356,17 @@ class MarketFeed:
 def _level(levels: Mapping[Decimal, list[Any]], price: Decimal) -> str:
     """The quantity shown at `price`, as the API's `depth` sums it (0 when the level is gone)."""
     return _fmt(sum((order.visible for order in levels.get(price, ())), ZERO))
+
+
+def _matches(trades: list[Trade]) -> list[list[Trade]]:
+    """Consecutive trades of one time (one taker's match): one SBE trades message each."""
+    groups: list[list[Trade]] = []
+    for trade in trades:
+        if groups and groups[-1][-1].time_ms == trade.time_ms:
+            groups[-1].append(trade)
+        else:
+            groups.append([trade])
+    return groups
 
 
 def _aggregate(trades: list[Trade]) -> list[list[Trade]]:

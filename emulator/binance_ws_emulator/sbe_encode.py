@@ -212,6 +212,11 @@ def _block(block: tuple[Any, ...], value: Any, exps: dict[str, int], version: in
     return b"".join(out)
 
 
+#: One block (a message's body or a group entry) for a JSON-shaped value: (layout, value, exponents, version).
+def encode_block(block: tuple[Any, ...], value: Any, exps: dict[str, int], version: int) -> bytes:
+    return _block(block, value, exps, version)
+
+
 class _Pinned:
     """A nested message whose schema comment names the messages it can be (not a best fit among all)."""
 

@@ -16,6 +16,7 @@ import ssl as ssl_module
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,7 +26,7 @@ import wsproto
 import wsproto.events as ev
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
-from .auth import KeyKind
+from .auth import ApiKey, KeyKind
 from .exchange import Exchange
 from .limits import IpLimits
 from .market_feed import MarketFeed
@@ -36,6 +37,9 @@ from .session import Session, SessionOptions
 from .stream_hub import HubLimits, Refused, StreamHub, StreamSession
 
 log = logging.getLogger("binance_ws_emulator")
+
+#: Where the SBE market-data streams are served (Binance: their own host, stream-sbe.binance.com).
+SBE_PATH = "/sbe"
 
 
 @dataclass
@@ -76,7 +80,9 @@ class Emulator:
             per connection, connection attempts).
 
     The market-data streams are served on the same port at Binance's paths:
-    `stream_url + "/ws/<stream>"` (raw) and `stream_url + "/stream?streams=<a>/<b>"` (combined).
+    `stream_url + "/ws/<stream>"` (raw) and `stream_url + "/stream?streams=<a>/<b>"` (combined);
+    the SBE market-data streams at the same paths under `sbe_stream_url` (`/sbe`), for a
+    registered Ed25519 key in the `X-MBX-APIKEY` header (see `sbe_refusal`).
     """
 
     def __init__(
@@ -133,6 +139,11 @@ class Emulator:
     def stream_url(self) -> str:
         """The base of the market-data streams (`/ws/<stream>`, `/stream?streams=...`)."""
         return f"{'wss' if self.ssl else 'ws'}://{self.host}:{self.port}"
+
+    @property
+    def sbe_stream_url(self) -> str:
+        """The base of the SBE market-data streams (Binance: stream-sbe.binance.com), same paths."""
+        return f"{self.stream_url}{SBE_PATH}"
 
     # -- running ---------------------------------------------------------------------------
 
@@ -318,6 +329,28 @@ class Emulator:
 DISCONNECTS = (ConnectionError, ssl_module.SSLError, asyncio.IncompleteReadError)
 
 
+def sbe_refusal(
+    keys: Mapping[str, ApiKey], headers: Iterable[tuple[bytes, bytes]]
+) -> tuple[int, dict[str, Any]] | None:
+    """Why an SBE stream handshake is refused (HTTP status, JSON body), or None to accept it.
+
+    Binance documents that an API key is needed, that only Ed25519 keys are allowed and
+    that it goes in the `X-MBX-APIKEY` header (no timestamp or signature); it answers a
+    handshake without the header with HTTP 400. The statuses and bodies for an unknown or
+    a non-Ed25519 key are not documented: the exchange answers 401 with code -2015, the
+    code Binance gives an unknown API key elsewhere.
+    """
+    given = [value for name, value in headers if name.lower() == b"x-mbx-apikey"]
+    if not given:
+        return 400, {"code": -2014, "msg": "No X-MBX-APIKEY header: the SBE streams need an Ed25519 API key."}
+    key = keys.get(given[-1].decode("utf-8", "replace").strip())
+    if key is None:
+        return 401, {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}
+    if key.kind != "ed25519":
+        return 401, {"code": -2015, "msg": "Only Ed25519 API keys are allowed for the SBE market data streams."}
+    return None
+
+
 async def _async_call(func: Any, *args: Any) -> Any:
     return func(*args)
 
@@ -354,8 +387,12 @@ class _Conn:
         stream = self.stream
         if stream is None or self.closed:
             return
-        for text in stream.outbox:
-            self.send_text(text)
+        for item in stream.outbox:
+            if isinstance(item, str):
+                self.send_text(item)
+            else:
+                with contextlib.suppress(LocalProtocolError):
+                    self._write(self.ws.send(ev.BytesMessage(data=item)))
         stream.outbox.clear()
         if stream.close is not None:
             self.close(*stream.close)
@@ -444,6 +481,13 @@ class _Conn:
             if parts.path == "/ws" or parts.path.startswith(("/ws/", "/stream")):
                 self._open_stream(parts.path, parts.query)
                 return
+            if parts.path.startswith(SBE_PATH + "/"):
+                refusal = sbe_refusal(emu.exchange.keys, event.extra_headers)
+                if refusal is not None:
+                    self._reject(*refusal)
+                    return
+                self._open_stream(parts.path[len(SBE_PATH) :], parts.query, sbe=True)
+                return
             if parts.path.rstrip("/") not in ("/ws-api/v3", ""):
                 self._write(self.ws.send(ev.RejectConnection(status_code=404)))
                 self.closed = True
@@ -492,9 +536,9 @@ class _Conn:
                 self._write(self.ws.send(event.response()))
             self.closed = True
 
-    def _open_stream(self, path: str, query: str) -> None:
+    def _open_stream(self, path: str, query: str, *, sbe: bool = False) -> None:
         try:
-            self.stream = self.emulator.streams.open(path, query, time.monotonic())
+            self.stream = self.emulator.streams.open(path, query, time.monotonic(), sbe=sbe)
         except Refused as refused:
             body = json.dumps(refused.body).encode()
             self._write(

@@ -10,6 +10,11 @@ serialized once, so two connections on the same stream get identical bytes.
 Control messages answer with Binance's documented codes and messages; the few
 cases Binance does not document (an invalid stream name, more than the streams
 per connection) answer with code 2 and a message saying what was wrong.
+
+SBE sessions (the SBE market-data streams, `open(..., sbe=True)`) have their own four
+stream names (`SBE_STREAM_NAME`), receive `publish_binary()` messages as binary frames,
+and control answers and the shutdown notice as JSON text, as Binance documents. Their
+subscriptions are kept apart from the JSON ones (`<s>@depth` is not the same stream).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ STREAM_NAME = re.compile(
     rf"|(?P<dsymbol>{_SYMBOL})@depth(?P<levels>5|10|20)?(?P<speed>@100ms)?"
     rf"|!miniTicker@arr|!ticker_(?P<awindow>{'|'.join(WINDOWS)})@arr"
 )
+#: The SBE market-data streams (sbe-market-data-streams.md).
+SBE_STREAM_NAME = re.compile(rf"{_SYMBOL}@(?:trade|bestBidAsk|depth20|depth)")
 _METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 _ID = re.compile(r"[A-Za-z0-9]{0,36}")
 
@@ -80,8 +87,9 @@ class StreamSession:
     number: int
     combined: bool
     microseconds: bool = False  # timeUnit=MICROSECOND: time fields in microseconds
+    sbe: bool = False  # an SBE market-data stream connection: events in binary frames
     streams: list[str] = field(default_factory=list)
-    outbox: list[str] = field(default_factory=list)
+    outbox: list[str | bytes] = field(default_factory=list)  # text frames (str) and binary frames (bytes)
     close: tuple[int, str] | None = None  # set when the server must close the connection
     incoming: collections.deque[float] = field(default_factory=collections.deque)
 
@@ -149,8 +157,9 @@ class StreamSession:
     def _names(self, params: Any) -> list[str] | _Error:
         if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
             return _Error(2, "Invalid request: params must be a list of stream names")
+        pattern = SBE_STREAM_NAME if self.sbe else STREAM_NAME
         for name in params:
-            if not STREAM_NAME.fullmatch(name):
+            if not pattern.fullmatch(name):
                 return _Error(2, f"Invalid request: invalid stream name {json.dumps(name)}")
         return params
 
@@ -226,8 +235,11 @@ class StreamHub:
         self._numbers = iter(range(1, 1 << 62))
         self._attempts: collections.deque[float] = collections.deque()
 
-    def open(self, path: str, query: str, now: float) -> StreamSession:
-        """A new connection at `path` (`/ws`, `/ws/<stream>` or `/stream`); raises Refused."""
+    def open(self, path: str, query: str, now: float, *, sbe: bool = False) -> StreamSession:
+        """A new connection at `path` (`/ws`, `/ws/<stream>` or `/stream`); raises Refused.
+
+        `sbe`: an SBE market-data stream connection (its key was checked by the server shell).
+        """
         window = self.limits.connection_attempts_window_s
         while self._attempts and self._attempts[0] <= now - window:
             self._attempts.popleft()
@@ -247,13 +259,15 @@ class StreamHub:
             names = [n for n in path[len("/ws/") :].split("/") if n] if path.startswith("/ws/") else []
         else:
             raise Refused(404, {"code": -1, "msg": "Unknown path"})
+        pattern = SBE_STREAM_NAME if sbe else STREAM_NAME
         for name in names:
-            if not STREAM_NAME.fullmatch(name):
+            if not pattern.fullmatch(name):
                 raise Refused(400, {"code": 2, "msg": f"Invalid request: invalid stream name {json.dumps(name)}"})
         names = list(dict.fromkeys(names))
         if len(names) > self.limits.streams_per_connection:
             raise Refused(400, {"code": 2, "msg": "Invalid request: too many streams"})
-        session = StreamSession(self, next(self._numbers), combined, unit == "MICROSECOND")
+        # SBE: every time is in microseconds on the wire; timeUnit changes nothing.
+        session = StreamSession(self, next(self._numbers), combined, unit == "MICROSECOND" and not sbe, sbe)
         self.opened += 1
         self.sessions[session.number] = session
         session.streams.extend(names)
@@ -267,17 +281,33 @@ class StreamHub:
             self._unlisten(session, name)
 
     def _listen(self, session: StreamSession, stream: str) -> None:
-        self.listeners.setdefault(stream, []).append(session)
+        self.listeners.setdefault(_key(session, stream), []).append(session)
 
     def _unlisten(self, session: StreamSession, stream: str) -> None:
-        listening = self.listeners.get(stream)
+        key = _key(session, stream)
+        listening = self.listeners.get(key)
         if listening and session in listening:
             listening.remove(session)
             if not listening:
-                del self.listeners[stream]
+                del self.listeners[key]
 
     def wanted(self, stream: str) -> bool:
         return stream in self.listeners
+
+    def wanted_sbe(self, stream: str) -> bool:
+        """An SBE session listens to `stream` (an SBE stream name)."""
+        return SBE_PREFIX + stream in self.listeners
+
+    def publish_binary(self, stream: str, message: bytes) -> int:
+        """One SBE message to every SBE session listening to `stream`, as a binary frame (never
+        wrapped: the SBE events carry their symbol, and combined connections get them as they are)."""
+        listening = self.listeners.get(SBE_PREFIX + stream)
+        if not listening:
+            return 0
+        for session in listening:
+            session.outbox.append(message)
+        self.events_sent += len(listening)
+        return len(listening)
 
     def publish(self, stream: str, payload: Any) -> int:
         """Send `payload` (JSON-able, or JSON text) to every listener of `stream`; how many got it."""
@@ -302,6 +332,14 @@ class StreamHub:
         for session in self.sessions.values():
             body = to_microseconds(notice) if session.microseconds else notice
             session.deliver("!serverShutdown", json.dumps(body, separators=(",", ":")))
+
+
+#: Listener keys of SBE sessions: their stream names are not the JSON streams' (`<s>@depth` is faster).
+SBE_PREFIX = "sbe:"
+
+
+def _key(session: StreamSession, stream: str) -> str:
+    return SBE_PREFIX + stream if session.sbe else stream
 
 
 def _valid_id(value: Any) -> bool:

@@ -17,9 +17,9 @@ from binance_ws.streams import StreamsConnection
 from binance_ws.streams_sync import BlockingStreamsConnection, BlockingSubscription
 from binance_ws.subscription import Subscription
 
-from . import stream_types
+from . import _sbe_stream, stream_types
 
-STREAMS_SPEC_SHA256: Final = "5aad2dfd40109a934fc94b969c91af313dc412925f9672d7e9942035b2e3ddad"
+STREAMS_SPEC_SHA256: Final = "98e18dd97b0ac8549c42e883713902e7b1695d1de595217303128396f9b6878b"
 STREAMS_SPEC_VERSION: Final = "2026.07.21"
 STREAM_PRODUCTION: Final = "wss://stream.binance.com:9443"
 """Production (port 443 works too)."""
@@ -29,11 +29,20 @@ STREAM_TESTNET: Final = "wss://stream.testnet.binance.vision"
 """Spot testnet."""
 STREAM_DEMO: Final = "wss://demo-stream.binance.com"
 """Demo mode (demo.binance.com accounts; port 9443 works too)."""
+STREAM_SBE_PRODUCTION: Final = "wss://stream-sbe.binance.com:9443"
+"""SBE market-data streams, production (port 443 works too; an Ed25519 API key in the X-MBX-APIKEY header)."""
+STREAM_SBE_TESTNET: Final = "wss://stream-sbe.testnet.binance.vision:9443"
+"""SBE market-data streams, Spot testnet (port 443 works too)."""
+STREAM_SBE_DEMO: Final = "wss://demo-stream-sbe.binance.com:9443"
+"""SBE market-data streams, demo mode (port 443 works too)."""
 STREAM_SERVERS: Final = {
     "production": STREAM_PRODUCTION,
     "market_data": STREAM_MARKET_DATA,
     "testnet": STREAM_TESTNET,
     "demo": STREAM_DEMO,
+    "sbe_production": STREAM_SBE_PRODUCTION,
+    "sbe_testnet": STREAM_SBE_TESTNET,
+    "sbe_demo": STREAM_SBE_DEMO,
 }
 STREAM_LIMITS: Final = StreamLimits(
     messages_per_second=5,
@@ -113,6 +122,7 @@ class MarketStreams(StreamsConnection):
     """
 
     _limits = STREAM_LIMITS
+    _sbe_layout = _sbe_stream
 
     def agg_trade(self, symbol: str, *, buffer: int | None = None) -> Subscription[stream_types.AggTrade]:
         """Aggregate trades: `{symbol}@aggTrade`.

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     import httpx
@@ -42,6 +42,8 @@ def describe(exc: BaseException) -> str:
 #: Called once connected with the coroutine function that sends one text frame.
 OnOpen = Callable[[Callable[[str], Awaitable[None]]], None]
 OnText = Callable[[str | bytes], None]  # text frames as str, binary (SBE) frames as bytes
+#: Extra HTTP headers of the opening handshake (the SBE streams' `X-MBX-APIKEY`), or None.
+Headers = Sequence[tuple[str, str]] | None
 
 
 _HIGH_WATER = 64 * 1024
@@ -75,6 +77,7 @@ async def run_websockets(
     max_message: int,
     on_open: OnOpen,
     on_text: OnText,
+    headers: Headers = None,
 ) -> BaseException | None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
@@ -92,6 +95,7 @@ async def run_websockets(
         max_size=max_message,
         compression=None,
         logger=_WEBSOCKETS_LOG,
+        additional_headers=list(headers or ()),
     ) as ws:
         # Frames written straight to the transport through the outbox (a burst in one write);
         # websockets still reads, answers pings, pings and closes.
@@ -114,24 +118,33 @@ async def run_websockets(
         return ConnectionError("closed by the server")
 
 
-async def _run_httpx_ws(*args: Any) -> BaseException | None:
+async def _run_httpx_ws(*args: Any, **kwargs: Any) -> BaseException | None:
     """The default transport, imported on first use (see `_transport_httpx`)."""
     from ._transport_httpx import run_httpx_ws
 
-    return await run_httpx_ws(*args)
+    return await run_httpx_ws(*args, **kwargs)
 
 
-async def _run_picows(*args: Any) -> BaseException | None:
+async def _run_picows(*args: Any, **kwargs: Any) -> BaseException | None:
     """The optional picows transport, imported on first use (see `_transport_picows`)."""
     from ._transport_picows import run_picows
 
-    return await run_picows(*args)
+    return await run_picows(*args, **kwargs)
 
 
-#: Runs one connection: (url, http_client, keepalive, max_message, on_open, on_text) -> why it ended.
-Transport = Callable[
-    [str, "httpx.AsyncClient | None", tuple[float | None, float | None], int, OnOpen, OnText],
-    Awaitable[BaseException | None],
-]
+class Transport(Protocol):
+    """Runs one connection: (url, http_client, keepalive, max_message, on_open, on_text) -> why it ended."""
+
+    def __call__(
+        self,
+        url: str,
+        client: httpx.AsyncClient | None,
+        keepalive: tuple[float | None, float | None],
+        max_message: int,
+        on_open: OnOpen,
+        on_text: OnText,
+        headers: Headers = None,
+    ) -> Awaitable[BaseException | None]: ...
+
 
 TRANSPORTS: dict[str, Transport] = {"httpx-ws": _run_httpx_ws, "websockets": run_websockets, "picows": _run_picows}

@@ -30,7 +30,7 @@ from httpx_ws import AsyncWebSocketSession, HTTPXWSException, WebSocketDisconnec
 from wsproto.frame_protocol import CloseReason
 
 from ._framing import client_frame
-from ._transport import MessageTooBig, NotSent, OnOpen, OnText
+from ._transport import Headers, MessageTooBig, NotSent, OnOpen, OnText
 
 
 class _TooBig(MessageTooBig, HTTPXWSException):
@@ -215,16 +215,19 @@ async def run_httpx_ws(
     max_message: int,
     on_open: OnOpen,
     on_text: OnText,
+    headers: Headers = None,
 ) -> BaseException | None:
     """Run one connection until it closes; returns why (None when closed by us)."""
     from httpx_ws import aconnect_ws
 
+    extra: dict[str, Any] = {"headers": dict(headers)} if headers else {}  # the SBE streams' API key
     connect: Any = aconnect_ws(  # pyright: ignore[reportUnknownVariableType]
         url,
         client,
         keepalive_ping_interval_seconds=keepalive[0],
         keepalive_ping_timeout_seconds=keepalive[1],
         session_class=functools.partial(_CallbackSession, on_text=on_text, max_message=max_message),  # type: ignore[arg-type]
+        **extra,
     )  # max_message_size_bytes is httpx-ws's read chunk size, not a cap (the session caps): its 64 KiB default is the fast one
     async with connect as ws:
         on_open(ws.send_text)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from ._framing import Outbox, client_frame
 from ._tls import client_context
-from ._transport import MessageTooBig, NotSent, OnOpen
+from ._transport import Headers, MessageTooBig, NotSent, OnOpen
 
 if TYPE_CHECKING:
     import httpx
@@ -113,6 +113,7 @@ async def run_picows(
     max_message: int,
     on_open: OnOpen,
     on_text: Callable[[str | bytes], None],
+    headers: Headers = None,
 ) -> BaseException | None:
     """Run one connection until it closes; returns why.
 
@@ -132,6 +133,7 @@ async def run_picows(
         # picows wants the reply timeout no longer than the interval
         auto_ping_reply_timeout=min(timeout, interval) if timeout is not None and interval else interval or 10.0,
         auto_ping_strategy=picows.WSAutoPingStrategy.PING_PERIODICALLY,
+        extra_headers=list(headers) if headers else None,
     )
 
     outbox = Outbox(

@@ -19,6 +19,8 @@ import msgspec
 from .errors import BinanceError, ParamError
 
 STREAM_PRODUCTION = "wss://stream.binance.com:9443"
+#: The SBE market-data streams (`response_format="sbe"`; an Ed25519 API key is required).
+STREAM_SBE_PRODUCTION = "wss://stream-sbe.binance.com:9443"
 
 TimeUnit = Literal["MILLISECOND", "MICROSECOND"]
 

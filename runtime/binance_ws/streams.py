@@ -34,7 +34,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 import msgspec
@@ -43,14 +43,18 @@ from . import options
 from ._async import ReconnectPolicy, _check_optional_transport  # pyright: ignore[reportPrivateUsage]
 from ._transport import TRANSPORTS, NotSent, TransportName, describe
 from .errors import ConnectionClosed, ParamError, RequestTimeout, TransportError
+from .sbe import SbeError
+from .signing import Ed25519Key, HmacKey, RsaKey
 
 if TYPE_CHECKING:
     import httpx
 from .events import ConnectionEvent, ConnectionState
+from .stream_sbe import StreamDecoder, sbe_stream_name
 from .stream_wire import (
     ENVELOPE_DECODER,
     SERVER_SHUTDOWN,
     STREAM_PRODUCTION,
+    STREAM_SBE_PRODUCTION,
     StreamControlError,
     StreamLimits,
     TimeUnit,
@@ -212,16 +216,22 @@ class StreamsConnection:
         on_connection_event: called with each `ConnectionEvent`.
         transport: "httpx-ws" (default), "websockets" or "picows".
         max_message_size: largest server message accepted, in bytes (default 16 MiB).
+        response_format: "json" (default), or "sbe" for the SBE market-data streams
+            (stream-sbe.binance.com: `trade`, `book_ticker`, `depth` with 20 levels and
+            `diff_depth`, delivered as the same typed events; see `binance_ws.stream_sbe`).
+        api_key: with "sbe", the API key of an Ed25519 key (a string, or the `Ed25519Key`),
+            sent in the `X-MBX-APIKEY` header when connecting, as Binance requires.
 
     Bad options fail here with a `ValueError` or `TypeError` naming the option.
     """
 
     _limits = StreamLimits()  # the generated class sets the spec's values
+    _sbe_layout: Any = None  # set by the generated class: the SBE streams' layout tables (`_sbe_stream`)
 
     def __init__(
         self,
         *,
-        url: str = STREAM_PRODUCTION,
+        url: str | None = None,
         time_unit: TimeUnit | None = None,
         buffer: int = 10_000,
         timeout: float = 10.0,
@@ -236,8 +246,24 @@ class StreamsConnection:
         on_connection_event: Callable[[ConnectionEvent], None] | None = None,
         transport: TransportName = "httpx-ws",
         max_message_size: int = options.DEFAULT_MAX_MESSAGE_SIZE,
+        response_format: Literal["json", "sbe"] = "json",
+        api_key: str | Ed25519Key | None = None,
     ) -> None:
         timeout = options.seconds("timeout", timeout) or timeout
+        if response_format not in ("json", "sbe"):
+            raise ParamError("MarketStreams", "response_format", f"expected 'json' or 'sbe', got {response_format!r}")
+        self.response_format: Literal["json", "sbe"] = response_format
+        self._headers: list[tuple[str, str]] | None = None
+        self._sbe: StreamDecoder | None = None
+        if response_format == "sbe":
+            self._headers = [("X-MBX-APIKEY", _sbe_api_key(api_key))]
+            if self._sbe_layout is None:
+                raise ValueError("response_format='sbe' needs the generated MarketStreams (binance_spot_ws)")
+            self._sbe = StreamDecoder(self._sbe_layout, microseconds=time_unit == "MICROSECOND")
+        elif api_key is not None:
+            raise ParamError("MarketStreams", "api_key", "only the SBE streams take an API key (response_format='sbe')")
+        if url is None:
+            url = STREAM_SBE_PRODUCTION if response_format == "sbe" else STREAM_PRODUCTION
         keepalive_interval = options.seconds("keepalive_interval", keepalive_interval, optional=True)
         keepalive_timeout = options.seconds("keepalive_timeout", keepalive_timeout, optional=True)
         max_lifetime = options.seconds("max_lifetime", max_lifetime) or max_lifetime
@@ -356,6 +382,8 @@ class StreamsConnection:
             raise ConnectionClosed("the streams connection is closed")
         if buffer is not None and (not isinstance(buffer, int) or buffer < 1):  # pyright: ignore[reportUnnecessaryIsInstance]  # checked at run time for callers without a type checker
             raise ParamError(stream, "buffer", f"expected a positive int, got {buffer!r}")
+        if self._sbe is not None:
+            stream = sbe_stream_name(stream)  # the SBE stream with the same events, or ParamError
         decoder = self._decoders.get(event_type)
         if decoder is None:
             decoder = self._decoders[event_type] = msgspec.json.Decoder(event_type)
@@ -512,7 +540,16 @@ class StreamsConnection:
 
     def _on_frame(self, conn: _Conn, text: str | bytes) -> None:
         if not isinstance(text, str):  # the transports pass binary frames on (SBE); JSON streams send none
-            log.warning("binary frame from the stream server ignored (%d bytes)", len(text))
+            if self._sbe is None:
+                log.warning("binary frame from the stream server ignored (%d bytes)", len(text))
+                return
+            try:
+                events = self._sbe.events(text)
+            except (SbeError, KeyError, TypeError) as exc:
+                log.warning("undecodable SBE frame from the stream server ignored (%d bytes): %s", len(text), exc)
+                return
+            for stream, data in events:
+                self._on_event(conn, stream, data)
             return
         # The hot path: Binance frames events compactly as {"stream":"<name>","data":<payload>},
         # so the name and the payload are cut out of the text without parsing it; the payload is
@@ -654,7 +691,7 @@ class StreamsConnection:
             conn.handover, conn.role = handover, "new"
         shard.conns.add(conn)
         conn.throttle = _Throttle(self._control_rate)
-        url = combined_url(self.url, in_url, self.time_unit)
+        url = combined_url(self.url, in_url, None if self._sbe is not None else self.time_unit)  # SBE: always us
         conn.task = asyncio.create_task(self._run_conn(conn, url), name=f"binance-streams-conn-{conn.number}")
         opened = asyncio.create_task(conn.opened.wait())
         closed = asyncio.create_task(conn.closed.wait())
@@ -666,7 +703,10 @@ class StreamsConnection:
         if not conn.opened.is_set() or conn.closed.is_set():
             await self._close_conn(conn)
             reason = conn.error or TimeoutError("connect timed out")
-            raise TransportError(f"cannot connect to {self.url}: {describe(reason)}")
+            hint = ""
+            if self._sbe is not None and _refused_status(reason) in (400, 401, 403):
+                hint = " (the SBE streams need the API key of an Ed25519 key Binance knows, in X-MBX-APIKEY)"
+            raise TransportError(f"cannot connect to {self.url}: {describe(reason)}{hint}")
         return conn
 
     async def _run_conn(self, conn: _Conn, url: str) -> None:
@@ -679,7 +719,13 @@ class StreamsConnection:
 
         try:
             conn.error = await run(
-                url, self._http_client, self._keepalive, self._max_message, opened, lambda t: self._on_frame(conn, t)
+                url,
+                self._http_client,
+                self._keepalive,
+                self._max_message,
+                opened,
+                lambda t: self._on_frame(conn, t),
+                headers=self._headers,
             )
         except asyncio.CancelledError:
             conn.error = conn.error or ConnectionClosed("closed")
@@ -840,3 +886,25 @@ class StreamsConnection:
 
 
 _S = TypeVar("_S", bound=StreamsConnection)
+
+
+def _refused_status(exc: BaseException) -> int | None:
+    """The HTTP status of a refused handshake, as each transport reports it (None: not one)."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def _sbe_api_key(api_key: object) -> str:
+    """The `X-MBX-APIKEY` value: an API key string or an `Ed25519Key`; ParamError otherwise."""
+    if isinstance(api_key, Ed25519Key):
+        return api_key.api_key
+    if isinstance(api_key, (HmacKey, RsaKey)):
+        raise ParamError("MarketStreams", "api_key", "the SBE streams accept only Ed25519 keys")
+    if not isinstance(api_key, str) or not api_key or not api_key.isprintable() or not api_key.isascii():
+        raise ParamError(
+            "MarketStreams",
+            "api_key",
+            "response_format='sbe' needs the API key of an Ed25519 key (Binance requires one)",
+        )
+    return api_key
