@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
             print(f"market-data streams: {emulator.stream_url}/ws/<stream>, {emulator.stream_url}/stream?streams=...")
+            print(
+                f"SBE market-data streams (an Ed25519 API key in X-MBX-APIKEY): {emulator.sbe_stream_url}/ws/<stream>"
+            )
             await asyncio.Event().wait()
 
     try:

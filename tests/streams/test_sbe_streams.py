@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 from collections.abc import AsyncIterator
@@ -155,10 +156,10 @@ async def test_each_sbe_stream_carries_the_engines_state(exchange: Emulator, cli
         assert [(b.price, b.qty) for b in snapshot.bids] == [(b.price, b.qty) for b in api_depth.bids]
         assert [(a.price, a.qty) for a in snapshot.asks] == [(a.price, a.qty) for a in api_depth.asks]
 
-        chain = [e for e in await events_until(diffs, lambda e: e.final_update_id == final)]
+        chain = await events_until(diffs, lambda e: e.final_update_id == final)
         assert not any(isinstance(e, StreamGap) for e in chain)
         assert chain[0].first_update_id == start + 1  # the book's own update ids, no hole
-        for before, after in zip(chain, chain[1:]):
+        for before, after in itertools.pairwise(chain):
             assert after.first_update_id == before.final_update_id + 1
         assert all(isinstance(e, stream_types.DepthUpdate) and e.symbol == "BTCUSDT" for e in chain)
         resting = [(b.price, b.qty) for e in chain for b in e.bids if b.price == D("49990.5")]
@@ -318,6 +319,46 @@ async def test_live_subscribe_and_unsubscribe_on_a_combined_sbe_connection(excha
         assert not exchange.streams.wanted_sbe("ethusdt@bestBidAsk")
         exchange.market_trade("BTCUSDT", "SELL", "0.01")
         assert isinstance(await next_event(trades), stream_types.Trade)
+
+
+async def test_rotation_reconnect_and_shutdown_notice_lose_no_trade_unmarked(exchange: Emulator) -> None:
+    async with sbe_streams(exchange, reconnect=FAST, handover_timeout=5) as streams:
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        received: list[Any] = []
+
+        async def consume() -> None:
+            async for item in trades:
+                received.append(item)
+
+        consumer = asyncio.create_task(consume())
+        rng = random.Random(2)
+        for step in range(40):
+            exchange.market_trade("BTCUSDT", rng.choice(("BUY", "SELL")), "0.002")
+            if step == 10:
+                streams.rotate()
+            if step == 20:
+                exchange.drop_stream_connections()
+            if step == 30:
+                exchange.shutdown_notice()  # JSON text on an SBE connection, as Binance sends it
+            await asyncio.sleep(0.02)
+        book = exchange.exchange.books["BTCUSDT"]
+        last = book.trades[-1].trade_id
+        await until(lambda: any(getattr(i, "trade_id", None) == last for i in received), "the last trade arrives")
+        consumer.cancel()
+        assert StreamGap("reconnected") in received
+        assert exchange.streams.opened >= 4  # the first, the rotation, the reconnect, after the notice
+        position = {t.trade_id: i for i, t in enumerate(book.trades)}
+        previous, marked = None, False
+        for item in received:
+            if isinstance(item, StreamGap):
+                marked = True
+                continue
+            if previous is not None:
+                assert position[item.trade_id] > position[previous], "out of order or repeated"
+                if position[item.trade_id] != position[previous] + 1:
+                    assert marked, f"trades between {previous} and {item.trade_id} missing without a gap marker"
+            previous, marked = item.trade_id, False
 
 
 async def test_an_undecodable_binary_frame_is_skipped(exchange: Emulator) -> None:
