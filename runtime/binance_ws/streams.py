@@ -196,8 +196,9 @@ class StreamsConnection:
     """Market-data streams over WebSocket, resilient, for asyncio.
 
     Args:
-        url: stream server base, e.g. `STREAM_PRODUCTION`, `STREAM_TESTNET` or
-            `Emulator.stream_url` (a `/ws/...` or `/stream?...` URL is cut to its base).
+        url: stream server base, e.g. `STREAM_PRODUCTION` (the default; `STREAM_SBE_PRODUCTION`
+            with `response_format="sbe"`), `STREAM_TESTNET` or `Emulator.stream_url` (a `/ws/...`
+            or `/stream?...` URL is cut to its base).
         time_unit: "MICROSECOND" for time fields in microseconds (default milliseconds).
         buffer: events kept per subscription for a slow consumer; past that, events are
             dropped and a `StreamGap("overflow")` marks the hole.
