@@ -73,13 +73,13 @@ def with_lazy_money(source: str, *, exclude: Iterable[str] = ()) -> str:
         for node in ast.parse(source).body
         if isinstance(node, ast.ClassDef)
         and node.name not in skip
-        and any(
-            isinstance(item, ast.AnnAssign) and _MONEY.match(ast.unparse(item.annotation)) for item in node.body
-        )
+        and any(isinstance(item, ast.AnnAssign) and _MONEY.match(ast.unparse(item.annotation)) for item in node.body)
     ]
     if not names:
         return source
-    source, found = re.subn(r"^from binance_ws import Model$", "from binance_ws import Model, lazy_money", source, 1, re.M)
+    source, found = re.subn(
+        r"^from binance_ws import Model$", "from binance_ws import Model, lazy_money", source, count=1, flags=re.M
+    )
     if not found:
         raise ValueError("generated module does not import binance_ws.Model")
     listed = "".join(f"    {name},\n" for name in names)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator
-from decimal import Decimal
-from typing import Any, TypeVar
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import msgspec
 
@@ -19,14 +19,12 @@ class Model(msgspec.Struct, gc=False, omit_defaults=True):
     """
 
 
-S = TypeVar("S", bound=type[Model])
-
 #: A money annotation as the generated modules write it (`from __future__ import annotations`
 #: keeps it as this text): `Decimal` or `Annotated[Decimal, Meta(...)]`, maybe `| UnsetType` / `| None`.
 _MONEY = re.compile(r"(?:Annotated\[)?Decimal(?=[,\] |]|$)")
 
 
-def lazy_money(*classes: S) -> None:
+def lazy_money(*classes: type[Model]) -> None:
     """Keep the money of these result and event Structs as the wire text; read it as `Decimal`.
 
     msgspec builds every `Decimal` while decoding, and most are never read (a depth
@@ -55,7 +53,8 @@ def lazy_money(*classes: S) -> None:
         TypeError: a class has no money field (the generator lists only those that do).
     """
     for cls in classes:
-        annotations: dict[str, Any] = cls.__dict__["__annotations__"]
+        # The class's own dict, changed in place (inspect.get_annotations answers a copy).
+        annotations: dict[str, Any] = cls.__dict__["__annotations__"]  # noqa: RUF063
         money = [
             name
             for name in cls.__struct_fields__
@@ -70,11 +69,15 @@ def lazy_money(*classes: S) -> None:
             required = text == "Decimal" or (text.startswith("Annotated[Decimal,") and text.endswith(")]"))
             annotations[name] = _MONEY.sub(lambda m: m.group(0).replace("Decimal", "str"), annotations[name], 1)
             setattr(cls, name, _money_property(cls, name, optional=not required))
-        cls.__money_fields__ = tuple(money)  # type: ignore[attr-defined]
-        cls.__eq__ = _eq  # type: ignore[assignment,method-assign]
-        cls.__ne__ = _ne  # type: ignore[assignment,method-assign]
-        cls.__repr__ = _repr  # type: ignore[assignment,method-assign]
-        cls.__rich_repr__ = _rich_repr  # type: ignore[attr-defined]
+        # Over the values read (msgspec's own compare and print the stored ones).
+        for attribute, value in (
+            ("__money_fields__", tuple(money)),
+            ("__eq__", _eq),
+            ("__ne__", _ne),
+            ("__repr__", _repr),
+            ("__rich_repr__", _rich_repr),
+        ):
+            setattr(cls, attribute, value)
 
 
 def _money_property(cls: type[Model], name: str, *, optional: bool) -> property:
@@ -92,40 +95,54 @@ def _money_property(cls: type[Model], name: str, *, optional: bool) -> property:
 @functools.cache
 def _reader(raw: str, optional: bool) -> Callable[[Any], Any]:
     # Required money is a text (decoded) or a Decimal (constructed); optional money may
-    # also be UNSET or None, returned as they are.
-    body = (
-        f"v = self.{raw}\n    return Decimal(v) if v.__class__ is str else v"
-        if optional
-        else f"return Decimal(self.{raw})"
+    # also be UNSET or None, returned as they are. A text that is no number (decoding
+    # no longer checks it) fails the read with a ValidationError naming the field.
+    read = "Decimal(v) if v.__class__ is str else v" if optional else "Decimal(v)"
+    source = (
+        "def read(self):\n"
+        f"    v = self.{raw}\n"
+        "    try:\n"
+        f"        return {read}\n"
+        "    except InvalidOperation:\n"
+        f"        raise _not_a_number(self, {raw[1:]!r}, v) from None\n"
     )
-    namespace: dict[str, Any] = {"Decimal": Decimal}
-    exec(f"def read(self):\n    {body}\n", namespace)  # raw is a checked identifier
+    namespace: dict[str, Any] = {
+        "Decimal": Decimal,
+        "InvalidOperation": InvalidOperation,
+        "_not_a_number": _not_a_number,
+    }
+    exec(source, namespace)  # `raw` is a checked identifier
     reader: Callable[[Any], Any] = namespace["read"]
     return reader
 
 
-def _values(self: Any) -> Iterator[tuple[str, Any]]:
+def _not_a_number(obj: Any, name: str, value: Any) -> msgspec.ValidationError:
+    return msgspec.ValidationError(f"{type(obj).__name__}.{name} is not a decimal number: {value!r}")
+
+
+def _values(self: Model) -> Iterator[tuple[str, Any]]:
     for name in self.__struct_fields__:
         yield name, getattr(self, name)
 
 
-def _eq(self: Any, other: object) -> bool:
+def _eq(self: Model, other: object) -> bool:
     if type(other) is not type(self):
-        return NotImplemented
+        return NotImplemented  # type: ignore[no-any-return]  # (mypy knows NotImplemented only in dunders)
     return all(value == getattr(other, name) for name, value in _values(self))
 
 
-def _ne(self: Any, other: object) -> bool:
-    equal = _eq(self, other)
-    return equal if equal is NotImplemented else not equal
+def _ne(self: Model, other: object) -> bool:
+    if type(other) is not type(self):
+        return NotImplemented  # type: ignore[no-any-return]
+    return not _eq(self, other)
 
 
-def _repr(self: Any) -> str:
+def _repr(self: Model) -> str:
     return f"{type(self).__name__}({', '.join(f'{name}={value!r}' for name, value in _values(self))})"
 
 
-def _rich_repr(self: Any) -> Iterator[tuple[str, Any]]:
-    return _values(self)
+def _rich_repr(self: Model) -> list[tuple[str, Any]]:
+    return list(_values(self))
 
 
 def asdict(value: msgspec.Struct) -> dict[str, Any]:
