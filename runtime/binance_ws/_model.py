@@ -48,6 +48,10 @@ def lazy_money(*classes: type[Model]) -> None:
       stored values. Still unhashable, like every non-frozen Struct.
     - `msgspec.structs.asdict` / `astuple` / `msgspec.to_builtins` read the stored
       values: the wire text (a `str`) for decoded money. `binance_ws.asdict` gives Decimals.
+    - Decoding no longer checks the text: one that is no number raises
+      `msgspec.ValidationError` (naming the class and field) when it is read.
+    - Runtime introspection (`typing.get_type_hints`, `msgspec.structs.fields`) reports
+      `str` for these fields: what is stored. The stored value is also `obj._<field>`.
 
     Raises:
         TypeError: a class has no money field (the generator lists only those that do).
