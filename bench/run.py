@@ -679,7 +679,7 @@ def decode_costs(n: int) -> dict[str, float]:
 
     variants: dict[str, tuple[Callable[[], Any], int]] = {
         "msgspec into str fields (floor)": (lambda: str_decoder.decode(frame), n),
-        "msgspec into the SDK's Depth (Decimal)": (lambda: DEPTH_DECODER.decode(frame), n),
+        "msgspec into the SDK's Depth (money as text until read)": (lambda: DEPTH_DECODER.decode(frame), n),
         "binance-spot-ws": (sdk, n),
         "binance-spot-ws, then every level read": (lambda: read_all(sdk()), n),
         "python-binance (json.loads, dicts of str)": (lambda: json.loads(frame), n),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import warnings
+from collections.abc import Iterable
+from typing import Any
 
 from . import naming
 from .ir import Api
@@ -52,4 +55,58 @@ def render(api: Api) -> str:
     # The bundle root itself is not a type.
     source = re.sub(r"\n+class Bundle\(.*?(?=\n\S|\Z)", "\n", source, flags=re.S)
     source = re.sub(r"\nBundle: TypeAlias = .*\n", "\n", source)
-    return source
+    return with_lazy_money(source, exclude=params_structs(api))
+
+
+#: A money annotation: `Decimal`, `Annotated[Decimal, ...]`, maybe `| UnsetType` / `| None`
+#: (the same rule as `binance_ws.lazy_money`, which rejects a class without one).
+_MONEY = re.compile(r"(?:Annotated\[)?Decimal(?=[,\] |]|$)")
+
+
+def with_lazy_money(source: str, *, exclude: Iterable[str] = ()) -> str:
+    """`source` with a `lazy_money(...)` call after its Structs: those with a money field,
+    but the `exclude`d ones (request parameters keep eager Decimals: they are validated
+    and encoded as the user gave them)."""
+    skip = set(exclude)
+    names = [
+        node.name
+        for node in ast.parse(source).body
+        if isinstance(node, ast.ClassDef)
+        and node.name not in skip
+        and any(isinstance(item, ast.AnnAssign) and _MONEY.match(ast.unparse(item.annotation)) for item in node.body)
+    ]
+    if not names:
+        return source
+    source, found = re.subn(
+        r"^from binance_ws import Model$", "from binance_ws import Model, lazy_money", source, count=1, flags=re.M
+    )
+    if not found:
+        raise ValueError("generated module does not import binance_ws.Model")
+    listed = "".join(f"    {name},\n" for name in names)
+    comment = "# Money of results and events: stored as the wire text, read as Decimal (see binance_ws.lazy_money)."
+    return f"{source.rstrip()}\n\n\n{comment}\nlazy_money(\n{listed})\n"
+
+
+def params_structs(api: Api) -> set[str]:
+    """Names of the Structs that request parameters use (the roots and all they refer to)."""
+    found: set[str] = set()
+    todo = [m.params_type for m in api.methods if m.params_type]
+    while todo:
+        name = todo.pop()
+        if name in found or name not in api.bundle:
+            continue
+        found.add(name)
+        todo.extend(_refs(api.bundle[name]))
+    return found
+
+
+def _refs(schema: Any) -> Iterable[str]:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            yield ref.removeprefix("#/$defs/")
+        for value in schema.values():
+            yield from _refs(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _refs(value)

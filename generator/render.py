@@ -28,7 +28,7 @@ def package(api: Api, streams: Streams | None = None, *, sbe: bool = False, sbe_
     files = {
         "__init__.py": ENV.get_template("__init__.py.jinja").render(api=api, header=header, streams=streams),
         "_methods.py": ENV.get_template("methods.py.jinja").render(api=api, header=header),
-        "_aliases.py": ENV.get_template("aliases.py.jinja").render(api=api, header=header),
+        "_aliases.py": models.with_lazy_money(ENV.get_template("aliases.py.jinja").render(api=api, header=header)),
         "_errors.py": ENV.get_template("errors.py.jinja").render(api=api, header=header),
         "_async_client.py": client.render(api=api, header=header, aio=True, sbe=sbe),
         "_client.py": client.render(api=api, header=header, aio=False, sbe=sbe),
@@ -47,5 +47,7 @@ def streams_package(streams: Streams, *, sbe: bool = False) -> dict[str, str]:
     header = models.HEADER.format(spec=streams.spec_name)
     return {
         "_streams.py": ENV.get_template("streams.py.jinja").render(streams=streams, header=header, sbe=sbe),
-        "stream_types.py": ENV.get_template("stream_types.py.jinja").render(streams=streams, header=header),
+        "stream_types.py": models.with_lazy_money(
+            ENV.get_template("stream_types.py.jinja").render(streams=streams, header=header)
+        ),
     }

@@ -46,6 +46,7 @@ from binance_ws import (
     UnexpectedResult,
     UnknownEvent,
     UnknownExecutionStatus,
+    asdict,
     key_from_env,
     key_from_pem,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "UnknownExecutionStatus",
     "NonRepresentable",
     "SbeError",
+    "asdict",
     "key_from_env",
     "key_from_pem",
     "__version__",

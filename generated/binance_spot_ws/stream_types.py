@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from msgspec import field
 
-from binance_ws import Model
+from binance_ws import Model, lazy_money
 
 
 class AggTrade(Model, kw_only=True):
@@ -454,3 +454,19 @@ class ServerShutdown(Model, kw_only=True):
 
     event_time: int = field(name="E")
     """Event time."""
+
+
+# Money of results and events: stored as the wire text, read as Decimal (see binance_ws.lazy_money).
+lazy_money(
+    AggTrade,
+    Trade,
+    BlockTrade,
+    KlineBar,
+    MiniTicker,
+    Ticker,
+    WindowTicker,
+    BookTicker,
+    AvgPrice,
+    PriceLevel,
+    ReferencePrice,
+)

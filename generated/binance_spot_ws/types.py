@@ -33,7 +33,7 @@ from binance_spot_ws._aliases import (
     TimeInForceValue,
     WorkingFloorValue,
 )
-from binance_ws import Model
+from binance_ws import Model, lazy_money
 
 
 class AccountCommissionParams(Model, kw_only=True):
@@ -3598,3 +3598,47 @@ class CancelReplaceError(Model, kw_only=True):
     code: int
     msg: str
     data: CancelReplaceErrorData | UnsetType = UNSET
+
+
+# Money of results and events: stored as the wire text, read as Decimal (see binance_ws.lazy_money).
+lazy_money(
+    AggTrade,
+    Allocation,
+    AmendedOrder,
+    Amendment,
+    AssetFilter,
+    AvgPrice,
+    Balance,
+    BalanceEntry,
+    BalanceUpdate,
+    BookTicker,
+    CancelReport,
+    CommissionPair,
+    CommissionRates,
+    CommissionRatesFull,
+    Discount,
+    ExecutionReport,
+    ExternalLockUpdate,
+    Fill,
+    LotSizeFilter,
+    MarketLotSizeFilter,
+    MaxPositionFilter,
+    MinNotionalFilter,
+    MyTrade,
+    NotionalFilter,
+    OrderQuery,
+    PercentPriceBySideFilter,
+    PercentPriceFilter,
+    PreventedMatch,
+    PreventedMatchRecord,
+    PriceFilter,
+    PriceRangeRule,
+    PriceTicker,
+    ReferencePrice,
+    Ticker24hr,
+    TickerWindow,
+    Trade,
+    CancelAllItem,
+    CancelResult,
+    OrderResponse,
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from ._async import PRODUCTION, TESTNET, AsyncConnection, ReconnectPolicy
-from ._model import Model
+from ._model import Model, asdict, lazy_money
 from ._sync import Connection
 from .errors import (
     ApiError,
@@ -102,9 +102,11 @@ __all__ = [
     "UnknownExecutionStatus",
     "Weight",
     "WeightRule",
+    "asdict",
     "format_decimal",
     "key_from_env",
     "key_from_pem",
+    "lazy_money",
     "new_client_order_id",
     "signature_payload",
 ]

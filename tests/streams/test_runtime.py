@@ -6,6 +6,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from binance_spot_ws import (
@@ -329,10 +330,24 @@ async def test_an_event_that_does_not_match_the_spec_becomes_a_gap_in_its_place(
         trades = streams.trade("BTCUSDT")
         await trades.ready(5)
         server.publish("btcusdt@trade", trade("BTCUSDT", 1))
-        server.publish("btcusdt@trade", {**trade("BTCUSDT", 2), "p": "not a price"})
+        server.publish("btcusdt@trade", {**trade("BTCUSDT", 2), "t": "not an id"})
         server.publish("btcusdt@trade", trade("BTCUSDT", 3))
         items = await take(trades, 3)
         assert [getattr(i, "trade_id", i) for i in items] == [1, StreamGap("undecodable event"), 3]
+
+
+async def test_money_that_is_no_number_fails_when_it_is_read() -> None:
+    # Money is kept as the wire text and built on read (binance_ws.lazy_money): decoding does
+    # not look at it, the read raises a ValidationError naming the field.
+    async with StreamServer() as server, MarketStreams(url=server.url) as streams:
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        server.publish("btcusdt@trade", {**trade("BTCUSDT", 2), "p": "not a price"})
+        (item,) = await take(trades, 1)
+        assert isinstance(item, stream_types.Trade) and item.trade_id == 2
+        assert item.quantity == Decimal(trade("BTCUSDT", 2)["q"])
+        with pytest.raises(msgspec.ValidationError, match=r"Trade.price is not a decimal number: 'not a price'"):
+            item.price  # noqa: B018
 
 
 async def test_rotation_before_the_lifetime_ends_loses_nothing() -> None:

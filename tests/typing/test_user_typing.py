@@ -70,6 +70,9 @@ async def wrong(client: AsyncClient) -> None:
     account = await client.account_status()
     commission: str = account.maker_commission  # wrong: an int
     print(commission, Decimal(1))
+    types.Balance(asset="BTC", free=1.5, locked=Decimal(1))  # wrong: a float for money
+    price: str = (await client.depth(symbol="BTCUSDT")).bids[0].price  # wrong: a Decimal
+    print(price)
 
 
 def wrong_blocking() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 from binance_spot_ws import (
     AsyncClient,
@@ -19,6 +20,7 @@ from binance_spot_ws import (
     RequestInfo,
     StreamGap,
     UnknownEvent,
+    asdict,
     types,
 )
 from binance_ws_emulator import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET, Emulator
@@ -43,6 +45,10 @@ async def market_data(client: AsyncClient) -> Decimal:
     volumes = [ticker.volume for ticker in day]
     depth = await client.depth(symbol="BTCUSDT", limit=5)
     best_bid: Decimal = depth.bids[0].price
+    mine = types.Balance(asset="BTC", free=Decimal("1.5"), locked=Decimal("2"))  # money from Decimals
+    notional: Decimal = mine.free + mine.locked
+    level: dict[str, Any] = asdict(depth.bids[0])  # money as Decimal (msgspec.structs.asdict: the text)
+    print(notional, level["price"] == best_bid)
     info = await client.exchange_info(symbol="BTCUSDT")
     step = Decimal(0)
     for rule in info.symbols[0].filters:

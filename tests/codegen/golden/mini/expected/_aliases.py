@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal, TypeAlias
 
-from binance_ws import Model
+from binance_ws import Model, lazy_money
 
 
 class PriceLevel(Model, array_like=True):
@@ -23,3 +23,9 @@ class PriceLevel(Model, array_like=True):
 SideValue: TypeAlias = Literal["BUY", "SELL"] | str
 
 OrderStatusValue: TypeAlias = Literal["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED"] | str
+
+
+# Money of results and events: stored as the wire text, read as Decimal (see binance_ws.lazy_money).
+lazy_money(
+    PriceLevel,
+)

@@ -9,7 +9,7 @@ from typing import Annotated, TypeAlias
 from msgspec import UNSET, Meta, UnsetType, field
 
 from binance_spot_ws._aliases import OrderStatusValue, PriceLevel
-from binance_ws import Model
+from binance_ws import Model, lazy_money
 
 
 class BalanceUpdate(Model, kw_only=True, tag_field="e", tag="balanceUpdate"):
@@ -80,3 +80,10 @@ class OrderResponse(Model, kw_only=True):
     client_order_id: str = field(name="clientOrderId")
     status: OrderStatusValue | UnsetType = UNSET
     fills: list[OrderResponseFillsItem] | UnsetType = UNSET
+
+
+# Money of results and events: stored as the wire text, read as Decimal (see binance_ws.lazy_money).
+lazy_money(
+    BalanceUpdate,
+    OrderResponseFillsItem,
+)

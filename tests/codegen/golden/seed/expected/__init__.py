@@ -40,6 +40,7 @@ from binance_ws import (
     UnexpectedResult,
     UnknownEvent,
     UnknownExecutionStatus,
+    asdict,
     key_from_env,
     key_from_pem,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "UnknownExecutionStatus",
     "NonRepresentable",
     "SbeError",
+    "asdict",
     "key_from_env",
     "key_from_pem",
     "__version__",

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from msgspec import field
 
-from binance_ws import Model
+from binance_ws import Model, lazy_money
 
 
 class Trade(Model, kw_only=True):
@@ -45,3 +45,10 @@ class Shutdown(Model, kw_only=True):
     """Shutdown"""
 
     event_type: str = field(name="e")
+
+
+# Money of results and events: stored as the wire text, read as Decimal (see binance_ws.lazy_money).
+lazy_money(
+    Trade,
+    Level,
+)

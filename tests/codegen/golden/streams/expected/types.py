@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from msgspec import field
 
-from binance_ws import Model
+from binance_ws import Model, lazy_money
 
 
 class AvgPriceParams(Model, kw_only=True):
@@ -21,3 +21,9 @@ class AvgPriceResult(Model, kw_only=True):
 
 class TimeResult(Model, kw_only=True):
     server_time: int = field(name="serverTime")
+
+
+# Money of results and events: stored as the wire text, read as Decimal (see binance_ws.lazy_money).
+lazy_money(
+    AvgPriceResult,
+)

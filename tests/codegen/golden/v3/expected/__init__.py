@@ -40,6 +40,7 @@ from binance_ws import (
     UnexpectedResult,
     UnknownEvent,
     UnknownExecutionStatus,
+    asdict,
     key_from_env,
     key_from_pem,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "UnknownExecutionStatus",
     "NonRepresentable",
     "SbeError",
+    "asdict",
     "key_from_env",
     "key_from_pem",
     "__version__",
