@@ -25,6 +25,7 @@ import wsproto
 import wsproto.events as ev
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
+from . import rest
 from .auth import KeyKind
 from .exchange import Exchange
 from .limits import IpLimits
@@ -76,7 +77,9 @@ class Emulator:
             per connection, connection attempts).
 
     The market-data streams are served on the same port at Binance's paths:
-    `stream_url + "/ws/<stream>"` (raw) and `stream_url + "/stream?streams=<a>/<b>"` (combined).
+    `stream_url + "/ws/<stream>"` (raw) and `stream_url + "/stream?streams=<a>/<b>"` (combined),
+    and so is the REST depth snapshot a local order book starts from:
+    `rest_url + "/api/v3/depth?symbol=BTCUSDT&limit=1000"` (rest.py).
     """
 
     def __init__(
@@ -133,6 +136,11 @@ class Emulator:
     def stream_url(self) -> str:
         """The base of the market-data streams (`/ws/<stream>`, `/stream?streams=...`)."""
         return f"{'wss' if self.ssl else 'ws'}://{self.host}:{self.port}"
+
+    @property
+    def rest_url(self) -> str:
+        """The base of the REST endpoint (`/api/v3/depth`, the order book snapshot; rest.py)."""
+        return f"{'https' if self.ssl else 'http'}://{self.host}:{self.port}"
 
     # -- running ---------------------------------------------------------------------------
 
@@ -406,10 +414,20 @@ class _Conn:
         self.writer.close()
 
     async def run(self) -> None:
+        head = b""  # until the request head is read: a WebSocket handshake, or a REST request (rest.py)
         while not self.closed:
             data = await self.reader.read(65536)
             if not data:
                 break
+            if head is not None:
+                head += data
+                parsed = rest.request_head(head)
+                if parsed is None and len(head) < rest.MAX_HEAD:
+                    continue
+                if parsed is not None and not rest.is_websocket(parsed[2]):
+                    self._answer_rest(parsed[0], parsed[1])
+                    break
+                data, head = head, None
             try:
                 self.ws.receive_data(data)
                 for event in self.ws.events():
@@ -491,6 +509,17 @@ class _Conn:
             with contextlib.suppress(LocalProtocolError):
                 self._write(self.ws.send(event.response()))
             self.closed = True
+
+    def _answer_rest(self, method: str, target: str) -> None:
+        """A plain HTTP request (no upgrade): the REST depth snapshot, answered as the API's `depth`."""
+        emu = self.emulator
+        emu.requests[f"{method} {urlsplit(target).path}"] += 1
+        session = Session(emu.exchange, emu.limits)
+        try:
+            self._write(rest.respond(method, target, session.handle))
+        finally:
+            session.close()
+        self.closed = True
 
     def _open_stream(self, path: str, query: str) -> None:
         try:

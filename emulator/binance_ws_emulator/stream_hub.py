@@ -9,7 +9,10 @@ serialized once, so two connections on the same stream get identical bytes.
 
 Control messages answer with Binance's documented codes and messages; the few
 cases Binance does not document (an invalid stream name, more than the streams
-per connection) answer with code 2 and a message saying what was wrong.
+per connection) answer with code 2 and a message saying what was wrong. A control
+message's `id` is what the WebSocket API takes (the changelog of 2023-12-04): a
+64-bit integer, an alphanumeric string of up to 36 characters with hyphens allowed (UUIDs, as
+Binance's own SDK sends them), or null.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ STREAM_NAME = re.compile(
     rf"|!miniTicker@arr|!ticker_(?P<awindow>{'|'.join(WINDOWS)})@arr"
 )
 _METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
-_ID = re.compile(r"[A-Za-z0-9]{0,36}")
+_ID = re.compile(r"[A-Za-z0-9-]{0,36}")
 
 
 @dataclass
@@ -247,10 +250,9 @@ class StreamHub:
             names = [n for n in path[len("/ws/") :].split("/") if n] if path.startswith("/ws/") else []
         else:
             raise Refused(404, {"code": -1, "msg": "Unknown path"})
-        for name in names:
-            if not STREAM_NAME.fullmatch(name):
-                raise Refused(400, {"code": 2, "msg": f"Invalid request: invalid stream name {json.dumps(name)}"})
-        names = list(dict.fromkeys(names))
+        # A name in the URL that is no stream (a typo, an upper-case symbol, ccxt's `/ws/0`) opens
+        # nothing: Binance accepts the connection and stays silent about it, as the clients know it.
+        names = list(dict.fromkeys(n for n in names if STREAM_NAME.fullmatch(n)))
         if len(names) > self.limits.streams_per_connection:
             raise Refused(400, {"code": 2, "msg": "Invalid request: too many streams"})
         session = StreamSession(self, next(self._numbers), combined, unit == "MICROSECOND")
