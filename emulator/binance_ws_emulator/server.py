@@ -414,7 +414,7 @@ class _Conn:
         self.writer.close()
 
     async def run(self) -> None:
-        head = b""  # until the request head is read: a WebSocket handshake, or a REST request (rest.py)
+        head: bytes | None = b""  # until the request head is read: a WebSocket handshake, or a REST request (rest.py)
         while not self.closed:
             data = await self.reader.read(65536)
             if not data:
