@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -160,7 +161,7 @@ async def test_multiplex_socket_wraps_each_event_with_its_stream(market: Market,
     assert [trade_fields(e) for e in trades] == [(t.id, t.price, t.qty, t.time, t.buyer_is_maker) for t in made]
     diffs = [e["data"] for e in events if e["stream"] == names[1]]
     assert all(d["e"] == "depthUpdate" and d["s"] == SYMBOL for d in diffs), diffs
-    assert all(b["U"] == a["u"] + 1 for a, b in zip(diffs, diffs[1:], strict=False)), diffs  # no update id skipped
+    assert all(b["U"] == a["u"] + 1 for a, b in itertools.pairwise(diffs)), diffs  # no update id skipped
     changed = {D(p): D(q) for d in diffs for p, q in d["b"] + d["a"]}  # the newest quantity of each level
     assert changed[BID] == D("0.002") and changed[ASK] == 0  # the maker's resting bid; its ask was taken
 
