@@ -130,6 +130,41 @@ async def test_ticker_book_ticker_partial_depth_and_avg_price_streams(
     assert (average.s, average.i, D(average.w)) == (SYMBOL, "5m", weighted.quantize(D("0.00000001"))), average
 
 
+async def test_all_mini_tickers_and_utc8_klines(market: Market, streams: SpotWebSocketStreams) -> None:
+    """`!miniTicker@arr` (a list: the symbols whose ticker changed) and `<symbol>@kline_1d@+08:00`
+    (the day of the UTC+8 zone: it opens at 16:00 UTC)."""
+    everyone = await events(streams.all_mini_ticker())
+    days = await events(streams.kline_offset(symbol=STREAM, interval="1d"))
+    await market.listening("!miniTicker@arr", f"{STREAM}@kline_1d@+08:00")
+    await market.move()
+    last = market.moved()[-1]
+    tickers = await until(everyone.get, lambda batch: any(t.c == f"{last.price:.8f}" for t in batch), "mini tickers")
+    kline = await until(days.get, lambda e: e.k.L == last.id, "the UTC+8 day with the move")
+    (mine,) = [t for t in tickers if t.s == SYMBOL]
+    day = market.day(mine.E)
+    assert (D(mine.o), D(mine.h), D(mine.l), D(mine.c), D(mine.v), D(mine.q)) == (
+        day.open,
+        day.high,
+        day.low,
+        day.close,
+        day.volume,
+        day.quote_volume,
+    ), mine
+    assert isinstance(kline, models.KlineOffsetResponse) and kline.k.i == "1d"
+    k, candle = kline.k, market.candle(kline.k.t, 86_400_000)
+    assert (k.t + 8 * 3_600_000) % 86_400_000 == 0 and k.T == k.t + 86_399_999, k  # midnight in UTC+8
+    assert (D(k.o), D(k.h), D(k.l), D(k.c), D(k.v), k.n, k.f, k.L) == (
+        candle.open,
+        candle.high,
+        candle.low,
+        candle.close,
+        candle.volume,
+        candle.count,
+        candle.first_id,
+        candle.last_id,
+    ), k
+
+
 async def test_diff_book_depth_on_the_rest_snapshot_is_the_exchanges_book(
     exchange: Emulator, market: Market, streams: SpotWebSocketStreams
 ) -> None:
