@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import emit, ir, load
+from . import emit, ir, load, streams_of
 from . import generate as generate_files
 from .errors import SpecError
 
@@ -19,9 +19,11 @@ OUT = ROOT / "generated" / "binance_spot_ws"
 
 
 def api_json(spec: Path) -> dict[str, object]:
-    """The public API surface (methods, parameters, types) for changelog diffs."""
-    api = ir.build(load.document(spec))
-    return {
+    """The public API surface for changelog diffs: the methods (by wire name) and the market-data
+    streams of the spec's `x-streams` document (as `stream <address>`), with parameters and types."""
+    document = load.document(spec)
+    api = ir.build(document)
+    surface: dict[str, object] = {
         m.wire: {
             "python": m.name,
             "security": m.security,
@@ -32,6 +34,40 @@ def api_json(spec: Path) -> dict[str, object]:
         }
         for m in api.methods
     }
+    streams = streams_of(document)
+    for sub in streams.subscriptions if streams is not None else ():
+        surface[f"stream {sub.address}"] = {
+            "python": f"MarketStreams.{sub.name}",
+            "security": "NONE",
+            "result": sub.event_type,
+            "deprecated": False,
+            "retry_safe": True,  # subscribing again changes nothing
+            "params": signature_params(sub.signature),
+        }
+    return surface
+
+
+def signature_params(signature: str) -> dict[str, dict[str, object]]:
+    """`self, symbol: str, *, buffer: int | None = None` -> {name: {type, required}}."""
+    pieces: list[str] = []
+    depth = start = 0
+    for index, char in enumerate(signature):
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == "," and depth == 0:  # a comma between parameters, not inside Literal[...]
+            pieces.append(signature[start:index])
+            start = index + 1
+    pieces.append(signature[start:])
+    params: dict[str, dict[str, object]] = {}
+    for piece in (p.strip() for p in pieces):
+        if piece in ("self", "*", ""):
+            continue
+        name, _, rest = piece.partition(":")
+        annotation, has_default, _ = rest.partition("=")
+        params[name.strip()] = {"type": annotation.strip(), "required": not has_default}
+    return params
 
 
 def main(argv: list[str] | None = None) -> int:

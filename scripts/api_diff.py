@@ -8,6 +8,7 @@ output is a changelog entry: added/removed methods and parameters, changed types
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -22,9 +23,9 @@ from generator.__main__ import SPEC, api_json  # noqa: E402
 def diff(old: dict[str, dict], new: dict[str, dict]) -> list[str]:  # type: ignore[type-arg]
     lines: list[str] = []
     for wire in sorted(new.keys() - old.keys()):
-        lines.append(f"+ method {wire} ({new[wire]['python']})")
+        lines.append(f"+ {_kind(wire)} ({new[wire]['python']})")
     for wire in sorted(old.keys() - new.keys()):
-        lines.append(f"- method {wire} ({old[wire]['python']})")
+        lines.append(f"- {_kind(wire)} ({old[wire]['python']})")
     for wire in sorted(old.keys() & new.keys()):
         before, after = old[wire], new[wire]
         for name in sorted(after["params"].keys() - before["params"].keys()):
@@ -40,6 +41,11 @@ def diff(old: dict[str, dict], new: dict[str, dict]) -> list[str]:  # type: igno
     return lines
 
 
+def _kind(key: str) -> str:
+    """`method depth`, or `stream {symbol}@trade` (streams are keyed so in api_json)."""
+    return key if key.startswith("stream ") else f"method {key}"
+
+
 def main() -> int:
     ref = sys.argv[1] if len(sys.argv) > 1 else "HEAD"
     relative = SPEC.relative_to(ROOT).as_posix()
@@ -48,9 +54,16 @@ def main() -> int:
         print(f"no spec at {ref}: everything is new")
         old: dict[str, dict] = {}  # type: ignore[type-arg]
     else:
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
-            handle.write(old_text.stdout)
-        old = api_json(Path(handle.name))
+        with tempfile.TemporaryDirectory() as folder:
+            old_spec = Path(folder) / SPEC.name
+            old_spec.write_text(old_text.stdout)
+            # The streams document it names (x-streams, next to it), as it was at that ref too.
+            named = re.search(r"^x-streams:\s*(\S+)", old_text.stdout, re.MULTILINE)
+            if named:
+                streams = f"{SPEC.parent.relative_to(ROOT).as_posix()}/{named.group(1)}"
+                shown = subprocess.run(["git", "show", f"{ref}:{streams}"], cwd=ROOT, capture_output=True, text=True)
+                (Path(folder) / named.group(1)).write_text(shown.stdout if shown.returncode == 0 else "{}")
+            old = api_json(old_spec)
     changes = diff(old, api_json(SPEC))
     print("\n".join(changes) if changes else f"no public API change since {ref}")
     return 0

@@ -8,7 +8,8 @@ book's own (`Book.update_id`, the `lastUpdateId` the API's `depth` answers with)
 local order book built from these streams equals the engine's book at every update id.
 Level quantities are summed and formatted as the API's `depth` does. Periodic streams
 (tickers, klines, average price, reference price, partial depth) are published at their
-documented speeds, computed as the API computes the same figures.
+documented speeds, computed as the API computes the same figures; when a kline's interval
+has ended, its stream gets it once more, final and closed (`"x": true`), before the next one.
 
 The SBE market-data streams get the same events as SBE messages (`sbe_stream_encode`):
 the trades of each match in one message, best bid/ask when it changes, the top 20
@@ -68,6 +69,7 @@ class MarketFeed:
         self.mids = {symbol: info.mid for symbol, info in exchange.symbols.items()}
         self.now_ms: Callable[[], int] = exchange.now_ms
         self.ticks = 0
+        self._kline_open: dict[str, int] = {}  # kline stream -> the open time of the kline it last pushed
         self._state = {
             symbol: _SymbolState(_Diff(b.update_id), _Diff(b.update_id), _Diff(b.update_id))
             for symbol, b in self.books.items()
@@ -243,8 +245,16 @@ class MarketFeed:
     def _kline(self, symbol: str, low: str, book: Book, interval: str, now: int) -> None:
         for suffix, offset in (("", 0), ("@+08:00", _UTC8_MS)):
             name = f"{low}@kline_{interval}{suffix}"
-            if self.hub.wanted(name):
-                self.hub.publish(name, self.kline(symbol, book, interval, now, offset))
+            if not self.hub.wanted(name):
+                self._kline_open.pop(name, None)
+                continue
+            start = open_time(now, KLINE_MS[interval], offset)
+            previous = self._kline_open.get(name)
+            if previous is not None and previous != start:
+                # The kline that ended since the last push, once more with its last trades: closed.
+                self.hub.publish(name, self.kline(symbol, book, interval, now, offset, opened=previous))
+            self._kline_open[name] = start
+            self.hub.publish(name, self.kline(symbol, book, interval, now, offset))
 
     # -- the figures, computed as the API computes them ------------------------------------
 
@@ -306,11 +316,16 @@ class MarketFeed:
         stats = self._stats(symbol, book, now, (now - KLINE_MS[window]) // 60_000 * 60_000)
         return {"e": f"{window}Ticker", "E": now, "s": symbol, **stats}
 
-    def kline(self, symbol: str, book: Book, interval: str, now: int, offset_ms: int = 0) -> dict[str, Any]:
+    def kline(
+        self, symbol: str, book: Book, interval: str, now: int, offset_ms: int = 0, *, opened: int | None = None
+    ) -> dict[str, Any]:
+        """The kline open at `now`, or the one that opened at `opened` (closed once `now` is past its end)."""
         width = KLINE_MS[interval]
-        start = open_time(now, width, offset_ms)
-        trades = [t for t in book.trades if t.time_ms >= start]
-        k = figures(trades, self._last(symbol, book))
+        start = open_time(now, width, offset_ms) if opened is None else opened
+        trades = [t for t in book.trades if start <= t.time_ms < start + width]
+        # With no trade in it, every price is the close before it.
+        close = ZERO if trades else next((t.price for t in reversed(book.trades) if t.time_ms < start), None)
+        k = figures(trades, close if close is not None else self.mids[symbol])
         return {
             "e": "kline",
             "E": now,
@@ -328,7 +343,7 @@ class MarketFeed:
                 "l": _fmt(k.low),
                 "v": _fmt(k.volume),
                 "n": k.trades,
-                "x": False,
+                "x": now >= start + width,
                 "q": _fmt(k.quote_volume),
                 "V": _fmt(k.taker_buy_volume),
                 "Q": _fmt(k.taker_buy_quote_volume),

@@ -26,6 +26,7 @@ import wsproto
 import wsproto.events as ev
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
+from . import rest
 from .auth import ApiKey, KeyKind
 from .exchange import Exchange
 from .limits import IpLimits
@@ -82,7 +83,9 @@ class Emulator:
     The market-data streams are served on the same port at Binance's paths:
     `stream_url + "/ws/<stream>"` (raw) and `stream_url + "/stream?streams=<a>/<b>"` (combined);
     the SBE market-data streams at the same paths under `sbe_stream_url` (`/sbe`), for a
-    registered Ed25519 key in the `X-MBX-APIKEY` header (see `sbe_refusal`).
+    registered Ed25519 key in the `X-MBX-APIKEY` header (see `sbe_refusal`);
+    and so is the REST depth snapshot a local order book starts from:
+    `rest_url + "/api/v3/depth?symbol=BTCUSDT&limit=1000"` (rest.py).
     """
 
     def __init__(
@@ -144,6 +147,11 @@ class Emulator:
     def sbe_stream_url(self) -> str:
         """The base of the SBE market-data streams (Binance: stream-sbe.binance.com), same paths."""
         return f"{self.stream_url}{SBE_PATH}"
+
+    @property
+    def rest_url(self) -> str:
+        """The base of the REST endpoint (`/api/v3/depth`, the order book snapshot; rest.py)."""
+        return f"{'https' if self.ssl else 'http'}://{self.host}:{self.port}"
 
     # -- running ---------------------------------------------------------------------------
 
@@ -443,10 +451,20 @@ class _Conn:
         self.writer.close()
 
     async def run(self) -> None:
+        head: bytes | None = b""  # until the request head is read: a WebSocket handshake, or a REST request (rest.py)
         while not self.closed:
             data = await self.reader.read(65536)
             if not data:
                 break
+            if head is not None:
+                head += data
+                parsed = rest.request_head(head)
+                if parsed is None and len(head) < rest.MAX_HEAD:
+                    continue
+                if parsed is not None and not rest.is_websocket(parsed[2]):
+                    self._answer_rest(parsed[0], parsed[1])
+                    break
+                data, head = head, None
             try:
                 self.ws.receive_data(data)
                 for event in self.ws.events():
@@ -535,6 +553,17 @@ class _Conn:
             with contextlib.suppress(LocalProtocolError):
                 self._write(self.ws.send(event.response()))
             self.closed = True
+
+    def _answer_rest(self, method: str, target: str) -> None:
+        """A plain HTTP request (no upgrade): the REST depth snapshot, answered as the API's `depth`."""
+        emu = self.emulator
+        emu.requests[f"{method} {urlsplit(target).path}"] += 1
+        session = Session(emu.exchange, emu.limits)
+        try:
+            self._write(rest.respond(method, target, session.handle))
+        finally:
+            session.close()
+        self.closed = True
 
     def _open_stream(self, path: str, query: str, *, sbe: bool = False) -> None:
         try:

@@ -9,7 +9,10 @@ serialized once, so two connections on the same stream get identical bytes.
 
 Control messages answer with Binance's documented codes and messages; the few
 cases Binance does not document (an invalid stream name, more than the streams
-per connection) answer with code 2 and a message saying what was wrong.
+per connection) answer with code 2 and a message saying what was wrong. A control
+message's `id` is what the WebSocket API takes (the changelog of 2023-12-04): a
+64-bit integer, an alphanumeric string of up to 36 characters with hyphens allowed (UUIDs, as
+Binance's own SDK sends them), or null.
 
 SBE sessions (the SBE market-data streams, `open(..., sbe=True)`) have their own four
 stream names (`SBE_STREAM_NAME`), receive `publish_binary()` messages as binary frames,
@@ -39,7 +42,7 @@ STREAM_NAME = re.compile(
 #: The SBE market-data streams (sbe-market-data-streams.md).
 SBE_STREAM_NAME = re.compile(rf"{_SYMBOL}@(?:trade|bestBidAsk|depth20|depth)")
 _METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
-_ID = re.compile(r"[A-Za-z0-9]{0,36}")
+_ID = re.compile(r"[A-Za-z0-9-]{0,36}")
 
 
 @dataclass
@@ -259,11 +262,10 @@ class StreamHub:
             names = [n for n in path[len("/ws/") :].split("/") if n] if path.startswith("/ws/") else []
         else:
             raise Refused(404, {"code": -1, "msg": "Unknown path"})
+        # A name in the URL that is no stream (a typo, an upper-case symbol, ccxt's `/ws/0`) opens
+        # nothing: Binance accepts the connection and stays silent about it, as the clients know it.
         pattern = SBE_STREAM_NAME if sbe else STREAM_NAME
-        for name in names:
-            if not pattern.fullmatch(name):
-                raise Refused(400, {"code": 2, "msg": f"Invalid request: invalid stream name {json.dumps(name)}"})
-        names = list(dict.fromkeys(names))
+        names = list(dict.fromkeys(n for n in names if pattern.fullmatch(n)))
         if len(names) > self.limits.streams_per_connection:
             raise Refused(400, {"code": 2, "msg": "Invalid request: too many streams"})
         # SBE: every time is in microseconds on the wire; timeUnit changes nothing.

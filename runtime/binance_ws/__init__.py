@@ -40,7 +40,7 @@ from .sbe import NonRepresentable, SbeError
 from .signing import Ed25519Key, HmacKey, RsaKey, Signer, key_from_env, key_from_pem
 from .stream_wire import STREAM_PRODUCTION, StreamControlError, StreamLimits, stream_choice, stream_symbol
 from .streams import StreamsConnection
-from .streams_sync import BlockingStreamsConnection, BlockingSubscription
+from .streams_sync import BlockingOrderBook, BlockingStreamsConnection, BlockingSubscription
 from .subscription import Subscription
 from .wire import RateLimit, format_decimal, signature_payload
 
@@ -50,6 +50,7 @@ logging.getLogger("binance_ws").addHandler(logging.NullHandler())
 __all__ = [
     "PRODUCTION",
     "STREAM_PRODUCTION",
+    "BlockingOrderBook",
     "BlockingStreamsConnection",
     "BlockingSubscription",
     "BookSync",

@@ -289,15 +289,20 @@ class OrderBook:
 
     async def updates(self) -> AsyncIterator[BookUpdate | StreamGap]:
         """Every change in order: a `BookUpdate` per event, a `StreamGap` before each resync."""
-        while True:
-            while not self._updates:
-                if self._error is not None:
-                    raise self._error
-                if self._closed:
-                    return
-                self._updates_wakeup.clear()
-                await self._updates_wakeup.wait()
-            yield self._updates.popleft()
+        while (item := await self.next_update()) is not None:
+            yield item
+
+    async def next_update(self) -> BookUpdate | StreamGap | None:
+        """The next item `updates()` would yield; None once the book is closed. Cancelling it
+        (a timeout) loses nothing: the item stays for the next call."""
+        while not self._updates:
+            if self._error is not None:
+                raise self._error
+            if self._closed:
+                return None
+            self._updates_wakeup.clear()
+            await self._updates_wakeup.wait()
+        return self._updates.popleft()
 
     # -- lifecycle -------------------------------------------------------------------------
 

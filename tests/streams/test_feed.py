@@ -205,3 +205,30 @@ def test_periodic_streams_carry_the_engine_figures(exchange: Exchange) -> None:
     assert kline["i"] == "1s" and kline["T"] - kline["t"] == 999
     assert {row["s"] for row in got["!miniTicker@arr"]} == set(exchange.symbols)
     assert D(got["btcusdt@avgPrice"]["w"]) > 0
+
+
+def test_a_kline_that_ended_is_pushed_once_more_closed() -> None:
+    """Binance's kline events say whether the kline is closed (`x`): the trades of a kline's last
+    seconds, after its last periodic push, arrive with the closed kline."""
+    clock = Clock()
+    clock.now = 1_700_000_040_000 - 5_000  # five seconds before a minute ends
+    exchange = Exchange(seed=3, now_ms=clock)
+    feed, session = setup(exchange, "btcusdt@kline_1m")
+    book = exchange.books["BTCUSDT"]
+    exchange.market_trade("BTCUSDT", "BUY", D("0.3"))
+    for _ in range(20):
+        feed.flush()  # two seconds: one push
+    ((_, pushed),) = events(session)
+    assert (pushed["k"]["x"], pushed["k"]["L"]) == (False, book.trades[-1].trade_id)
+    exchange.market_trade("BTCUSDT", "SELL", D("0.2"))  # after that push, in the same minute
+    last = book.trades[-1]
+    clock.now += 10_000  # the minute has ended
+    for _ in range(20):
+        feed.flush()
+    (_, closed), (_, opened) = events(session)
+    minute = [t for t in book.trades if 1_699_999_980_000 <= t.time_ms < 1_700_000_040_000]
+    assert closed["k"]["t"] == 1_699_999_980_000 and closed["k"]["x"] is True, closed
+    assert (closed["k"]["L"], closed["k"]["n"], D(closed["k"]["c"])) == (last.trade_id, len(minute), last.price)
+    assert D(closed["k"]["v"]) == sum((t.qty for t in minute), D(0))
+    assert opened["k"]["t"] == 1_700_000_040_000 and opened["k"]["x"] is False and opened["k"]["n"] == 0, opened
+    assert D(opened["k"]["o"]) == D(opened["k"]["c"]) == last.price  # no trade yet: the close before it

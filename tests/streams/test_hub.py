@@ -34,11 +34,35 @@ def test_raw_and_combined_paths() -> None:
     assert raw.outbox == ['{"e":"trade","t":1}']
     assert combined.outbox == ['{"stream":"btcusdt@trade","data":{"e":"trade","t":1}}']
     assert bare.outbox == []
-    with pytest.raises(Refused) as refused:
-        hub.open("/stream", "streams=btcusdt@nonsense", 0.0)
-    assert refused.value.status == 400
     with pytest.raises(Refused):
         hub.open("/elsewhere", "", 0.0)
+
+
+def test_a_url_name_that_is_no_stream_opens_a_silent_connection() -> None:
+    """Binance accepts such a connection and sends nothing for the name (an upper-case symbol is the
+    usual case); ccxt opens `/ws/0`, `/ws/1`, ... and subscribes with control messages."""
+    hub = StreamHub()
+    typo = hub.open("/stream", "streams=btcusdt@nonsense/btcusdt@trade", 0.0)
+    numbered = hub.open("/ws/0", "", 0.0)
+    upper = hub.open("/ws/BTCUSDT@trade", "", 0.0)
+    assert (typo.streams, numbered.streams, upper.streams) == (["btcusdt@trade"], [], [])
+    assert answer(numbered, {"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 1}) == {"result": None, "id": 1}
+    hub.publish("btcusdt@trade", {"e": "trade", "t": 1})
+    assert typo.outbox and numbered.outbox and not upper.outbox
+
+
+def test_control_message_ids_take_uuids() -> None:
+    """The ids the WebSocket API takes (changelog 2023-12-04), UUIDs included: binance-sdk-spot sends uuid4()."""
+    session = StreamHub().open("/stream", "", 0.0)
+    uuid = "1b5738ee-75a2-40f4-b607-7c20ee46019b"
+    assert answer(session, {"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": uuid}) == {
+        "result": None,
+        "id": uuid,
+    }
+    assert answer(session, {"method": "LIST_SUBSCRIPTIONS", "id": uuid}) == {"result": ["btcusdt@trade"], "id": uuid}
+    assert answer(session, {"method": "LIST_SUBSCRIPTIONS", "id": -(1 << 63)})["result"] == ["btcusdt@trade"]
+    refused = answer(session, {"method": "LIST_SUBSCRIPTIONS", "id": uuid + "x"})  # 37 characters
+    assert refused["code"] == 2
 
 
 def test_subscribe_unsubscribe_list(session: StreamSession) -> None:
