@@ -3,10 +3,16 @@
 httpx-ws's stock session hands every received frame from a background task to the
 reader through a zero-capacity anyio stream (a task switch and two checkpoints per
 message) and yields twice per send. The SDK plugs its own session class in through
-httpx-ws's `session_class` hook: the background task delivers text straight to a
-callback, and frames written while a write is in progress go out together in the
-next write. httpx still does the connect, TLS, proxies and the upgrade; wsproto
-parses what arrives and frames control frames; text frames are framed by `_framing`.
+httpx-ws's `session_class` hook. httpx still does the connect, TLS, proxies and the
+upgrade; httpx-ws still pings, and closes. After the upgrade, on a direct connection
+(TCP, or TLS over TCP, on asyncio: what httpx builds when no HTTPS proxy is in the
+way) the session takes the asyncio transport over from anyio (`_Direct`): bytes are
+parsed in the transport's read callback and messages handed to a callback from there
+(no reader task wakes, no anyio/httpcore layer per read, reading is not paused and
+resumed around each read), and frames go to the transport through an `Outbox` (a
+burst in one write). Any other stream (an HTTPS proxy's TLS-in-TLS, a custom httpx
+transport) is read by a background task and written through httpx's stream as before.
+Data frames are parsed here and framed by `_framing`; wsproto handles control frames.
 
 The clients the SDK creates for itself share one TLS context (httpx's default trust:
 certifi, or SSL_CERT_FILE / SSL_CERT_DIR), created on the first `wss://` connect;
@@ -464,7 +470,8 @@ class _CallbackSession(AsyncWebSocketSession):
                 connection.receive_data(bytes(buffer[position:stop]))
                 for event in connection.events():
                     if isinstance(event, wsproto.events.Ping):
-                        self._reply(connection.send(event.response()))
+                        if connection.state is wsproto.connection.ConnectionState.OPEN:  # not once closing
+                            self._reply(connection.send(event.response()))
                     elif isinstance(event, wsproto.events.Pong):
                         self._ping_manager.ack(event.payload)
                     elif isinstance(event, wsproto.events.CloseConnection):
