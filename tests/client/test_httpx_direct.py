@@ -157,3 +157,48 @@ async def test_frames_sent_with_the_upgrade_response_are_read() -> None:
             assert _session(client)._direct is not None
             assert (await client.time()).server_time == 42
         assert pongs == [b"first"]
+
+
+@pytest.fixture(params=["ws", "wss"])
+def scheme(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, ssl.SSLContext | None, ssl.SSLContext | None]:
+    """The URL scheme, and the server's and client's TLS contexts for wss://."""
+    if request.param == "ws":
+        return "ws", None, None
+    cert, key = self_signed_certificate(tmp_path)
+    return "wss", server_context(cert, key), ssl.create_default_context(cafile=str(cert))
+
+
+async def test_large_messages_both_ways_arrive_whole(
+    scheme: tuple[str, ssl.SSLContext | None, ssl.SSLContext | None],
+) -> None:
+    """24 MB of requests written while the server does not read yet (the socket's buffers fill and
+    senders wait for them to drain), answered with 1 MiB frames that span many reads (and TLS
+    records): every caller gets its own whole answer."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    name, server_tls, client_tls = scheme
+    padding = "y" * (1 << 20)
+
+    async def handler(ws: ServerConnection) -> None:
+        await asyncio.sleep(0.3)  # let the client's writes back up
+        async for message in ws:
+            request = json.loads(message)
+            result = {"size": len(request["params"]["pad"]), "pad": padding}
+            await ws.send(json.dumps({"id": request["id"], "status": 200, "result": result}))
+
+    async with (
+        serve(handler, "127.0.0.1", 0, max_size=None, ssl=server_tls) as server,
+        httpx.AsyncClient(verify=client_tls or True) as http,
+    ):
+        port = server.sockets[0].getsockname()[1]
+        url = f"{name}://127.0.0.1:{port}/"
+        async with AsyncClient(url=url, keepalive_interval=None, http_client=http, timeout=30) as client:
+            assert _session(client)._direct is not None
+            sizes = [300_000 + i for i in range(80)]
+            first = [asyncio.ensure_future(client.request_raw("bench.pad", {"pad": "x" * n})) for n in sizes[:40]]
+            for _ in range(3):
+                await asyncio.sleep(0)  # the first burst is written (and backs up)
+            rest = [client.request_raw("bench.pad", {"pad": "x" * n}) for n in sizes[40:]]  # these wait for the drain
+            answers = await asyncio.gather(*first, *rest)
+            assert [a["size"] for a in answers] == sizes
+            assert all(a["pad"] == padding for a in answers)
