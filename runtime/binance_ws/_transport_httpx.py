@@ -4,7 +4,8 @@ httpx-ws's stock session hands every received frame from a background task to th
 reader through a zero-capacity anyio stream (a task switch and two checkpoints per
 message) and yields twice per send. The SDK plugs its own session class in through
 httpx-ws's `session_class` hook. httpx still does the connect, TLS, proxies and the
-upgrade; httpx-ws still pings, and closes. After the upgrade, on a direct connection
+upgrade (the clients the SDK makes for itself connect through `_asyncio_network`: asyncio
+transports under httpcore, instead of anyio's); httpx-ws still pings, and closes. After the upgrade, on a direct connection
 (TCP, or TLS over TCP, on asyncio: what httpx builds when no HTTPS proxy is in the
 way) the session takes the asyncio transport over from anyio (`_Direct`): bytes are
 parsed in the transport's read callback and messages handed to a callback from there
@@ -38,6 +39,7 @@ import wsproto.events
 from httpx_ws import AsyncWebSocketSession, HTTPXWSException, WebSocketDisconnect, WebSocketNetworkError
 from wsproto.frame_protocol import CloseReason
 
+from ._asyncio_network import AsyncioBackend, AsyncioStream
 from ._framing import Outbox, client_frame
 from ._transport import MessageTooBig, NotSent, OnOpen, OnText
 
@@ -69,8 +71,18 @@ def _verify(url: str) -> ssl.SSLContext:
 
 
 def new_http_client(url: str, timeout: float) -> httpx.AsyncClient:
-    """The httpx client a connection makes for itself, with the shared TLS context."""
-    return httpx.AsyncClient(timeout=timeout, verify=_verify(url))
+    """The httpx client a connection makes for itself, with the shared TLS context.
+
+    Its direct connections are made on asyncio (`AsyncioBackend`); the proxies httpx
+    mounts from the environment keep their own transports.
+    """
+    client = httpx.AsyncClient(timeout=timeout, verify=_verify(url))
+    transport: Any = client._transport  # pyright: ignore[reportPrivateUsage]
+    if type(transport) is httpx.AsyncHTTPTransport:
+        pool: Any = transport._pool  # pyright: ignore[reportPrivateUsage]
+        if type(pool) is httpcore.AsyncConnectionPool:
+            pool._network_backend = AsyncioBackend()  # pyright: ignore[reportPrivateUsage]
+    return client
 
 
 _HIGH_WATER = 64 * 1024  # bytes buffered by the socket before a sender waits
@@ -209,9 +221,10 @@ class _DirectStream(httpcore.AsyncNetworkStream):
 def _take_over(session: _CallbackSession) -> _Direct | None:
     """The asyncio transport under an upgraded httpx connection, with whatever it has buffered.
 
-    Only the plain shapes httpx builds for a direct connection (TCP, or TLS over TCP, on
-    asyncio) are taken over; anything else (TLS through an HTTPS proxy, another backend,
-    a custom httpx transport) keeps being read through httpx's stream.
+    Only the shapes httpx builds for a direct connection are taken over: the SDK's own
+    clients' `AsyncioStream` (TCP, or asyncio's TLS over it), and anyio's TCP or TLS over
+    TCP (a user's `http_client`). Anything else (TLS through an HTTPS proxy, another
+    backend, a custom httpx transport) keeps being read through httpx's stream.
     """
     from anyio._backends._asyncio import SocketStream, StreamProtocol
 
@@ -219,18 +232,31 @@ def _take_over(session: _CallbackSession) -> _Direct | None:
     stream: Any = upgraded
     if type(upgraded) is httpcore._async.http11.AsyncHTTP11UpgradeStream:
         stream = upgraded._stream  # pyright: ignore[reportPrivateUsage]
-    if type(stream) is not httpcore._backends.anyio.AnyIOStream:
-        return None
     tls_stream: Any = None
-    inner: Any = stream._stream  # pyright: ignore[reportPrivateUsage]
-    if type(inner) is anyio.streams.tls.TLSStream:
-        tls_stream, inner = inner, inner.transport_stream
-        if getattr(tls_stream, "_broken", False):
+    if type(stream) is AsyncioStream:
+        transport: Any = stream.transport
+        inner: Any = stream.receiver
+        if inner.error is not None or transport.is_closing():
             return None
-    if type(inner) is not SocketStream:
-        return None
-    transport, protocol = inner._transport, inner._protocol  # pyright: ignore[reportPrivateUsage]
-    if type(protocol) is not StreamProtocol or protocol.exception is not None or transport.is_closing():
+        queued = [bytes(inner.buffer)] if inner.buffer else []
+        inner.buffer.clear()
+        at_eof = inner.eof
+    elif type(stream) is httpcore._backends.anyio.AnyIOStream:
+        inner = stream._stream  # pyright: ignore[reportPrivateUsage]
+        if type(inner) is anyio.streams.tls.TLSStream:
+            tls_stream, inner = inner, inner.transport_stream
+            if getattr(tls_stream, "_broken", False):
+                return None
+        if type(inner) is not SocketStream:
+            return None
+        transport, inner = inner._transport, inner._protocol  # pyright: ignore[reportPrivateUsage]
+        if type(inner) is not StreamProtocol or inner.exception is not None or transport.is_closing():
+            return None
+        queued = list(inner.read_queue)
+        inner.read_queue.clear()
+        inner.read_event.clear()
+        at_eof = inner.is_at_eof
+    else:
         return None
     leading = b""
     if upgraded is not stream:
@@ -238,24 +264,28 @@ def _take_over(session: _CallbackSession) -> _Direct | None:
     direct = _Direct(
         session,
         transport,
-        protocol,
+        inner,
         tls_stream._ssl_object if tls_stream is not None else None,
         tls_stream._read_bio if tls_stream is not None else None,
         tls_stream._write_bio if tls_stream is not None else None,
     )
     session.stream = _DirectStream(direct, session.stream)
-    session._direct = direct  # before anything is parsed: pongs are written through it  # pyright: ignore[reportPrivateUsage]
-    # In order: what h11 read past the 101 response, what TLS has decrypted or holds, what anyio queued.
+    # Before anything is parsed: pongs are written through it.
+    session._direct = direct  # pyright: ignore[reportPrivateUsage]
+    # In order: what h11 read past the 101 response, what anyio's TLS has decrypted or holds, what was queued.
     if leading:
         session.feed(leading)
     if direct.tls is not None:
         direct.decrypt()
-    while protocol.read_queue:
-        direct.data_received(protocol.read_queue.popleft())
-    protocol.read_event.clear()
-    if protocol.is_at_eof:
+    for chunk in queued:
+        direct.data_received(chunk)
+    if at_eof:
         session.end_reading(_STREAM)
         return direct
+    transport.set_write_buffer_limits(_HIGH_WATER)
+    transport.set_protocol(direct)
+    transport.resume_reading()
+    return direct
     transport.set_write_buffer_limits(_HIGH_WATER)
     transport.set_protocol(direct)
     transport.resume_reading()

@@ -18,7 +18,7 @@ import httpcore
 import httpx
 import pytest
 
-from binance_spot_ws import AsyncClient, HmacKey
+from binance_spot_ws import AsyncClient, HmacKey, TransportError
 from binance_ws_emulator import Emulator
 from binance_ws_emulator.tls import self_signed_certificate, server_context
 from tests.client._helpers import limit_buy
@@ -202,3 +202,79 @@ async def test_large_messages_both_ways_arrive_whole(
             answers = await asyncio.gather(*first, *rest)
             assert [a["size"] for a in answers] == sizes
             assert all(a["pad"] == padding for a in answers)
+
+
+async def test_the_sdks_own_client_connects_on_asyncio_and_verifies_tls(
+    tmp_path: Path, hmac_key: HmacKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an `http_client`, the connection is made on asyncio (`AsyncioBackend`): the
+    certificate is still verified against httpx's trust (here SSL_CERT_FILE), TLS is asyncio's."""
+    import binance_ws._transport_httpx
+    from binance_ws._asyncio_network import AsyncioStream
+
+    monkeypatch.setattr(binance_ws._transport_httpx, "_CONTEXTS", {})
+    cert, key = self_signed_certificate(tmp_path)
+    async with Emulator(seed=1, ssl=server_context(cert, key)) as emulator:
+        with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):  # not a CA httpx trusts
+            async with AsyncClient(url=emulator.url, timeout=3):
+                pass
+        monkeypatch.setattr(binance_ws._transport_httpx, "_CONTEXTS", {})
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        async with AsyncClient(url=emulator.url, key=hmac_key) as client:
+            session = _session(client)
+            assert type(session.stream.original._stream) is AsyncioStream
+            direct = session._direct
+            assert direct.tls is None and direct.transport.get_extra_info("ssl_object") is not None
+            await _burst(client, emulator)
+
+
+async def test_a_refused_connection_is_a_transport_error() -> None:
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()  # nothing listens on the port now
+    with pytest.raises(TransportError, match=f"cannot connect to ws://127.0.0.1:{port}/: ConnectError"):
+        async with AsyncClient(url=f"ws://127.0.0.1:{port}/", timeout=3):
+            pass
+
+
+async def test_a_proxy_from_the_environment_is_still_used(
+    tmp_path: Path, hmac_key: HmacKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx reads proxies from the environment for the SDK's own client: they keep httpx's proxy
+    transport (wss:// through an HTTP proxy's CONNECT tunnel), and the connection is still taken over."""
+    import binance_ws._transport_httpx
+
+    cert, key = self_signed_certificate(tmp_path)
+    monkeypatch.setattr(binance_ws._transport_httpx, "_CONTEXTS", {})
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    relayed: list[bytes] = []
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+        finally:
+            writer.close()
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        method, target, _ = head.split(b"\r\n", 1)[0].split(b" ")
+        relayed.append(method + b" " + target)
+        host, port = target.decode().rsplit(":", 1)  # httpcore tunnels ws:// with CONNECT host:port
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("ALL_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with server, Emulator(seed=1, ssl=server_context(cert, key)) as emulator:
+        async with AsyncClient(url=emulator.url, key=hmac_key) as client:
+            direct = _session(client)._direct
+            assert direct is not None and direct.tls is not None  # anyio's TLS through the tunnel
+            await _burst(client, emulator)
+        authority = emulator.url.split("//", 1)[1].split("/", 1)[0]
+    assert relayed == [f"CONNECT {authority}".encode()]
