@@ -140,6 +140,11 @@ def _pending_method(link: _Link, request_id: Any) -> Method[Any, Any] | None:
     return entry[0].method if entry is not None else None
 
 
+def _wake(waiter: asyncio.Future[bool] | None, due: bool = False) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(due)
+
+
 class _Link:
     """One WebSocket connection and the requests in flight on it."""
 
@@ -151,6 +156,7 @@ class _Link:
         self.task: asyncio.Task[None] | None = None
         self.opened = asyncio.Event()
         self.closed = asyncio.Event()
+        self.settled: asyncio.Future[bool] | None = None  # resolved once it opened or closed
         # request id -> (call, future, deadline on the loop clock)
         self.pending: dict[int, tuple[Call, asyncio.Future[Frame], float]] = {}
         self.logged_on = False
@@ -317,6 +323,7 @@ class AsyncConnection(Generic[E]):
         self._background: set[asyncio.Task[None]] = set()
         self._links: set[_Link] = set()
         self._rotate_now = asyncio.Event()
+        self._supervisor_wake: asyncio.Future[bool] | None = None  # a link closed, or rotate() was called
         self._logon: Call | None = None
         self._subscribe: Call | None = None
         self._events: collections.deque[E | StreamGap | UnknownEvent] = collections.deque()
@@ -397,6 +404,7 @@ class AsyncConnection(Generic[E]):
     def rotate(self) -> None:
         """Replace the connection now, make-before-break (as before the 24-hour limit)."""
         self._rotate_now.set()
+        _wake(self._supervisor_wake)
 
     # -- requests --------------------------------------------------------------------------
 
@@ -684,17 +692,19 @@ class AsyncConnection(Generic[E]):
         link.gap_reason = gap_reason
         link.predecessor = predecessor
         self._links.add(link)
-        link.task = asyncio.create_task(self._run_link(link), name=f"binance-ws-link-{link.number}")
-        opened = asyncio.create_task(link.opened.wait())
-        closed = asyncio.create_task(link.closed.wait())
+        loop = asyncio.get_running_loop()
+        settled = link.settled = loop.create_future()  # one future and a timer, not two waiter tasks
+        link.task = loop.create_task(self._run_link(link), name=f"binance-ws-link-{link.number}")
+        timer = loop.call_later(self.timeout, _wake, settled)
         try:
-            await asyncio.wait({opened, closed}, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED)
+            await settled
         finally:
-            opened.cancel()
-            closed.cancel()
+            timer.cancel()
+            link.settled = None
         if not link.opened.is_set() or link.closed.is_set():
+            # Why, taken before the link is cancelled (which would say only "closed").
+            reason = (link.error if link.closed.is_set() else None) or TimeoutError("connect timed out")
             await self._close_link(link)
-            reason = link.error or TimeoutError("connect timed out")
             raise TransportError(f"cannot connect to {self.url}: {describe(reason)}")
         try:
             await self._restore_session(link)
@@ -734,6 +744,7 @@ class AsyncConnection(Generic[E]):
         def opened(send: Any) -> None:
             link.send = send
             link.opened.set()
+            _wake(link.settled)
 
         try:
             link.error = await run(
@@ -752,6 +763,8 @@ class AsyncConnection(Generic[E]):
             if link is self._active:
                 self._ready.clear()  # requests wait for the supervisor's next link instead of spinning
             link.closed.set()
+            _wake(link.settled)
+            _wake(self._supervisor_wake)
             link.fail_pending(_Lost())
 
     def _on_frame(self, link: _Link, text: str | bytes) -> None:
@@ -887,16 +900,17 @@ class AsyncConnection(Generic[E]):
         loop = asyncio.get_running_loop()
         while not self._closing:
             rotate_at = loop.time() + self._max_lifetime * random.uniform(0.97, 1.0)
-            lost = asyncio.create_task(link.closed.wait())
-            rotate = asyncio.create_task(self._rotate_now.wait())
-            try:
-                await asyncio.wait(
-                    {lost, rotate}, timeout=max(0.0, rotate_at - loop.time()), return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                for waiter in (lost, rotate):
-                    waiter.cancel()
-                await asyncio.gather(lost, rotate, return_exceptions=True)
+            # Woken by any link closing or rotate(), or at rotate_at: one future and a timer,
+            # not two waiter tasks per wait.
+            due = False
+            while not due and not link.closed.is_set() and not self._rotate_now.is_set():
+                wake = self._supervisor_wake = loop.create_future()
+                timer = loop.call_at(rotate_at, _wake, wake, True)
+                try:
+                    due = await wake  # True: the timer (another link closing wakes it too)
+                finally:
+                    timer.cancel()
+                    self._supervisor_wake = None
             try:
                 if link.closed.is_set():
                     self._links.discard(link)

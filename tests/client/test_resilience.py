@@ -21,6 +21,7 @@ from binance_spot_ws import (
     ReconnectPolicy,
     RequestTimeout,
     StreamGap,
+    TransportError,
     UnknownExecutionStatus,
     types,
 )
@@ -308,3 +309,23 @@ async def test_secrets_stay_out_of_logs_and_errors(
         await client.ping()
         text = f"{caught.value!r} {caught.value} {client!r} {caplog.text}"
     assert DOCS_HMAC_SECRET not in text and DOCS_HMAC_API_KEY not in text
+
+
+@pytest.mark.parametrize("transport", ["httpx-ws", "websockets"])
+async def test_a_server_that_never_answers_the_upgrade_fails_the_connect_at_the_timeout(transport: str) -> None:
+    """Accepted, then silent: connect() raises TransportError (timed out) and the link is gone."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # keeps the connection open, answers nothing
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        client = AsyncClient(url=f"ws://127.0.0.1:{port}/", timeout=0.3, transport=transport)  # type: ignore[arg-type]
+        with pytest.raises(TransportError, match="timed out"):
+            await client.connect()
+        assert client.state is ConnectionState.CLOSED
+        assert not client._links  # pyright: ignore[reportPrivateUsage]
+        for writer in held:
+            writer.close()

@@ -4,7 +4,9 @@ of the default one, and all survive what their fast paths must handle (fragments
 from __future__ import annotations
 
 import asyncio
+import importlib.abc
 import json
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -173,3 +175,29 @@ async def test_a_drop_in_the_middle_of_a_burst_loses_and_duplicates_nothing(
         assert sorted(o.client_order_id for o in open_orders if o.client_order_id.startswith("drop-")) == sorted(
             executed
         )
+
+
+class _ImportRecorder(importlib.abc.MetaPathFinder):
+    """Records every module name the import system had to search for (not found in sys.modules)."""
+
+    def __init__(self) -> None:
+        self.searched: list[str] = []
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        self.searched.append(fullname)
+        return None  # leaves the search to the real finders
+
+
+async def test_connecting_searches_for_no_module(emulator: Emulator) -> None:
+    """A connect after the first imports nothing: httpcore's `import sniffio` per lock and
+    connection is a dictionary hit (sniffio is a dependency), not a failed search of sys.path."""
+    async with AsyncClient(url=emulator.url) as first:
+        await first.time()
+    recorder = _ImportRecorder()
+    sys.meta_path.insert(0, recorder)
+    try:
+        async with AsyncClient(url=emulator.url) as client:
+            await client.time()
+    finally:
+        sys.meta_path.remove(recorder)
+    assert recorder.searched == []
