@@ -196,6 +196,7 @@ class Matching:
         fills: list[Fill] = []
         taker_account = self.account(taker.account)
         market = taker.working_type == "MARKET"
+        now = self.now_ms()  # one match, one transaction time for all its trades (as on Binance)
         for price, queue in book.opposite(taker.side):
             if not market and (price > taker.price if taker.side == "BUY" else price < taker.price):
                 break
@@ -224,7 +225,7 @@ class Matching:
                 fill = Fill(price, qty, maker, next(self._trade_ids[taker.symbol]))
                 fills.append(fill)
                 self._settle(taker, maker, fill, info, taker_account)
-                book.record_trade(Trade(fill.trade_id, price, qty, self.now_ms(), taker.side == "SELL"))
+                book.record_trade(Trade(fill.trade_id, price, qty, now, taker.side == "SELL"))
                 if maker.iceberg_qty:
                     maker.tip_left -= qty
                 if maker.remaining == 0:

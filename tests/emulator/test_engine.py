@@ -358,3 +358,13 @@ def test_the_market_makers_trades_are_not_kept_per_account() -> None:
     assert [t for t in ex.account_trades if t["account"] == MARKET_MAKER] == []  # nobody can ask: memory stays flat
     limit(ex, "a", "BUY", "60000", "0.01")  # takes the market maker's ask
     assert [t["account"] for t in ex.account_trades] == ["a"]
+
+
+def test_the_trades_of_one_match_share_its_time(exchange: Exchange) -> None:
+    # The clock moves on every read: trades timed one by one would each get their own time.
+    for price in ("100", "101", "102"):
+        limit(exchange, "a", "SELL", price, "1")
+    _, fills = limit(exchange, "b", "BUY", "102", "3")
+    trades = exchange.books["BTCUSDT"].trades[-3:]
+    assert len(fills) == 3 and [t.trade_id for t in trades] == [f.trade_id for f in fills]
+    assert len({t.time_ms for t in trades}) == 1
