@@ -26,10 +26,12 @@ def generate(spec: Path, *, package: str = "binance_spot_ws", sbe_layouts: Path 
     sbe_files = (
         {} if sbe_layouts is None else sbe.files(sbe_layouts, models.HEADER.format(spec=f"sbe/{sbe.DEFAULT_LAYOUT}"))
     )
-    package = render.package(api, streams_of(document), sbe=bool(sbe_files))
+    package_files = render.package(api, streams_of(document), sbe=bool(sbe_files))
     if sbe_files and sbe_layouts is not None:
-        sbe_files |= sbe_decode.files(sbe_layouts, api, package, models.HEADER.format(spec=f"sbe/{sbe.DEFAULT_LAYOUT}"))
-    return emit.formatted(package | sbe_files)
+        sbe_files |= sbe_decode.files(
+            sbe_layouts, api, package_files, models.HEADER.format(spec=f"sbe/{sbe.DEFAULT_LAYOUT}")
+        )
+    return emit.formatted(package_files | sbe_files)
 
 
 def streams_of(document: load.Document) -> streams.Streams | None:

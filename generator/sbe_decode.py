@@ -449,6 +449,9 @@ class _Message:
             target_field = by_json.get(path) if nested_rest is None else None
             if d[2] != "string":
                 raise Unmapped(f"{where}.{d[0]}: a nested message")
+            if target_field is None and nested_rest is None:
+                self.string(d, where, indent, skip=True)  # no field reads it: only its bytes are passed
+                continue
             text = self.string(d, where, indent)
             if nested_rest is not None:
                 nested.setdefault(nested_rest[0], []).append(
@@ -466,11 +469,11 @@ class _Message:
             self.fn.add(indent, f"{var} = {text}")
             values[target_field.name] = var
         for head, members in nested.items():
-            found = self.nested_value(head, members, by_json, where, inner)
-            if found is not None:
+            built = self.nested_value(head, members, by_json, where, inner)
+            if built is not None:
                 var = self.fn.var("n")
-                self.fn.add(indent, f"{var} = {found[1]}")
-                values[found[0]] = var
+                self.fn.add(indent, f"{var} = {built[1]}")
+                values[built[0]] = var
         missing = {f.name for f in struct_type.fields if f.required} - set(values)
         if missing:
             raise Unmapped(f"{where}: no SBE field for {sorted(missing)}")
@@ -599,7 +602,7 @@ class _Message:
             )
             fn.add(indent, f"pos = {stop}")
             return items
-        fn.add(indent, f"{items} = []")
+        fn.add(indent, f"{items}: list[Any] = []")
         fn.add(indent, f"for _ in range({count}):")
         fn.add(indent + 1, f"if pos + {length} > end:")
         fn.add(indent + 2, f"raise _truncated({where!r}, {count})")
@@ -609,7 +612,7 @@ class _Message:
         fn.add(indent + 1, f"{items}.append({expr})")
         return items
 
-    def string(self, d: tuple[Any, ...], where: str, indent: int) -> str:
+    def string(self, d: tuple[Any, ...], where: str, indent: int, *, skip: bool = False) -> str:
         fn = self.fn
         primitive, since = d[3], d[5]
         if since > 0:
@@ -621,7 +624,8 @@ class _Message:
         text = fn.var("t")
         fn.add(indent, f"if pos + {size} > end:")
         fn.add(indent + 1, f"raise _truncated({f'{where}.{d[0]}'!r}, {size})")
-        fn.add(indent, f"{text} = str(buf[pos : pos + {size}], 'utf-8')")
+        if not skip:
+            fn.add(indent, f"{text} = str(buf[pos : pos + {size}], 'utf-8')")
         fn.add(indent, f"pos += {size}")
         return text
 
@@ -651,16 +655,29 @@ def _function(
             result = writer.build(block, target, message_name, 1, _Scope({}), "pos", "block_length")
     except Unmapped:
         return None
+    body = _unused_as_underscore(fn.lines, result)
     lines = [
         f"def {name}(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:",
         f'    """{message_name} -> {_describe(target)}."""',
         "    if pos + block_length > end:",
         f"        raise _truncated({message_name!r}, block_length)",
-        *fn.lines,
+        *body,
         f"    return {result}",
     ]
     out.functions.append("\n".join(lines))
     return name
+
+
+def _unused_as_underscore(lines: list[str], result: str) -> list[str]:
+    """Unpacked values nothing reads become `_` (each is named twice: the current and the older unpack)."""
+    text = "\n".join(lines)
+    counts: dict[str, int] = {}
+    for name in re.findall(r"\bv\d+\b", text + "\n" + result):
+        counts[name] = counts.get(name, 0) + 1
+    unused = {name for name, count in counts.items() if count == 2}
+    if not unused:
+        return lines
+    return re.sub(r"\bv\d+\b", lambda m: "_" if m.group(0) in unused else m.group(0), text).split("\n")
 
 
 def _describe(target: Any) -> str:

@@ -719,7 +719,7 @@ def _r314_allorderlistsresult(buf: memoryview, pos: int, block_length: int, vers
     pos = pos + block_length
     n1, c2 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g3 = []
+    g3: list[Any] = []
     for _ in range(c2):
         if pos + n1 > end:
             raise _truncated("OrderListsResponse", c2)
@@ -736,7 +736,7 @@ def _r314_allorderlistsresult(buf: memoryview, pos: int, block_length: int, vers
         f14 = v9 // 1000
         n15, c16 = _D2.unpack_from(buf, pos)
         pos += _D2.size
-        g17 = []
+        g17: list[Any] = []
         for _ in range(c16):
             if pos + n15 > end:
                 raise _truncated("OrderListsResponse.orders", c16)
@@ -798,7 +798,7 @@ def _r308_allordersresult(buf: memoryview, pos: int, block_length: int, version:
     pos = pos + block_length
     n1, c2 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g3 = []
+    g3: list[Any] = []
     for _ in range(c2):
         if pos + n1 > end:
             raise _truncated("OrdersResponse", c2)
@@ -828,7 +828,7 @@ def _r308_allordersresult(buf: memoryview, pos: int, block_length: int, version:
                 v25,
                 v26,
                 v27,
-                v28,
+                _,
                 v29,
                 v30,
                 v31,
@@ -865,7 +865,7 @@ def _r308_allordersresult(buf: memoryview, pos: int, block_length: int, version:
                 v25,
                 v26,
                 v27,
-                v28,
+                _,
                 v29,
                 v30,
                 v31,
@@ -1123,15 +1123,15 @@ def _r404_myallocationsresult(buf: memoryview, pos: int, block_length: int, vers
     pos = pos + block_length
     n1, c2 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g3 = []
+    g3: list[Any] = []
     for _ in range(c2):
         if pos + n1 > end:
             raise _truncated("AccountAllocationsResponse", c2)
         a4 = pos
         if n1 >= 87:
-            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21 = _S37.unpack_from(buf, a4)
+            v5, v6, v7, v8, v9, v10, v11, _, _, v14, v15, v16, v17, v18, v19, v20, v21 = _S37.unpack_from(buf, a4)
         else:  # an older or shorter block: only what it holds
-            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21 = _older(
+            v5, v6, v7, v8, v9, v10, v11, _, _, v14, v15, v16, v17, v18, v19, v20, v21 = _older(
                 buf, a4, n1, version, _O38
             )
         x22 = _SCALE[v5]
@@ -1168,7 +1168,6 @@ def _r404_myallocationsresult(buf: memoryview, pos: int, block_length: int, vers
         pos += 1
         if pos + z43 > end:
             raise _truncated("AccountAllocationsResponse.sourceSymbol", z43)
-        t44 = str(buf[pos : pos + z43], "utf-8")
         pos += z43
         g3.append(
             _Allocation(
@@ -1198,7 +1197,7 @@ def _r403_mypreventedmatchesresult(buf: memoryview, pos: int, block_length: int,
     pos = pos + block_length
     n1, c2 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g3 = []
+    g3: list[Any] = []
     for _ in range(c2):
         if pos + n1 > end:
             raise _truncated("AccountPreventedMatchesResponse", c2)
@@ -1258,7 +1257,7 @@ def _r401_mytradesresult(buf: memoryview, pos: int, block_length: int, version: 
     pos = pos + block_length
     n1, c2 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g3 = []
+    g3: list[Any] = []
     for _ in range(c2):
         if pos + n1 > end:
             raise _truncated("AccountTradesResponse", c2)
@@ -1323,7 +1322,7 @@ def _r316_orderamendmentsresult(buf: memoryview, pos: int, block_length: int, ve
     pos = pos + block_length
     n1, c2 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g3 = []
+    g3: list[Any] = []
     for _ in range(c2):
         if pos + n1 > end:
             raise _truncated("OrderAmendmentsResponse", c2)
@@ -1400,7 +1399,7 @@ def _r305_cancelresult(buf: memoryview, pos: int, block_length: int, version: in
             v17,
             v18,
             v19,
-            v20,
+            _,
             v21,
             v22,
             v23,
@@ -1432,7 +1431,7 @@ def _r305_cancelresult(buf: memoryview, pos: int, block_length: int, version: in
             v17,
             v18,
             v19,
-            v20,
+            _,
             v21,
             v22,
             v23,
@@ -1544,7 +1543,7 @@ def _r312_cancelresult(buf: memoryview, pos: int, block_length: int, version: in
     f14 = v5 // 1000
     n15, c16 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g17 = []
+    g17: list[Any] = []
     for _ in range(c16):
         if pos + n15 > end:
             raise _truncated("CancelOrderListResponse.orders", c16)
@@ -1572,7 +1571,7 @@ def _r312_cancelresult(buf: memoryview, pos: int, block_length: int, version: in
         g17.append(_OrderListLeg(order_id=f20, symbol=s23, client_order_id=s26))
     n27, c28 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g29 = []
+    g29: list[Any] = []
     for _ in range(c28):
         if pos + n27 > end:
             raise _truncated("CancelOrderListResponse.orderReports", c28)
@@ -1596,7 +1595,7 @@ def _r312_cancelresult(buf: memoryview, pos: int, block_length: int, version: in
                 v45,
                 v46,
                 v47,
-                v48,
+                _,
                 v49,
                 v50,
                 v51,
@@ -1626,7 +1625,7 @@ def _r312_cancelresult(buf: memoryview, pos: int, block_length: int, version: in
                 v45,
                 v46,
                 v47,
-                v48,
+                _,
                 v49,
                 v50,
                 v51,
@@ -1800,7 +1799,7 @@ def _r301_orderresponse(buf: memoryview, pos: int, block_length: int, version: i
             v18,
             v19,
             v20,
-            v21,
+            _,
             v22,
             v23,
             v24,
@@ -1835,7 +1834,7 @@ def _r301_orderresponse(buf: memoryview, pos: int, block_length: int, version: i
             v18,
             v19,
             v20,
-            v21,
+            _,
             v22,
             v23,
             v24,
@@ -1955,7 +1954,7 @@ def _r302_orderresponse(buf: memoryview, pos: int, block_length: int, version: i
             v18,
             v19,
             v20,
-            v21,
+            _,
             v22,
             v23,
             v24,
@@ -1990,7 +1989,7 @@ def _r302_orderresponse(buf: memoryview, pos: int, block_length: int, version: i
             v18,
             v19,
             v20,
-            v21,
+            _,
             v22,
             v23,
             v24,
@@ -2037,7 +2036,7 @@ def _r302_orderresponse(buf: memoryview, pos: int, block_length: int, version: i
     f63 = _UNSET if v32 is _ABSENT or v32 == 255 else _E24[v32]
     n64, c65 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g66 = []
+    g66: list[Any] = []
     for _ in range(c65):
         if pos + n64 > end:
             raise _truncated("NewOrderFullResponse.fills", c65)
@@ -2066,7 +2065,7 @@ def _r302_orderresponse(buf: memoryview, pos: int, block_length: int, version: i
         )
     n85, c86 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g87 = []
+    g87: list[Any] = []
     for _ in range(c86):
         if pos + n85 > end:
             raise _truncated("NewOrderFullResponse.preventedMatches", c86)
@@ -2178,7 +2177,7 @@ def _r304_orderquery(buf: memoryview, pos: int, block_length: int, version: int,
             v21,
             v22,
             v23,
-            v24,
+            _,
             v25,
             v26,
             v27,
@@ -2215,7 +2214,7 @@ def _r304_orderquery(buf: memoryview, pos: int, block_length: int, version: int,
             v21,
             v22,
             v23,
-            v24,
+            _,
             v25,
             v26,
             v27,
@@ -2369,7 +2368,7 @@ def _r312_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
     f14 = v5 // 1000
     n15, c16 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g17 = []
+    g17: list[Any] = []
     for _ in range(c16):
         if pos + n15 > end:
             raise _truncated("CancelOrderListResponse.orders", c16)
@@ -2397,7 +2396,7 @@ def _r312_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
         g17.append(_OrderListLeg(order_id=f20, symbol=s23, client_order_id=s26))
     n27, c28 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g29 = []
+    g29: list[Any] = []
     for _ in range(c28):
         if pos + n27 > end:
             raise _truncated("CancelOrderListResponse.orderReports", c28)
@@ -2421,7 +2420,7 @@ def _r312_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
                 v45,
                 v46,
                 v47,
-                v48,
+                _,
                 v49,
                 v50,
                 v51,
@@ -2451,7 +2450,7 @@ def _r312_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
                 v45,
                 v46,
                 v47,
-                v48,
+                _,
                 v49,
                 v50,
                 v51,
@@ -2500,7 +2499,6 @@ def _r312_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
         pos += 1
         if pos + z87 > end:
             raise _truncated("CancelOrderListResponse.orderReports.origClientOrderId", z87)
-        t88 = str(buf[pos : pos + z87], "utf-8")
         pos += z87
         z89 = buf[pos]
         pos += 1
@@ -2584,7 +2582,7 @@ def _r309_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
     f10 = v5 // 1000
     n11, c12 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g13 = []
+    g13: list[Any] = []
     for _ in range(c12):
         if pos + n11 > end:
             raise _truncated("NewOrderListAckResponse.orders", c12)
@@ -2612,7 +2610,7 @@ def _r309_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
         g13.append(_OrderListLeg(order_id=f16, symbol=s19, client_order_id=s22))
     n23, c24 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g25 = []
+    g25: list[Any] = []
     for _ in range(c24):
         if pos + n23 > end:
             raise _truncated("NewOrderListAckResponse.orderReports", c24)
@@ -2685,7 +2683,7 @@ def _r310_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
     f14 = v5 // 1000
     n15, c16 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g17 = []
+    g17: list[Any] = []
     for _ in range(c16):
         if pos + n15 > end:
             raise _truncated("NewOrderListResultResponse.orders", c16)
@@ -2713,7 +2711,7 @@ def _r310_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
         g17.append(_OrderListLeg(order_id=f20, symbol=s23, client_order_id=s26))
     n27, c28 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g29 = []
+    g29: list[Any] = []
     for _ in range(c28):
         if pos + n27 > end:
             raise _truncated("NewOrderListResultResponse.orderReports", c28)
@@ -2738,7 +2736,7 @@ def _r310_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
                 v46,
                 v47,
                 v48,
-                v49,
+                _,
                 v50,
                 v51,
                 v52,
@@ -2771,7 +2769,7 @@ def _r310_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
                 v46,
                 v47,
                 v48,
-                v49,
+                _,
                 v50,
                 v51,
                 v52,
@@ -2908,7 +2906,7 @@ def _r311_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
     f14 = v5 // 1000
     n15, c16 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g17 = []
+    g17: list[Any] = []
     for _ in range(c16):
         if pos + n15 > end:
             raise _truncated("NewOrderListFullResponse.orders", c16)
@@ -2936,7 +2934,7 @@ def _r311_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
         g17.append(_OrderListLeg(order_id=f20, symbol=s23, client_order_id=s26))
     n27, c28 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g29 = []
+    g29: list[Any] = []
     for _ in range(c28):
         if pos + n27 > end:
             raise _truncated("NewOrderListFullResponse.orderReports", c28)
@@ -2961,7 +2959,7 @@ def _r311_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
                 v46,
                 v47,
                 v48,
-                v49,
+                _,
                 v50,
                 v51,
                 v52,
@@ -2994,7 +2992,7 @@ def _r311_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
                 v46,
                 v47,
                 v48,
-                v49,
+                _,
                 v50,
                 v51,
                 v52,
@@ -3039,7 +3037,7 @@ def _r311_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
         f89 = _UNSET if v60 is _ABSENT or v60 == 255 else _E24[v60]
         n90, c91 = _D2.unpack_from(buf, pos)
         pos += _D2.size
-        g92 = []
+        g92: list[Any] = []
         for _ in range(c91):
             if pos + n90 > end:
                 raise _truncated("NewOrderListFullResponse.orderReports.fills", c91)
@@ -3076,7 +3074,7 @@ def _r311_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
             )
         n111, c112 = _D2.unpack_from(buf, pos)
         pos += _D2.size
-        g113 = []
+        g113: list[Any] = []
         for _ in range(c112):
             if pos + n111 > end:
                 raise _truncated("NewOrderListFullResponse.orderReports.preventedMatches", c112)
@@ -3202,7 +3200,7 @@ def _r313_orderlistquery(buf: memoryview, pos: int, block_length: int, version: 
     f10 = v5 // 1000
     n11, c12 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g13 = []
+    g13: list[Any] = []
     for _ in range(c12):
         if pos + n11 > end:
             raise _truncated("OrderListResponse.orders", c12)
@@ -3369,7 +3367,7 @@ def _r214_tickerwindowresult(buf: memoryview, pos: int, block_length: int, versi
     pos = pos + block_length
     n1, c2 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g3 = []
+    g3: list[Any] = []
     for _ in range(c2):
         if pos + n1 > end:
             raise _truncated("TickerFullResponse", c2)
@@ -3478,7 +3476,7 @@ def _r216_tickerwindowresult(buf: memoryview, pos: int, block_length: int, versi
     pos = pos + block_length
     n1, c2 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g3 = []
+    g3: list[Any] = []
     for _ in range(c2):
         if pos + n1 > end:
             raise _truncated("TickerMiniResponse", c2)
@@ -3601,7 +3599,7 @@ def _r206_ticker24hrresult(buf: memoryview, pos: int, block_length: int, version
     pos = pos + block_length
     n1, c2 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g3 = []
+    g3: list[Any] = []
     for _ in range(c2):
         if pos + n1 > end:
             raise _truncated("Ticker24hFullResponse", c2)
@@ -3724,7 +3722,7 @@ def _r208_ticker24hrresult(buf: memoryview, pos: int, block_length: int, version
     pos = pos + block_length
     n1, c2 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g3 = []
+    g3: list[Any] = []
     for _ in range(c2):
         if pos + n1 > end:
             raise _truncated("Ticker24hMiniResponse", c2)
@@ -3805,7 +3803,7 @@ def _r212_booktickerresult(buf: memoryview, pos: int, block_length: int, version
     pos = pos + block_length
     n1, c2 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g3 = []
+    g3: list[Any] = []
     for _ in range(c2):
         if pos + n1 > end:
             raise _truncated("BookTickerResponse", c2)
@@ -4055,7 +4053,7 @@ def _e603_executionreport(buf: memoryview, pos: int, block_length: int, version:
             v30,
             v31,
             v32,
-            v33,
+            _,
             v34,
             v35,
             v36,
@@ -4112,7 +4110,7 @@ def _e603_executionreport(buf: memoryview, pos: int, block_length: int, version:
             v30,
             v31,
             v32,
-            v33,
+            _,
             v34,
             v35,
             v36,
@@ -4329,7 +4327,7 @@ def _e606_liststatus(buf: memoryview, pos: int, block_length: int, version: int,
     f13 = _E11[v6]
     n14, c15 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g16 = []
+    g16: list[Any] = []
     for _ in range(c15):
         if pos + n14 > end:
             raise _truncated("ListStatusEvent.orders", c15)
@@ -4403,7 +4401,7 @@ def _e607_outboundaccountposition(buf: memoryview, pos: int, block_length: int, 
     f5 = v2 // 1000
     n6, c7 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g8 = []
+    g8: list[Any] = []
     for _ in range(c7):
         if pos + n6 > end:
             raise _truncated("OutboundAccountPositionEvent.balances", c7)

@@ -56,6 +56,7 @@ NULLS: dict[str, Any] = {
 }
 MANTISSA128_NULL = -(2**127)
 HEADER = struct.Struct("<HHHH")  # blockLength, templateId, schemaId, version
+_FLAG = struct.Struct("<B")
 
 ENVELOPE = 50  # WebSocketResponse
 ERROR = 100  # ErrorResponse
@@ -417,8 +418,8 @@ class Decoder:
                 if decode is not None:
                     value = self._direct_value(decode, result)
                     if value is not _ABSENT:
-                        frame = DecodedFrame(id=request_id, status=status, rateLimits=limits or None, value=value)
-                        return frame, deprecated, None
+                        decoded = DecodedFrame(id=request_id, status=status, rateLimits=limits or None, value=value)
+                        return decoded, deprecated, None
                 body = self._json_result(result, method.wire if method is not None else None, now_ms)
         except SbeError as exc:
             problem = exc
@@ -507,7 +508,7 @@ class _EnvelopeReader:
         end = len(buf)
         if pos + block_length > end or block_length < self.block.struct.size:
             raise SbeError(f"truncated SBE WebSocketResponse: block of {block_length} bytes")
-        deprecated = buf[pos + self.deprecated_at] == 1
+        deprecated = _FLAG.unpack_from(buf, pos + self.deprecated_at)[0] == 1
         (status,) = self.status.unpack_from(buf, pos + self.status_at)
         pos += block_length
         entry_length, count = self.dimension.unpack_from(buf, pos)
