@@ -657,7 +657,7 @@ def _function(
         return None
     body = _unused_as_underscore(fn.lines, result)
     lines = [
-        f"def {name}(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:",
+        f"def {name}(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:",
         f'    """{message_name} -> {_describe(target)}."""',
         "    if pos + block_length > end:",
         f"        raise _truncated({message_name!r}, block_length)",

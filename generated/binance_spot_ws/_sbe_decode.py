@@ -646,7 +646,7 @@ _TickerWindow = types.TickerWindow
 _Trade = types.Trade
 
 
-def _r405_accountcommission(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r405_accountcommission(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """AccountCommissionResponse -> AccountCommission."""
     if pos + block_length > end:
         raise _truncated("AccountCommissionResponse", block_length)
@@ -688,7 +688,9 @@ def _r405_accountcommission(buf: memoryview, pos: int, block_length: int, versio
     )
 
 
-def _r402_accountratelimitsordersresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r402_accountratelimitsordersresult(
+    buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int
+) -> Any:
     """AccountOrderRateLimitResponse -> list[RateLimit]."""
     if pos + block_length > end:
         raise _truncated("AccountOrderRateLimitResponse", block_length)
@@ -712,7 +714,7 @@ def _r402_accountratelimitsordersresult(buf: memoryview, pos: int, block_length:
     return g3
 
 
-def _r314_allorderlistsresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r314_allorderlistsresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """OrderListsResponse -> list[OrderListQuery]."""
     if pos + block_length > end:
         raise _truncated("OrderListsResponse", block_length)
@@ -791,7 +793,7 @@ def _r314_allorderlistsresult(buf: memoryview, pos: int, block_length: int, vers
     return g3
 
 
-def _r308_allordersresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r308_allordersresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """OrdersResponse -> list[OrderQuery]."""
     if pos + block_length > end:
         raise _truncated("OrdersResponse", block_length)
@@ -965,7 +967,7 @@ def _r308_allordersresult(buf: memoryview, pos: int, block_length: int, version:
     return g3
 
 
-def _r204_avgprice(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r204_avgprice(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """AveragePriceResponse -> AvgPrice."""
     if pos + block_length > end:
         raise _truncated("AveragePriceResponse", block_length)
@@ -981,7 +983,9 @@ def _r204_avgprice(buf: memoryview, pos: int, block_length: int, version: int, e
     return _AvgPrice(mins=f6, price=f7, close_time=f8)
 
 
-def _r219_blocktradeshistoricalresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r219_blocktradeshistoricalresult(
+    buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int
+) -> Any:
     """BlockTradesResponse -> list[Trade]."""
     if pos + block_length > end:
         raise _truncated("BlockTradesResponse", block_length)
@@ -1025,7 +1029,7 @@ def _r219_blocktradeshistoricalresult(buf: memoryview, pos: int, block_length: i
     return g7
 
 
-def _r200_depth(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r200_depth(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """DepthResponse -> Depth."""
     if pos + block_length > end:
         raise _truncated("DepthResponse", block_length)
@@ -1060,7 +1064,7 @@ def _r200_depth(buf: memoryview, pos: int, block_length: int, version: int, end:
     return _Depth(last_update_id=f6, bids=g9, asks=g15)
 
 
-def _r203_klinesresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r203_klinesresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """KlinesResponse -> list[Kline]."""
     if pos + block_length > end:
         raise _truncated("KlinesResponse", block_length)
@@ -1116,7 +1120,7 @@ def _r203_klinesresult(buf: memoryview, pos: int, block_length: int, version: in
     return g7
 
 
-def _r404_myallocationsresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r404_myallocationsresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """AccountAllocationsResponse -> list[Allocation]."""
     if pos + block_length > end:
         raise _truncated("AccountAllocationsResponse", block_length)
@@ -1190,7 +1194,7 @@ def _r404_myallocationsresult(buf: memoryview, pos: int, block_length: int, vers
     return g3
 
 
-def _r403_mypreventedmatchesresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r403_mypreventedmatchesresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """AccountPreventedMatchesResponse -> list[PreventedMatchRecord]."""
     if pos + block_length > end:
         raise _truncated("AccountPreventedMatchesResponse", block_length)
@@ -1250,7 +1254,7 @@ def _r403_mypreventedmatchesresult(buf: memoryview, pos: int, block_length: int,
     return g3
 
 
-def _r401_mytradesresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r401_mytradesresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """AccountTradesResponse -> list[MyTrade]."""
     if pos + block_length > end:
         raise _truncated("AccountTradesResponse", block_length)
@@ -1315,7 +1319,7 @@ def _r401_mytradesresult(buf: memoryview, pos: int, block_length: int, version: 
     return g3
 
 
-def _r316_orderamendmentsresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r316_orderamendmentsresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """OrderAmendmentsResponse -> list[Amendment]."""
     if pos + block_length > end:
         raise _truncated("OrderAmendmentsResponse", block_length)
@@ -1374,7 +1378,7 @@ def _r316_orderamendmentsresult(buf: memoryview, pos: int, block_length: int, ve
     return g3
 
 
-def _r305_cancelresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r305_cancelresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """CancelOrderResponse -> CancelResult."""
     if pos + block_length > end:
         raise _truncated("CancelOrderResponse", block_length)
@@ -1525,7 +1529,7 @@ def _r305_cancelresult(buf: memoryview, pos: int, block_length: int, version: in
     )
 
 
-def _r312_cancelresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r312_cancelresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """CancelOrderListResponse -> CancelResult."""
     if pos + block_length > end:
         raise _truncated("CancelOrderListResponse", block_length)
@@ -1744,7 +1748,7 @@ def _r312_cancelresult(buf: memoryview, pos: int, block_length: int, version: in
     )
 
 
-def _r300_orderresponse(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r300_orderresponse(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """NewOrderAckResponse -> OrderResponse."""
     if pos + block_length > end:
         raise _truncated("NewOrderAckResponse", block_length)
@@ -1773,7 +1777,7 @@ def _r300_orderresponse(buf: memoryview, pos: int, block_length: int, version: i
     return _OrderResponse(order_id=f4, order_list_id=f5, transact_time=f6, symbol=s9, client_order_id=s12)
 
 
-def _r301_orderresponse(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r301_orderresponse(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """NewOrderResultResponse -> OrderResponse."""
     if pos + block_length > end:
         raise _truncated("NewOrderResultResponse", block_length)
@@ -1928,7 +1932,7 @@ def _r301_orderresponse(buf: memoryview, pos: int, block_length: int, version: i
     )
 
 
-def _r302_orderresponse(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r302_orderresponse(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """NewOrderFullResponse -> OrderResponse."""
     if pos + block_length > end:
         raise _truncated("NewOrderFullResponse", block_length)
@@ -2148,7 +2152,7 @@ def _r302_orderresponse(buf: memoryview, pos: int, block_length: int, version: i
     )
 
 
-def _r304_orderquery(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r304_orderquery(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """OrderResponse -> OrderQuery."""
     if pos + block_length > end:
         raise _truncated("OrderResponse", block_length)
@@ -2311,7 +2315,7 @@ def _r304_orderquery(buf: memoryview, pos: int, block_length: int, version: int,
     )
 
 
-def _r303_ordertestresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r303_ordertestresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """OrderTestResponse -> OrderTestResult."""
     if pos + block_length > end:
         raise _truncated("OrderTestResponse", block_length)
@@ -2319,7 +2323,7 @@ def _r303_ordertestresult(buf: memoryview, pos: int, block_length: int, version:
     return _OrderTestResult()
 
 
-def _r315_ordertestresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r315_ordertestresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """OrderTestWithCommissionsResponse -> OrderTestResult."""
     if pos + block_length > end:
         raise _truncated("OrderTestWithCommissionsResponse", block_length)
@@ -2350,7 +2354,7 @@ def _r315_ordertestresult(buf: memoryview, pos: int, block_length: int, version:
     )
 
 
-def _r312_orderlistreport(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r312_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """CancelOrderListResponse -> OrderListReport."""
     if pos + block_length > end:
         raise _truncated("CancelOrderListResponse", block_length)
@@ -2566,7 +2570,7 @@ def _r312_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
     )
 
 
-def _r309_orderlistreport(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r309_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """NewOrderListAckResponse -> OrderListReport."""
     if pos + block_length > end:
         raise _truncated("NewOrderListAckResponse", block_length)
@@ -2665,7 +2669,7 @@ def _r309_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
     )
 
 
-def _r310_orderlistreport(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r310_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """NewOrderListResultResponse -> OrderListReport."""
     if pos + block_length > end:
         raise _truncated("NewOrderListResultResponse", block_length)
@@ -2888,7 +2892,7 @@ def _r310_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
     )
 
 
-def _r311_orderlistreport(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r311_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """NewOrderListFullResponse -> OrderListReport."""
     if pos + block_length > end:
         raise _truncated("NewOrderListFullResponse", block_length)
@@ -3184,7 +3188,7 @@ def _r311_orderlistreport(buf: memoryview, pos: int, block_length: int, version:
     )
 
 
-def _r313_orderlistquery(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r313_orderlistquery(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """OrderListResponse -> OrderListQuery."""
     if pos + block_length > end:
         raise _truncated("OrderListResponse", block_length)
@@ -3252,7 +3256,7 @@ def _r313_orderlistquery(buf: memoryview, pos: int, block_length: int, version: 
     )
 
 
-def _r101_emptyresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r101_emptyresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """PingResponse -> EmptyResult."""
     if pos + block_length > end:
         raise _truncated("PingResponse", block_length)
@@ -3260,7 +3264,7 @@ def _r101_emptyresult(buf: memoryview, pos: int, block_length: int, version: int
     return _EmptyResult()
 
 
-def _r217_referenceprice(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r217_referenceprice(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """ReferencePriceResponse -> ReferencePrice."""
     if pos + block_length > end:
         raise _truncated("ReferencePriceResponse", block_length)
@@ -3282,7 +3286,9 @@ def _r217_referenceprice(buf: memoryview, pos: int, block_length: int, version: 
     return _ReferencePrice(reference_price=f5, timestamp=f6, symbol=s9)
 
 
-def _r218_referencepricecalculation(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r218_referencepricecalculation(
+    buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int
+) -> Any:
     """ReferencePriceCalculationResponse -> ReferencePriceCalculation."""
     if pos + block_length > end:
         raise _truncated("ReferencePriceCalculationResponse", block_length)
@@ -3307,7 +3313,7 @@ def _r218_referencepricecalculation(buf: memoryview, pos: int, block_length: int
     )
 
 
-def _r213_tickerwindowresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r213_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """TickerSymbolFullResponse -> TickerWindow | list[TickerWindow]."""
     if pos + block_length > end:
         raise _truncated("TickerSymbolFullResponse", block_length)
@@ -3360,7 +3366,7 @@ def _r213_tickerwindowresult(buf: memoryview, pos: int, block_length: int, versi
     )
 
 
-def _r214_tickerwindowresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r214_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """TickerFullResponse -> TickerWindow | list[TickerWindow]."""
     if pos + block_length > end:
         raise _truncated("TickerFullResponse", block_length)
@@ -3424,7 +3430,7 @@ def _r214_tickerwindowresult(buf: memoryview, pos: int, block_length: int, versi
     return g3
 
 
-def _r215_tickerwindowresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r215_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """TickerSymbolMiniResponse -> TickerWindow | list[TickerWindow]."""
     if pos + block_length > end:
         raise _truncated("TickerSymbolMiniResponse", block_length)
@@ -3469,7 +3475,7 @@ def _r215_tickerwindowresult(buf: memoryview, pos: int, block_length: int, versi
     )
 
 
-def _r216_tickerwindowresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r216_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """TickerMiniResponse -> TickerWindow | list[TickerWindow]."""
     if pos + block_length > end:
         raise _truncated("TickerMiniResponse", block_length)
@@ -3525,7 +3531,7 @@ def _r216_tickerwindowresult(buf: memoryview, pos: int, block_length: int, versi
     return g3
 
 
-def _r205_ticker24hrresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r205_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """Ticker24hSymbolFullResponse -> Ticker24hr | list[Ticker24hr]."""
     if pos + block_length > end:
         raise _truncated("Ticker24hSymbolFullResponse", block_length)
@@ -3592,7 +3598,7 @@ def _r205_ticker24hrresult(buf: memoryview, pos: int, block_length: int, version
     )
 
 
-def _r206_ticker24hrresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r206_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """Ticker24hFullResponse -> Ticker24hr | list[Ticker24hr]."""
     if pos + block_length > end:
         raise _truncated("Ticker24hFullResponse", block_length)
@@ -3670,7 +3676,7 @@ def _r206_ticker24hrresult(buf: memoryview, pos: int, block_length: int, version
     return g3
 
 
-def _r207_ticker24hrresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r207_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """Ticker24hSymbolMiniResponse -> Ticker24hr | list[Ticker24hr]."""
     if pos + block_length > end:
         raise _truncated("Ticker24hSymbolMiniResponse", block_length)
@@ -3715,7 +3721,7 @@ def _r207_ticker24hrresult(buf: memoryview, pos: int, block_length: int, version
     )
 
 
-def _r208_ticker24hrresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r208_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """Ticker24hMiniResponse -> Ticker24hr | list[Ticker24hr]."""
     if pos + block_length > end:
         raise _truncated("Ticker24hMiniResponse", block_length)
@@ -3771,7 +3777,7 @@ def _r208_ticker24hrresult(buf: memoryview, pos: int, block_length: int, version
     return g3
 
 
-def _r211_booktickerresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r211_booktickerresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """BookTickerSymbolResponse -> BookTicker | list[BookTicker]."""
     if pos + block_length > end:
         raise _truncated("BookTickerSymbolResponse", block_length)
@@ -3796,7 +3802,7 @@ def _r211_booktickerresult(buf: memoryview, pos: int, block_length: int, version
     return _BookTicker(bid_price=f9, bid_qty=f10, ask_price=f11, ask_qty=f12, symbol=s15)
 
 
-def _r212_booktickerresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r212_booktickerresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """BookTickerResponse -> BookTicker | list[BookTicker]."""
     if pos + block_length > end:
         raise _truncated("BookTickerResponse", block_length)
@@ -3830,7 +3836,7 @@ def _r212_booktickerresult(buf: memoryview, pos: int, block_length: int, version
     return g3
 
 
-def _r209_pricetickerresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r209_pricetickerresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """PriceTickerSymbolResponse -> PriceTicker | list[PriceTicker]."""
     if pos + block_length > end:
         raise _truncated("PriceTickerSymbolResponse", block_length)
@@ -3851,7 +3857,7 @@ def _r209_pricetickerresult(buf: memoryview, pos: int, block_length: int, versio
     return _PriceTicker(price=f4, symbol=s7)
 
 
-def _r102_servertime(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r102_servertime(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """ServerTimeResponse -> ServerTime."""
     if pos + block_length > end:
         raise _truncated("ServerTimeResponse", block_length)
@@ -3864,7 +3870,7 @@ def _r102_servertime(buf: memoryview, pos: int, block_length: int, version: int,
     return _ServerTime(server_time=f2)
 
 
-def _r202_tradesaggregateresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r202_tradesaggregateresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """AggTradesResponse -> list[AggTrade]."""
     if pos + block_length > end:
         raise _truncated("AggTradesResponse", block_length)
@@ -3912,7 +3918,7 @@ def _r202_tradesaggregateresult(buf: memoryview, pos: int, block_length: int, ve
     return g7
 
 
-def _r201_tradeshistoricalresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r201_tradeshistoricalresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """TradesResponse -> list[Trade]."""
     if pos + block_length > end:
         raise _truncated("TradesResponse", block_length)
@@ -3958,7 +3964,7 @@ def _r201_tradeshistoricalresult(buf: memoryview, pos: int, block_length: int, v
     return g7
 
 
-def _r503_subscription(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r503_subscription(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """UserDataStreamSubscribeResponse -> Subscription."""
     if pos + block_length > end:
         raise _truncated("UserDataStreamSubscribeResponse", block_length)
@@ -3971,7 +3977,7 @@ def _r503_subscription(buf: memoryview, pos: int, block_length: int, version: in
     return _Subscription(subscription_id=f2)
 
 
-def _r504_emptyresult(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _r504_emptyresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """UserDataStreamUnsubscribeResponse -> EmptyResult."""
     if pos + block_length > end:
         raise _truncated("UserDataStreamUnsubscribeResponse", block_length)
@@ -3979,7 +3985,7 @@ def _r504_emptyresult(buf: memoryview, pos: int, block_length: int, version: int
     return _EmptyResult()
 
 
-def _e601_balanceupdate(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _e601_balanceupdate(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """BalanceUpdateEvent -> BalanceUpdate."""
     if pos + block_length > end:
         raise _truncated("BalanceUpdateEvent", block_length)
@@ -4002,7 +4008,7 @@ def _e601_balanceupdate(buf: memoryview, pos: int, block_length: int, version: i
     return _BalanceUpdate(event_time=f7, clear_time=f8, delta=f9, asset=s12), (None if v5 == 65535 else v5)
 
 
-def _e602_eventstreamterminated(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _e602_eventstreamterminated(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """EventStreamTerminatedEvent -> EventStreamTerminated."""
     if pos + block_length > end:
         raise _truncated("EventStreamTerminatedEvent", block_length)
@@ -4015,7 +4021,7 @@ def _e602_eventstreamterminated(buf: memoryview, pos: int, block_length: int, ve
     return _EventStreamTerminated(event_time=f3), (None if v2 == 65535 else v2)
 
 
-def _e603_executionreport(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _e603_executionreport(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """ExecutionReportEvent -> ExecutionReport."""
     if pos + block_length > end:
         raise _truncated("ExecutionReportEvent", block_length)
@@ -4287,7 +4293,7 @@ def _e603_executionreport(buf: memoryview, pos: int, block_length: int, version:
     ), (None if v49 == 65535 else v49)
 
 
-def _e604_externallockupdate(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _e604_externallockupdate(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """ExternalLockUpdateEvent -> ExternalLockUpdate."""
     if pos + block_length > end:
         raise _truncated("ExternalLockUpdateEvent", block_length)
@@ -4310,7 +4316,7 @@ def _e604_externallockupdate(buf: memoryview, pos: int, block_length: int, versi
     return _ExternalLockUpdate(event_time=f7, transaction_time=f8, delta=f9, asset=s12), (None if v5 == 65535 else v5)
 
 
-def _e606_liststatus(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _e606_liststatus(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """ListStatusEvent -> ListStatus."""
     if pos + block_length > end:
         raise _truncated("ListStatusEvent", block_length)
@@ -4388,7 +4394,7 @@ def _e606_liststatus(buf: memoryview, pos: int, block_length: int, version: int,
     ), (None if v7 == 65535 else v7)
 
 
-def _e607_outboundaccountposition(buf: memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
+def _e607_outboundaccountposition(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
     """OutboundAccountPositionEvent -> OutboundAccountPosition."""
     if pos + block_length > end:
         raise _truncated("OutboundAccountPositionEvent", block_length)
@@ -4425,7 +4431,7 @@ def _e607_outboundaccountposition(buf: memoryview, pos: int, block_length: int, 
     return _OutboundAccountPosition(event_time=f4, last_update_time=f5, balances=g8), (None if v3 == 65535 else v3)
 
 
-RESULTS: dict[str, dict[int, Callable[[memoryview, int, int, int, int], Any]]] = {
+RESULTS: dict[str, dict[int, Callable[[bytes | memoryview, int, int, int, int], Any]]] = {
     "account.commission": {
         405: _r405_accountcommission,
     },
@@ -4584,7 +4590,7 @@ RESULTS: dict[str, dict[int, Callable[[memoryview, int, int, int, int], Any]]] =
     },
 }
 
-EVENTS: dict[int, Callable[[memoryview, int, int, int, int], tuple[Any, int | None]]] = {
+EVENTS: dict[int, Callable[[bytes | memoryview, int, int, int, int], tuple[Any, int | None]]] = {
     601: _e601_balanceupdate,
     602: _e602_eventstreamterminated,
     603: _e603_executionreport,

@@ -83,7 +83,7 @@ def bits(choices: tuple[tuple[int, str | None], ...], value: int) -> list[str]:
 
 
 def older(
-    buf: memoryview, pos: int, length: int, version: int, spec: tuple[tuple[str, int, int, int], ...]
+    buf: bytes | memoryview, pos: int, length: int, version: int, spec: tuple[tuple[str, int, int, int], ...]
 ) -> tuple[Any, ...]:
     """A block shorter than this schema's (or of an older version): each field it holds, ABSENT for the rest.
 
@@ -101,16 +101,23 @@ def older(
     return tuple(out)
 
 
-def rows(packed: struct.Struct, buf: memoryview, pos: int, length: int, count: int) -> Iterable[tuple[Any, ...]]:
+def rows(
+    packed: struct.Struct, buf: bytes | memoryview, pos: int, length: int, count: int
+) -> Iterable[tuple[Any, ...]]:
     """The unpacked entries of a group of `count` entries, `length` bytes each, from `pos`."""
     if length == packed.size:
-        return packed.iter_unpack(buf[pos : pos + length * count])
+        return packed.iter_unpack(memoryview(buf)[pos : pos + length * count])
     unpack = packed.unpack_from
     return (unpack(buf, at) for at in range(pos, pos + length * count, length))
 
 
 def older_rows(
-    buf: memoryview, pos: int, length: int, count: int, version: int, spec: tuple[tuple[str, int, int, int], ...]
+    buf: bytes | memoryview,
+    pos: int,
+    length: int,
+    count: int,
+    version: int,
+    spec: tuple[tuple[str, int, int, int], ...],
 ) -> Iterator[tuple[Any, ...]]:
     for at in range(pos, pos + length * count, length):
         yield older(buf, at, length, version, spec)
