@@ -62,6 +62,8 @@ _FORMATS = {
     "float": "f",
     "double": "d",
 }
+#: A 128-bit mantissa as its low (unsigned) and high (signed) 64-bit halves, little-endian.
+_WIDE = "Qq"
 _NULLS = {
     "int8": -(2**7),
     "uint8": 2**8 - 1,
@@ -263,11 +265,11 @@ class _Message:
         for f in placed:
             if f[3] > end:
                 fmt += f"{f[3] - end}x"
-            fmt += "16s" if f[2] == "mantissa128" else _FORMATS[f[4]]
+            fmt += _WIDE if f[2] == "mantissa128" else _FORMATS[f[4]]
             end = f[3] + f[5]
         packed = self.out.constant("_S", f"struct.Struct({fmt!r})")
         spec = tuple(
-            ("<16s" if f[2] == "mantissa128" else "<" + _FORMATS[f[4]], f[3], f[3] + f[5], f[7]) for f in placed
+            ("<" + (_WIDE if f[2] == "mantissa128" else _FORMATS[f[4]]), f[3], f[3] + f[5], f[7]) for f in placed
         )
         old = self.out.constant("_O", repr(spec))
         since = max((f[7] for f in placed), default=0)
@@ -280,15 +282,30 @@ class _Message:
         found = self.layout(block)
         if found is None:
             return ["" for _ in fields]
-        placed, packed, old, condition = found
-        names = [fn.var("v") for _ in placed]
-        target = ", ".join(names) + ("," if len(names) == 1 else "")
+        _placed, packed, old, condition = found
+        target, raws = self.names(fields)
         fn.add(indent, f"if {condition.format(length=length)}:")
         fn.add(indent + 1, f"{target} = {packed}.unpack_from(buf, {at})")
         fn.add(indent, "else:  # an older or shorter block: only what it holds")
         fn.add(indent + 1, f"{target} = _older(buf, {at}, {length}, version, {old})")
-        it = iter(names)
-        return ["" if f[2] == "constant" else next(it) for f in fields]
+        return raws
+
+    def names(self, fields: tuple[Any, ...]) -> tuple[str, list[str]]:
+        """(the unpack target, the raw value of each field): '' for a constant, `lo:hi` for a
+        128-bit mantissa (unpacked as its two 64-bit halves: no bytes object, no int.from_bytes)."""
+        flat: list[str] = []
+        raws: list[str] = []
+        for f in fields:
+            if f[2] == "constant":
+                raws.append("")
+            elif f[2] == "mantissa128":
+                low, high = self.fn.var("v"), self.fn.var("v")
+                flat += [low, high]
+                raws.append(f"{low}:{high}")
+            else:
+                raws.append(self.fn.var("v"))
+                flat.append(raws[-1])
+        return ", ".join(flat) + ("," if len(flat) == 1 else ""), raws
 
     def value(self, f: tuple[Any, ...], raw: str, target: str, default: str | None, scope: _Scope) -> str:
         """The expression of field `f` (raw wire value in `raw`) as a `target`; absent -> `default`."""
@@ -296,7 +313,7 @@ class _Message:
         optional = f[6]
         absent: list[str] = []
         if f[7] > 0:
-            absent.append(f"{raw} is _ABSENT")
+            absent.append(f"{raw.partition(':')[0]} is _ABSENT")
         json_default = _json_default(f, target)
         fallback = json_default if json_default is not None else default
         if kind == "constant":
@@ -307,8 +324,9 @@ class _Message:
             exponent, scale = scope.exponents.get(f[8], ("0", "1"))
             number = raw
             if kind == "mantissa128":
-                number = f"_int128({raw})"
-                absent.append(f"{number} == {-(2**127)}")
+                low, _, high = raw.partition(":")
+                number = f"({low} if {high} == 0 else {high} << 64 | {low})"
+                absent.append(f"{high} == {-(2**63)} and {low} == 0")  # the int128 null: -2**127
             elif optional:
                 absent.append(f"{raw} == {_NULLS['int64']}")
             if target == "decimal":
@@ -583,16 +601,13 @@ class _Message:
         found = self.layout(block)
         if not groups and not data and found is not None and all(f[2] != "exponent" for f in fields):
             # Plain entries: one unpack each, in a comprehension.
-            placed, packed, old, condition = found
+            _placed, packed, old, condition = found
             stop = fn.var("e")
             fn.add(indent, f"{stop} = pos + {length} * {count}")
             fn.add(indent, f"if {stop} > end:")
             fn.add(indent + 1, f"raise _truncated({where!r}, {count})")
-            names = [fn.var("v") for _ in placed]
-            it = iter(names)
-            raws = ["" if f[2] == "constant" else next(it) for f in fields]
+            target, raws = self.names(fields)
             expr = self.entry(block, raws, item_type, where, scope)
-            target = ", ".join(names) + ("," if len(names) == 1 else "")
             fn.add(indent, f"if {condition.format(length=length)}:")
             fn.add(indent + 1, f"{items} = [{expr} for {target} in _rows({packed}, buf, pos, {length}, {count})]")
             fn.add(indent, "else:  # older or shorter entries: only what they hold")

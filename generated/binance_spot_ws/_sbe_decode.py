@@ -38,9 +38,6 @@ from binance_ws.sbe_direct import (
     Decimal as _Decimal,
 )
 from binance_ws.sbe_direct import (
-    int128 as _int128,
-)
-from binance_ws.sbe_direct import (
     missing as _missing,
 )
 from binance_ws.sbe_direct import (
@@ -180,19 +177,19 @@ _S31 = struct.Struct("<qbb")
 _O32 = (("<q", 0, 8, 0), ("<b", 8, 9, 0), ("<b", 9, 10, 0))
 _S33 = struct.Struct("<qq")
 _O34 = (("<q", 0, 8, 0), ("<q", 8, 16, 0))
-_S35 = struct.Struct("<qqqqq16sq16sq16s16s")
+_S35 = struct.Struct("<qqqqqQqqQqqQqQq")
 _O36 = (
     ("<q", 0, 8, 0),
     ("<q", 8, 16, 0),
     ("<q", 16, 24, 0),
     ("<q", 24, 32, 0),
     ("<q", 32, 40, 0),
-    ("<16s", 40, 56, 0),
+    ("<Qq", 40, 56, 0),
     ("<q", 56, 64, 0),
-    ("<16s", 64, 80, 0),
+    ("<Qq", 64, 80, 0),
     ("<q", 80, 88, 0),
-    ("<16s", 88, 104, 0),
-    ("<16s", 104, 120, 0),
+    ("<Qq", 88, 104, 0),
+    ("<Qq", 104, 120, 0),
 )
 _S37 = struct.Struct("<bbbqBqqqqqqqqqBBB")
 _O38 = (
@@ -426,7 +423,7 @@ _O70 = (("<b", 0, 1, 0), ("<q", 1, 9, 0), ("<q", 9, 17, 0))
 _S71 = struct.Struct("<BqII")
 _O72 = (("<B", 0, 1, 0), ("<q", 1, 9, 0), ("<I", 9, 13, 0), ("<I", 13, 17, 0))
 _E73 = {1: "EXTERNAL", 2: "ARITHMETIC_MEAN"}
-_S74 = struct.Struct("<bbqfqqqqq16s16sqqqqq")
+_S74 = struct.Struct("<bbqfqqqqqQqQqqqqqq")
 _O75 = (
     ("<b", 0, 1, 0),
     ("<b", 1, 2, 0),
@@ -437,15 +434,15 @@ _O75 = (
     ("<q", 30, 38, 0),
     ("<q", 38, 46, 0),
     ("<q", 46, 54, 0),
-    ("<16s", 54, 70, 0),
-    ("<16s", 70, 86, 0),
+    ("<Qq", 54, 70, 0),
+    ("<Qq", 70, 86, 0),
     ("<q", 86, 94, 0),
     ("<q", 94, 102, 0),
     ("<q", 102, 110, 0),
     ("<q", 110, 118, 0),
     ("<q", 118, 126, 0),
 )
-_S76 = struct.Struct("<bbqqqq16s16sqqqqq")
+_S76 = struct.Struct("<bbqqqqQqQqqqqqq")
 _O77 = (
     ("<b", 0, 1, 0),
     ("<b", 1, 2, 0),
@@ -453,15 +450,15 @@ _O77 = (
     ("<q", 10, 18, 0),
     ("<q", 18, 26, 0),
     ("<q", 26, 34, 0),
-    ("<16s", 34, 50, 0),
-    ("<16s", 50, 66, 0),
+    ("<Qq", 34, 50, 0),
+    ("<Qq", 50, 66, 0),
     ("<q", 66, 74, 0),
     ("<q", 74, 82, 0),
     ("<q", 82, 90, 0),
     ("<q", 90, 98, 0),
     ("<q", 98, 106, 0),
 )
-_S78 = struct.Struct("<bbqfqqq16sqqqqqqq16s16sqqqqq")
+_S78 = struct.Struct("<bbqfqqqQqqqqqqqqQqQqqqqqq")
 _O79 = (
     ("<b", 0, 1, 0),
     ("<b", 1, 2, 0),
@@ -470,7 +467,7 @@ _O79 = (
     ("<q", 14, 22, 0),
     ("<q", 22, 30, 0),
     ("<q", 30, 38, 0),
-    ("<16s", 38, 54, 0),
+    ("<Qq", 38, 54, 0),
     ("<q", 54, 62, 0),
     ("<q", 62, 70, 0),
     ("<q", 70, 78, 0),
@@ -478,8 +475,8 @@ _O79 = (
     ("<q", 86, 94, 0),
     ("<q", 94, 102, 0),
     ("<q", 102, 110, 0),
-    ("<16s", 110, 126, 0),
-    ("<16s", 126, 142, 0),
+    ("<Qq", 110, 126, 0),
+    ("<Qq", 126, 142, 0),
     ("<q", 142, 150, 0),
     ("<q", 150, 158, 0),
     ("<q", 158, 166, 0),
@@ -1088,15 +1085,33 @@ def _r203_klinesresult(buf: bytes | memoryview, pos: int, block_length: int, ver
                 _mul(v11, x3),
                 _mul(v12, x3),
                 _mul(v13, x3),
-                (_missing() if _int128(v14) == -170141183460469231731687303715884105728 else _mul(_int128(v14), x4)),
-                v15 // 1000,
-                (_missing() if _int128(v16) == -170141183460469231731687303715884105728 else _mul(_int128(v16), x3)),
-                v17,
-                (_missing() if _int128(v18) == -170141183460469231731687303715884105728 else _mul(_int128(v18), x4)),
-                (_missing() if _int128(v19) == -170141183460469231731687303715884105728 else _mul(_int128(v19), x3)),
+                (
+                    _missing()
+                    if v15 == -9223372036854775808 and v14 == 0
+                    else _mul((v14 if v15 == 0 else v15 << 64 | v14), x4)
+                ),
+                v16 // 1000,
+                (
+                    _missing()
+                    if v18 == -9223372036854775808 and v17 == 0
+                    else _mul((v17 if v18 == 0 else v18 << 64 | v17), x3)
+                ),
+                v19,
+                (
+                    _missing()
+                    if v21 == -9223372036854775808 and v20 == 0
+                    else _mul((v20 if v21 == 0 else v21 << 64 | v20), x4)
+                ),
+                (
+                    _missing()
+                    if v23 == -9223372036854775808 and v22 == 0
+                    else _mul((v22 if v23 == 0 else v23 << 64 | v22), x3)
+                ),
                 "0",
             )
-            for v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19 in _rows(_S35, buf, pos, n5, c6)
+            for v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22, v23 in _rows(
+                _S35, buf, pos, n5, c6
+            )
         ]
     else:  # older or shorter entries: only what they hold
         g7 = [
@@ -1106,15 +1121,33 @@ def _r203_klinesresult(buf: bytes | memoryview, pos: int, block_length: int, ver
                 _mul(v11, x3),
                 _mul(v12, x3),
                 _mul(v13, x3),
-                (_missing() if _int128(v14) == -170141183460469231731687303715884105728 else _mul(_int128(v14), x4)),
-                v15 // 1000,
-                (_missing() if _int128(v16) == -170141183460469231731687303715884105728 else _mul(_int128(v16), x3)),
-                v17,
-                (_missing() if _int128(v18) == -170141183460469231731687303715884105728 else _mul(_int128(v18), x4)),
-                (_missing() if _int128(v19) == -170141183460469231731687303715884105728 else _mul(_int128(v19), x3)),
+                (
+                    _missing()
+                    if v15 == -9223372036854775808 and v14 == 0
+                    else _mul((v14 if v15 == 0 else v15 << 64 | v14), x4)
+                ),
+                v16 // 1000,
+                (
+                    _missing()
+                    if v18 == -9223372036854775808 and v17 == 0
+                    else _mul((v17 if v18 == 0 else v18 << 64 | v17), x3)
+                ),
+                v19,
+                (
+                    _missing()
+                    if v21 == -9223372036854775808 and v20 == 0
+                    else _mul((v20 if v21 == 0 else v21 << 64 | v20), x4)
+                ),
+                (
+                    _missing()
+                    if v23 == -9223372036854775808 and v22 == 0
+                    else _mul((v22 if v23 == 0 else v23 << 64 | v22), x3)
+                ),
                 "0",
             )
-            for v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19 in _older_rows(buf, pos, n5, c6, version, _O36)
+            for v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22, v23 in _older_rows(
+                buf, pos, n5, c6, version, _O36
+            )
         ]
     pos = e8
     return g7
@@ -3318,51 +3351,51 @@ def _r213_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: in
     if pos + block_length > end:
         raise _truncated("TickerSymbolFullResponse", block_length)
     if block_length >= 126:
-        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16 = _S74.unpack_from(buf, pos)
+        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18 = _S74.unpack_from(buf, pos)
     else:  # an older or shorter block: only what it holds
-        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16 = _older(
+        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18 = _older(
             buf, pos, block_length, version, _O75
         )
-    x17 = _SCALE[v1]
-    x18 = _SCALE[v2]
+    x19 = _SCALE[v1]
+    x20 = _SCALE[v2]
     pos = pos + block_length
-    f19 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x17)
-    f20 = _Decimal("0.0") if v4 != v4 else _Decimal(f"{v4:.3f}")
-    f21 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x17)
-    f22 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x17)
-    f23 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x17)
-    f24 = _Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x17)
-    f25 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x17)
-    f26 = _missing() if _int128(v10) == -170141183460469231731687303715884105728 else _mul(_int128(v10), x18)
-    f27 = _missing() if _int128(v11) == -170141183460469231731687303715884105728 else _mul(_int128(v11), x17)
-    f28 = v12 // 1000
-    f29 = v13 // 1000
-    f30 = -1 if v14 == -9223372036854775808 else v14
-    f31 = -1 if v15 == -9223372036854775808 else v15
-    f32 = v16
-    z33 = buf[pos]
+    f21 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x19)
+    f22 = _Decimal("0.0") if v4 != v4 else _Decimal(f"{v4:.3f}")
+    f23 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x19)
+    f24 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x19)
+    f25 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x19)
+    f26 = _Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x19)
+    f27 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x19)
+    f28 = _missing() if v11 == -9223372036854775808 and v10 == 0 else _mul((v10 if v11 == 0 else v11 << 64 | v10), x20)
+    f29 = _missing() if v13 == -9223372036854775808 and v12 == 0 else _mul((v12 if v13 == 0 else v13 << 64 | v12), x19)
+    f30 = v14 // 1000
+    f31 = v15 // 1000
+    f32 = -1 if v16 == -9223372036854775808 else v16
+    f33 = -1 if v17 == -9223372036854775808 else v17
+    f34 = v18
+    z35 = buf[pos]
     pos += 1
-    if pos + z33 > end:
-        raise _truncated("TickerSymbolFullResponse.symbol", z33)
-    t34 = str(buf[pos : pos + z33], "utf-8")
-    pos += z33
-    s35 = t34
+    if pos + z35 > end:
+        raise _truncated("TickerSymbolFullResponse.symbol", z35)
+    t36 = str(buf[pos : pos + z35], "utf-8")
+    pos += z35
+    s37 = t36
     return _TickerWindow(
-        price_change=f19,
-        price_change_percent=f20,
-        weighted_avg_price=f21,
-        open_price=f22,
-        high_price=f23,
-        low_price=f24,
-        last_price=f25,
-        volume=f26,
-        quote_volume=f27,
-        open_time=f28,
-        close_time=f29,
-        first_id=f30,
-        last_id=f31,
-        count=f32,
-        symbol=s35,
+        price_change=f21,
+        price_change_percent=f22,
+        weighted_avg_price=f23,
+        open_price=f24,
+        high_price=f25,
+        low_price=f26,
+        last_price=f27,
+        volume=f28,
+        quote_volume=f29,
+        open_time=f30,
+        close_time=f31,
+        first_id=f32,
+        last_id=f33,
+        count=f34,
+        symbol=s37,
     )
 
 
@@ -3379,52 +3412,62 @@ def _r214_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: in
             raise _truncated("TickerFullResponse", c2)
         a4 = pos
         if n1 >= 126:
-            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20 = _S74.unpack_from(buf, a4)
+            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22 = _S74.unpack_from(
+                buf, a4
+            )
         else:  # an older or shorter block: only what it holds
-            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20 = _older(
+            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22 = _older(
                 buf, a4, n1, version, _O75
             )
-        x21 = _SCALE[v5]
-        x22 = _SCALE[v6]
+        x23 = _SCALE[v5]
+        x24 = _SCALE[v6]
         pos = a4 + n1
-        f23 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x21)
-        f24 = _Decimal("0.0") if v8 != v8 else _Decimal(f"{v8:.3f}")
-        f25 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x21)
-        f26 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x21)
-        f27 = _Decimal("0") if v11 == -9223372036854775808 else _mul(v11, x21)
-        f28 = _Decimal("0") if v12 == -9223372036854775808 else _mul(v12, x21)
-        f29 = _Decimal("0") if v13 == -9223372036854775808 else _mul(v13, x21)
-        f30 = _missing() if _int128(v14) == -170141183460469231731687303715884105728 else _mul(_int128(v14), x22)
-        f31 = _missing() if _int128(v15) == -170141183460469231731687303715884105728 else _mul(_int128(v15), x21)
-        f32 = v16 // 1000
-        f33 = v17 // 1000
-        f34 = -1 if v18 == -9223372036854775808 else v18
-        f35 = -1 if v19 == -9223372036854775808 else v19
-        f36 = v20
-        z37 = buf[pos]
+        f25 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x23)
+        f26 = _Decimal("0.0") if v8 != v8 else _Decimal(f"{v8:.3f}")
+        f27 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x23)
+        f28 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x23)
+        f29 = _Decimal("0") if v11 == -9223372036854775808 else _mul(v11, x23)
+        f30 = _Decimal("0") if v12 == -9223372036854775808 else _mul(v12, x23)
+        f31 = _Decimal("0") if v13 == -9223372036854775808 else _mul(v13, x23)
+        f32 = (
+            _missing()
+            if v15 == -9223372036854775808 and v14 == 0
+            else _mul((v14 if v15 == 0 else v15 << 64 | v14), x24)
+        )
+        f33 = (
+            _missing()
+            if v17 == -9223372036854775808 and v16 == 0
+            else _mul((v16 if v17 == 0 else v17 << 64 | v16), x23)
+        )
+        f34 = v18 // 1000
+        f35 = v19 // 1000
+        f36 = -1 if v20 == -9223372036854775808 else v20
+        f37 = -1 if v21 == -9223372036854775808 else v21
+        f38 = v22
+        z39 = buf[pos]
         pos += 1
-        if pos + z37 > end:
-            raise _truncated("TickerFullResponse.symbol", z37)
-        t38 = str(buf[pos : pos + z37], "utf-8")
-        pos += z37
-        s39 = t38
+        if pos + z39 > end:
+            raise _truncated("TickerFullResponse.symbol", z39)
+        t40 = str(buf[pos : pos + z39], "utf-8")
+        pos += z39
+        s41 = t40
         g3.append(
             _TickerWindow(
-                price_change=f23,
-                price_change_percent=f24,
-                weighted_avg_price=f25,
-                open_price=f26,
-                high_price=f27,
-                low_price=f28,
-                last_price=f29,
-                volume=f30,
-                quote_volume=f31,
-                open_time=f32,
-                close_time=f33,
-                first_id=f34,
-                last_id=f35,
-                count=f36,
-                symbol=s39,
+                price_change=f25,
+                price_change_percent=f26,
+                weighted_avg_price=f27,
+                open_price=f28,
+                high_price=f29,
+                low_price=f30,
+                last_price=f31,
+                volume=f32,
+                quote_volume=f33,
+                open_time=f34,
+                close_time=f35,
+                first_id=f36,
+                last_id=f37,
+                count=f38,
+                symbol=s41,
             )
         )
     return g3
@@ -3435,43 +3478,43 @@ def _r215_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: in
     if pos + block_length > end:
         raise _truncated("TickerSymbolMiniResponse", block_length)
     if block_length >= 106:
-        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13 = _S76.unpack_from(buf, pos)
+        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15 = _S76.unpack_from(buf, pos)
     else:  # an older or shorter block: only what it holds
-        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13 = _older(buf, pos, block_length, version, _O77)
-    x14 = _SCALE[v1]
-    x15 = _SCALE[v2]
+        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15 = _older(buf, pos, block_length, version, _O77)
+    x16 = _SCALE[v1]
+    x17 = _SCALE[v2]
     pos = pos + block_length
-    f16 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x14)
-    f17 = _Decimal("0") if v4 == -9223372036854775808 else _mul(v4, x14)
-    f18 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x14)
-    f19 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x14)
-    f20 = _missing() if _int128(v7) == -170141183460469231731687303715884105728 else _mul(_int128(v7), x15)
-    f21 = _missing() if _int128(v8) == -170141183460469231731687303715884105728 else _mul(_int128(v8), x14)
-    f22 = v9 // 1000
-    f23 = v10 // 1000
-    f24 = -1 if v11 == -9223372036854775808 else v11
-    f25 = -1 if v12 == -9223372036854775808 else v12
-    f26 = v13
-    z27 = buf[pos]
+    f18 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x16)
+    f19 = _Decimal("0") if v4 == -9223372036854775808 else _mul(v4, x16)
+    f20 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x16)
+    f21 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x16)
+    f22 = _missing() if v8 == -9223372036854775808 and v7 == 0 else _mul((v7 if v8 == 0 else v8 << 64 | v7), x17)
+    f23 = _missing() if v10 == -9223372036854775808 and v9 == 0 else _mul((v9 if v10 == 0 else v10 << 64 | v9), x16)
+    f24 = v11 // 1000
+    f25 = v12 // 1000
+    f26 = -1 if v13 == -9223372036854775808 else v13
+    f27 = -1 if v14 == -9223372036854775808 else v14
+    f28 = v15
+    z29 = buf[pos]
     pos += 1
-    if pos + z27 > end:
-        raise _truncated("TickerSymbolMiniResponse.symbol", z27)
-    t28 = str(buf[pos : pos + z27], "utf-8")
-    pos += z27
-    s29 = t28
+    if pos + z29 > end:
+        raise _truncated("TickerSymbolMiniResponse.symbol", z29)
+    t30 = str(buf[pos : pos + z29], "utf-8")
+    pos += z29
+    s31 = t30
     return _TickerWindow(
-        open_price=f16,
-        high_price=f17,
-        low_price=f18,
-        last_price=f19,
-        volume=f20,
-        quote_volume=f21,
-        open_time=f22,
-        close_time=f23,
-        first_id=f24,
-        last_id=f25,
-        count=f26,
-        symbol=s29,
+        open_price=f18,
+        high_price=f19,
+        low_price=f20,
+        last_price=f21,
+        volume=f22,
+        quote_volume=f23,
+        open_time=f24,
+        close_time=f25,
+        first_id=f26,
+        last_id=f27,
+        count=f28,
+        symbol=s31,
     )
 
 
@@ -3488,44 +3531,52 @@ def _r216_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: in
             raise _truncated("TickerMiniResponse", c2)
         a4 = pos
         if n1 >= 106:
-            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17 = _S76.unpack_from(buf, a4)
+            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19 = _S76.unpack_from(buf, a4)
         else:  # an older or shorter block: only what it holds
-            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17 = _older(buf, a4, n1, version, _O77)
-        x18 = _SCALE[v5]
-        x19 = _SCALE[v6]
+            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19 = _older(buf, a4, n1, version, _O77)
+        x20 = _SCALE[v5]
+        x21 = _SCALE[v6]
         pos = a4 + n1
-        f20 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x18)
-        f21 = _Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x18)
-        f22 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x18)
-        f23 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x18)
-        f24 = _missing() if _int128(v11) == -170141183460469231731687303715884105728 else _mul(_int128(v11), x19)
-        f25 = _missing() if _int128(v12) == -170141183460469231731687303715884105728 else _mul(_int128(v12), x18)
-        f26 = v13 // 1000
-        f27 = v14 // 1000
-        f28 = -1 if v15 == -9223372036854775808 else v15
-        f29 = -1 if v16 == -9223372036854775808 else v16
-        f30 = v17
-        z31 = buf[pos]
+        f22 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x20)
+        f23 = _Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x20)
+        f24 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x20)
+        f25 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x20)
+        f26 = (
+            _missing()
+            if v12 == -9223372036854775808 and v11 == 0
+            else _mul((v11 if v12 == 0 else v12 << 64 | v11), x21)
+        )
+        f27 = (
+            _missing()
+            if v14 == -9223372036854775808 and v13 == 0
+            else _mul((v13 if v14 == 0 else v14 << 64 | v13), x20)
+        )
+        f28 = v15 // 1000
+        f29 = v16 // 1000
+        f30 = -1 if v17 == -9223372036854775808 else v17
+        f31 = -1 if v18 == -9223372036854775808 else v18
+        f32 = v19
+        z33 = buf[pos]
         pos += 1
-        if pos + z31 > end:
-            raise _truncated("TickerMiniResponse.symbol", z31)
-        t32 = str(buf[pos : pos + z31], "utf-8")
-        pos += z31
-        s33 = t32
+        if pos + z33 > end:
+            raise _truncated("TickerMiniResponse.symbol", z33)
+        t34 = str(buf[pos : pos + z33], "utf-8")
+        pos += z33
+        s35 = t34
         g3.append(
             _TickerWindow(
-                open_price=f20,
-                high_price=f21,
-                low_price=f22,
-                last_price=f23,
-                volume=f24,
-                quote_volume=f25,
-                open_time=f26,
-                close_time=f27,
-                first_id=f28,
-                last_id=f29,
-                count=f30,
-                symbol=s33,
+                open_price=f22,
+                high_price=f23,
+                low_price=f24,
+                last_price=f25,
+                volume=f26,
+                quote_volume=f27,
+                open_time=f28,
+                close_time=f29,
+                first_id=f30,
+                last_id=f31,
+                count=f32,
+                symbol=s35,
             )
         )
     return g3
@@ -3536,65 +3587,113 @@ def _r205_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int,
     if pos + block_length > end:
         raise _truncated("Ticker24hSymbolFullResponse", block_length)
     if block_length >= 182:
-        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22 = (
-            _S78.unpack_from(buf, pos)
-        )
+        (
+            v1,
+            v2,
+            v3,
+            v4,
+            v5,
+            v6,
+            v7,
+            v8,
+            v9,
+            v10,
+            v11,
+            v12,
+            v13,
+            v14,
+            v15,
+            v16,
+            v17,
+            v18,
+            v19,
+            v20,
+            v21,
+            v22,
+            v23,
+            v24,
+            v25,
+        ) = _S78.unpack_from(buf, pos)
     else:  # an older or shorter block: only what it holds
-        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22 = _older(
-            buf, pos, block_length, version, _O79
-        )
-    x23 = _SCALE[v1]
-    x24 = _SCALE[v2]
+        (
+            v1,
+            v2,
+            v3,
+            v4,
+            v5,
+            v6,
+            v7,
+            v8,
+            v9,
+            v10,
+            v11,
+            v12,
+            v13,
+            v14,
+            v15,
+            v16,
+            v17,
+            v18,
+            v19,
+            v20,
+            v21,
+            v22,
+            v23,
+            v24,
+            v25,
+        ) = _older(buf, pos, block_length, version, _O79)
+    x26 = _SCALE[v1]
+    x27 = _SCALE[v2]
     pos = pos + block_length
-    f25 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x23)
-    f26 = _Decimal("0.0") if v4 != v4 else _Decimal(f"{v4:.3f}")
-    f27 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x23)
-    f28 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x23)
-    f29 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x23)
-    f30 = _UNSET if _int128(v8) == -170141183460469231731687303715884105728 else _mul(_int128(v8), x24)
-    f31 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x23)
-    f32 = _mul(v10, x24)
-    f33 = _Decimal("0") if v11 == -9223372036854775808 else _mul(v11, x23)
-    f34 = _mul(v12, x24)
-    f35 = _Decimal("0") if v13 == -9223372036854775808 else _mul(v13, x23)
-    f36 = _Decimal("0") if v14 == -9223372036854775808 else _mul(v14, x23)
-    f37 = _Decimal("0") if v15 == -9223372036854775808 else _mul(v15, x23)
-    f38 = _missing() if _int128(v16) == -170141183460469231731687303715884105728 else _mul(_int128(v16), x24)
-    f39 = _missing() if _int128(v17) == -170141183460469231731687303715884105728 else _mul(_int128(v17), x23)
-    f40 = v18 // 1000
-    f41 = v19 // 1000
-    f42 = -1 if v20 == -9223372036854775808 else v20
-    f43 = -1 if v21 == -9223372036854775808 else v21
-    f44 = v22
-    z45 = buf[pos]
+    f28 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x26)
+    f29 = _Decimal("0.0") if v4 != v4 else _Decimal(f"{v4:.3f}")
+    f30 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x26)
+    f31 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x26)
+    f32 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x26)
+    f33 = _UNSET if v9 == -9223372036854775808 and v8 == 0 else _mul((v8 if v9 == 0 else v9 << 64 | v8), x27)
+    f34 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x26)
+    f35 = _mul(v11, x27)
+    f36 = _Decimal("0") if v12 == -9223372036854775808 else _mul(v12, x26)
+    f37 = _mul(v13, x27)
+    f38 = _Decimal("0") if v14 == -9223372036854775808 else _mul(v14, x26)
+    f39 = _Decimal("0") if v15 == -9223372036854775808 else _mul(v15, x26)
+    f40 = _Decimal("0") if v16 == -9223372036854775808 else _mul(v16, x26)
+    f41 = _missing() if v18 == -9223372036854775808 and v17 == 0 else _mul((v17 if v18 == 0 else v18 << 64 | v17), x27)
+    f42 = _missing() if v20 == -9223372036854775808 and v19 == 0 else _mul((v19 if v20 == 0 else v20 << 64 | v19), x26)
+    f43 = v21 // 1000
+    f44 = v22 // 1000
+    f45 = -1 if v23 == -9223372036854775808 else v23
+    f46 = -1 if v24 == -9223372036854775808 else v24
+    f47 = v25
+    z48 = buf[pos]
     pos += 1
-    if pos + z45 > end:
-        raise _truncated("Ticker24hSymbolFullResponse.symbol", z45)
-    t46 = str(buf[pos : pos + z45], "utf-8")
-    pos += z45
-    s47 = t46
+    if pos + z48 > end:
+        raise _truncated("Ticker24hSymbolFullResponse.symbol", z48)
+    t49 = str(buf[pos : pos + z48], "utf-8")
+    pos += z48
+    s50 = t49
     return _Ticker24hr(
-        price_change=f25,
-        price_change_percent=f26,
-        weighted_avg_price=f27,
-        prev_close_price=f28,
-        last_price=f29,
-        last_qty=f30,
-        bid_price=f31,
-        bid_qty=f32,
-        ask_price=f33,
-        ask_qty=f34,
-        open_price=f35,
-        high_price=f36,
-        low_price=f37,
-        volume=f38,
-        quote_volume=f39,
-        open_time=f40,
-        close_time=f41,
-        first_id=f42,
-        last_id=f43,
-        count=f44,
-        symbol=s47,
+        price_change=f28,
+        price_change_percent=f29,
+        weighted_avg_price=f30,
+        prev_close_price=f31,
+        last_price=f32,
+        last_qty=f33,
+        bid_price=f34,
+        bid_qty=f35,
+        ask_price=f36,
+        ask_qty=f37,
+        open_price=f38,
+        high_price=f39,
+        low_price=f40,
+        volume=f41,
+        quote_volume=f42,
+        open_time=f43,
+        close_time=f44,
+        first_id=f45,
+        last_id=f46,
+        count=f47,
+        symbol=s50,
     )
 
 
@@ -3611,66 +3710,122 @@ def _r206_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int,
             raise _truncated("Ticker24hFullResponse", c2)
         a4 = pos
         if n1 >= 182:
-            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22, v23, v24, v25, v26 = (
-                _S78.unpack_from(buf, a4)
-            )
+            (
+                v5,
+                v6,
+                v7,
+                v8,
+                v9,
+                v10,
+                v11,
+                v12,
+                v13,
+                v14,
+                v15,
+                v16,
+                v17,
+                v18,
+                v19,
+                v20,
+                v21,
+                v22,
+                v23,
+                v24,
+                v25,
+                v26,
+                v27,
+                v28,
+                v29,
+            ) = _S78.unpack_from(buf, a4)
         else:  # an older or shorter block: only what it holds
-            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22, v23, v24, v25, v26 = (
-                _older(buf, a4, n1, version, _O79)
-            )
-        x27 = _SCALE[v5]
-        x28 = _SCALE[v6]
+            (
+                v5,
+                v6,
+                v7,
+                v8,
+                v9,
+                v10,
+                v11,
+                v12,
+                v13,
+                v14,
+                v15,
+                v16,
+                v17,
+                v18,
+                v19,
+                v20,
+                v21,
+                v22,
+                v23,
+                v24,
+                v25,
+                v26,
+                v27,
+                v28,
+                v29,
+            ) = _older(buf, a4, n1, version, _O79)
+        x30 = _SCALE[v5]
+        x31 = _SCALE[v6]
         pos = a4 + n1
-        f29 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x27)
-        f30 = _Decimal("0.0") if v8 != v8 else _Decimal(f"{v8:.3f}")
-        f31 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x27)
-        f32 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x27)
-        f33 = _Decimal("0") if v11 == -9223372036854775808 else _mul(v11, x27)
-        f34 = _UNSET if _int128(v12) == -170141183460469231731687303715884105728 else _mul(_int128(v12), x28)
-        f35 = _Decimal("0") if v13 == -9223372036854775808 else _mul(v13, x27)
-        f36 = _mul(v14, x28)
-        f37 = _Decimal("0") if v15 == -9223372036854775808 else _mul(v15, x27)
-        f38 = _mul(v16, x28)
-        f39 = _Decimal("0") if v17 == -9223372036854775808 else _mul(v17, x27)
-        f40 = _Decimal("0") if v18 == -9223372036854775808 else _mul(v18, x27)
-        f41 = _Decimal("0") if v19 == -9223372036854775808 else _mul(v19, x27)
-        f42 = _missing() if _int128(v20) == -170141183460469231731687303715884105728 else _mul(_int128(v20), x28)
-        f43 = _missing() if _int128(v21) == -170141183460469231731687303715884105728 else _mul(_int128(v21), x27)
-        f44 = v22 // 1000
-        f45 = v23 // 1000
-        f46 = -1 if v24 == -9223372036854775808 else v24
-        f47 = -1 if v25 == -9223372036854775808 else v25
-        f48 = v26
-        z49 = buf[pos]
+        f32 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x30)
+        f33 = _Decimal("0.0") if v8 != v8 else _Decimal(f"{v8:.3f}")
+        f34 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x30)
+        f35 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x30)
+        f36 = _Decimal("0") if v11 == -9223372036854775808 else _mul(v11, x30)
+        f37 = _UNSET if v13 == -9223372036854775808 and v12 == 0 else _mul((v12 if v13 == 0 else v13 << 64 | v12), x31)
+        f38 = _Decimal("0") if v14 == -9223372036854775808 else _mul(v14, x30)
+        f39 = _mul(v15, x31)
+        f40 = _Decimal("0") if v16 == -9223372036854775808 else _mul(v16, x30)
+        f41 = _mul(v17, x31)
+        f42 = _Decimal("0") if v18 == -9223372036854775808 else _mul(v18, x30)
+        f43 = _Decimal("0") if v19 == -9223372036854775808 else _mul(v19, x30)
+        f44 = _Decimal("0") if v20 == -9223372036854775808 else _mul(v20, x30)
+        f45 = (
+            _missing()
+            if v22 == -9223372036854775808 and v21 == 0
+            else _mul((v21 if v22 == 0 else v22 << 64 | v21), x31)
+        )
+        f46 = (
+            _missing()
+            if v24 == -9223372036854775808 and v23 == 0
+            else _mul((v23 if v24 == 0 else v24 << 64 | v23), x30)
+        )
+        f47 = v25 // 1000
+        f48 = v26 // 1000
+        f49 = -1 if v27 == -9223372036854775808 else v27
+        f50 = -1 if v28 == -9223372036854775808 else v28
+        f51 = v29
+        z52 = buf[pos]
         pos += 1
-        if pos + z49 > end:
-            raise _truncated("Ticker24hFullResponse.symbol", z49)
-        t50 = str(buf[pos : pos + z49], "utf-8")
-        pos += z49
-        s51 = t50
+        if pos + z52 > end:
+            raise _truncated("Ticker24hFullResponse.symbol", z52)
+        t53 = str(buf[pos : pos + z52], "utf-8")
+        pos += z52
+        s54 = t53
         g3.append(
             _Ticker24hr(
-                price_change=f29,
-                price_change_percent=f30,
-                weighted_avg_price=f31,
-                prev_close_price=f32,
-                last_price=f33,
-                last_qty=f34,
-                bid_price=f35,
-                bid_qty=f36,
-                ask_price=f37,
-                ask_qty=f38,
-                open_price=f39,
-                high_price=f40,
-                low_price=f41,
-                volume=f42,
-                quote_volume=f43,
-                open_time=f44,
-                close_time=f45,
-                first_id=f46,
-                last_id=f47,
-                count=f48,
-                symbol=s51,
+                price_change=f32,
+                price_change_percent=f33,
+                weighted_avg_price=f34,
+                prev_close_price=f35,
+                last_price=f36,
+                last_qty=f37,
+                bid_price=f38,
+                bid_qty=f39,
+                ask_price=f40,
+                ask_qty=f41,
+                open_price=f42,
+                high_price=f43,
+                low_price=f44,
+                volume=f45,
+                quote_volume=f46,
+                open_time=f47,
+                close_time=f48,
+                first_id=f49,
+                last_id=f50,
+                count=f51,
+                symbol=s54,
             )
         )
     return g3
@@ -3681,43 +3836,43 @@ def _r207_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int,
     if pos + block_length > end:
         raise _truncated("Ticker24hSymbolMiniResponse", block_length)
     if block_length >= 106:
-        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13 = _S76.unpack_from(buf, pos)
+        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15 = _S76.unpack_from(buf, pos)
     else:  # an older or shorter block: only what it holds
-        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13 = _older(buf, pos, block_length, version, _O77)
-    x14 = _SCALE[v1]
-    x15 = _SCALE[v2]
+        v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15 = _older(buf, pos, block_length, version, _O77)
+    x16 = _SCALE[v1]
+    x17 = _SCALE[v2]
     pos = pos + block_length
-    f16 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x14)
-    f17 = _Decimal("0") if v4 == -9223372036854775808 else _mul(v4, x14)
-    f18 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x14)
-    f19 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x14)
-    f20 = _missing() if _int128(v7) == -170141183460469231731687303715884105728 else _mul(_int128(v7), x15)
-    f21 = _missing() if _int128(v8) == -170141183460469231731687303715884105728 else _mul(_int128(v8), x14)
-    f22 = v9 // 1000
-    f23 = v10 // 1000
-    f24 = -1 if v11 == -9223372036854775808 else v11
-    f25 = -1 if v12 == -9223372036854775808 else v12
-    f26 = v13
-    z27 = buf[pos]
+    f18 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x16)
+    f19 = _Decimal("0") if v4 == -9223372036854775808 else _mul(v4, x16)
+    f20 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x16)
+    f21 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x16)
+    f22 = _missing() if v8 == -9223372036854775808 and v7 == 0 else _mul((v7 if v8 == 0 else v8 << 64 | v7), x17)
+    f23 = _missing() if v10 == -9223372036854775808 and v9 == 0 else _mul((v9 if v10 == 0 else v10 << 64 | v9), x16)
+    f24 = v11 // 1000
+    f25 = v12 // 1000
+    f26 = -1 if v13 == -9223372036854775808 else v13
+    f27 = -1 if v14 == -9223372036854775808 else v14
+    f28 = v15
+    z29 = buf[pos]
     pos += 1
-    if pos + z27 > end:
-        raise _truncated("Ticker24hSymbolMiniResponse.symbol", z27)
-    t28 = str(buf[pos : pos + z27], "utf-8")
-    pos += z27
-    s29 = t28
+    if pos + z29 > end:
+        raise _truncated("Ticker24hSymbolMiniResponse.symbol", z29)
+    t30 = str(buf[pos : pos + z29], "utf-8")
+    pos += z29
+    s31 = t30
     return _Ticker24hr(
-        open_price=f16,
-        high_price=f17,
-        low_price=f18,
-        last_price=f19,
-        volume=f20,
-        quote_volume=f21,
-        open_time=f22,
-        close_time=f23,
-        first_id=f24,
-        last_id=f25,
-        count=f26,
-        symbol=s29,
+        open_price=f18,
+        high_price=f19,
+        low_price=f20,
+        last_price=f21,
+        volume=f22,
+        quote_volume=f23,
+        open_time=f24,
+        close_time=f25,
+        first_id=f26,
+        last_id=f27,
+        count=f28,
+        symbol=s31,
     )
 
 
@@ -3734,44 +3889,52 @@ def _r208_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int,
             raise _truncated("Ticker24hMiniResponse", c2)
         a4 = pos
         if n1 >= 106:
-            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17 = _S76.unpack_from(buf, a4)
+            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19 = _S76.unpack_from(buf, a4)
         else:  # an older or shorter block: only what it holds
-            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17 = _older(buf, a4, n1, version, _O77)
-        x18 = _SCALE[v5]
-        x19 = _SCALE[v6]
+            v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19 = _older(buf, a4, n1, version, _O77)
+        x20 = _SCALE[v5]
+        x21 = _SCALE[v6]
         pos = a4 + n1
-        f20 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x18)
-        f21 = _Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x18)
-        f22 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x18)
-        f23 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x18)
-        f24 = _missing() if _int128(v11) == -170141183460469231731687303715884105728 else _mul(_int128(v11), x19)
-        f25 = _missing() if _int128(v12) == -170141183460469231731687303715884105728 else _mul(_int128(v12), x18)
-        f26 = v13 // 1000
-        f27 = v14 // 1000
-        f28 = -1 if v15 == -9223372036854775808 else v15
-        f29 = -1 if v16 == -9223372036854775808 else v16
-        f30 = v17
-        z31 = buf[pos]
+        f22 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x20)
+        f23 = _Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x20)
+        f24 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x20)
+        f25 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x20)
+        f26 = (
+            _missing()
+            if v12 == -9223372036854775808 and v11 == 0
+            else _mul((v11 if v12 == 0 else v12 << 64 | v11), x21)
+        )
+        f27 = (
+            _missing()
+            if v14 == -9223372036854775808 and v13 == 0
+            else _mul((v13 if v14 == 0 else v14 << 64 | v13), x20)
+        )
+        f28 = v15 // 1000
+        f29 = v16 // 1000
+        f30 = -1 if v17 == -9223372036854775808 else v17
+        f31 = -1 if v18 == -9223372036854775808 else v18
+        f32 = v19
+        z33 = buf[pos]
         pos += 1
-        if pos + z31 > end:
-            raise _truncated("Ticker24hMiniResponse.symbol", z31)
-        t32 = str(buf[pos : pos + z31], "utf-8")
-        pos += z31
-        s33 = t32
+        if pos + z33 > end:
+            raise _truncated("Ticker24hMiniResponse.symbol", z33)
+        t34 = str(buf[pos : pos + z33], "utf-8")
+        pos += z33
+        s35 = t34
         g3.append(
             _Ticker24hr(
-                open_price=f20,
-                high_price=f21,
-                low_price=f22,
-                last_price=f23,
-                volume=f24,
-                quote_volume=f25,
-                open_time=f26,
-                close_time=f27,
-                first_id=f28,
-                last_id=f29,
-                count=f30,
-                symbol=s33,
+                open_price=f22,
+                high_price=f23,
+                low_price=f24,
+                last_price=f25,
+                volume=f26,
+                quote_volume=f27,
+                open_time=f28,
+                close_time=f29,
+                first_id=f30,
+                last_id=f31,
+                count=f32,
+                symbol=s35,
             )
         )
     return g3

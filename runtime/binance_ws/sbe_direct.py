@@ -26,7 +26,6 @@ __all__ = [
     "Decimal",
     "Fallback",
     "bits",
-    "int128",
     "missing",
     "mul",
     "older",
@@ -68,10 +67,6 @@ def truncated(where: str, size: int) -> SbeError:
     return SbeError(f"truncated SBE {where}: {size} past the end")
 
 
-def int128(raw: bytes) -> int:
-    return int.from_bytes(raw, "little", signed=True)
-
-
 def bits(choices: tuple[tuple[int, str | None], ...], value: int) -> list[str]:
     out: list[str] = []
     for bit, name in choices:
@@ -95,9 +90,9 @@ def older(
         if since > version or end > length:
             if since == 0:
                 raise Fallback()
-            out.append(ABSENT)
+            out += [ABSENT] * (len(fmt) - 1)  # a 128-bit mantissa (`<Qq`) is two values
         else:
-            out.append(struct.unpack_from(fmt, buf, pos + offset)[0])
+            out += struct.unpack_from(fmt, buf, pos + offset)
     return tuple(out)
 
 

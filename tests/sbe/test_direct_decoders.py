@@ -164,3 +164,15 @@ def test_direct_events_equal_the_table_path() -> None:
     table, _, _ = TABLES.frame(data)
     assert frame.value == msgspec.json.decode(table.event, type=types.UserDataEvent)
     assert frame.value.price == Decimal("0.10264410") and frame.value.order_id == 4293153
+
+
+@pytest.mark.parametrize("volume", ["12.50000000", "0.00000000", "184467440737.09551616", "99999999999999999999999.25"])
+def test_direct_klines_read_128_bit_volumes_exactly(volume: str) -> None:
+    """Volumes are int128 mantissas, unpacked as two 64-bit halves: below, at and far above 2**64."""
+    row = [1_700_000_000_000, "1.5", "2.5", "0.5", "1.25", volume, 1_700_000_059_999, volume, 7, volume, volume, "0"]
+    message = sbe_encode.message([row, row], [203])
+    frame, problem = _decode(message, _methods.KLINES)
+    assert problem is None and type(frame) is DecodedFrame
+    assert frame.value == _table_value(envelope(message), _methods.KLINES)
+    assert [k.volume for k in frame.value] == [Decimal(volume)] * 2
+    assert str(frame.value[0].quote_volume) == str(Decimal(volume))
