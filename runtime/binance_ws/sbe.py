@@ -57,6 +57,9 @@ NULLS: dict[str, Any] = {
 MANTISSA128_NULL = -(2**127)
 HEADER = struct.Struct("<HHHH")  # blockLength, templateId, schemaId, version
 _FLAG = struct.Struct("<B")
+_NULL = msgspec.Raw(b"null")
+_NO_EVENT = msgspec.Raw(b"")
+_NO_DIRECT: Mapping[int, Any] = {}
 
 ENVELOPE = 50  # WebSocketResponse
 ERROR = 100  # ErrorResponse
@@ -390,12 +393,11 @@ class Decoder:
         decoded (`NonRepresentable`, malformed) still reaches its request: then `problem`
         is set and the frame carries no result.
         """
-        buf = memoryview(data)
-        if len(buf) < HEADER.size:
-            raise SbeError(f"truncated SBE frame ({len(buf)} bytes)")
-        block_length, template, _schema_id, version = HEADER.unpack_from(buf, 0)
+        if len(data) < HEADER.size:
+            raise SbeError(f"truncated SBE frame ({len(data)} bytes)")
+        block_length, template, _schema_id, version = HEADER.unpack_from(data, 0)
         if template in self.events:
-            return self._event(data, buf, template), False, None
+            return self._event(data, memoryview(data), template), False, None
         if template != ENVELOPE:
             raise SbeError(f"SBE frame is neither a WebSocketResponse nor an event (template {template})")
         try:
@@ -405,45 +407,35 @@ class Decoder:
         except (struct.error, IndexError, UnicodeDecodeError, KeyError) as exc:
             raise SbeError(f"malformed SBE WebSocketResponse: {exc}") from None
         method = method_of(request_id) if method_of is not None else None
-        result = buf[start:stop]
         problem: BaseException | None = None
         error: ErrorBody | None = None
-        body = msgspec.Raw(b"null")
+        body = _NULL
         try:
-            inner = HEADER.unpack_from(result, 0)[1] if len(result) >= HEADER.size else None
+            inner = None
+            if stop - start >= HEADER.size:
+                inner_length, inner, inner_schema, inner_version = HEADER.unpack_from(data, start)
             if inner == ERROR:
-                error = self._error(self.message(result)[1])
-            elif method is not None and getattr(method.decoder, "wants_sbe", False):
-                body = msgspec.Raw(bytes(result))  # the numeric fast path reads the message itself
+                error = self._error(self.message(memoryview(data)[start:stop])[1])
+            elif method is not None and method.takes_sbe:
+                body = msgspec.Raw(data[start:stop])  # the numeric fast path reads the message itself
             else:
-                direct = self._direct.get(method.wire) if method is not None else None
-                decode = direct.get(inner) if direct is not None and inner is not None else None
-                if decode is not None:
-                    value = self._direct_value(decode, data, start, stop)
-                    if value is not _ABSENT:
-                        decoded = DecodedFrame(id=request_id, status=status, rateLimits=limits or None, value=value)
+                wire = method.wire if method is not None else None
+                decode = self._direct.get(wire, _NO_DIRECT).get(inner) if wire is not None else None
+                if decode is not None and inner_schema == self.schema_id:
+                    try:
+                        value = decode(data, start + HEADER.size, inner_length, inner_version, stop)
+                    except (Fallback, KeyError, struct.error, IndexError, UnicodeDecodeError):
+                        pass  # a NonRepresentable value, a missing field, a malformed block: the table path says
+                    else:  # (positional: id, status, result, error, rateLimits, event, subscriptionId, value)
+                        decoded = DecodedFrame(request_id, status, _NULL, None, limits or None, _NO_EVENT, None, value)
                         return decoded, deprecated, None
-                body = self._json_result(result, method.wire if method is not None else None, now_ms)
+                body = self._json_result(memoryview(data)[start:stop], wire, now_ms)
         except SbeError as exc:
             problem = exc
         except (struct.error, IndexError, UnicodeDecodeError) as exc:
             problem = SbeError(f"malformed SBE result: {exc}")
         frame = Frame(id=request_id, status=status, result=body, error=error, rateLimits=limits or None)
         return frame, deprecated, problem
-
-    def _direct_value(self, decode: Callable[..., Any], data: bytes, start: int, stop: int) -> Any:
-        """The result (the message from `start` to `stop` in `data`) built by a generated decoder;
-        `_ABSENT` if the table path must decide. It reads the frame's bytes themselves (slicing
-        `bytes` is cheaper than slicing a memoryview for the strings)."""
-        if stop - start < HEADER.size:
-            raise SbeError(f"truncated SBE message: {stop - start} bytes, no room for a header")
-        block_length, _template, schema_id, version = HEADER.unpack_from(data, start)
-        if schema_id != self.schema_id:
-            raise SbeError(f"SBE message of schema {schema_id}, expected {self.schema_id}")
-        try:
-            return decode(data, start + HEADER.size, block_length, version, stop)
-        except (Fallback, KeyError, struct.error, IndexError, UnicodeDecodeError):
-            return _ABSENT  # a NonRepresentable value, a missing field, a malformed block: see the table path
 
     def _json_result(self, result: memoryview, wire: str | None, now_ms: int) -> msgspec.Raw:
         """The result the table-driven way: its JSON value, as the JSON API sends it."""
@@ -507,6 +499,11 @@ class _EnvelopeReader:
         self.entry_enums = tuple(enums[f[8]] if f[2] == "enum" else None for f in entry.fields)
         (ident, result) = block.data
         self.id_length, self.result_length = ident[3], result[3]
+        # The block as this schema has it and the group's dimension, in one unpack.
+        self.front = struct.Struct(
+            self.block.struct.format + f"{block.length - block.struct.size}x" + dimension.format.lstrip("<")
+        )
+        self.front_fields = (block.fields.index(deprecated), block.fields.index(status))
 
     def read(
         self, buf: bytes | memoryview, block_length: int, version: int
@@ -516,11 +513,18 @@ class _EnvelopeReader:
         end = len(buf)
         if pos + block_length > end or block_length < self.block.struct.size:
             raise SbeError(f"truncated SBE WebSocketResponse: block of {block_length} bytes")
-        deprecated = _FLAG.unpack_from(buf, pos + self.deprecated_at)[0] == 1
-        (status,) = self.status.unpack_from(buf, pos + self.status_at)
-        pos += block_length
-        entry_length, count = self.dimension.unpack_from(buf, pos)
-        pos += self.dimension.size
+        if block_length == self.block.length:
+            values = self.front.unpack_from(buf, pos)
+            deprecated = values[self.front_fields[0]] == 1
+            status = values[self.front_fields[1]]
+            entry_length, count = values[-2], values[-1]
+            pos += block_length + self.dimension.size
+        else:  # a newer version's longer block
+            deprecated = _FLAG.unpack_from(buf, pos + self.deprecated_at)[0] == 1
+            (status,) = self.status.unpack_from(buf, pos + self.status_at)
+            pos += block_length
+            entry_length, count = self.dimension.unpack_from(buf, pos)
+            pos += self.dimension.size
         if pos + entry_length * count > end or (count and entry_length < self.entry.size):
             raise SbeError("truncated SBE WebSocketResponse.rateLimits")
         limits: list[RateLimit] = []
