@@ -769,6 +769,7 @@ def _render(tables: dict[str, Any], api: Api, types_module: pytypes.ModuleType, 
         classes=dict(sorted(out.classes.items())),
         functions=out.functions,
         results={wire: results[wire] for wire in sorted(results)},
+        result_types={wire: by_wire[wire].result_type for wire in sorted(results)},
         events=dict(sorted(events.items())),
         not_direct={wire: tuple(t) for wire, t in sorted(not_direct.items())},
     )

@@ -11,6 +11,7 @@ field) raises `Fallback` or KeyError: the caller then decodes through the table-
 path, which raises the typed condition (`NonRepresentable`) or decodes it the JSON way.
 
     RESULTS:    WebSocket method -> {template id: decoder}
+    RESULT_TYPES: WebSocket method -> the result type its decoders build
     EVENTS:     template id -> decoder returning (event, subscriptionId)
     NOT_DIRECT: (method, template ids) decoded the table-driven way (reshaped for JSON, or
                 holding a nested message or union this generator does not build directly)
@@ -4751,6 +4752,53 @@ RESULTS: dict[str, dict[int, Callable[[bytes | memoryview, int, int, int, int], 
     "userDataStream.unsubscribe": {
         504: _r504_emptyresult,
     },
+}
+
+#: The result type each method's decoders build: they are used only for a method with that type.
+RESULT_TYPES: dict[str, Any] = {
+    "account.commission": types.AccountCommission,
+    "account.rateLimits.orders": types.AccountRateLimitsOrdersResult,
+    "allOrderLists": types.AllOrderListsResult,
+    "allOrders": types.AllOrdersResult,
+    "avgPrice": types.AvgPrice,
+    "blockTrades.historical": types.BlockTradesHistoricalResult,
+    "depth": types.Depth,
+    "klines": types.KlinesResult,
+    "myAllocations": types.MyAllocationsResult,
+    "myPreventedMatches": types.MyPreventedMatchesResult,
+    "myTrades": types.MyTradesResult,
+    "openOrderLists.status": types.OpenOrderListsStatusResult,
+    "openOrders.status": types.OpenOrdersStatusResult,
+    "order.amendments": types.OrderAmendmentsResult,
+    "order.cancel": types.CancelResult,
+    "order.place": types.OrderResponse,
+    "order.status": types.OrderQuery,
+    "order.test": types.OrderTestResult,
+    "orderList.cancel": types.OrderListReport,
+    "orderList.place": types.OrderListReport,
+    "orderList.place.oco": types.OrderListReport,
+    "orderList.place.opo": types.OrderListReport,
+    "orderList.place.opoco": types.OrderListReport,
+    "orderList.place.oto": types.OrderListReport,
+    "orderList.place.otoco": types.OrderListReport,
+    "orderList.status": types.OrderListQuery,
+    "ping": types.EmptyResult,
+    "referencePrice": types.ReferencePrice,
+    "referencePrice.calculation": types.ReferencePriceCalculation,
+    "sor.order.test": types.OrderTestResult,
+    "ticker": types.TickerWindowResult,
+    "ticker.24hr": types.Ticker24hrResult,
+    "ticker.book": types.BookTickerResult,
+    "ticker.price": types.PriceTickerResult,
+    "ticker.tradingDay": types.TickerWindowResult,
+    "time": types.ServerTime,
+    "trades.aggregate": types.TradesAggregateResult,
+    "trades.historical": types.TradesHistoricalResult,
+    "trades.recent": types.TradesRecentResult,
+    "uiKlines": types.UiKlinesResult,
+    "userDataStream.subscribe": types.Subscription,
+    "userDataStream.subscribe.signature": types.Subscription,
+    "userDataStream.unsubscribe": types.EmptyResult,
 }
 
 EVENTS: dict[int, Callable[[bytes | memoryview, int, int, int, int], tuple[Any, int | None]]] = {

@@ -59,7 +59,6 @@ HEADER = struct.Struct("<HHHH")  # blockLength, templateId, schemaId, version
 _FLAG = struct.Struct("<B")
 _NULL = msgspec.Raw(b"null")
 _NO_EVENT = msgspec.Raw(b"")
-_NO_DIRECT: Mapping[int, Any] = {}
 
 ENVELOPE = 50  # WebSocketResponse
 ERROR = 100  # ErrorResponse
@@ -182,11 +181,12 @@ class Decoder:
         self.messages = {tid: (spec[0], _Block(spec[0], spec[2])) for tid, spec in tables.MESSAGES.items()}
         self.events: Mapping[int, str] = tables.EVENTS
         self._encode = msgspec.json.Encoder().encode
-        self._direct: Mapping[str, Mapping[int, Callable[..., Any]]] = {}
+        #: wire -> (the result type the decoders build, {template: decoder})
+        self._direct: Mapping[str, tuple[Any, Mapping[int, Callable[..., Any]]]] = {}
         self._direct_events: Mapping[int, Callable[..., tuple[Any, int | None]]] = {}
         # Decoders made for other tables (a client asking for an older schema) are not used.
         if direct is not None and (direct.SCHEMA_ID, direct.SCHEMA_VERSION) == (self.schema_id, self.schema_version):
-            self._direct = direct.RESULTS
+            self._direct = {wire: (direct.RESULT_TYPES[wire], found) for wire, found in direct.RESULTS.items()}
             self._direct_events = direct.EVENTS
         self._envelope_reader = _EnvelopeReader(self.messages[ENVELOPE][1], self.enums)
 
@@ -420,7 +420,9 @@ class Decoder:
                 body = msgspec.Raw(data[start:stop])  # the numeric fast path reads the message itself
             else:
                 wire = method.wire if method is not None else None
-                decode = self._direct.get(wire, _NO_DIRECT).get(inner) if wire is not None else None
+                direct = self._direct.get(wire) if wire is not None else None
+                # Only for the result type they build (the runtime's own `time` call has its own).
+                decode = direct[1].get(inner) if direct is not None and method.result is direct[0] else None
                 if decode is not None and inner_schema == self.schema_id:
                     try:
                         value = decode(data, start + HEADER.size, inner_length, inner_version, stop)

@@ -176,3 +176,24 @@ def test_direct_klines_read_128_bit_volumes_exactly(volume: str) -> None:
     assert frame.value == _table_value(envelope(message), _methods.KLINES)
     assert [k.volume for k in frame.value] == [Decimal(volume)] * 2
     assert str(frame.value[0].quote_volume) == str(Decimal(volume))
+
+
+async def test_the_clients_own_time_call_is_decoded_into_its_own_type(emulator: Emulator) -> None:
+    """The runtime measures the clock with its own `time` method (another result type than
+    `types.ServerTime`): the generated decoder, made for `types.ServerTime`, is not used for it."""
+    async with AsyncClient(url=emulator.url, timeout=5, response_format="sbe") as client:
+        offset = await client.sync_clock()
+        assert isinstance(offset, int) and abs(offset) < 60_000
+        assert isinstance(await client.time(), types.ServerTime)
+
+
+def test_a_method_of_another_result_type_takes_the_table_path() -> None:
+    from binance_ws.method import Method
+
+    class Book(msgspec.Struct):
+        lastUpdateId: int
+
+    other: Method[None, Book] = Method("depth", None, Book)
+    frame, problem = _decode(depth(), other)
+    assert problem is None and type(frame) is Frame
+    assert other.decoder.decode(frame.result) == Book(1027024)
