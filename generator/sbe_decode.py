@@ -437,7 +437,8 @@ class _Message:
             if g[1] == ".." or g[1] == "[]":
                 raise Unmapped(f"{where}.{g[0]}: group path {g[1]} in an object")
             if target_field is None:
-                raise Unmapped(f"{where}.{g[0]}: no field {g[1]}")  # its bytes must still be skipped
+                self.skip_group(g, f"{where}.{g[0]}", indent)  # no field holds it: only its bytes are passed
+                continue
             tkind, item = _kind(target_field.type)
             if tkind != "list":
                 raise Unmapped(f"{where}.{g[0]}: group as {tkind}")
@@ -626,6 +627,36 @@ class _Message:
         expr = self.build(block, item_type, where, indent + 1, scope, entry, length)
         fn.add(indent + 1, f"{items}.append({expr})")
         return items
+
+    def skip_group(self, g: tuple[Any, ...], where: str, indent: int) -> None:
+        """Statements passing over the group at `pos` (entries, their groups and var data)."""
+        fn = self.fn
+        _name, _json, since, _omit, length_primitive, count_primitive, block = g
+        if since > 0:
+            fn.add(indent, f"if version >= {since}:")
+            indent += 1
+        dimension = self.out.constant(
+            "_D", f"struct.Struct('<{_FORMATS[length_primitive]}{_FORMATS[count_primitive]}')"
+        )
+        length, count = fn.var("n"), fn.var("c")
+        fn.add(indent, f"{length}, {count} = {dimension}.unpack_from(buf, pos)")
+        fn.add(indent, f"pos += {dimension}.size")
+        _, _, groups, data = block
+        if not groups and not data:
+            fn.add(indent, f"pos += {length} * {count}")
+            fn.add(indent, "if pos > end:")
+            fn.add(indent + 1, f"raise _truncated({where!r}, {count})")
+            return
+        fn.add(indent, f"for _ in range({count}):")
+        fn.add(indent + 1, f"pos += {length}")
+        for inner in groups:
+            self.skip_group(inner, f"{where}.{inner[0]}", indent + 1)
+        for d in data:
+            if d[2] != "string" and d[2] != "message":
+                raise Unmapped(f"{where}.{d[0]}: var data of kind {d[2]}")
+            self.string(d, where, indent + 1, skip=True)
+        fn.add(indent + 1, "if pos > end:")
+        fn.add(indent + 2, f"raise _truncated({where!r}, {count})")
 
     def string(self, d: tuple[Any, ...], where: str, indent: int, *, skip: bool = False) -> str:
         fn = self.fn
