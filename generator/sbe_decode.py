@@ -429,9 +429,7 @@ class _Message:
         exprs, nested = self.fixed_args(fields, raws, by_json, where, inner)
         values: dict[str, str] = {}
         for name, expr in exprs.items():
-            var = self.fn.var("f")
-            self.fn.add(indent, f"{var} = {expr}")
-            values[name] = var
+            values[name] = expr  # evaluated in the constructor call (every name it reads is unique)
         for g in groups:
             target_field = by_json.get(g[1])
             if g[1] == ".." or g[1] == "[]":
@@ -484,15 +482,11 @@ class _Message:
             default = _literal_default(target_field)
             if d[4]:  # an empty optional string is left out, like an unset field
                 text = f"({default if default is not None else '_missing()'} if {text} == '' else {text})"
-            var = self.fn.var("s")
-            self.fn.add(indent, f"{var} = {text}")
-            values[target_field.name] = var
+            values[target_field.name] = text
         for head, members in nested.items():
             built = self.nested_value(head, members, by_json, where, inner)
             if built is not None:
-                var = self.fn.var("n")
-                self.fn.add(indent, f"{var} = {built[1]}")
-                values[built[0]] = var
+                values[built[0]] = built[1]
         missing = {f.name for f in struct_type.fields if f.required} - set(values)
         if missing:
             raise Unmapped(f"{where}: no SBE field for {sorted(missing)}")

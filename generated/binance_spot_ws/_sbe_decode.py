@@ -663,26 +663,29 @@ def _r405_accountcommission(buf: bytes | memoryview, pos: int, block_length: int
         raise _truncated("AccountCommissionResponse.symbol", z20)
     t21 = str(buf[pos : pos + z20], "utf-8")
     pos += z20
-    s22 = t21
-    z23 = buf[pos]
+    z22 = buf[pos]
     pos += 1
-    if pos + z23 > end:
-        raise _truncated("AccountCommissionResponse.discountAsset", z23)
-    t24 = str(buf[pos : pos + z23], "utf-8")
-    pos += z23
-    n25 = _CommissionRatesFull(maker=_mul(v3, x18), taker=_mul(v4, x18), buyer=_mul(v5, x18), seller=_mul(v6, x18))
-    n26 = _CommissionRatesFull(maker=_mul(v7, x18), taker=_mul(v8, x18), buyer=_mul(v9, x18), seller=_mul(v10, x18))
-    n27 = _Discount(
-        enabled_for_account=_BOOL[v11], enabled_for_symbol=_BOOL[v12], discount=_mul(v13, x19), discount_asset=t24
-    )
-    n28 = _CommissionRatesFull(
-        maker=(_missing() if v14 is _ABSENT or v14 == -9223372036854775808 else _mul(v14, x18)),
-        taker=(_missing() if v15 is _ABSENT or v15 == -9223372036854775808 else _mul(v15, x18)),
-        buyer=(_missing() if v16 is _ABSENT or v16 == -9223372036854775808 else _mul(v16, x18)),
-        seller=(_missing() if v17 is _ABSENT or v17 == -9223372036854775808 else _mul(v17, x18)),
-    )
+    if pos + z22 > end:
+        raise _truncated("AccountCommissionResponse.discountAsset", z22)
+    t23 = str(buf[pos : pos + z22], "utf-8")
+    pos += z22
     return _AccountCommission(
-        symbol=s22, standard_commission=n25, tax_commission=n26, discount=n27, special_commission=n28
+        symbol=t21,
+        standard_commission=_CommissionRatesFull(
+            maker=_mul(v3, x18), taker=_mul(v4, x18), buyer=_mul(v5, x18), seller=_mul(v6, x18)
+        ),
+        tax_commission=_CommissionRatesFull(
+            maker=_mul(v7, x18), taker=_mul(v8, x18), buyer=_mul(v9, x18), seller=_mul(v10, x18)
+        ),
+        discount=_Discount(
+            enabled_for_account=_BOOL[v11], enabled_for_symbol=_BOOL[v12], discount=_mul(v13, x19), discount_asset=t23
+        ),
+        special_commission=_CommissionRatesFull(
+            maker=(_missing() if v14 is _ABSENT or v14 == -9223372036854775808 else _mul(v14, x18)),
+            taker=(_missing() if v15 is _ABSENT or v15 == -9223372036854775808 else _mul(v15, x18)),
+            buyer=(_missing() if v16 is _ABSENT or v16 == -9223372036854775808 else _mul(v16, x18)),
+            seller=(_missing() if v17 is _ABSENT or v17 == -9223372036854775808 else _mul(v17, x18)),
+        ),
     )
 
 
@@ -729,63 +732,53 @@ def _r314_allorderlistsresult(buf: bytes | memoryview, pos: int, block_length: i
         else:  # an older or shorter block: only what it holds
             v5, v6, v7, v8, v9 = _older(buf, a4, n1, version, _O8)
         pos = a4 + n1
-        f10 = v5
-        f11 = _E9[v6]
-        f12 = _E10[v7]
-        f13 = _E11[v8]
-        f14 = v9 // 1000
-        n15, c16 = _D2.unpack_from(buf, pos)
+        n10, c11 = _D2.unpack_from(buf, pos)
         pos += _D2.size
-        g17: list[Any] = []
-        for _ in range(c16):
-            if pos + n15 > end:
-                raise _truncated("OrderListsResponse.orders", c16)
-            a18 = pos
-            if n15 >= 8:
-                (v19,) = _S12.unpack_from(buf, a18)
+        g12: list[Any] = []
+        for _ in range(c11):
+            if pos + n10 > end:
+                raise _truncated("OrderListsResponse.orders", c11)
+            a13 = pos
+            if n10 >= 8:
+                (v14,) = _S12.unpack_from(buf, a13)
             else:  # an older or shorter block: only what it holds
-                (v19,) = _older(buf, a18, n15, version, _O13)
-            pos = a18 + n15
-            f20 = v19
-            z21 = buf[pos]
+                (v14,) = _older(buf, a13, n10, version, _O13)
+            pos = a13 + n10
+            z15 = buf[pos]
             pos += 1
-            if pos + z21 > end:
-                raise _truncated("OrderListsResponse.orders.symbol", z21)
-            t22 = str(buf[pos : pos + z21], "utf-8")
-            pos += z21
-            s23 = t22
-            z24 = buf[pos]
+            if pos + z15 > end:
+                raise _truncated("OrderListsResponse.orders.symbol", z15)
+            t16 = str(buf[pos : pos + z15], "utf-8")
+            pos += z15
+            z17 = buf[pos]
             pos += 1
-            if pos + z24 > end:
-                raise _truncated("OrderListsResponse.orders.clientOrderId", z24)
-            t25 = str(buf[pos : pos + z24], "utf-8")
-            pos += z24
-            s26 = t25
-            g17.append(_OrderListLeg(order_id=f20, symbol=s23, client_order_id=s26))
-        z27 = buf[pos]
+            if pos + z17 > end:
+                raise _truncated("OrderListsResponse.orders.clientOrderId", z17)
+            t18 = str(buf[pos : pos + z17], "utf-8")
+            pos += z17
+            g12.append(_OrderListLeg(order_id=v14, symbol=t16, client_order_id=t18))
+        z19 = buf[pos]
         pos += 1
-        if pos + z27 > end:
-            raise _truncated("OrderListsResponse.listClientOrderId", z27)
-        t28 = str(buf[pos : pos + z27], "utf-8")
-        pos += z27
-        s29 = t28
-        z30 = buf[pos]
+        if pos + z19 > end:
+            raise _truncated("OrderListsResponse.listClientOrderId", z19)
+        t20 = str(buf[pos : pos + z19], "utf-8")
+        pos += z19
+        z21 = buf[pos]
         pos += 1
-        if pos + z30 > end:
-            raise _truncated("OrderListsResponse.symbol", z30)
-        t31 = str(buf[pos : pos + z30], "utf-8")
-        pos += z30
-        s32 = t31
+        if pos + z21 > end:
+            raise _truncated("OrderListsResponse.symbol", z21)
+        t22 = str(buf[pos : pos + z21], "utf-8")
+        pos += z21
         g3.append(
             _OrderListQuery(
-                order_list_id=f10,
-                contingency_type=f11,
-                list_status_type=f12,
-                list_order_status=f13,
-                transaction_time=f14,
-                orders=g17,
-                list_client_order_id=s29,
-                symbol=s32,
+                order_list_id=v5,
+                contingency_type=_E9[v6],
+                list_status_type=_E10[v7],
+                list_order_status=_E11[v8],
+                transaction_time=v9 // 1000,
+                orders=g12,
+                list_client_order_id=t20,
+                symbol=t22,
             )
         )
     return g3
@@ -880,86 +873,53 @@ def _r308_allordersresult(buf: bytes | memoryview, pos: int, block_length: int, 
         x39 = _SCALE[v5]
         x40 = _SCALE[v6]
         pos = a4 + n1
-        f41 = v7
-        f42 = -1 if v8 == -9223372036854775808 else v8
-        f43 = _mul(v9, x39)
-        f44 = _mul(v10, x40)
-        f45 = _mul(v11, x40)
-        f46 = _mul(v12, x39)
-        f47 = _E16[v13]
-        f48 = _E17[v14]
-        f49 = _E18[v15]
-        f50 = _E19[v16]
-        f51 = _missing() if v17 == -9223372036854775808 else _mul(v17, x39)
-        f52 = _UNSET if v18 == -9223372036854775808 else v18
-        f53 = _UNSET if v19 == -9223372036854775808 else v19 // 1000
-        f54 = _missing() if v20 == -9223372036854775808 else _mul(v20, x40)
-        f55 = v21 // 1000
-        f56 = v22 // 1000
-        f57 = _BOOL[v23]
-        f58 = -1 if v24 == -9223372036854775808 else v24 // 1000
-        f59 = _mul(v25, x39)
-        f60 = _UNSET if v26 == -9223372036854775808 else v26
-        f61 = _UNSET if v27 == -2147483648 else v27
-        f62 = _E20[v29]
-        f63 = _E21[v30]
-        f64 = _UNSET if v31 == -9223372036854775808 else v31
-        f65 = _mul(v32, x39)
-        f66 = _BOOL[v33]
-        f67 = _UNSET if v34 is _ABSENT or v34 == 255 else _E22[v34]
-        f68 = _UNSET if v35 is _ABSENT or v35 == 255 else _E23[v35]
-        f69 = _UNSET if v36 is _ABSENT or v36 == 255 else v36
-        f70 = _UNSET if v37 is _ABSENT or v37 == -9223372036854775808 else _mul(v37, x39)
-        f71 = _UNSET if v38 is _ABSENT or v38 == 255 else _E24[v38]
-        z72 = buf[pos]
+        z41 = buf[pos]
         pos += 1
-        if pos + z72 > end:
-            raise _truncated("OrdersResponse.symbol", z72)
-        t73 = str(buf[pos : pos + z72], "utf-8")
-        pos += z72
-        s74 = t73
-        z75 = buf[pos]
+        if pos + z41 > end:
+            raise _truncated("OrdersResponse.symbol", z41)
+        t42 = str(buf[pos : pos + z41], "utf-8")
+        pos += z41
+        z43 = buf[pos]
         pos += 1
-        if pos + z75 > end:
-            raise _truncated("OrdersResponse.clientOrderId", z75)
-        t76 = str(buf[pos : pos + z75], "utf-8")
-        pos += z75
-        s77 = t76
+        if pos + z43 > end:
+            raise _truncated("OrdersResponse.clientOrderId", z43)
+        t44 = str(buf[pos : pos + z43], "utf-8")
+        pos += z43
         g3.append(
             _OrderQuery(
-                order_id=f41,
-                order_list_id=f42,
-                price=f43,
-                orig_qty=f44,
-                executed_qty=f45,
-                cummulative_quote_qty=f46,
-                status=f47,
-                time_in_force=f48,
-                type=f49,
-                side=f50,
-                stop_price=f51,
-                trailing_delta=f52,
-                trailing_time=f53,
-                iceberg_qty=f54,
-                time=f55,
-                update_time=f56,
-                is_working=f57,
-                working_time=f58,
-                orig_quote_order_qty=f59,
-                strategy_id=f60,
-                strategy_type=f61,
-                working_floor=f62,
-                self_trade_prevention_mode=f63,
-                prevented_match_id=f64,
-                prevented_quantity=f65,
-                used_sor=f66,
-                peg_price_type=f67,
-                peg_offset_type=f68,
-                peg_offset_value=f69,
-                pegged_price=f70,
-                expiry_reason=f71,
-                symbol=s74,
-                client_order_id=s77,
+                order_id=v7,
+                order_list_id=(-1 if v8 == -9223372036854775808 else v8),
+                price=_mul(v9, x39),
+                orig_qty=_mul(v10, x40),
+                executed_qty=_mul(v11, x40),
+                cummulative_quote_qty=_mul(v12, x39),
+                status=_E16[v13],
+                time_in_force=_E17[v14],
+                type=_E18[v15],
+                side=_E19[v16],
+                stop_price=(_missing() if v17 == -9223372036854775808 else _mul(v17, x39)),
+                trailing_delta=(_UNSET if v18 == -9223372036854775808 else v18),
+                trailing_time=(_UNSET if v19 == -9223372036854775808 else v19 // 1000),
+                iceberg_qty=(_missing() if v20 == -9223372036854775808 else _mul(v20, x40)),
+                time=v21 // 1000,
+                update_time=v22 // 1000,
+                is_working=_BOOL[v23],
+                working_time=(-1 if v24 == -9223372036854775808 else v24 // 1000),
+                orig_quote_order_qty=_mul(v25, x39),
+                strategy_id=(_UNSET if v26 == -9223372036854775808 else v26),
+                strategy_type=(_UNSET if v27 == -2147483648 else v27),
+                working_floor=_E20[v29],
+                self_trade_prevention_mode=_E21[v30],
+                prevented_match_id=(_UNSET if v31 == -9223372036854775808 else v31),
+                prevented_quantity=_mul(v32, x39),
+                used_sor=_BOOL[v33],
+                peg_price_type=(_UNSET if v34 is _ABSENT or v34 == 255 else _E22[v34]),
+                peg_offset_type=(_UNSET if v35 is _ABSENT or v35 == 255 else _E23[v35]),
+                peg_offset_value=(_UNSET if v36 is _ABSENT or v36 == 255 else v36),
+                pegged_price=(_UNSET if v37 is _ABSENT or v37 == -9223372036854775808 else _mul(v37, x39)),
+                expiry_reason=(_UNSET if v38 is _ABSENT or v38 == 255 else _E24[v38]),
+                symbol=t42,
+                client_order_id=t44,
             )
         )
     return g3
@@ -975,10 +935,11 @@ def _r204_avgprice(buf: bytes | memoryview, pos: int, block_length: int, version
         v1, v2, v3, v4 = _older(buf, pos, block_length, version, _O26)
     x5 = _SCALE[v2]
     pos = pos + block_length
-    f6 = v1
-    f7 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x5)
-    f8 = -1 if v4 == -9223372036854775808 else v4 // 1000
-    return _AvgPrice(mins=f6, price=f7, close_time=f8)
+    return _AvgPrice(
+        mins=v1,
+        price=(_Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x5)),
+        close_time=(-1 if v4 == -9223372036854775808 else v4 // 1000),
+    )
 
 
 def _r219_blocktradeshistoricalresult(
@@ -1038,28 +999,27 @@ def _r200_depth(buf: bytes | memoryview, pos: int, block_length: int, version: i
     x4 = _SCALE[v2]
     x5 = _SCALE[v3]
     pos = pos + block_length
-    f6 = v1
-    n7, c8 = _D2.unpack_from(buf, pos)
+    n6, c7 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    e10 = pos + n7 * c8
-    if e10 > end:
-        raise _truncated("DepthResponse.bids", c8)
-    if n7 >= 16:
-        g9 = [_PriceLevel(_mul(v11, x4), _mul(v12, x5)) for v11, v12 in _rows(_S33, buf, pos, n7, c8)]
+    e9 = pos + n6 * c7
+    if e9 > end:
+        raise _truncated("DepthResponse.bids", c7)
+    if n6 >= 16:
+        g8 = [_PriceLevel(_mul(v10, x4), _mul(v11, x5)) for v10, v11 in _rows(_S33, buf, pos, n6, c7)]
     else:  # older or shorter entries: only what they hold
-        g9 = [_PriceLevel(_mul(v11, x4), _mul(v12, x5)) for v11, v12 in _older_rows(buf, pos, n7, c8, version, _O34)]
-    pos = e10
-    n13, c14 = _D2.unpack_from(buf, pos)
+        g8 = [_PriceLevel(_mul(v10, x4), _mul(v11, x5)) for v10, v11 in _older_rows(buf, pos, n6, c7, version, _O34)]
+    pos = e9
+    n12, c13 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    e16 = pos + n13 * c14
-    if e16 > end:
-        raise _truncated("DepthResponse.asks", c14)
-    if n13 >= 16:
-        g15 = [_PriceLevel(_mul(v17, x4), _mul(v18, x5)) for v17, v18 in _rows(_S33, buf, pos, n13, c14)]
+    e15 = pos + n12 * c13
+    if e15 > end:
+        raise _truncated("DepthResponse.asks", c13)
+    if n12 >= 16:
+        g14 = [_PriceLevel(_mul(v16, x4), _mul(v17, x5)) for v16, v17 in _rows(_S33, buf, pos, n12, c13)]
     else:  # older or shorter entries: only what they hold
-        g15 = [_PriceLevel(_mul(v17, x4), _mul(v18, x5)) for v17, v18 in _older_rows(buf, pos, n13, c14, version, _O34)]
-    pos = e16
-    return _Depth(last_update_id=f6, bids=g9, asks=g15)
+        g14 = [_PriceLevel(_mul(v16, x4), _mul(v17, x5)) for v16, v17 in _older_rows(buf, pos, n12, c13, version, _O34)]
+    pos = e15
+    return _Depth(last_update_id=v1, bids=g8, asks=g14)
 
 
 def _r203_klinesresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
@@ -1176,53 +1136,39 @@ def _r404_myallocationsresult(buf: bytes | memoryview, pos: int, block_length: i
         x23 = _SCALE[v6]
         x24 = _SCALE[v7]
         pos = a4 + n1
-        f25 = v8
-        f26 = _E39[v9]
-        f27 = v10
-        f28 = -1 if v11 == -9223372036854775808 else v11
-        f29 = _mul(v14, x22)
-        f30 = _mul(v15, x23)
-        f31 = _mul(v16, x22)
-        f32 = _missing() if v17 == -9223372036854775808 else _mul(v17, x24)
-        f33 = v18 // 1000
-        f34 = _BOOL[v19]
-        f35 = _BOOL[v20]
-        f36 = _BOOL[v21]
-        z37 = buf[pos]
+        z25 = buf[pos]
         pos += 1
-        if pos + z37 > end:
-            raise _truncated("AccountAllocationsResponse.symbol", z37)
-        t38 = str(buf[pos : pos + z37], "utf-8")
-        pos += z37
-        s39 = t38
-        z40 = buf[pos]
+        if pos + z25 > end:
+            raise _truncated("AccountAllocationsResponse.symbol", z25)
+        t26 = str(buf[pos : pos + z25], "utf-8")
+        pos += z25
+        z27 = buf[pos]
         pos += 1
-        if pos + z40 > end:
-            raise _truncated("AccountAllocationsResponse.commissionAsset", z40)
-        t41 = str(buf[pos : pos + z40], "utf-8")
-        pos += z40
-        s42 = _missing() if t41 == "" else t41
-        z43 = buf[pos]
+        if pos + z27 > end:
+            raise _truncated("AccountAllocationsResponse.commissionAsset", z27)
+        t28 = str(buf[pos : pos + z27], "utf-8")
+        pos += z27
+        z29 = buf[pos]
         pos += 1
-        if pos + z43 > end:
-            raise _truncated("AccountAllocationsResponse.sourceSymbol", z43)
-        pos += z43
+        if pos + z29 > end:
+            raise _truncated("AccountAllocationsResponse.sourceSymbol", z29)
+        pos += z29
         g3.append(
             _Allocation(
-                allocation_id=f25,
-                allocation_type=f26,
-                order_id=f27,
-                order_list_id=f28,
-                price=f29,
-                qty=f30,
-                quote_qty=f31,
-                commission=f32,
-                time=f33,
-                is_buyer=f34,
-                is_maker=f35,
-                is_allocator=f36,
-                symbol=s39,
-                commission_asset=s42,
+                allocation_id=v8,
+                allocation_type=_E39[v9],
+                order_id=v10,
+                order_list_id=(-1 if v11 == -9223372036854775808 else v11),
+                price=_mul(v14, x22),
+                qty=_mul(v15, x23),
+                quote_qty=_mul(v16, x22),
+                commission=(_missing() if v17 == -9223372036854775808 else _mul(v17, x24)),
+                time=v18 // 1000,
+                is_buyer=_BOOL[v19],
+                is_maker=_BOOL[v20],
+                is_allocator=_BOOL[v21],
+                symbol=t26,
+                commission_asset=(_missing() if t28 == "" else t28),
             )
         )
     return g3
@@ -1247,42 +1193,31 @@ def _r403_mypreventedmatchesresult(buf: bytes | memoryview, pos: int, block_leng
         x16 = _SCALE[v5]
         x17 = _SCALE[v6]
         pos = a4 + n1
-        f18 = v7
-        f19 = v8
-        f20 = v9
-        f21 = v10
-        f22 = _E21[v11]
-        f23 = _mul(v12, x16)
-        f24 = _UNSET if v13 == -9223372036854775808 else _mul(v13, x17)
-        f25 = _UNSET if v14 == -9223372036854775808 else _mul(v14, x17)
-        f26 = v15 // 1000
-        z27 = buf[pos]
+        z18 = buf[pos]
         pos += 1
-        if pos + z27 > end:
-            raise _truncated("AccountPreventedMatchesResponse.symbol", z27)
-        t28 = str(buf[pos : pos + z27], "utf-8")
-        pos += z27
-        s29 = t28
-        z30 = buf[pos]
+        if pos + z18 > end:
+            raise _truncated("AccountPreventedMatchesResponse.symbol", z18)
+        t19 = str(buf[pos : pos + z18], "utf-8")
+        pos += z18
+        z20 = buf[pos]
         pos += 1
-        if pos + z30 > end:
-            raise _truncated("AccountPreventedMatchesResponse.makerSymbol", z30)
-        t31 = str(buf[pos : pos + z30], "utf-8")
-        pos += z30
-        s32 = t31
+        if pos + z20 > end:
+            raise _truncated("AccountPreventedMatchesResponse.makerSymbol", z20)
+        t21 = str(buf[pos : pos + z20], "utf-8")
+        pos += z20
         g3.append(
             _PreventedMatchRecord(
-                prevented_match_id=f18,
-                taker_order_id=f19,
-                maker_order_id=f20,
-                trade_group_id=f21,
-                self_trade_prevention_mode=f22,
-                price=f23,
-                taker_prevented_quantity=f24,
-                maker_prevented_quantity=f25,
-                transact_time=f26,
-                symbol=s29,
-                maker_symbol=s32,
+                prevented_match_id=v7,
+                taker_order_id=v8,
+                maker_order_id=v9,
+                trade_group_id=v10,
+                self_trade_prevention_mode=_E21[v11],
+                price=_mul(v12, x16),
+                taker_prevented_quantity=(_UNSET if v13 == -9223372036854775808 else _mul(v13, x17)),
+                maker_prevented_quantity=(_UNSET if v14 == -9223372036854775808 else _mul(v14, x17)),
+                transact_time=v15 // 1000,
+                symbol=t19,
+                maker_symbol=t21,
             )
         )
     return g3
@@ -1308,46 +1243,33 @@ def _r401_mytradesresult(buf: bytes | memoryview, pos: int, block_length: int, v
         x20 = _SCALE[v6]
         x21 = _SCALE[v7]
         pos = a4 + n1
-        f22 = v8
-        f23 = v9
-        f24 = -1 if v10 == -9223372036854775808 else v10
-        f25 = _mul(v11, x19)
-        f26 = _mul(v12, x20)
-        f27 = _mul(v13, x19)
-        f28 = _mul(v14, x21)
-        f29 = v15 // 1000
-        f30 = _BOOL[v16]
-        f31 = _BOOL[v17]
-        f32 = _BOOL[v18]
-        z33 = buf[pos]
+        z22 = buf[pos]
         pos += 1
-        if pos + z33 > end:
-            raise _truncated("AccountTradesResponse.symbol", z33)
-        t34 = str(buf[pos : pos + z33], "utf-8")
-        pos += z33
-        s35 = t34
-        z36 = buf[pos]
+        if pos + z22 > end:
+            raise _truncated("AccountTradesResponse.symbol", z22)
+        t23 = str(buf[pos : pos + z22], "utf-8")
+        pos += z22
+        z24 = buf[pos]
         pos += 1
-        if pos + z36 > end:
-            raise _truncated("AccountTradesResponse.commissionAsset", z36)
-        t37 = str(buf[pos : pos + z36], "utf-8")
-        pos += z36
-        s38 = _missing() if t37 == "" else t37
+        if pos + z24 > end:
+            raise _truncated("AccountTradesResponse.commissionAsset", z24)
+        t25 = str(buf[pos : pos + z24], "utf-8")
+        pos += z24
         g3.append(
             _MyTrade(
-                id=f22,
-                order_id=f23,
-                order_list_id=f24,
-                price=f25,
-                qty=f26,
-                quote_qty=f27,
-                commission=f28,
-                time=f29,
-                is_buyer=f30,
-                is_maker=f31,
-                is_best_match=f32,
-                symbol=s35,
-                commission_asset=s38,
+                id=v8,
+                order_id=v9,
+                order_list_id=(-1 if v10 == -9223372036854775808 else v10),
+                price=_mul(v11, x19),
+                qty=_mul(v12, x20),
+                quote_qty=_mul(v13, x19),
+                commission=_mul(v14, x21),
+                time=v15 // 1000,
+                is_buyer=_BOOL[v16],
+                is_maker=_BOOL[v17],
+                is_best_match=_BOOL[v18],
+                symbol=t23,
+                commission_asset=(_missing() if t25 == "" else t25),
             )
         )
     return g3
@@ -1371,42 +1293,34 @@ def _r316_orderamendmentsresult(buf: bytes | memoryview, pos: int, block_length:
             v5, v6, v7, v8, v9, v10 = _older(buf, a4, n1, version, _O45)
         x11 = _SCALE[v7]
         pos = a4 + n1
-        f12 = v5
-        f13 = v6
-        f14 = _mul(v8, x11)
-        f15 = _mul(v9, x11)
-        f16 = v10 // 1000
-        z17 = buf[pos]
+        z12 = buf[pos]
         pos += 1
-        if pos + z17 > end:
-            raise _truncated("OrderAmendmentsResponse.symbol", z17)
-        t18 = str(buf[pos : pos + z17], "utf-8")
-        pos += z17
-        s19 = t18
-        z20 = buf[pos]
+        if pos + z12 > end:
+            raise _truncated("OrderAmendmentsResponse.symbol", z12)
+        t13 = str(buf[pos : pos + z12], "utf-8")
+        pos += z12
+        z14 = buf[pos]
         pos += 1
-        if pos + z20 > end:
-            raise _truncated("OrderAmendmentsResponse.origClientOrderId", z20)
-        t21 = str(buf[pos : pos + z20], "utf-8")
-        pos += z20
-        s22 = t21
-        z23 = buf[pos]
+        if pos + z14 > end:
+            raise _truncated("OrderAmendmentsResponse.origClientOrderId", z14)
+        t15 = str(buf[pos : pos + z14], "utf-8")
+        pos += z14
+        z16 = buf[pos]
         pos += 1
-        if pos + z23 > end:
-            raise _truncated("OrderAmendmentsResponse.newClientOrderId", z23)
-        t24 = str(buf[pos : pos + z23], "utf-8")
-        pos += z23
-        s25 = t24
+        if pos + z16 > end:
+            raise _truncated("OrderAmendmentsResponse.newClientOrderId", z16)
+        t17 = str(buf[pos : pos + z16], "utf-8")
+        pos += z16
         g3.append(
             _Amendment(
-                order_id=f12,
-                execution_id=f13,
-                orig_qty=f14,
-                new_qty=f15,
-                time=f16,
-                symbol=s19,
-                orig_client_order_id=s22,
-                new_client_order_id=s25,
+                order_id=v5,
+                execution_id=v6,
+                orig_qty=_mul(v8, x11),
+                new_qty=_mul(v9, x11),
+                time=v10 // 1000,
+                symbol=t13,
+                orig_client_order_id=t15,
+                new_client_order_id=t17,
             )
         )
     return g3
@@ -1483,83 +1397,54 @@ def _r305_cancelresult(buf: bytes | memoryview, pos: int, block_length: int, ver
     x30 = _SCALE[v1]
     x31 = _SCALE[v2]
     pos = pos + block_length
-    f32 = v3
-    f33 = -1 if v4 == -9223372036854775808 else v4
-    f34 = v5 // 1000
-    f35 = _mul(v6, x30)
-    f36 = _mul(v7, x31)
-    f37 = _mul(v8, x31)
-    f38 = _mul(v9, x30)
-    f39 = _E16[v10]
-    f40 = _E17[v11]
-    f41 = _E18[v12]
-    f42 = _E19[v13]
-    f43 = _UNSET if v14 == -9223372036854775808 else _mul(v14, x30)
-    f44 = _UNSET if v15 == -9223372036854775808 else v15
-    f45 = _UNSET if v16 == -9223372036854775808 else v16 // 1000
-    f46 = _UNSET if v17 == -9223372036854775808 else _mul(v17, x31)
-    f47 = _UNSET if v18 == -9223372036854775808 else v18
-    f48 = _UNSET if v19 == -2147483648 else v19
-    f49 = _E20[v21]
-    f50 = _E21[v22]
-    f51 = _mul(v23, x31)
-    f52 = _BOOL[v24]
-    f53 = _mul(v25, x30)
-    f54 = _UNSET if v26 is _ABSENT or v26 == 255 else _E22[v26]
-    f55 = _UNSET if v27 is _ABSENT or v27 == 255 else _E23[v27]
-    f56 = _UNSET if v28 is _ABSENT or v28 == 255 else v28
-    f57 = _UNSET if v29 is _ABSENT or v29 == -9223372036854775808 else _mul(v29, x30)
-    z58 = buf[pos]
+    z32 = buf[pos]
     pos += 1
-    if pos + z58 > end:
-        raise _truncated("CancelOrderResponse.symbol", z58)
-    t59 = str(buf[pos : pos + z58], "utf-8")
-    pos += z58
-    s60 = t59
-    z61 = buf[pos]
+    if pos + z32 > end:
+        raise _truncated("CancelOrderResponse.symbol", z32)
+    t33 = str(buf[pos : pos + z32], "utf-8")
+    pos += z32
+    z34 = buf[pos]
     pos += 1
-    if pos + z61 > end:
-        raise _truncated("CancelOrderResponse.origClientOrderId", z61)
-    t62 = str(buf[pos : pos + z61], "utf-8")
-    pos += z61
-    s63 = t62
-    z64 = buf[pos]
+    if pos + z34 > end:
+        raise _truncated("CancelOrderResponse.origClientOrderId", z34)
+    t35 = str(buf[pos : pos + z34], "utf-8")
+    pos += z34
+    z36 = buf[pos]
     pos += 1
-    if pos + z64 > end:
-        raise _truncated("CancelOrderResponse.clientOrderId", z64)
-    t65 = str(buf[pos : pos + z64], "utf-8")
-    pos += z64
-    s66 = t65
+    if pos + z36 > end:
+        raise _truncated("CancelOrderResponse.clientOrderId", z36)
+    t37 = str(buf[pos : pos + z36], "utf-8")
+    pos += z36
     return _CancelResult(
-        order_id=f32,
-        order_list_id=f33,
-        transact_time=f34,
-        price=f35,
-        orig_qty=f36,
-        executed_qty=f37,
-        cummulative_quote_qty=f38,
-        status=f39,
-        time_in_force=f40,
-        type=f41,
-        side=f42,
-        stop_price=f43,
-        trailing_delta=f44,
-        trailing_time=f45,
-        iceberg_qty=f46,
-        strategy_id=f47,
-        strategy_type=f48,
-        working_floor=f49,
-        self_trade_prevention_mode=f50,
-        prevented_quantity=f51,
-        used_sor=f52,
-        orig_quote_order_qty=f53,
-        peg_price_type=f54,
-        peg_offset_type=f55,
-        peg_offset_value=f56,
-        pegged_price=f57,
-        symbol=s60,
-        orig_client_order_id=s63,
-        client_order_id=s66,
+        order_id=v3,
+        order_list_id=(-1 if v4 == -9223372036854775808 else v4),
+        transact_time=v5 // 1000,
+        price=_mul(v6, x30),
+        orig_qty=_mul(v7, x31),
+        executed_qty=_mul(v8, x31),
+        cummulative_quote_qty=_mul(v9, x30),
+        status=_E16[v10],
+        time_in_force=_E17[v11],
+        type=_E18[v12],
+        side=_E19[v13],
+        stop_price=(_UNSET if v14 == -9223372036854775808 else _mul(v14, x30)),
+        trailing_delta=(_UNSET if v15 == -9223372036854775808 else v15),
+        trailing_time=(_UNSET if v16 == -9223372036854775808 else v16 // 1000),
+        iceberg_qty=(_UNSET if v17 == -9223372036854775808 else _mul(v17, x31)),
+        strategy_id=(_UNSET if v18 == -9223372036854775808 else v18),
+        strategy_type=(_UNSET if v19 == -2147483648 else v19),
+        working_floor=_E20[v21],
+        self_trade_prevention_mode=_E21[v22],
+        prevented_quantity=_mul(v23, x31),
+        used_sor=_BOOL[v24],
+        orig_quote_order_qty=_mul(v25, x30),
+        peg_price_type=(_UNSET if v26 is _ABSENT or v26 == 255 else _E22[v26]),
+        peg_offset_type=(_UNSET if v27 is _ABSENT or v27 == 255 else _E23[v27]),
+        peg_offset_value=(_UNSET if v28 is _ABSENT or v28 == 255 else v28),
+        pegged_price=(_UNSET if v29 is _ABSENT or v29 == -9223372036854775808 else _mul(v29, x30)),
+        symbol=t33,
+        orig_client_order_id=t35,
+        client_order_id=t37,
     )
 
 
@@ -1574,48 +1459,48 @@ def _r312_cancelresult(buf: bytes | memoryview, pos: int, block_length: int, ver
     x8 = _SCALE[v6]
     x9 = _SCALE[v7]
     pos = pos + block_length
-    f10 = v1
-    f11 = _E9[v2]
-    f12 = _E10[v3]
-    f13 = _E11[v4]
-    f14 = v5 // 1000
-    n15, c16 = _D50.unpack_from(buf, pos)
+    n10, c11 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g17: list[Any] = []
-    for _ in range(c16):
-        if pos + n15 > end:
-            raise _truncated("CancelOrderListResponse.orders", c16)
-        a18 = pos
-        if n15 >= 8:
-            (v19,) = _S12.unpack_from(buf, a18)
+    g12: list[Any] = []
+    for _ in range(c11):
+        if pos + n10 > end:
+            raise _truncated("CancelOrderListResponse.orders", c11)
+        a13 = pos
+        if n10 >= 8:
+            (v14,) = _S12.unpack_from(buf, a13)
         else:  # an older or shorter block: only what it holds
-            (v19,) = _older(buf, a18, n15, version, _O13)
-        pos = a18 + n15
-        f20 = v19
-        z21 = buf[pos]
+            (v14,) = _older(buf, a13, n10, version, _O13)
+        pos = a13 + n10
+        z15 = buf[pos]
         pos += 1
-        if pos + z21 > end:
-            raise _truncated("CancelOrderListResponse.orders.symbol", z21)
-        t22 = str(buf[pos : pos + z21], "utf-8")
-        pos += z21
-        s23 = t22
-        z24 = buf[pos]
+        if pos + z15 > end:
+            raise _truncated("CancelOrderListResponse.orders.symbol", z15)
+        t16 = str(buf[pos : pos + z15], "utf-8")
+        pos += z15
+        z17 = buf[pos]
         pos += 1
-        if pos + z24 > end:
-            raise _truncated("CancelOrderListResponse.orders.clientOrderId", z24)
-        t25 = str(buf[pos : pos + z24], "utf-8")
-        pos += z24
-        s26 = t25
-        g17.append(_OrderListLeg(order_id=f20, symbol=s23, client_order_id=s26))
-    n27, c28 = _D50.unpack_from(buf, pos)
+        if pos + z17 > end:
+            raise _truncated("CancelOrderListResponse.orders.clientOrderId", z17)
+        t18 = str(buf[pos : pos + z17], "utf-8")
+        pos += z17
+        g12.append(_OrderListLeg(order_id=v14, symbol=t16, client_order_id=t18))
+    n19, c20 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g29: list[Any] = []
-    for _ in range(c28):
-        if pos + n27 > end:
-            raise _truncated("CancelOrderListResponse.orderReports", c28)
-        a30 = pos
-        if n27 >= 135 and version >= 1:
+    g21: list[Any] = []
+    for _ in range(c20):
+        if pos + n19 > end:
+            raise _truncated("CancelOrderListResponse.orderReports", c20)
+        a22 = pos
+        if n19 >= 135 and version >= 1:
             (
+                v23,
+                v24,
+                v25,
+                v26,
+                v27,
+                v28,
+                v29,
+                v30,
                 v31,
                 v32,
                 v33,
@@ -1625,7 +1510,7 @@ def _r312_cancelresult(buf: bytes | memoryview, pos: int, block_length: int, ver
                 v37,
                 v38,
                 v39,
-                v40,
+                _,
                 v41,
                 v42,
                 v43,
@@ -1633,19 +1518,19 @@ def _r312_cancelresult(buf: bytes | memoryview, pos: int, block_length: int, ver
                 v45,
                 v46,
                 v47,
-                _,
+                v48,
                 v49,
-                v50,
-                v51,
-                v52,
-                v53,
-                v54,
-                v55,
-                v56,
-                v57,
-            ) = _S51.unpack_from(buf, a30)
+            ) = _S51.unpack_from(buf, a22)
         else:  # an older or shorter block: only what it holds
             (
+                v23,
+                v24,
+                v25,
+                v26,
+                v27,
+                v28,
+                v29,
+                v30,
                 v31,
                 v32,
                 v33,
@@ -1655,7 +1540,7 @@ def _r312_cancelresult(buf: bytes | memoryview, pos: int, block_length: int, ver
                 v37,
                 v38,
                 v39,
-                v40,
+                _,
                 v41,
                 v42,
                 v43,
@@ -1663,122 +1548,83 @@ def _r312_cancelresult(buf: bytes | memoryview, pos: int, block_length: int, ver
                 v45,
                 v46,
                 v47,
-                _,
+                v48,
                 v49,
-                v50,
-                v51,
-                v52,
-                v53,
-                v54,
-                v55,
-                v56,
-                v57,
-            ) = _older(buf, a30, n27, version, _O52)
-        pos = a30 + n27
-        f58 = v31
-        f59 = -1 if v32 == -9223372036854775808 else v32
-        f60 = v33 // 1000
-        f61 = _mul(v34, x8)
-        f62 = _mul(v35, x9)
-        f63 = _mul(v36, x9)
-        f64 = _mul(v37, x8)
-        f65 = _E16[v38]
-        f66 = _E17[v39]
-        f67 = _E18[v40]
-        f68 = _E19[v41]
-        f69 = _UNSET if v42 == -9223372036854775808 else _mul(v42, x8)
-        f70 = _UNSET if v43 == -9223372036854775808 else v43
-        f71 = _UNSET if v44 == -9223372036854775808 else v44 // 1000
-        f72 = _UNSET if v45 == -9223372036854775808 else _mul(v45, x9)
-        f73 = _UNSET if v46 == -9223372036854775808 else v46
-        f74 = _UNSET if v47 == -2147483648 else v47
-        f75 = _E20[v49]
-        f76 = _E21[v50]
-        f77 = _mul(v51, x9)
-        f78 = _BOOL[v52]
-        f79 = _mul(v53, x8)
-        f80 = _UNSET if v54 is _ABSENT or v54 == 255 else _E22[v54]
-        f81 = _UNSET if v55 is _ABSENT or v55 == 255 else _E23[v55]
-        f82 = _UNSET if v56 is _ABSENT or v56 == 255 else v56
-        f83 = _UNSET if v57 is _ABSENT or v57 == -9223372036854775808 else _mul(v57, x8)
-        z84 = buf[pos]
+            ) = _older(buf, a22, n19, version, _O52)
+        pos = a22 + n19
+        z50 = buf[pos]
         pos += 1
-        if pos + z84 > end:
-            raise _truncated("CancelOrderListResponse.orderReports.symbol", z84)
-        t85 = str(buf[pos : pos + z84], "utf-8")
-        pos += z84
-        s86 = t85
-        z87 = buf[pos]
+        if pos + z50 > end:
+            raise _truncated("CancelOrderListResponse.orderReports.symbol", z50)
+        t51 = str(buf[pos : pos + z50], "utf-8")
+        pos += z50
+        z52 = buf[pos]
         pos += 1
-        if pos + z87 > end:
-            raise _truncated("CancelOrderListResponse.orderReports.origClientOrderId", z87)
-        t88 = str(buf[pos : pos + z87], "utf-8")
-        pos += z87
-        s89 = t88
-        z90 = buf[pos]
+        if pos + z52 > end:
+            raise _truncated("CancelOrderListResponse.orderReports.origClientOrderId", z52)
+        t53 = str(buf[pos : pos + z52], "utf-8")
+        pos += z52
+        z54 = buf[pos]
         pos += 1
-        if pos + z90 > end:
-            raise _truncated("CancelOrderListResponse.orderReports.clientOrderId", z90)
-        t91 = str(buf[pos : pos + z90], "utf-8")
-        pos += z90
-        s92 = t91
-        g29.append(
+        if pos + z54 > end:
+            raise _truncated("CancelOrderListResponse.orderReports.clientOrderId", z54)
+        t55 = str(buf[pos : pos + z54], "utf-8")
+        pos += z54
+        g21.append(
             _CancelReport(
-                order_id=f58,
-                order_list_id=f59,
-                transact_time=f60,
-                price=f61,
-                orig_qty=f62,
-                executed_qty=f63,
-                cummulative_quote_qty=f64,
-                status=f65,
-                time_in_force=f66,
-                type=f67,
-                side=f68,
-                stop_price=f69,
-                trailing_delta=f70,
-                trailing_time=f71,
-                iceberg_qty=f72,
-                strategy_id=f73,
-                strategy_type=f74,
-                working_floor=f75,
-                self_trade_prevention_mode=f76,
-                prevented_quantity=f77,
-                used_sor=f78,
-                orig_quote_order_qty=f79,
-                peg_price_type=f80,
-                peg_offset_type=f81,
-                peg_offset_value=f82,
-                pegged_price=f83,
-                symbol=s86,
-                orig_client_order_id=s89,
-                client_order_id=s92,
+                order_id=v23,
+                order_list_id=(-1 if v24 == -9223372036854775808 else v24),
+                transact_time=v25 // 1000,
+                price=_mul(v26, x8),
+                orig_qty=_mul(v27, x9),
+                executed_qty=_mul(v28, x9),
+                cummulative_quote_qty=_mul(v29, x8),
+                status=_E16[v30],
+                time_in_force=_E17[v31],
+                type=_E18[v32],
+                side=_E19[v33],
+                stop_price=(_UNSET if v34 == -9223372036854775808 else _mul(v34, x8)),
+                trailing_delta=(_UNSET if v35 == -9223372036854775808 else v35),
+                trailing_time=(_UNSET if v36 == -9223372036854775808 else v36 // 1000),
+                iceberg_qty=(_UNSET if v37 == -9223372036854775808 else _mul(v37, x9)),
+                strategy_id=(_UNSET if v38 == -9223372036854775808 else v38),
+                strategy_type=(_UNSET if v39 == -2147483648 else v39),
+                working_floor=_E20[v41],
+                self_trade_prevention_mode=_E21[v42],
+                prevented_quantity=_mul(v43, x9),
+                used_sor=_BOOL[v44],
+                orig_quote_order_qty=_mul(v45, x8),
+                peg_price_type=(_UNSET if v46 is _ABSENT or v46 == 255 else _E22[v46]),
+                peg_offset_type=(_UNSET if v47 is _ABSENT or v47 == 255 else _E23[v47]),
+                peg_offset_value=(_UNSET if v48 is _ABSENT or v48 == 255 else v48),
+                pegged_price=(_UNSET if v49 is _ABSENT or v49 == -9223372036854775808 else _mul(v49, x8)),
+                symbol=t51,
+                orig_client_order_id=t53,
+                client_order_id=t55,
             )
         )
-    z93 = buf[pos]
+    z56 = buf[pos]
     pos += 1
-    if pos + z93 > end:
-        raise _truncated("CancelOrderListResponse.listClientOrderId", z93)
-    t94 = str(buf[pos : pos + z93], "utf-8")
-    pos += z93
-    s95 = t94
-    z96 = buf[pos]
+    if pos + z56 > end:
+        raise _truncated("CancelOrderListResponse.listClientOrderId", z56)
+    t57 = str(buf[pos : pos + z56], "utf-8")
+    pos += z56
+    z58 = buf[pos]
     pos += 1
-    if pos + z96 > end:
-        raise _truncated("CancelOrderListResponse.symbol", z96)
-    t97 = str(buf[pos : pos + z96], "utf-8")
-    pos += z96
-    s98 = t97
+    if pos + z58 > end:
+        raise _truncated("CancelOrderListResponse.symbol", z58)
+    t59 = str(buf[pos : pos + z58], "utf-8")
+    pos += z58
     return _CancelResult(
-        order_list_id=f10,
-        contingency_type=f11,
-        list_status_type=f12,
-        list_order_status=f13,
-        transaction_time=f14,
-        orders=g17,
-        order_reports=g29,
-        list_client_order_id=s95,
-        symbol=s98,
+        order_list_id=v1,
+        contingency_type=_E9[v2],
+        list_status_type=_E10[v3],
+        list_order_status=_E11[v4],
+        transaction_time=v5 // 1000,
+        orders=g12,
+        order_reports=g21,
+        list_client_order_id=t57,
+        symbol=t59,
     )
 
 
@@ -1791,24 +1637,25 @@ def _r300_orderresponse(buf: bytes | memoryview, pos: int, block_length: int, ve
     else:  # an older or shorter block: only what it holds
         v1, v2, v3 = _older(buf, pos, block_length, version, _O57)
     pos = pos + block_length
-    f4 = v1
-    f5 = -1 if v2 == -9223372036854775808 else v2
-    f6 = v3 // 1000
-    z7 = buf[pos]
+    z4 = buf[pos]
     pos += 1
-    if pos + z7 > end:
-        raise _truncated("NewOrderAckResponse.symbol", z7)
-    t8 = str(buf[pos : pos + z7], "utf-8")
-    pos += z7
-    s9 = t8
-    z10 = buf[pos]
+    if pos + z4 > end:
+        raise _truncated("NewOrderAckResponse.symbol", z4)
+    t5 = str(buf[pos : pos + z4], "utf-8")
+    pos += z4
+    z6 = buf[pos]
     pos += 1
-    if pos + z10 > end:
-        raise _truncated("NewOrderAckResponse.clientOrderId", z10)
-    t11 = str(buf[pos : pos + z10], "utf-8")
-    pos += z10
-    s12 = t11
-    return _OrderResponse(order_id=f4, order_list_id=f5, transact_time=f6, symbol=s9, client_order_id=s12)
+    if pos + z6 > end:
+        raise _truncated("NewOrderAckResponse.clientOrderId", z6)
+    t7 = str(buf[pos : pos + z6], "utf-8")
+    pos += z6
+    return _OrderResponse(
+        order_id=v1,
+        order_list_id=(-1 if v2 == -9223372036854775808 else v2),
+        transact_time=v3 // 1000,
+        symbol=t5,
+        client_order_id=t7,
+    )
 
 
 def _r301_orderresponse(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
@@ -1888,81 +1735,50 @@ def _r301_orderresponse(buf: bytes | memoryview, pos: int, block_length: int, ve
     x33 = _SCALE[v1]
     x34 = _SCALE[v2]
     pos = pos + block_length
-    f35 = v3
-    f36 = -1 if v4 == -9223372036854775808 else v4
-    f37 = v5 // 1000
-    f38 = _mul(v6, x33)
-    f39 = _mul(v7, x34)
-    f40 = _mul(v8, x34)
-    f41 = _mul(v9, x33)
-    f42 = _E16[v10]
-    f43 = _E17[v11]
-    f44 = _E18[v12]
-    f45 = _E19[v13]
-    f46 = _UNSET if v14 == -9223372036854775808 else _mul(v14, x33)
-    f47 = _UNSET if v15 == -9223372036854775808 else v15
-    f48 = _UNSET if v16 == -9223372036854775808 else v16 // 1000
-    f49 = -1 if v17 == -9223372036854775808 else v17 // 1000
-    f50 = _UNSET if v18 == -9223372036854775808 else _mul(v18, x34)
-    f51 = _UNSET if v19 == -9223372036854775808 else v19
-    f52 = _UNSET if v20 == -2147483648 else v20
-    f53 = _E20[v22]
-    f54 = _E21[v23]
-    f55 = _UNSET if v24 == -9223372036854775808 else v24
-    f56 = _mul(v25, x34)
-    f57 = _BOOL[v26]
-    f58 = _mul(v27, x33)
-    f59 = _UNSET if v28 is _ABSENT or v28 == 255 else _E22[v28]
-    f60 = _UNSET if v29 is _ABSENT or v29 == 255 else _E23[v29]
-    f61 = _UNSET if v30 is _ABSENT or v30 == 255 else v30
-    f62 = _UNSET if v31 is _ABSENT or v31 == -9223372036854775808 else _mul(v31, x33)
-    f63 = _UNSET if v32 is _ABSENT or v32 == 255 else _E24[v32]
-    z64 = buf[pos]
+    z35 = buf[pos]
     pos += 1
-    if pos + z64 > end:
-        raise _truncated("NewOrderResultResponse.symbol", z64)
-    t65 = str(buf[pos : pos + z64], "utf-8")
-    pos += z64
-    s66 = t65
-    z67 = buf[pos]
+    if pos + z35 > end:
+        raise _truncated("NewOrderResultResponse.symbol", z35)
+    t36 = str(buf[pos : pos + z35], "utf-8")
+    pos += z35
+    z37 = buf[pos]
     pos += 1
-    if pos + z67 > end:
-        raise _truncated("NewOrderResultResponse.clientOrderId", z67)
-    t68 = str(buf[pos : pos + z67], "utf-8")
-    pos += z67
-    s69 = t68
+    if pos + z37 > end:
+        raise _truncated("NewOrderResultResponse.clientOrderId", z37)
+    t38 = str(buf[pos : pos + z37], "utf-8")
+    pos += z37
     return _OrderResponse(
-        order_id=f35,
-        order_list_id=f36,
-        transact_time=f37,
-        price=f38,
-        orig_qty=f39,
-        executed_qty=f40,
-        cummulative_quote_qty=f41,
-        status=f42,
-        time_in_force=f43,
-        type=f44,
-        side=f45,
-        stop_price=f46,
-        trailing_delta=f47,
-        trailing_time=f48,
-        working_time=f49,
-        iceberg_qty=f50,
-        strategy_id=f51,
-        strategy_type=f52,
-        working_floor=f53,
-        self_trade_prevention_mode=f54,
-        trade_group_id=f55,
-        prevented_quantity=f56,
-        used_sor=f57,
-        orig_quote_order_qty=f58,
-        peg_price_type=f59,
-        peg_offset_type=f60,
-        peg_offset_value=f61,
-        pegged_price=f62,
-        expiry_reason=f63,
-        symbol=s66,
-        client_order_id=s69,
+        order_id=v3,
+        order_list_id=(-1 if v4 == -9223372036854775808 else v4),
+        transact_time=v5 // 1000,
+        price=_mul(v6, x33),
+        orig_qty=_mul(v7, x34),
+        executed_qty=_mul(v8, x34),
+        cummulative_quote_qty=_mul(v9, x33),
+        status=_E16[v10],
+        time_in_force=_E17[v11],
+        type=_E18[v12],
+        side=_E19[v13],
+        stop_price=(_UNSET if v14 == -9223372036854775808 else _mul(v14, x33)),
+        trailing_delta=(_UNSET if v15 == -9223372036854775808 else v15),
+        trailing_time=(_UNSET if v16 == -9223372036854775808 else v16 // 1000),
+        working_time=(-1 if v17 == -9223372036854775808 else v17 // 1000),
+        iceberg_qty=(_UNSET if v18 == -9223372036854775808 else _mul(v18, x34)),
+        strategy_id=(_UNSET if v19 == -9223372036854775808 else v19),
+        strategy_type=(_UNSET if v20 == -2147483648 else v20),
+        working_floor=_E20[v22],
+        self_trade_prevention_mode=_E21[v23],
+        trade_group_id=(_UNSET if v24 == -9223372036854775808 else v24),
+        prevented_quantity=_mul(v25, x34),
+        used_sor=_BOOL[v26],
+        orig_quote_order_qty=_mul(v27, x33),
+        peg_price_type=(_UNSET if v28 is _ABSENT or v28 == 255 else _E22[v28]),
+        peg_offset_type=(_UNSET if v29 is _ABSENT or v29 == 255 else _E23[v29]),
+        peg_offset_value=(_UNSET if v30 is _ABSENT or v30 == 255 else v30),
+        pegged_price=(_UNSET if v31 is _ABSENT or v31 == -9223372036854775808 else _mul(v31, x33)),
+        expiry_reason=(_UNSET if v32 is _ABSENT or v32 == 255 else _E24[v32]),
+        symbol=t36,
+        client_order_id=t38,
     )
 
 
@@ -2043,146 +1859,110 @@ def _r302_orderresponse(buf: bytes | memoryview, pos: int, block_length: int, ve
     x33 = _SCALE[v1]
     x34 = _SCALE[v2]
     pos = pos + block_length
-    f35 = v3
-    f36 = -1 if v4 == -9223372036854775808 else v4
-    f37 = v5 // 1000
-    f38 = _mul(v6, x33)
-    f39 = _mul(v7, x34)
-    f40 = _mul(v8, x34)
-    f41 = _mul(v9, x33)
-    f42 = _E16[v10]
-    f43 = _E17[v11]
-    f44 = _E18[v12]
-    f45 = _E19[v13]
-    f46 = _UNSET if v14 == -9223372036854775808 else _mul(v14, x33)
-    f47 = _UNSET if v15 == -9223372036854775808 else v15
-    f48 = _UNSET if v16 == -9223372036854775808 else v16 // 1000
-    f49 = -1 if v17 == -9223372036854775808 else v17 // 1000
-    f50 = _UNSET if v18 == -9223372036854775808 else _mul(v18, x34)
-    f51 = _UNSET if v19 == -9223372036854775808 else v19
-    f52 = _UNSET if v20 == -2147483648 else v20
-    f53 = _E20[v22]
-    f54 = _E21[v23]
-    f55 = _UNSET if v24 == -9223372036854775808 else v24
-    f56 = _mul(v25, x34)
-    f57 = _BOOL[v26]
-    f58 = _mul(v27, x33)
-    f59 = _UNSET if v28 is _ABSENT or v28 == 255 else _E22[v28]
-    f60 = _UNSET if v29 is _ABSENT or v29 == 255 else _E23[v29]
-    f61 = _UNSET if v30 is _ABSENT or v30 == 255 else v30
-    f62 = _UNSET if v31 is _ABSENT or v31 == -9223372036854775808 else _mul(v31, x33)
-    f63 = _UNSET if v32 is _ABSENT or v32 == 255 else _E24[v32]
-    n64, c65 = _D2.unpack_from(buf, pos)
+    n35, c36 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g66: list[Any] = []
-    for _ in range(c65):
-        if pos + n64 > end:
-            raise _truncated("NewOrderFullResponse.fills", c65)
-        a67 = pos
-        if n64 >= 42:
-            v68, v69, v70, v71, v72, v73, v74 = _S60.unpack_from(buf, a67)
+    g37: list[Any] = []
+    for _ in range(c36):
+        if pos + n35 > end:
+            raise _truncated("NewOrderFullResponse.fills", c36)
+        a38 = pos
+        if n35 >= 42:
+            v39, v40, v41, v42, v43, v44, v45 = _S60.unpack_from(buf, a38)
         else:  # an older or shorter block: only what it holds
-            v68, v69, v70, v71, v72, v73, v74 = _older(buf, a67, n64, version, _O61)
-        x75 = _SCALE[v68]
-        pos = a67 + n64
-        f76 = _E62[v69]
-        f77 = _mul(v70, x33)
-        f78 = _mul(v71, x34)
-        f79 = _mul(v72, x75)
-        f80 = _missing() if v73 == -9223372036854775808 else v73
-        f81 = _UNSET if v74 == -9223372036854775808 else v74
-        z82 = buf[pos]
+            v39, v40, v41, v42, v43, v44, v45 = _older(buf, a38, n35, version, _O61)
+        x46 = _SCALE[v39]
+        pos = a38 + n35
+        z47 = buf[pos]
         pos += 1
-        if pos + z82 > end:
-            raise _truncated("NewOrderFullResponse.fills.commissionAsset", z82)
-        t83 = str(buf[pos : pos + z82], "utf-8")
-        pos += z82
-        s84 = _missing() if t83 == "" else t83
-        g66.append(
-            _Fill(match_type=f76, price=f77, qty=f78, commission=f79, trade_id=f80, alloc_id=f81, commission_asset=s84)
-        )
-    n85, c86 = _D2.unpack_from(buf, pos)
-    pos += _D2.size
-    g87: list[Any] = []
-    for _ in range(c86):
-        if pos + n85 > end:
-            raise _truncated("NewOrderFullResponse.preventedMatches", c86)
-        a88 = pos
-        if n85 >= 40:
-            v89, v90, v91, v92, v93 = _S63.unpack_from(buf, a88)
-        else:  # an older or shorter block: only what it holds
-            v89, v90, v91, v92, v93 = _older(buf, a88, n85, version, _O64)
-        pos = a88 + n85
-        f94 = v89
-        f95 = _missing() if v90 == -9223372036854775808 else v90
-        f96 = _missing() if v91 == -9223372036854775808 else _mul(v91, x33)
-        f97 = _UNSET if v92 == -9223372036854775808 else _mul(v92, x34)
-        f98 = _UNSET if v93 == -9223372036854775808 else _mul(v93, x34)
-        z99 = buf[pos]
-        pos += 1
-        if pos + z99 > end:
-            raise _truncated("NewOrderFullResponse.preventedMatches.makerSymbol", z99)
-        t100 = str(buf[pos : pos + z99], "utf-8")
-        pos += z99
-        s101 = _UNSET if t100 == "" else t100
-        g87.append(
-            _PreventedMatch(
-                prevented_match_id=f94,
-                maker_order_id=f95,
-                price=f96,
-                taker_prevented_quantity=f97,
-                maker_prevented_quantity=f98,
-                maker_symbol=s101,
+        if pos + z47 > end:
+            raise _truncated("NewOrderFullResponse.fills.commissionAsset", z47)
+        t48 = str(buf[pos : pos + z47], "utf-8")
+        pos += z47
+        g37.append(
+            _Fill(
+                match_type=_E62[v40],
+                price=_mul(v41, x33),
+                qty=_mul(v42, x34),
+                commission=_mul(v43, x46),
+                trade_id=(_missing() if v44 == -9223372036854775808 else v44),
+                alloc_id=(_UNSET if v45 == -9223372036854775808 else v45),
+                commission_asset=(_missing() if t48 == "" else t48),
             )
         )
-    z102 = buf[pos]
+    n49, c50 = _D2.unpack_from(buf, pos)
+    pos += _D2.size
+    g51: list[Any] = []
+    for _ in range(c50):
+        if pos + n49 > end:
+            raise _truncated("NewOrderFullResponse.preventedMatches", c50)
+        a52 = pos
+        if n49 >= 40:
+            v53, v54, v55, v56, v57 = _S63.unpack_from(buf, a52)
+        else:  # an older or shorter block: only what it holds
+            v53, v54, v55, v56, v57 = _older(buf, a52, n49, version, _O64)
+        pos = a52 + n49
+        z58 = buf[pos]
+        pos += 1
+        if pos + z58 > end:
+            raise _truncated("NewOrderFullResponse.preventedMatches.makerSymbol", z58)
+        t59 = str(buf[pos : pos + z58], "utf-8")
+        pos += z58
+        g51.append(
+            _PreventedMatch(
+                prevented_match_id=v53,
+                maker_order_id=(_missing() if v54 == -9223372036854775808 else v54),
+                price=(_missing() if v55 == -9223372036854775808 else _mul(v55, x33)),
+                taker_prevented_quantity=(_UNSET if v56 == -9223372036854775808 else _mul(v56, x34)),
+                maker_prevented_quantity=(_UNSET if v57 == -9223372036854775808 else _mul(v57, x34)),
+                maker_symbol=(_UNSET if t59 == "" else t59),
+            )
+        )
+    z60 = buf[pos]
     pos += 1
-    if pos + z102 > end:
-        raise _truncated("NewOrderFullResponse.symbol", z102)
-    t103 = str(buf[pos : pos + z102], "utf-8")
-    pos += z102
-    s104 = t103
-    z105 = buf[pos]
+    if pos + z60 > end:
+        raise _truncated("NewOrderFullResponse.symbol", z60)
+    t61 = str(buf[pos : pos + z60], "utf-8")
+    pos += z60
+    z62 = buf[pos]
     pos += 1
-    if pos + z105 > end:
-        raise _truncated("NewOrderFullResponse.clientOrderId", z105)
-    t106 = str(buf[pos : pos + z105], "utf-8")
-    pos += z105
-    s107 = t106
+    if pos + z62 > end:
+        raise _truncated("NewOrderFullResponse.clientOrderId", z62)
+    t63 = str(buf[pos : pos + z62], "utf-8")
+    pos += z62
     return _OrderResponse(
-        order_id=f35,
-        order_list_id=f36,
-        transact_time=f37,
-        price=f38,
-        orig_qty=f39,
-        executed_qty=f40,
-        cummulative_quote_qty=f41,
-        status=f42,
-        time_in_force=f43,
-        type=f44,
-        side=f45,
-        stop_price=f46,
-        trailing_delta=f47,
-        trailing_time=f48,
-        working_time=f49,
-        iceberg_qty=f50,
-        strategy_id=f51,
-        strategy_type=f52,
-        working_floor=f53,
-        self_trade_prevention_mode=f54,
-        trade_group_id=f55,
-        prevented_quantity=f56,
-        used_sor=f57,
-        orig_quote_order_qty=f58,
-        peg_price_type=f59,
-        peg_offset_type=f60,
-        peg_offset_value=f61,
-        pegged_price=f62,
-        expiry_reason=f63,
-        fills=g66,
-        prevented_matches=g87,
-        symbol=s104,
-        client_order_id=s107,
+        order_id=v3,
+        order_list_id=(-1 if v4 == -9223372036854775808 else v4),
+        transact_time=v5 // 1000,
+        price=_mul(v6, x33),
+        orig_qty=_mul(v7, x34),
+        executed_qty=_mul(v8, x34),
+        cummulative_quote_qty=_mul(v9, x33),
+        status=_E16[v10],
+        time_in_force=_E17[v11],
+        type=_E18[v12],
+        side=_E19[v13],
+        stop_price=(_UNSET if v14 == -9223372036854775808 else _mul(v14, x33)),
+        trailing_delta=(_UNSET if v15 == -9223372036854775808 else v15),
+        trailing_time=(_UNSET if v16 == -9223372036854775808 else v16 // 1000),
+        working_time=(-1 if v17 == -9223372036854775808 else v17 // 1000),
+        iceberg_qty=(_UNSET if v18 == -9223372036854775808 else _mul(v18, x34)),
+        strategy_id=(_UNSET if v19 == -9223372036854775808 else v19),
+        strategy_type=(_UNSET if v20 == -2147483648 else v20),
+        working_floor=_E20[v22],
+        self_trade_prevention_mode=_E21[v23],
+        trade_group_id=(_UNSET if v24 == -9223372036854775808 else v24),
+        prevented_quantity=_mul(v25, x34),
+        used_sor=_BOOL[v26],
+        orig_quote_order_qty=_mul(v27, x33),
+        peg_price_type=(_UNSET if v28 is _ABSENT or v28 == 255 else _E22[v28]),
+        peg_offset_type=(_UNSET if v29 is _ABSENT or v29 == 255 else _E23[v29]),
+        peg_offset_value=(_UNSET if v30 is _ABSENT or v30 == 255 else v30),
+        pegged_price=(_UNSET if v31 is _ABSENT or v31 == -9223372036854775808 else _mul(v31, x33)),
+        expiry_reason=(_UNSET if v32 is _ABSENT or v32 == 255 else _E24[v32]),
+        fills=g37,
+        prevented_matches=g51,
+        symbol=t61,
+        client_order_id=t63,
     )
 
 
@@ -2267,85 +2047,52 @@ def _r304_orderquery(buf: bytes | memoryview, pos: int, block_length: int, versi
     x35 = _SCALE[v1]
     x36 = _SCALE[v2]
     pos = pos + block_length
-    f37 = v3
-    f38 = -1 if v4 == -9223372036854775808 else v4
-    f39 = _mul(v5, x35)
-    f40 = _mul(v6, x36)
-    f41 = _mul(v7, x36)
-    f42 = _mul(v8, x35)
-    f43 = _E16[v9]
-    f44 = _E17[v10]
-    f45 = _E18[v11]
-    f46 = _E19[v12]
-    f47 = _missing() if v13 == -9223372036854775808 else _mul(v13, x35)
-    f48 = _UNSET if v14 == -9223372036854775808 else v14
-    f49 = _UNSET if v15 == -9223372036854775808 else v15 // 1000
-    f50 = _missing() if v16 == -9223372036854775808 else _mul(v16, x36)
-    f51 = v17 // 1000
-    f52 = v18 // 1000
-    f53 = _BOOL[v19]
-    f54 = -1 if v20 == -9223372036854775808 else v20 // 1000
-    f55 = _mul(v21, x35)
-    f56 = _UNSET if v22 == -9223372036854775808 else v22
-    f57 = _UNSET if v23 == -2147483648 else v23
-    f58 = _E20[v25]
-    f59 = _E21[v26]
-    f60 = _UNSET if v27 == -9223372036854775808 else v27
-    f61 = _mul(v28, x36)
-    f62 = _BOOL[v29]
-    f63 = _UNSET if v30 is _ABSENT or v30 == 255 else _E22[v30]
-    f64 = _UNSET if v31 is _ABSENT or v31 == 255 else _E23[v31]
-    f65 = _UNSET if v32 is _ABSENT or v32 == 255 else v32
-    f66 = _UNSET if v33 is _ABSENT or v33 == -9223372036854775808 else _mul(v33, x35)
-    f67 = _UNSET if v34 is _ABSENT or v34 == 255 else _E24[v34]
-    z68 = buf[pos]
+    z37 = buf[pos]
     pos += 1
-    if pos + z68 > end:
-        raise _truncated("OrderResponse.symbol", z68)
-    t69 = str(buf[pos : pos + z68], "utf-8")
-    pos += z68
-    s70 = t69
-    z71 = buf[pos]
+    if pos + z37 > end:
+        raise _truncated("OrderResponse.symbol", z37)
+    t38 = str(buf[pos : pos + z37], "utf-8")
+    pos += z37
+    z39 = buf[pos]
     pos += 1
-    if pos + z71 > end:
-        raise _truncated("OrderResponse.clientOrderId", z71)
-    t72 = str(buf[pos : pos + z71], "utf-8")
-    pos += z71
-    s73 = t72
+    if pos + z39 > end:
+        raise _truncated("OrderResponse.clientOrderId", z39)
+    t40 = str(buf[pos : pos + z39], "utf-8")
+    pos += z39
     return _OrderQuery(
-        order_id=f37,
-        order_list_id=f38,
-        price=f39,
-        orig_qty=f40,
-        executed_qty=f41,
-        cummulative_quote_qty=f42,
-        status=f43,
-        time_in_force=f44,
-        type=f45,
-        side=f46,
-        stop_price=f47,
-        trailing_delta=f48,
-        trailing_time=f49,
-        iceberg_qty=f50,
-        time=f51,
-        update_time=f52,
-        is_working=f53,
-        working_time=f54,
-        orig_quote_order_qty=f55,
-        strategy_id=f56,
-        strategy_type=f57,
-        working_floor=f58,
-        self_trade_prevention_mode=f59,
-        prevented_match_id=f60,
-        prevented_quantity=f61,
-        used_sor=f62,
-        peg_price_type=f63,
-        peg_offset_type=f64,
-        peg_offset_value=f65,
-        pegged_price=f66,
-        expiry_reason=f67,
-        symbol=s70,
-        client_order_id=s73,
+        order_id=v3,
+        order_list_id=(-1 if v4 == -9223372036854775808 else v4),
+        price=_mul(v5, x35),
+        orig_qty=_mul(v6, x36),
+        executed_qty=_mul(v7, x36),
+        cummulative_quote_qty=_mul(v8, x35),
+        status=_E16[v9],
+        time_in_force=_E17[v10],
+        type=_E18[v11],
+        side=_E19[v12],
+        stop_price=(_missing() if v13 == -9223372036854775808 else _mul(v13, x35)),
+        trailing_delta=(_UNSET if v14 == -9223372036854775808 else v14),
+        trailing_time=(_UNSET if v15 == -9223372036854775808 else v15 // 1000),
+        iceberg_qty=(_missing() if v16 == -9223372036854775808 else _mul(v16, x36)),
+        time=v17 // 1000,
+        update_time=v18 // 1000,
+        is_working=_BOOL[v19],
+        working_time=(-1 if v20 == -9223372036854775808 else v20 // 1000),
+        orig_quote_order_qty=_mul(v21, x35),
+        strategy_id=(_UNSET if v22 == -9223372036854775808 else v22),
+        strategy_type=(_UNSET if v23 == -2147483648 else v23),
+        working_floor=_E20[v25],
+        self_trade_prevention_mode=_E21[v26],
+        prevented_match_id=(_UNSET if v27 == -9223372036854775808 else v27),
+        prevented_quantity=_mul(v28, x36),
+        used_sor=_BOOL[v29],
+        peg_price_type=(_UNSET if v30 is _ABSENT or v30 == 255 else _E22[v30]),
+        peg_offset_type=(_UNSET if v31 is _ABSENT or v31 == 255 else _E23[v31]),
+        peg_offset_value=(_UNSET if v32 is _ABSENT or v32 == 255 else v32),
+        pegged_price=(_UNSET if v33 is _ABSENT or v33 == -9223372036854775808 else _mul(v33, x35)),
+        expiry_reason=(_UNSET if v34 is _ABSENT or v34 == 255 else _E24[v34]),
+        symbol=t38,
+        client_order_id=t40,
     )
 
 
@@ -2374,17 +2121,16 @@ def _r315_ordertestresult(buf: bytes | memoryview, pos: int, block_length: int, 
         raise _truncated("OrderTestWithCommissionsResponse.discountAsset", z14)
     t15 = str(buf[pos : pos + z14], "utf-8")
     pos += z14
-    n16 = _CommissionPair(maker=_mul(v3, x12), taker=_mul(v4, x12))
-    n17 = _CommissionPair(maker=_mul(v5, x12), taker=_mul(v6, x12))
-    n18 = _Discount(
-        enabled_for_account=_BOOL[v7], enabled_for_symbol=_BOOL[v8], discount=_mul(v9, x13), discount_asset=t15
-    )
-    n19 = _CommissionPair(
-        maker=(_missing() if v10 is _ABSENT or v10 == -9223372036854775808 else _mul(v10, x12)),
-        taker=(_missing() if v11 is _ABSENT or v11 == -9223372036854775808 else _mul(v11, x12)),
-    )
     return _OrderTestResult(
-        standard_commission_for_order=n16, tax_commission_for_order=n17, discount=n18, special_commission_for_order=n19
+        standard_commission_for_order=_CommissionPair(maker=_mul(v3, x12), taker=_mul(v4, x12)),
+        tax_commission_for_order=_CommissionPair(maker=_mul(v5, x12), taker=_mul(v6, x12)),
+        discount=_Discount(
+            enabled_for_account=_BOOL[v7], enabled_for_symbol=_BOOL[v8], discount=_mul(v9, x13), discount_asset=t15
+        ),
+        special_commission_for_order=_CommissionPair(
+            maker=(_missing() if v10 is _ABSENT or v10 == -9223372036854775808 else _mul(v10, x12)),
+            taker=(_missing() if v11 is _ABSENT or v11 == -9223372036854775808 else _mul(v11, x12)),
+        ),
     )
 
 
@@ -2399,48 +2145,48 @@ def _r312_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
     x8 = _SCALE[v6]
     x9 = _SCALE[v7]
     pos = pos + block_length
-    f10 = v1
-    f11 = _E9[v2]
-    f12 = _E10[v3]
-    f13 = _E11[v4]
-    f14 = v5 // 1000
-    n15, c16 = _D50.unpack_from(buf, pos)
+    n10, c11 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g17: list[Any] = []
-    for _ in range(c16):
-        if pos + n15 > end:
-            raise _truncated("CancelOrderListResponse.orders", c16)
-        a18 = pos
-        if n15 >= 8:
-            (v19,) = _S12.unpack_from(buf, a18)
+    g12: list[Any] = []
+    for _ in range(c11):
+        if pos + n10 > end:
+            raise _truncated("CancelOrderListResponse.orders", c11)
+        a13 = pos
+        if n10 >= 8:
+            (v14,) = _S12.unpack_from(buf, a13)
         else:  # an older or shorter block: only what it holds
-            (v19,) = _older(buf, a18, n15, version, _O13)
-        pos = a18 + n15
-        f20 = v19
-        z21 = buf[pos]
+            (v14,) = _older(buf, a13, n10, version, _O13)
+        pos = a13 + n10
+        z15 = buf[pos]
         pos += 1
-        if pos + z21 > end:
-            raise _truncated("CancelOrderListResponse.orders.symbol", z21)
-        t22 = str(buf[pos : pos + z21], "utf-8")
-        pos += z21
-        s23 = t22
-        z24 = buf[pos]
+        if pos + z15 > end:
+            raise _truncated("CancelOrderListResponse.orders.symbol", z15)
+        t16 = str(buf[pos : pos + z15], "utf-8")
+        pos += z15
+        z17 = buf[pos]
         pos += 1
-        if pos + z24 > end:
-            raise _truncated("CancelOrderListResponse.orders.clientOrderId", z24)
-        t25 = str(buf[pos : pos + z24], "utf-8")
-        pos += z24
-        s26 = t25
-        g17.append(_OrderListLeg(order_id=f20, symbol=s23, client_order_id=s26))
-    n27, c28 = _D50.unpack_from(buf, pos)
+        if pos + z17 > end:
+            raise _truncated("CancelOrderListResponse.orders.clientOrderId", z17)
+        t18 = str(buf[pos : pos + z17], "utf-8")
+        pos += z17
+        g12.append(_OrderListLeg(order_id=v14, symbol=t16, client_order_id=t18))
+    n19, c20 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g29: list[Any] = []
-    for _ in range(c28):
-        if pos + n27 > end:
-            raise _truncated("CancelOrderListResponse.orderReports", c28)
-        a30 = pos
-        if n27 >= 135 and version >= 1:
+    g21: list[Any] = []
+    for _ in range(c20):
+        if pos + n19 > end:
+            raise _truncated("CancelOrderListResponse.orderReports", c20)
+        a22 = pos
+        if n19 >= 135 and version >= 1:
             (
+                v23,
+                v24,
+                v25,
+                v26,
+                v27,
+                v28,
+                v29,
+                v30,
                 v31,
                 v32,
                 v33,
@@ -2450,7 +2196,7 @@ def _r312_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v37,
                 v38,
                 v39,
-                v40,
+                _,
                 v41,
                 v42,
                 v43,
@@ -2458,19 +2204,19 @@ def _r312_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v45,
                 v46,
                 v47,
-                _,
+                v48,
                 v49,
-                v50,
-                v51,
-                v52,
-                v53,
-                v54,
-                v55,
-                v56,
-                v57,
-            ) = _S51.unpack_from(buf, a30)
+            ) = _S51.unpack_from(buf, a22)
         else:  # an older or shorter block: only what it holds
             (
+                v23,
+                v24,
+                v25,
+                v26,
+                v27,
+                v28,
+                v29,
+                v30,
                 v31,
                 v32,
                 v33,
@@ -2480,7 +2226,7 @@ def _r312_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v37,
                 v38,
                 v39,
-                v40,
+                _,
                 v41,
                 v42,
                 v43,
@@ -2488,119 +2234,81 @@ def _r312_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v45,
                 v46,
                 v47,
-                _,
+                v48,
                 v49,
-                v50,
-                v51,
-                v52,
-                v53,
-                v54,
-                v55,
-                v56,
-                v57,
-            ) = _older(buf, a30, n27, version, _O52)
-        pos = a30 + n27
-        f58 = v31
-        f59 = -1 if v32 == -9223372036854775808 else v32
-        f60 = v33 // 1000
-        f61 = _mul(v34, x8)
-        f62 = _mul(v35, x9)
-        f63 = _mul(v36, x9)
-        f64 = _mul(v37, x8)
-        f65 = _E16[v38]
-        f66 = _E17[v39]
-        f67 = _E18[v40]
-        f68 = _E19[v41]
-        f69 = _UNSET if v42 == -9223372036854775808 else _mul(v42, x8)
-        f70 = _UNSET if v43 == -9223372036854775808 else v43
-        f71 = _UNSET if v44 == -9223372036854775808 else v44 // 1000
-        f72 = _UNSET if v45 == -9223372036854775808 else _mul(v45, x9)
-        f73 = _UNSET if v46 == -9223372036854775808 else v46
-        f74 = _UNSET if v47 == -2147483648 else v47
-        f75 = _E20[v49]
-        f76 = _E21[v50]
-        f77 = _mul(v51, x9)
-        f78 = _BOOL[v52]
-        f79 = _mul(v53, x8)
-        f80 = _UNSET if v54 is _ABSENT or v54 == 255 else _E22[v54]
-        f81 = _UNSET if v55 is _ABSENT or v55 == 255 else _E23[v55]
-        f82 = _UNSET if v56 is _ABSENT or v56 == 255 else v56
-        f83 = _UNSET if v57 is _ABSENT or v57 == -9223372036854775808 else _mul(v57, x8)
-        z84 = buf[pos]
+            ) = _older(buf, a22, n19, version, _O52)
+        pos = a22 + n19
+        z50 = buf[pos]
         pos += 1
-        if pos + z84 > end:
-            raise _truncated("CancelOrderListResponse.orderReports.symbol", z84)
-        t85 = str(buf[pos : pos + z84], "utf-8")
-        pos += z84
-        s86 = t85
-        z87 = buf[pos]
+        if pos + z50 > end:
+            raise _truncated("CancelOrderListResponse.orderReports.symbol", z50)
+        t51 = str(buf[pos : pos + z50], "utf-8")
+        pos += z50
+        z52 = buf[pos]
         pos += 1
-        if pos + z87 > end:
-            raise _truncated("CancelOrderListResponse.orderReports.origClientOrderId", z87)
-        pos += z87
-        z89 = buf[pos]
+        if pos + z52 > end:
+            raise _truncated("CancelOrderListResponse.orderReports.origClientOrderId", z52)
+        pos += z52
+        z54 = buf[pos]
         pos += 1
-        if pos + z89 > end:
-            raise _truncated("CancelOrderListResponse.orderReports.clientOrderId", z89)
-        t90 = str(buf[pos : pos + z89], "utf-8")
-        pos += z89
-        s91 = t90
-        g29.append(
+        if pos + z54 > end:
+            raise _truncated("CancelOrderListResponse.orderReports.clientOrderId", z54)
+        t55 = str(buf[pos : pos + z54], "utf-8")
+        pos += z54
+        g21.append(
             _OrderResponse(
-                order_id=f58,
-                order_list_id=f59,
-                transact_time=f60,
-                price=f61,
-                orig_qty=f62,
-                executed_qty=f63,
-                cummulative_quote_qty=f64,
-                status=f65,
-                time_in_force=f66,
-                type=f67,
-                side=f68,
-                stop_price=f69,
-                trailing_delta=f70,
-                trailing_time=f71,
-                iceberg_qty=f72,
-                strategy_id=f73,
-                strategy_type=f74,
-                working_floor=f75,
-                self_trade_prevention_mode=f76,
-                prevented_quantity=f77,
-                used_sor=f78,
-                orig_quote_order_qty=f79,
-                peg_price_type=f80,
-                peg_offset_type=f81,
-                peg_offset_value=f82,
-                pegged_price=f83,
-                symbol=s86,
-                client_order_id=s91,
+                order_id=v23,
+                order_list_id=(-1 if v24 == -9223372036854775808 else v24),
+                transact_time=v25 // 1000,
+                price=_mul(v26, x8),
+                orig_qty=_mul(v27, x9),
+                executed_qty=_mul(v28, x9),
+                cummulative_quote_qty=_mul(v29, x8),
+                status=_E16[v30],
+                time_in_force=_E17[v31],
+                type=_E18[v32],
+                side=_E19[v33],
+                stop_price=(_UNSET if v34 == -9223372036854775808 else _mul(v34, x8)),
+                trailing_delta=(_UNSET if v35 == -9223372036854775808 else v35),
+                trailing_time=(_UNSET if v36 == -9223372036854775808 else v36 // 1000),
+                iceberg_qty=(_UNSET if v37 == -9223372036854775808 else _mul(v37, x9)),
+                strategy_id=(_UNSET if v38 == -9223372036854775808 else v38),
+                strategy_type=(_UNSET if v39 == -2147483648 else v39),
+                working_floor=_E20[v41],
+                self_trade_prevention_mode=_E21[v42],
+                prevented_quantity=_mul(v43, x9),
+                used_sor=_BOOL[v44],
+                orig_quote_order_qty=_mul(v45, x8),
+                peg_price_type=(_UNSET if v46 is _ABSENT or v46 == 255 else _E22[v46]),
+                peg_offset_type=(_UNSET if v47 is _ABSENT or v47 == 255 else _E23[v47]),
+                peg_offset_value=(_UNSET if v48 is _ABSENT or v48 == 255 else v48),
+                pegged_price=(_UNSET if v49 is _ABSENT or v49 == -9223372036854775808 else _mul(v49, x8)),
+                symbol=t51,
+                client_order_id=t55,
             )
         )
-    z92 = buf[pos]
+    z56 = buf[pos]
     pos += 1
-    if pos + z92 > end:
-        raise _truncated("CancelOrderListResponse.listClientOrderId", z92)
-    t93 = str(buf[pos : pos + z92], "utf-8")
-    pos += z92
-    s94 = t93
-    z95 = buf[pos]
+    if pos + z56 > end:
+        raise _truncated("CancelOrderListResponse.listClientOrderId", z56)
+    t57 = str(buf[pos : pos + z56], "utf-8")
+    pos += z56
+    z58 = buf[pos]
     pos += 1
-    if pos + z95 > end:
-        raise _truncated("CancelOrderListResponse.symbol", z95)
-    t96 = str(buf[pos : pos + z95], "utf-8")
-    pos += z95
-    s97 = t96
+    if pos + z58 > end:
+        raise _truncated("CancelOrderListResponse.symbol", z58)
+    t59 = str(buf[pos : pos + z58], "utf-8")
+    pos += z58
     return _OrderListReport(
-        order_list_id=f10,
-        contingency_type=f11,
-        list_status_type=f12,
-        list_order_status=f13,
-        transaction_time=f14,
-        orders=g17,
-        order_reports=g29,
-        list_client_order_id=s94,
-        symbol=s97,
+        order_list_id=v1,
+        contingency_type=_E9[v2],
+        list_status_type=_E10[v3],
+        list_order_status=_E11[v4],
+        transaction_time=v5 // 1000,
+        orders=g12,
+        order_reports=g21,
+        list_client_order_id=t57,
+        symbol=t59,
     )
 
 
@@ -2613,93 +2321,86 @@ def _r309_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
     else:  # an older or shorter block: only what it holds
         v1, v2, v3, v4, v5 = _older(buf, pos, block_length, version, _O8)
     pos = pos + block_length
-    f6 = v1
-    f7 = _E9[v2]
-    f8 = _E10[v3]
-    f9 = _E11[v4]
-    f10 = v5 // 1000
-    n11, c12 = _D50.unpack_from(buf, pos)
+    n6, c7 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g13: list[Any] = []
-    for _ in range(c12):
-        if pos + n11 > end:
-            raise _truncated("NewOrderListAckResponse.orders", c12)
-        a14 = pos
-        if n11 >= 8:
-            (v15,) = _S12.unpack_from(buf, a14)
+    g8: list[Any] = []
+    for _ in range(c7):
+        if pos + n6 > end:
+            raise _truncated("NewOrderListAckResponse.orders", c7)
+        a9 = pos
+        if n6 >= 8:
+            (v10,) = _S12.unpack_from(buf, a9)
         else:  # an older or shorter block: only what it holds
-            (v15,) = _older(buf, a14, n11, version, _O13)
-        pos = a14 + n11
-        f16 = v15
-        z17 = buf[pos]
+            (v10,) = _older(buf, a9, n6, version, _O13)
+        pos = a9 + n6
+        z11 = buf[pos]
         pos += 1
-        if pos + z17 > end:
-            raise _truncated("NewOrderListAckResponse.orders.symbol", z17)
-        t18 = str(buf[pos : pos + z17], "utf-8")
-        pos += z17
-        s19 = t18
-        z20 = buf[pos]
+        if pos + z11 > end:
+            raise _truncated("NewOrderListAckResponse.orders.symbol", z11)
+        t12 = str(buf[pos : pos + z11], "utf-8")
+        pos += z11
+        z13 = buf[pos]
         pos += 1
-        if pos + z20 > end:
-            raise _truncated("NewOrderListAckResponse.orders.clientOrderId", z20)
-        t21 = str(buf[pos : pos + z20], "utf-8")
-        pos += z20
-        s22 = t21
-        g13.append(_OrderListLeg(order_id=f16, symbol=s19, client_order_id=s22))
-    n23, c24 = _D50.unpack_from(buf, pos)
+        if pos + z13 > end:
+            raise _truncated("NewOrderListAckResponse.orders.clientOrderId", z13)
+        t14 = str(buf[pos : pos + z13], "utf-8")
+        pos += z13
+        g8.append(_OrderListLeg(order_id=v10, symbol=t12, client_order_id=t14))
+    n15, c16 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g25: list[Any] = []
-    for _ in range(c24):
-        if pos + n23 > end:
-            raise _truncated("NewOrderListAckResponse.orderReports", c24)
-        a26 = pos
-        if n23 >= 24:
-            v27, v28, v29 = _S56.unpack_from(buf, a26)
+    g17: list[Any] = []
+    for _ in range(c16):
+        if pos + n15 > end:
+            raise _truncated("NewOrderListAckResponse.orderReports", c16)
+        a18 = pos
+        if n15 >= 24:
+            v19, v20, v21 = _S56.unpack_from(buf, a18)
         else:  # an older or shorter block: only what it holds
-            v27, v28, v29 = _older(buf, a26, n23, version, _O57)
-        pos = a26 + n23
-        f30 = v27
-        f31 = -1 if v28 == -9223372036854775808 else v28
-        f32 = v29 // 1000
-        z33 = buf[pos]
+            v19, v20, v21 = _older(buf, a18, n15, version, _O57)
+        pos = a18 + n15
+        z22 = buf[pos]
         pos += 1
-        if pos + z33 > end:
-            raise _truncated("NewOrderListAckResponse.orderReports.symbol", z33)
-        t34 = str(buf[pos : pos + z33], "utf-8")
-        pos += z33
-        s35 = t34
-        z36 = buf[pos]
+        if pos + z22 > end:
+            raise _truncated("NewOrderListAckResponse.orderReports.symbol", z22)
+        t23 = str(buf[pos : pos + z22], "utf-8")
+        pos += z22
+        z24 = buf[pos]
         pos += 1
-        if pos + z36 > end:
-            raise _truncated("NewOrderListAckResponse.orderReports.clientOrderId", z36)
-        t37 = str(buf[pos : pos + z36], "utf-8")
-        pos += z36
-        s38 = t37
-        g25.append(_OrderResponse(order_id=f30, order_list_id=f31, transact_time=f32, symbol=s35, client_order_id=s38))
-    z39 = buf[pos]
+        if pos + z24 > end:
+            raise _truncated("NewOrderListAckResponse.orderReports.clientOrderId", z24)
+        t25 = str(buf[pos : pos + z24], "utf-8")
+        pos += z24
+        g17.append(
+            _OrderResponse(
+                order_id=v19,
+                order_list_id=(-1 if v20 == -9223372036854775808 else v20),
+                transact_time=v21 // 1000,
+                symbol=t23,
+                client_order_id=t25,
+            )
+        )
+    z26 = buf[pos]
     pos += 1
-    if pos + z39 > end:
-        raise _truncated("NewOrderListAckResponse.listClientOrderId", z39)
-    t40 = str(buf[pos : pos + z39], "utf-8")
-    pos += z39
-    s41 = t40
-    z42 = buf[pos]
+    if pos + z26 > end:
+        raise _truncated("NewOrderListAckResponse.listClientOrderId", z26)
+    t27 = str(buf[pos : pos + z26], "utf-8")
+    pos += z26
+    z28 = buf[pos]
     pos += 1
-    if pos + z42 > end:
-        raise _truncated("NewOrderListAckResponse.symbol", z42)
-    t43 = str(buf[pos : pos + z42], "utf-8")
-    pos += z42
-    s44 = t43
+    if pos + z28 > end:
+        raise _truncated("NewOrderListAckResponse.symbol", z28)
+    t29 = str(buf[pos : pos + z28], "utf-8")
+    pos += z28
     return _OrderListReport(
-        order_list_id=f6,
-        contingency_type=f7,
-        list_status_type=f8,
-        list_order_status=f9,
-        transaction_time=f10,
-        orders=g13,
-        order_reports=g25,
-        list_client_order_id=s41,
-        symbol=s44,
+        order_list_id=v1,
+        contingency_type=_E9[v2],
+        list_status_type=_E10[v3],
+        list_order_status=_E11[v4],
+        transaction_time=v5 // 1000,
+        orders=g8,
+        order_reports=g17,
+        list_client_order_id=t27,
+        symbol=t29,
     )
 
 
@@ -2714,48 +2415,48 @@ def _r310_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
     x8 = _SCALE[v6]
     x9 = _SCALE[v7]
     pos = pos + block_length
-    f10 = v1
-    f11 = _E9[v2]
-    f12 = _E10[v3]
-    f13 = _E11[v4]
-    f14 = v5 // 1000
-    n15, c16 = _D50.unpack_from(buf, pos)
+    n10, c11 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g17: list[Any] = []
-    for _ in range(c16):
-        if pos + n15 > end:
-            raise _truncated("NewOrderListResultResponse.orders", c16)
-        a18 = pos
-        if n15 >= 8:
-            (v19,) = _S12.unpack_from(buf, a18)
+    g12: list[Any] = []
+    for _ in range(c11):
+        if pos + n10 > end:
+            raise _truncated("NewOrderListResultResponse.orders", c11)
+        a13 = pos
+        if n10 >= 8:
+            (v14,) = _S12.unpack_from(buf, a13)
         else:  # an older or shorter block: only what it holds
-            (v19,) = _older(buf, a18, n15, version, _O13)
-        pos = a18 + n15
-        f20 = v19
-        z21 = buf[pos]
+            (v14,) = _older(buf, a13, n10, version, _O13)
+        pos = a13 + n10
+        z15 = buf[pos]
         pos += 1
-        if pos + z21 > end:
-            raise _truncated("NewOrderListResultResponse.orders.symbol", z21)
-        t22 = str(buf[pos : pos + z21], "utf-8")
-        pos += z21
-        s23 = t22
-        z24 = buf[pos]
+        if pos + z15 > end:
+            raise _truncated("NewOrderListResultResponse.orders.symbol", z15)
+        t16 = str(buf[pos : pos + z15], "utf-8")
+        pos += z15
+        z17 = buf[pos]
         pos += 1
-        if pos + z24 > end:
-            raise _truncated("NewOrderListResultResponse.orders.clientOrderId", z24)
-        t25 = str(buf[pos : pos + z24], "utf-8")
-        pos += z24
-        s26 = t25
-        g17.append(_OrderListLeg(order_id=f20, symbol=s23, client_order_id=s26))
-    n27, c28 = _D50.unpack_from(buf, pos)
+        if pos + z17 > end:
+            raise _truncated("NewOrderListResultResponse.orders.clientOrderId", z17)
+        t18 = str(buf[pos : pos + z17], "utf-8")
+        pos += z17
+        g12.append(_OrderListLeg(order_id=v14, symbol=t16, client_order_id=t18))
+    n19, c20 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g29: list[Any] = []
-    for _ in range(c28):
-        if pos + n27 > end:
-            raise _truncated("NewOrderListResultResponse.orderReports", c28)
-        a30 = pos
-        if n27 >= 152 and version >= 3:
+    g21: list[Any] = []
+    for _ in range(c20):
+        if pos + n19 > end:
+            raise _truncated("NewOrderListResultResponse.orderReports", c20)
+        a22 = pos
+        if n19 >= 152 and version >= 3:
             (
+                v23,
+                v24,
+                v25,
+                v26,
+                v27,
+                v28,
+                v29,
+                v30,
                 v31,
                 v32,
                 v33,
@@ -2766,7 +2467,7 @@ def _r310_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v38,
                 v39,
                 v40,
-                v41,
+                _,
                 v42,
                 v43,
                 v44,
@@ -2774,21 +2475,21 @@ def _r310_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v46,
                 v47,
                 v48,
-                _,
+                v49,
                 v50,
                 v51,
                 v52,
-                v53,
-                v54,
-                v55,
-                v56,
-                v57,
-                v58,
-                v59,
-                v60,
-            ) = _S67.unpack_from(buf, a30)
+            ) = _S67.unpack_from(buf, a22)
         else:  # an older or shorter block: only what it holds
             (
+                v23,
+                v24,
+                v25,
+                v26,
+                v27,
+                v28,
+                v29,
+                v30,
                 v31,
                 v32,
                 v33,
@@ -2799,7 +2500,7 @@ def _r310_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v38,
                 v39,
                 v40,
-                v41,
+                _,
                 v42,
                 v43,
                 v44,
@@ -2807,122 +2508,81 @@ def _r310_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v46,
                 v47,
                 v48,
-                _,
+                v49,
                 v50,
                 v51,
                 v52,
-                v53,
-                v54,
-                v55,
-                v56,
-                v57,
-                v58,
-                v59,
-                v60,
-            ) = _older(buf, a30, n27, version, _O68)
-        pos = a30 + n27
-        f61 = v31
-        f62 = -1 if v32 == -9223372036854775808 else v32
-        f63 = v33 // 1000
-        f64 = _mul(v34, x8)
-        f65 = _mul(v35, x9)
-        f66 = _mul(v36, x9)
-        f67 = _mul(v37, x8)
-        f68 = _E16[v38]
-        f69 = _E17[v39]
-        f70 = _E18[v40]
-        f71 = _E19[v41]
-        f72 = _UNSET if v42 == -9223372036854775808 else _mul(v42, x8)
-        f73 = _UNSET if v43 == -9223372036854775808 else v43
-        f74 = _UNSET if v44 == -9223372036854775808 else v44 // 1000
-        f75 = -1 if v45 == -9223372036854775808 else v45 // 1000
-        f76 = _UNSET if v46 == -9223372036854775808 else _mul(v46, x9)
-        f77 = _UNSET if v47 == -9223372036854775808 else v47
-        f78 = _UNSET if v48 == -2147483648 else v48
-        f79 = _E20[v50]
-        f80 = _E21[v51]
-        f81 = _UNSET if v52 == -9223372036854775808 else v52
-        f82 = _mul(v53, x9)
-        f83 = _BOOL[v54]
-        f84 = _mul(v55, x8)
-        f85 = _UNSET if v56 is _ABSENT or v56 == 255 else _E22[v56]
-        f86 = _UNSET if v57 is _ABSENT or v57 == 255 else _E23[v57]
-        f87 = _UNSET if v58 is _ABSENT or v58 == 255 else v58
-        f88 = _UNSET if v59 is _ABSENT or v59 == -9223372036854775808 else _mul(v59, x8)
-        f89 = _UNSET if v60 is _ABSENT or v60 == 255 else _E24[v60]
-        z90 = buf[pos]
+            ) = _older(buf, a22, n19, version, _O68)
+        pos = a22 + n19
+        z53 = buf[pos]
         pos += 1
-        if pos + z90 > end:
-            raise _truncated("NewOrderListResultResponse.orderReports.symbol", z90)
-        t91 = str(buf[pos : pos + z90], "utf-8")
-        pos += z90
-        s92 = t91
-        z93 = buf[pos]
+        if pos + z53 > end:
+            raise _truncated("NewOrderListResultResponse.orderReports.symbol", z53)
+        t54 = str(buf[pos : pos + z53], "utf-8")
+        pos += z53
+        z55 = buf[pos]
         pos += 1
-        if pos + z93 > end:
-            raise _truncated("NewOrderListResultResponse.orderReports.clientOrderId", z93)
-        t94 = str(buf[pos : pos + z93], "utf-8")
-        pos += z93
-        s95 = t94
-        g29.append(
+        if pos + z55 > end:
+            raise _truncated("NewOrderListResultResponse.orderReports.clientOrderId", z55)
+        t56 = str(buf[pos : pos + z55], "utf-8")
+        pos += z55
+        g21.append(
             _OrderResponse(
-                order_id=f61,
-                order_list_id=f62,
-                transact_time=f63,
-                price=f64,
-                orig_qty=f65,
-                executed_qty=f66,
-                cummulative_quote_qty=f67,
-                status=f68,
-                time_in_force=f69,
-                type=f70,
-                side=f71,
-                stop_price=f72,
-                trailing_delta=f73,
-                trailing_time=f74,
-                working_time=f75,
-                iceberg_qty=f76,
-                strategy_id=f77,
-                strategy_type=f78,
-                working_floor=f79,
-                self_trade_prevention_mode=f80,
-                trade_group_id=f81,
-                prevented_quantity=f82,
-                used_sor=f83,
-                orig_quote_order_qty=f84,
-                peg_price_type=f85,
-                peg_offset_type=f86,
-                peg_offset_value=f87,
-                pegged_price=f88,
-                expiry_reason=f89,
-                symbol=s92,
-                client_order_id=s95,
+                order_id=v23,
+                order_list_id=(-1 if v24 == -9223372036854775808 else v24),
+                transact_time=v25 // 1000,
+                price=_mul(v26, x8),
+                orig_qty=_mul(v27, x9),
+                executed_qty=_mul(v28, x9),
+                cummulative_quote_qty=_mul(v29, x8),
+                status=_E16[v30],
+                time_in_force=_E17[v31],
+                type=_E18[v32],
+                side=_E19[v33],
+                stop_price=(_UNSET if v34 == -9223372036854775808 else _mul(v34, x8)),
+                trailing_delta=(_UNSET if v35 == -9223372036854775808 else v35),
+                trailing_time=(_UNSET if v36 == -9223372036854775808 else v36 // 1000),
+                working_time=(-1 if v37 == -9223372036854775808 else v37 // 1000),
+                iceberg_qty=(_UNSET if v38 == -9223372036854775808 else _mul(v38, x9)),
+                strategy_id=(_UNSET if v39 == -9223372036854775808 else v39),
+                strategy_type=(_UNSET if v40 == -2147483648 else v40),
+                working_floor=_E20[v42],
+                self_trade_prevention_mode=_E21[v43],
+                trade_group_id=(_UNSET if v44 == -9223372036854775808 else v44),
+                prevented_quantity=_mul(v45, x9),
+                used_sor=_BOOL[v46],
+                orig_quote_order_qty=_mul(v47, x8),
+                peg_price_type=(_UNSET if v48 is _ABSENT or v48 == 255 else _E22[v48]),
+                peg_offset_type=(_UNSET if v49 is _ABSENT or v49 == 255 else _E23[v49]),
+                peg_offset_value=(_UNSET if v50 is _ABSENT or v50 == 255 else v50),
+                pegged_price=(_UNSET if v51 is _ABSENT or v51 == -9223372036854775808 else _mul(v51, x8)),
+                expiry_reason=(_UNSET if v52 is _ABSENT or v52 == 255 else _E24[v52]),
+                symbol=t54,
+                client_order_id=t56,
             )
         )
-    z96 = buf[pos]
+    z57 = buf[pos]
     pos += 1
-    if pos + z96 > end:
-        raise _truncated("NewOrderListResultResponse.listClientOrderId", z96)
-    t97 = str(buf[pos : pos + z96], "utf-8")
-    pos += z96
-    s98 = t97
-    z99 = buf[pos]
+    if pos + z57 > end:
+        raise _truncated("NewOrderListResultResponse.listClientOrderId", z57)
+    t58 = str(buf[pos : pos + z57], "utf-8")
+    pos += z57
+    z59 = buf[pos]
     pos += 1
-    if pos + z99 > end:
-        raise _truncated("NewOrderListResultResponse.symbol", z99)
-    t100 = str(buf[pos : pos + z99], "utf-8")
-    pos += z99
-    s101 = t100
+    if pos + z59 > end:
+        raise _truncated("NewOrderListResultResponse.symbol", z59)
+    t60 = str(buf[pos : pos + z59], "utf-8")
+    pos += z59
     return _OrderListReport(
-        order_list_id=f10,
-        contingency_type=f11,
-        list_status_type=f12,
-        list_order_status=f13,
-        transaction_time=f14,
-        orders=g17,
-        order_reports=g29,
-        list_client_order_id=s98,
-        symbol=s101,
+        order_list_id=v1,
+        contingency_type=_E9[v2],
+        list_status_type=_E10[v3],
+        list_order_status=_E11[v4],
+        transaction_time=v5 // 1000,
+        orders=g12,
+        order_reports=g21,
+        list_client_order_id=t58,
+        symbol=t60,
     )
 
 
@@ -2937,48 +2597,48 @@ def _r311_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
     x8 = _SCALE[v6]
     x9 = _SCALE[v7]
     pos = pos + block_length
-    f10 = v1
-    f11 = _E9[v2]
-    f12 = _E10[v3]
-    f13 = _E11[v4]
-    f14 = v5 // 1000
-    n15, c16 = _D50.unpack_from(buf, pos)
+    n10, c11 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g17: list[Any] = []
-    for _ in range(c16):
-        if pos + n15 > end:
-            raise _truncated("NewOrderListFullResponse.orders", c16)
-        a18 = pos
-        if n15 >= 8:
-            (v19,) = _S12.unpack_from(buf, a18)
+    g12: list[Any] = []
+    for _ in range(c11):
+        if pos + n10 > end:
+            raise _truncated("NewOrderListFullResponse.orders", c11)
+        a13 = pos
+        if n10 >= 8:
+            (v14,) = _S12.unpack_from(buf, a13)
         else:  # an older or shorter block: only what it holds
-            (v19,) = _older(buf, a18, n15, version, _O13)
-        pos = a18 + n15
-        f20 = v19
-        z21 = buf[pos]
+            (v14,) = _older(buf, a13, n10, version, _O13)
+        pos = a13 + n10
+        z15 = buf[pos]
         pos += 1
-        if pos + z21 > end:
-            raise _truncated("NewOrderListFullResponse.orders.symbol", z21)
-        t22 = str(buf[pos : pos + z21], "utf-8")
-        pos += z21
-        s23 = t22
-        z24 = buf[pos]
+        if pos + z15 > end:
+            raise _truncated("NewOrderListFullResponse.orders.symbol", z15)
+        t16 = str(buf[pos : pos + z15], "utf-8")
+        pos += z15
+        z17 = buf[pos]
         pos += 1
-        if pos + z24 > end:
-            raise _truncated("NewOrderListFullResponse.orders.clientOrderId", z24)
-        t25 = str(buf[pos : pos + z24], "utf-8")
-        pos += z24
-        s26 = t25
-        g17.append(_OrderListLeg(order_id=f20, symbol=s23, client_order_id=s26))
-    n27, c28 = _D50.unpack_from(buf, pos)
+        if pos + z17 > end:
+            raise _truncated("NewOrderListFullResponse.orders.clientOrderId", z17)
+        t18 = str(buf[pos : pos + z17], "utf-8")
+        pos += z17
+        g12.append(_OrderListLeg(order_id=v14, symbol=t16, client_order_id=t18))
+    n19, c20 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g29: list[Any] = []
-    for _ in range(c28):
-        if pos + n27 > end:
-            raise _truncated("NewOrderListFullResponse.orderReports", c28)
-        a30 = pos
-        if n27 >= 152 and version >= 3:
+    g21: list[Any] = []
+    for _ in range(c20):
+        if pos + n19 > end:
+            raise _truncated("NewOrderListFullResponse.orderReports", c20)
+        a22 = pos
+        if n19 >= 152 and version >= 3:
             (
+                v23,
+                v24,
+                v25,
+                v26,
+                v27,
+                v28,
+                v29,
+                v30,
                 v31,
                 v32,
                 v33,
@@ -2989,7 +2649,7 @@ def _r311_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v38,
                 v39,
                 v40,
-                v41,
+                _,
                 v42,
                 v43,
                 v44,
@@ -2997,21 +2657,21 @@ def _r311_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v46,
                 v47,
                 v48,
-                _,
+                v49,
                 v50,
                 v51,
                 v52,
-                v53,
-                v54,
-                v55,
-                v56,
-                v57,
-                v58,
-                v59,
-                v60,
-            ) = _S67.unpack_from(buf, a30)
+            ) = _S67.unpack_from(buf, a22)
         else:  # an older or shorter block: only what it holds
             (
+                v23,
+                v24,
+                v25,
+                v26,
+                v27,
+                v28,
+                v29,
+                v30,
                 v31,
                 v32,
                 v33,
@@ -3022,7 +2682,7 @@ def _r311_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v38,
                 v39,
                 v40,
-                v41,
+                _,
                 v42,
                 v43,
                 v44,
@@ -3030,195 +2690,141 @@ def _r311_orderlistreport(buf: bytes | memoryview, pos: int, block_length: int, 
                 v46,
                 v47,
                 v48,
-                _,
+                v49,
                 v50,
                 v51,
                 v52,
-                v53,
-                v54,
-                v55,
-                v56,
-                v57,
-                v58,
-                v59,
-                v60,
-            ) = _older(buf, a30, n27, version, _O68)
-        pos = a30 + n27
-        f61 = v31
-        f62 = -1 if v32 == -9223372036854775808 else v32
-        f63 = v33 // 1000
-        f64 = _mul(v34, x8)
-        f65 = _mul(v35, x9)
-        f66 = _mul(v36, x9)
-        f67 = _mul(v37, x8)
-        f68 = _E16[v38]
-        f69 = _E17[v39]
-        f70 = _E18[v40]
-        f71 = _E19[v41]
-        f72 = _UNSET if v42 == -9223372036854775808 else _mul(v42, x8)
-        f73 = _UNSET if v43 == -9223372036854775808 else v43
-        f74 = _UNSET if v44 == -9223372036854775808 else v44 // 1000
-        f75 = -1 if v45 == -9223372036854775808 else v45 // 1000
-        f76 = _UNSET if v46 == -9223372036854775808 else _mul(v46, x9)
-        f77 = _UNSET if v47 == -9223372036854775808 else v47
-        f78 = _UNSET if v48 == -2147483648 else v48
-        f79 = _E20[v50]
-        f80 = _E21[v51]
-        f81 = _UNSET if v52 == -9223372036854775808 else v52
-        f82 = _mul(v53, x9)
-        f83 = _BOOL[v54]
-        f84 = _mul(v55, x8)
-        f85 = _UNSET if v56 is _ABSENT or v56 == 255 else _E22[v56]
-        f86 = _UNSET if v57 is _ABSENT or v57 == 255 else _E23[v57]
-        f87 = _UNSET if v58 is _ABSENT or v58 == 255 else v58
-        f88 = _UNSET if v59 is _ABSENT or v59 == -9223372036854775808 else _mul(v59, x8)
-        f89 = _UNSET if v60 is _ABSENT or v60 == 255 else _E24[v60]
-        n90, c91 = _D2.unpack_from(buf, pos)
+            ) = _older(buf, a22, n19, version, _O68)
+        pos = a22 + n19
+        n53, c54 = _D2.unpack_from(buf, pos)
         pos += _D2.size
-        g92: list[Any] = []
-        for _ in range(c91):
-            if pos + n90 > end:
-                raise _truncated("NewOrderListFullResponse.orderReports.fills", c91)
-            a93 = pos
-            if n90 >= 42:
-                v94, v95, v96, v97, v98, v99, v100 = _S60.unpack_from(buf, a93)
+        g55: list[Any] = []
+        for _ in range(c54):
+            if pos + n53 > end:
+                raise _truncated("NewOrderListFullResponse.orderReports.fills", c54)
+            a56 = pos
+            if n53 >= 42:
+                v57, v58, v59, v60, v61, v62, v63 = _S60.unpack_from(buf, a56)
             else:  # an older or shorter block: only what it holds
-                v94, v95, v96, v97, v98, v99, v100 = _older(buf, a93, n90, version, _O61)
-            x101 = _SCALE[v94]
-            pos = a93 + n90
-            f102 = _E62[v95]
-            f103 = _mul(v96, x8)
-            f104 = _mul(v97, x9)
-            f105 = _mul(v98, x101)
-            f106 = _missing() if v99 == -9223372036854775808 else v99
-            f107 = _UNSET if v100 == -9223372036854775808 else v100
-            z108 = buf[pos]
+                v57, v58, v59, v60, v61, v62, v63 = _older(buf, a56, n53, version, _O61)
+            x64 = _SCALE[v57]
+            pos = a56 + n53
+            z65 = buf[pos]
             pos += 1
-            if pos + z108 > end:
-                raise _truncated("NewOrderListFullResponse.orderReports.fills.commissionAsset", z108)
-            t109 = str(buf[pos : pos + z108], "utf-8")
-            pos += z108
-            s110 = _missing() if t109 == "" else t109
-            g92.append(
+            if pos + z65 > end:
+                raise _truncated("NewOrderListFullResponse.orderReports.fills.commissionAsset", z65)
+            t66 = str(buf[pos : pos + z65], "utf-8")
+            pos += z65
+            g55.append(
                 _Fill(
-                    match_type=f102,
-                    price=f103,
-                    qty=f104,
-                    commission=f105,
-                    trade_id=f106,
-                    alloc_id=f107,
-                    commission_asset=s110,
+                    match_type=_E62[v58],
+                    price=_mul(v59, x8),
+                    qty=_mul(v60, x9),
+                    commission=_mul(v61, x64),
+                    trade_id=(_missing() if v62 == -9223372036854775808 else v62),
+                    alloc_id=(_UNSET if v63 == -9223372036854775808 else v63),
+                    commission_asset=(_missing() if t66 == "" else t66),
                 )
             )
-        n111, c112 = _D2.unpack_from(buf, pos)
+        n67, c68 = _D2.unpack_from(buf, pos)
         pos += _D2.size
-        g113: list[Any] = []
-        for _ in range(c112):
-            if pos + n111 > end:
-                raise _truncated("NewOrderListFullResponse.orderReports.preventedMatches", c112)
-            a114 = pos
-            if n111 >= 40:
-                v115, v116, v117, v118, v119 = _S63.unpack_from(buf, a114)
+        g69: list[Any] = []
+        for _ in range(c68):
+            if pos + n67 > end:
+                raise _truncated("NewOrderListFullResponse.orderReports.preventedMatches", c68)
+            a70 = pos
+            if n67 >= 40:
+                v71, v72, v73, v74, v75 = _S63.unpack_from(buf, a70)
             else:  # an older or shorter block: only what it holds
-                v115, v116, v117, v118, v119 = _older(buf, a114, n111, version, _O64)
-            pos = a114 + n111
-            f120 = v115
-            f121 = _missing() if v116 == -9223372036854775808 else v116
-            f122 = _missing() if v117 == -9223372036854775808 else _mul(v117, x8)
-            f123 = _UNSET if v118 == -9223372036854775808 else _mul(v118, x9)
-            f124 = _UNSET if v119 == -9223372036854775808 else _mul(v119, x9)
-            z125 = buf[pos]
+                v71, v72, v73, v74, v75 = _older(buf, a70, n67, version, _O64)
+            pos = a70 + n67
+            z76 = buf[pos]
             pos += 1
-            if pos + z125 > end:
-                raise _truncated("NewOrderListFullResponse.orderReports.preventedMatches.makerSymbol", z125)
-            t126 = str(buf[pos : pos + z125], "utf-8")
-            pos += z125
-            s127 = _UNSET if t126 == "" else t126
-            g113.append(
+            if pos + z76 > end:
+                raise _truncated("NewOrderListFullResponse.orderReports.preventedMatches.makerSymbol", z76)
+            t77 = str(buf[pos : pos + z76], "utf-8")
+            pos += z76
+            g69.append(
                 _PreventedMatch(
-                    prevented_match_id=f120,
-                    maker_order_id=f121,
-                    price=f122,
-                    taker_prevented_quantity=f123,
-                    maker_prevented_quantity=f124,
-                    maker_symbol=s127,
+                    prevented_match_id=v71,
+                    maker_order_id=(_missing() if v72 == -9223372036854775808 else v72),
+                    price=(_missing() if v73 == -9223372036854775808 else _mul(v73, x8)),
+                    taker_prevented_quantity=(_UNSET if v74 == -9223372036854775808 else _mul(v74, x9)),
+                    maker_prevented_quantity=(_UNSET if v75 == -9223372036854775808 else _mul(v75, x9)),
+                    maker_symbol=(_UNSET if t77 == "" else t77),
                 )
             )
-        z128 = buf[pos]
+        z78 = buf[pos]
         pos += 1
-        if pos + z128 > end:
-            raise _truncated("NewOrderListFullResponse.orderReports.symbol", z128)
-        t129 = str(buf[pos : pos + z128], "utf-8")
-        pos += z128
-        s130 = t129
-        z131 = buf[pos]
+        if pos + z78 > end:
+            raise _truncated("NewOrderListFullResponse.orderReports.symbol", z78)
+        t79 = str(buf[pos : pos + z78], "utf-8")
+        pos += z78
+        z80 = buf[pos]
         pos += 1
-        if pos + z131 > end:
-            raise _truncated("NewOrderListFullResponse.orderReports.clientOrderId", z131)
-        t132 = str(buf[pos : pos + z131], "utf-8")
-        pos += z131
-        s133 = t132
-        g29.append(
+        if pos + z80 > end:
+            raise _truncated("NewOrderListFullResponse.orderReports.clientOrderId", z80)
+        t81 = str(buf[pos : pos + z80], "utf-8")
+        pos += z80
+        g21.append(
             _OrderResponse(
-                order_id=f61,
-                order_list_id=f62,
-                transact_time=f63,
-                price=f64,
-                orig_qty=f65,
-                executed_qty=f66,
-                cummulative_quote_qty=f67,
-                status=f68,
-                time_in_force=f69,
-                type=f70,
-                side=f71,
-                stop_price=f72,
-                trailing_delta=f73,
-                trailing_time=f74,
-                working_time=f75,
-                iceberg_qty=f76,
-                strategy_id=f77,
-                strategy_type=f78,
-                working_floor=f79,
-                self_trade_prevention_mode=f80,
-                trade_group_id=f81,
-                prevented_quantity=f82,
-                used_sor=f83,
-                orig_quote_order_qty=f84,
-                peg_price_type=f85,
-                peg_offset_type=f86,
-                peg_offset_value=f87,
-                pegged_price=f88,
-                expiry_reason=f89,
-                fills=g92,
-                prevented_matches=g113,
-                symbol=s130,
-                client_order_id=s133,
+                order_id=v23,
+                order_list_id=(-1 if v24 == -9223372036854775808 else v24),
+                transact_time=v25 // 1000,
+                price=_mul(v26, x8),
+                orig_qty=_mul(v27, x9),
+                executed_qty=_mul(v28, x9),
+                cummulative_quote_qty=_mul(v29, x8),
+                status=_E16[v30],
+                time_in_force=_E17[v31],
+                type=_E18[v32],
+                side=_E19[v33],
+                stop_price=(_UNSET if v34 == -9223372036854775808 else _mul(v34, x8)),
+                trailing_delta=(_UNSET if v35 == -9223372036854775808 else v35),
+                trailing_time=(_UNSET if v36 == -9223372036854775808 else v36 // 1000),
+                working_time=(-1 if v37 == -9223372036854775808 else v37 // 1000),
+                iceberg_qty=(_UNSET if v38 == -9223372036854775808 else _mul(v38, x9)),
+                strategy_id=(_UNSET if v39 == -9223372036854775808 else v39),
+                strategy_type=(_UNSET if v40 == -2147483648 else v40),
+                working_floor=_E20[v42],
+                self_trade_prevention_mode=_E21[v43],
+                trade_group_id=(_UNSET if v44 == -9223372036854775808 else v44),
+                prevented_quantity=_mul(v45, x9),
+                used_sor=_BOOL[v46],
+                orig_quote_order_qty=_mul(v47, x8),
+                peg_price_type=(_UNSET if v48 is _ABSENT or v48 == 255 else _E22[v48]),
+                peg_offset_type=(_UNSET if v49 is _ABSENT or v49 == 255 else _E23[v49]),
+                peg_offset_value=(_UNSET if v50 is _ABSENT or v50 == 255 else v50),
+                pegged_price=(_UNSET if v51 is _ABSENT or v51 == -9223372036854775808 else _mul(v51, x8)),
+                expiry_reason=(_UNSET if v52 is _ABSENT or v52 == 255 else _E24[v52]),
+                fills=g55,
+                prevented_matches=g69,
+                symbol=t79,
+                client_order_id=t81,
             )
         )
-    z134 = buf[pos]
+    z82 = buf[pos]
     pos += 1
-    if pos + z134 > end:
-        raise _truncated("NewOrderListFullResponse.listClientOrderId", z134)
-    t135 = str(buf[pos : pos + z134], "utf-8")
-    pos += z134
-    s136 = t135
-    z137 = buf[pos]
+    if pos + z82 > end:
+        raise _truncated("NewOrderListFullResponse.listClientOrderId", z82)
+    t83 = str(buf[pos : pos + z82], "utf-8")
+    pos += z82
+    z84 = buf[pos]
     pos += 1
-    if pos + z137 > end:
-        raise _truncated("NewOrderListFullResponse.symbol", z137)
-    t138 = str(buf[pos : pos + z137], "utf-8")
-    pos += z137
-    s139 = t138
+    if pos + z84 > end:
+        raise _truncated("NewOrderListFullResponse.symbol", z84)
+    t85 = str(buf[pos : pos + z84], "utf-8")
+    pos += z84
     return _OrderListReport(
-        order_list_id=f10,
-        contingency_type=f11,
-        list_status_type=f12,
-        list_order_status=f13,
-        transaction_time=f14,
-        orders=g17,
-        order_reports=g29,
-        list_client_order_id=s136,
-        symbol=s139,
+        order_list_id=v1,
+        contingency_type=_E9[v2],
+        list_status_type=_E10[v3],
+        list_order_status=_E11[v4],
+        transaction_time=v5 // 1000,
+        orders=g12,
+        order_reports=g21,
+        list_client_order_id=t83,
+        symbol=t85,
     )
 
 
@@ -3231,62 +2837,52 @@ def _r313_orderlistquery(buf: bytes | memoryview, pos: int, block_length: int, v
     else:  # an older or shorter block: only what it holds
         v1, v2, v3, v4, v5 = _older(buf, pos, block_length, version, _O8)
     pos = pos + block_length
-    f6 = v1
-    f7 = _E9[v2]
-    f8 = _E10[v3]
-    f9 = _E11[v4]
-    f10 = v5 // 1000
-    n11, c12 = _D50.unpack_from(buf, pos)
+    n6, c7 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g13: list[Any] = []
-    for _ in range(c12):
-        if pos + n11 > end:
-            raise _truncated("OrderListResponse.orders", c12)
-        a14 = pos
-        if n11 >= 8:
-            (v15,) = _S12.unpack_from(buf, a14)
+    g8: list[Any] = []
+    for _ in range(c7):
+        if pos + n6 > end:
+            raise _truncated("OrderListResponse.orders", c7)
+        a9 = pos
+        if n6 >= 8:
+            (v10,) = _S12.unpack_from(buf, a9)
         else:  # an older or shorter block: only what it holds
-            (v15,) = _older(buf, a14, n11, version, _O13)
-        pos = a14 + n11
-        f16 = v15
-        z17 = buf[pos]
+            (v10,) = _older(buf, a9, n6, version, _O13)
+        pos = a9 + n6
+        z11 = buf[pos]
         pos += 1
-        if pos + z17 > end:
-            raise _truncated("OrderListResponse.orders.symbol", z17)
-        t18 = str(buf[pos : pos + z17], "utf-8")
-        pos += z17
-        s19 = t18
-        z20 = buf[pos]
+        if pos + z11 > end:
+            raise _truncated("OrderListResponse.orders.symbol", z11)
+        t12 = str(buf[pos : pos + z11], "utf-8")
+        pos += z11
+        z13 = buf[pos]
         pos += 1
-        if pos + z20 > end:
-            raise _truncated("OrderListResponse.orders.clientOrderId", z20)
-        t21 = str(buf[pos : pos + z20], "utf-8")
-        pos += z20
-        s22 = t21
-        g13.append(_OrderListLeg(order_id=f16, symbol=s19, client_order_id=s22))
-    z23 = buf[pos]
+        if pos + z13 > end:
+            raise _truncated("OrderListResponse.orders.clientOrderId", z13)
+        t14 = str(buf[pos : pos + z13], "utf-8")
+        pos += z13
+        g8.append(_OrderListLeg(order_id=v10, symbol=t12, client_order_id=t14))
+    z15 = buf[pos]
     pos += 1
-    if pos + z23 > end:
-        raise _truncated("OrderListResponse.listClientOrderId", z23)
-    t24 = str(buf[pos : pos + z23], "utf-8")
-    pos += z23
-    s25 = t24
-    z26 = buf[pos]
+    if pos + z15 > end:
+        raise _truncated("OrderListResponse.listClientOrderId", z15)
+    t16 = str(buf[pos : pos + z15], "utf-8")
+    pos += z15
+    z17 = buf[pos]
     pos += 1
-    if pos + z26 > end:
-        raise _truncated("OrderListResponse.symbol", z26)
-    t27 = str(buf[pos : pos + z26], "utf-8")
-    pos += z26
-    s28 = t27
+    if pos + z17 > end:
+        raise _truncated("OrderListResponse.symbol", z17)
+    t18 = str(buf[pos : pos + z17], "utf-8")
+    pos += z17
     return _OrderListQuery(
-        order_list_id=f6,
-        contingency_type=f7,
-        list_status_type=f8,
-        list_order_status=f9,
-        transaction_time=f10,
-        orders=g13,
-        list_client_order_id=s25,
-        symbol=s28,
+        order_list_id=v1,
+        contingency_type=_E9[v2],
+        list_status_type=_E10[v3],
+        list_order_status=_E11[v4],
+        transaction_time=v5 // 1000,
+        orders=g8,
+        list_client_order_id=t16,
+        symbol=t18,
     )
 
 
@@ -3308,16 +2904,15 @@ def _r217_referenceprice(buf: bytes | memoryview, pos: int, block_length: int, v
         v1, v2, v3 = _older(buf, pos, block_length, version, _O70)
     x4 = _SCALE[v1]
     pos = pos + block_length
-    f5 = _missing() if v2 == -9223372036854775808 else _mul(v2, x4)
-    f6 = v3 // 1000
-    z7 = buf[pos]
+    z5 = buf[pos]
     pos += 1
-    if pos + z7 > end:
-        raise _truncated("ReferencePriceResponse.symbol", z7)
-    t8 = str(buf[pos : pos + z7], "utf-8")
-    pos += z7
-    s9 = t8
-    return _ReferencePrice(reference_price=f5, timestamp=f6, symbol=s9)
+    if pos + z5 > end:
+        raise _truncated("ReferencePriceResponse.symbol", z5)
+    t6 = str(buf[pos : pos + z5], "utf-8")
+    pos += z5
+    return _ReferencePrice(
+        reference_price=(_missing() if v2 == -9223372036854775808 else _mul(v2, x4)), timestamp=v3 // 1000, symbol=t6
+    )
 
 
 def _r218_referencepricecalculation(
@@ -3331,19 +2926,18 @@ def _r218_referencepricecalculation(
     else:  # an older or shorter block: only what it holds
         v1, v2, v3, v4 = _older(buf, pos, block_length, version, _O72)
     pos = pos + block_length
-    f5 = _E73[v1]
-    f6 = _UNSET if v2 == -9223372036854775808 else v2
-    f7 = _UNSET if v3 == 4294967295 else v3
-    f8 = _UNSET if v4 == 4294967295 else v4
-    z9 = buf[pos]
+    z5 = buf[pos]
     pos += 1
-    if pos + z9 > end:
-        raise _truncated("ReferencePriceCalculationResponse.symbol", z9)
-    t10 = str(buf[pos : pos + z9], "utf-8")
-    pos += z9
-    s11 = t10
+    if pos + z5 > end:
+        raise _truncated("ReferencePriceCalculationResponse.symbol", z5)
+    t6 = str(buf[pos : pos + z5], "utf-8")
+    pos += z5
     return _ReferencePriceCalculation(
-        calculation_type=f5, external_calculation_id=f6, bucket_count=f7, bucket_width_ms=f8, symbol=s11
+        calculation_type=_E73[v1],
+        external_calculation_id=(_UNSET if v2 == -9223372036854775808 else v2),
+        bucket_count=(_UNSET if v3 == 4294967295 else v3),
+        bucket_width_ms=(_UNSET if v4 == 4294967295 else v4),
+        symbol=t6,
     )
 
 
@@ -3360,43 +2954,36 @@ def _r213_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: in
     x19 = _SCALE[v1]
     x20 = _SCALE[v2]
     pos = pos + block_length
-    f21 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x19)
-    f22 = _Decimal("0.0") if v4 != v4 else _Decimal(f"{v4:.3f}")
-    f23 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x19)
-    f24 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x19)
-    f25 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x19)
-    f26 = _Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x19)
-    f27 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x19)
-    f28 = _missing() if v11 == -9223372036854775808 and v10 == 0 else _mul((v10 if v11 == 0 else v11 << 64 | v10), x20)
-    f29 = _missing() if v13 == -9223372036854775808 and v12 == 0 else _mul((v12 if v13 == 0 else v13 << 64 | v12), x19)
-    f30 = v14 // 1000
-    f31 = v15 // 1000
-    f32 = -1 if v16 == -9223372036854775808 else v16
-    f33 = -1 if v17 == -9223372036854775808 else v17
-    f34 = v18
-    z35 = buf[pos]
+    z21 = buf[pos]
     pos += 1
-    if pos + z35 > end:
-        raise _truncated("TickerSymbolFullResponse.symbol", z35)
-    t36 = str(buf[pos : pos + z35], "utf-8")
-    pos += z35
-    s37 = t36
+    if pos + z21 > end:
+        raise _truncated("TickerSymbolFullResponse.symbol", z21)
+    t22 = str(buf[pos : pos + z21], "utf-8")
+    pos += z21
     return _TickerWindow(
-        price_change=f21,
-        price_change_percent=f22,
-        weighted_avg_price=f23,
-        open_price=f24,
-        high_price=f25,
-        low_price=f26,
-        last_price=f27,
-        volume=f28,
-        quote_volume=f29,
-        open_time=f30,
-        close_time=f31,
-        first_id=f32,
-        last_id=f33,
-        count=f34,
-        symbol=s37,
+        price_change=(_Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x19)),
+        price_change_percent=(_Decimal("0.0") if v4 != v4 else _Decimal(f"{v4:.3f}")),
+        weighted_avg_price=(_Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x19)),
+        open_price=(_Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x19)),
+        high_price=(_Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x19)),
+        low_price=(_Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x19)),
+        last_price=(_Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x19)),
+        volume=(
+            _missing()
+            if v11 == -9223372036854775808 and v10 == 0
+            else _mul((v10 if v11 == 0 else v11 << 64 | v10), x20)
+        ),
+        quote_volume=(
+            _missing()
+            if v13 == -9223372036854775808 and v12 == 0
+            else _mul((v12 if v13 == 0 else v13 << 64 | v12), x19)
+        ),
+        open_time=v14 // 1000,
+        close_time=v15 // 1000,
+        first_id=(-1 if v16 == -9223372036854775808 else v16),
+        last_id=(-1 if v17 == -9223372036854775808 else v17),
+        count=v18,
+        symbol=t22,
     )
 
 
@@ -3423,52 +3010,37 @@ def _r214_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: in
         x23 = _SCALE[v5]
         x24 = _SCALE[v6]
         pos = a4 + n1
-        f25 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x23)
-        f26 = _Decimal("0.0") if v8 != v8 else _Decimal(f"{v8:.3f}")
-        f27 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x23)
-        f28 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x23)
-        f29 = _Decimal("0") if v11 == -9223372036854775808 else _mul(v11, x23)
-        f30 = _Decimal("0") if v12 == -9223372036854775808 else _mul(v12, x23)
-        f31 = _Decimal("0") if v13 == -9223372036854775808 else _mul(v13, x23)
-        f32 = (
-            _missing()
-            if v15 == -9223372036854775808 and v14 == 0
-            else _mul((v14 if v15 == 0 else v15 << 64 | v14), x24)
-        )
-        f33 = (
-            _missing()
-            if v17 == -9223372036854775808 and v16 == 0
-            else _mul((v16 if v17 == 0 else v17 << 64 | v16), x23)
-        )
-        f34 = v18 // 1000
-        f35 = v19 // 1000
-        f36 = -1 if v20 == -9223372036854775808 else v20
-        f37 = -1 if v21 == -9223372036854775808 else v21
-        f38 = v22
-        z39 = buf[pos]
+        z25 = buf[pos]
         pos += 1
-        if pos + z39 > end:
-            raise _truncated("TickerFullResponse.symbol", z39)
-        t40 = str(buf[pos : pos + z39], "utf-8")
-        pos += z39
-        s41 = t40
+        if pos + z25 > end:
+            raise _truncated("TickerFullResponse.symbol", z25)
+        t26 = str(buf[pos : pos + z25], "utf-8")
+        pos += z25
         g3.append(
             _TickerWindow(
-                price_change=f25,
-                price_change_percent=f26,
-                weighted_avg_price=f27,
-                open_price=f28,
-                high_price=f29,
-                low_price=f30,
-                last_price=f31,
-                volume=f32,
-                quote_volume=f33,
-                open_time=f34,
-                close_time=f35,
-                first_id=f36,
-                last_id=f37,
-                count=f38,
-                symbol=s41,
+                price_change=(_Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x23)),
+                price_change_percent=(_Decimal("0.0") if v8 != v8 else _Decimal(f"{v8:.3f}")),
+                weighted_avg_price=(_Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x23)),
+                open_price=(_Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x23)),
+                high_price=(_Decimal("0") if v11 == -9223372036854775808 else _mul(v11, x23)),
+                low_price=(_Decimal("0") if v12 == -9223372036854775808 else _mul(v12, x23)),
+                last_price=(_Decimal("0") if v13 == -9223372036854775808 else _mul(v13, x23)),
+                volume=(
+                    _missing()
+                    if v15 == -9223372036854775808 and v14 == 0
+                    else _mul((v14 if v15 == 0 else v15 << 64 | v14), x24)
+                ),
+                quote_volume=(
+                    _missing()
+                    if v17 == -9223372036854775808 and v16 == 0
+                    else _mul((v16 if v17 == 0 else v17 << 64 | v16), x23)
+                ),
+                open_time=v18 // 1000,
+                close_time=v19 // 1000,
+                first_id=(-1 if v20 == -9223372036854775808 else v20),
+                last_id=(-1 if v21 == -9223372036854775808 else v21),
+                count=v22,
+                symbol=t26,
             )
         )
     return g3
@@ -3485,37 +3057,29 @@ def _r215_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: in
     x16 = _SCALE[v1]
     x17 = _SCALE[v2]
     pos = pos + block_length
-    f18 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x16)
-    f19 = _Decimal("0") if v4 == -9223372036854775808 else _mul(v4, x16)
-    f20 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x16)
-    f21 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x16)
-    f22 = _missing() if v8 == -9223372036854775808 and v7 == 0 else _mul((v7 if v8 == 0 else v8 << 64 | v7), x17)
-    f23 = _missing() if v10 == -9223372036854775808 and v9 == 0 else _mul((v9 if v10 == 0 else v10 << 64 | v9), x16)
-    f24 = v11 // 1000
-    f25 = v12 // 1000
-    f26 = -1 if v13 == -9223372036854775808 else v13
-    f27 = -1 if v14 == -9223372036854775808 else v14
-    f28 = v15
-    z29 = buf[pos]
+    z18 = buf[pos]
     pos += 1
-    if pos + z29 > end:
-        raise _truncated("TickerSymbolMiniResponse.symbol", z29)
-    t30 = str(buf[pos : pos + z29], "utf-8")
-    pos += z29
-    s31 = t30
+    if pos + z18 > end:
+        raise _truncated("TickerSymbolMiniResponse.symbol", z18)
+    t19 = str(buf[pos : pos + z18], "utf-8")
+    pos += z18
     return _TickerWindow(
-        open_price=f18,
-        high_price=f19,
-        low_price=f20,
-        last_price=f21,
-        volume=f22,
-        quote_volume=f23,
-        open_time=f24,
-        close_time=f25,
-        first_id=f26,
-        last_id=f27,
-        count=f28,
-        symbol=s31,
+        open_price=(_Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x16)),
+        high_price=(_Decimal("0") if v4 == -9223372036854775808 else _mul(v4, x16)),
+        low_price=(_Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x16)),
+        last_price=(_Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x16)),
+        volume=(
+            _missing() if v8 == -9223372036854775808 and v7 == 0 else _mul((v7 if v8 == 0 else v8 << 64 | v7), x17)
+        ),
+        quote_volume=(
+            _missing() if v10 == -9223372036854775808 and v9 == 0 else _mul((v9 if v10 == 0 else v10 << 64 | v9), x16)
+        ),
+        open_time=v11 // 1000,
+        close_time=v12 // 1000,
+        first_id=(-1 if v13 == -9223372036854775808 else v13),
+        last_id=(-1 if v14 == -9223372036854775808 else v14),
+        count=v15,
+        symbol=t19,
     )
 
 
@@ -3538,46 +3102,34 @@ def _r216_tickerwindowresult(buf: bytes | memoryview, pos: int, block_length: in
         x20 = _SCALE[v5]
         x21 = _SCALE[v6]
         pos = a4 + n1
-        f22 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x20)
-        f23 = _Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x20)
-        f24 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x20)
-        f25 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x20)
-        f26 = (
-            _missing()
-            if v12 == -9223372036854775808 and v11 == 0
-            else _mul((v11 if v12 == 0 else v12 << 64 | v11), x21)
-        )
-        f27 = (
-            _missing()
-            if v14 == -9223372036854775808 and v13 == 0
-            else _mul((v13 if v14 == 0 else v14 << 64 | v13), x20)
-        )
-        f28 = v15 // 1000
-        f29 = v16 // 1000
-        f30 = -1 if v17 == -9223372036854775808 else v17
-        f31 = -1 if v18 == -9223372036854775808 else v18
-        f32 = v19
-        z33 = buf[pos]
+        z22 = buf[pos]
         pos += 1
-        if pos + z33 > end:
-            raise _truncated("TickerMiniResponse.symbol", z33)
-        t34 = str(buf[pos : pos + z33], "utf-8")
-        pos += z33
-        s35 = t34
+        if pos + z22 > end:
+            raise _truncated("TickerMiniResponse.symbol", z22)
+        t23 = str(buf[pos : pos + z22], "utf-8")
+        pos += z22
         g3.append(
             _TickerWindow(
-                open_price=f22,
-                high_price=f23,
-                low_price=f24,
-                last_price=f25,
-                volume=f26,
-                quote_volume=f27,
-                open_time=f28,
-                close_time=f29,
-                first_id=f30,
-                last_id=f31,
-                count=f32,
-                symbol=s35,
+                open_price=(_Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x20)),
+                high_price=(_Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x20)),
+                low_price=(_Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x20)),
+                last_price=(_Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x20)),
+                volume=(
+                    _missing()
+                    if v12 == -9223372036854775808 and v11 == 0
+                    else _mul((v11 if v12 == 0 else v12 << 64 | v11), x21)
+                ),
+                quote_volume=(
+                    _missing()
+                    if v14 == -9223372036854775808 and v13 == 0
+                    else _mul((v13 if v14 == 0 else v14 << 64 | v13), x20)
+                ),
+                open_time=v15 // 1000,
+                close_time=v16 // 1000,
+                first_id=(-1 if v17 == -9223372036854775808 else v17),
+                last_id=(-1 if v18 == -9223372036854775808 else v18),
+                count=v19,
+                symbol=t23,
             )
         )
     return g3
@@ -3646,55 +3198,42 @@ def _r205_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int,
     x26 = _SCALE[v1]
     x27 = _SCALE[v2]
     pos = pos + block_length
-    f28 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x26)
-    f29 = _Decimal("0.0") if v4 != v4 else _Decimal(f"{v4:.3f}")
-    f30 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x26)
-    f31 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x26)
-    f32 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x26)
-    f33 = _UNSET if v9 == -9223372036854775808 and v8 == 0 else _mul((v8 if v9 == 0 else v9 << 64 | v8), x27)
-    f34 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x26)
-    f35 = _mul(v11, x27)
-    f36 = _Decimal("0") if v12 == -9223372036854775808 else _mul(v12, x26)
-    f37 = _mul(v13, x27)
-    f38 = _Decimal("0") if v14 == -9223372036854775808 else _mul(v14, x26)
-    f39 = _Decimal("0") if v15 == -9223372036854775808 else _mul(v15, x26)
-    f40 = _Decimal("0") if v16 == -9223372036854775808 else _mul(v16, x26)
-    f41 = _missing() if v18 == -9223372036854775808 and v17 == 0 else _mul((v17 if v18 == 0 else v18 << 64 | v17), x27)
-    f42 = _missing() if v20 == -9223372036854775808 and v19 == 0 else _mul((v19 if v20 == 0 else v20 << 64 | v19), x26)
-    f43 = v21 // 1000
-    f44 = v22 // 1000
-    f45 = -1 if v23 == -9223372036854775808 else v23
-    f46 = -1 if v24 == -9223372036854775808 else v24
-    f47 = v25
-    z48 = buf[pos]
+    z28 = buf[pos]
     pos += 1
-    if pos + z48 > end:
-        raise _truncated("Ticker24hSymbolFullResponse.symbol", z48)
-    t49 = str(buf[pos : pos + z48], "utf-8")
-    pos += z48
-    s50 = t49
+    if pos + z28 > end:
+        raise _truncated("Ticker24hSymbolFullResponse.symbol", z28)
+    t29 = str(buf[pos : pos + z28], "utf-8")
+    pos += z28
     return _Ticker24hr(
-        price_change=f28,
-        price_change_percent=f29,
-        weighted_avg_price=f30,
-        prev_close_price=f31,
-        last_price=f32,
-        last_qty=f33,
-        bid_price=f34,
-        bid_qty=f35,
-        ask_price=f36,
-        ask_qty=f37,
-        open_price=f38,
-        high_price=f39,
-        low_price=f40,
-        volume=f41,
-        quote_volume=f42,
-        open_time=f43,
-        close_time=f44,
-        first_id=f45,
-        last_id=f46,
-        count=f47,
-        symbol=s50,
+        price_change=(_Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x26)),
+        price_change_percent=(_Decimal("0.0") if v4 != v4 else _Decimal(f"{v4:.3f}")),
+        weighted_avg_price=(_Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x26)),
+        prev_close_price=(_Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x26)),
+        last_price=(_Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x26)),
+        last_qty=(_UNSET if v9 == -9223372036854775808 and v8 == 0 else _mul((v8 if v9 == 0 else v9 << 64 | v8), x27)),
+        bid_price=(_Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x26)),
+        bid_qty=_mul(v11, x27),
+        ask_price=(_Decimal("0") if v12 == -9223372036854775808 else _mul(v12, x26)),
+        ask_qty=_mul(v13, x27),
+        open_price=(_Decimal("0") if v14 == -9223372036854775808 else _mul(v14, x26)),
+        high_price=(_Decimal("0") if v15 == -9223372036854775808 else _mul(v15, x26)),
+        low_price=(_Decimal("0") if v16 == -9223372036854775808 else _mul(v16, x26)),
+        volume=(
+            _missing()
+            if v18 == -9223372036854775808 and v17 == 0
+            else _mul((v17 if v18 == 0 else v18 << 64 | v17), x27)
+        ),
+        quote_volume=(
+            _missing()
+            if v20 == -9223372036854775808 and v19 == 0
+            else _mul((v19 if v20 == 0 else v20 << 64 | v19), x26)
+        ),
+        open_time=v21 // 1000,
+        close_time=v22 // 1000,
+        first_id=(-1 if v23 == -9223372036854775808 else v23),
+        last_id=(-1 if v24 == -9223372036854775808 else v24),
+        count=v25,
+        symbol=t29,
     )
 
 
@@ -3769,64 +3308,47 @@ def _r206_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int,
         x30 = _SCALE[v5]
         x31 = _SCALE[v6]
         pos = a4 + n1
-        f32 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x30)
-        f33 = _Decimal("0.0") if v8 != v8 else _Decimal(f"{v8:.3f}")
-        f34 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x30)
-        f35 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x30)
-        f36 = _Decimal("0") if v11 == -9223372036854775808 else _mul(v11, x30)
-        f37 = _UNSET if v13 == -9223372036854775808 and v12 == 0 else _mul((v12 if v13 == 0 else v13 << 64 | v12), x31)
-        f38 = _Decimal("0") if v14 == -9223372036854775808 else _mul(v14, x30)
-        f39 = _mul(v15, x31)
-        f40 = _Decimal("0") if v16 == -9223372036854775808 else _mul(v16, x30)
-        f41 = _mul(v17, x31)
-        f42 = _Decimal("0") if v18 == -9223372036854775808 else _mul(v18, x30)
-        f43 = _Decimal("0") if v19 == -9223372036854775808 else _mul(v19, x30)
-        f44 = _Decimal("0") if v20 == -9223372036854775808 else _mul(v20, x30)
-        f45 = (
-            _missing()
-            if v22 == -9223372036854775808 and v21 == 0
-            else _mul((v21 if v22 == 0 else v22 << 64 | v21), x31)
-        )
-        f46 = (
-            _missing()
-            if v24 == -9223372036854775808 and v23 == 0
-            else _mul((v23 if v24 == 0 else v24 << 64 | v23), x30)
-        )
-        f47 = v25 // 1000
-        f48 = v26 // 1000
-        f49 = -1 if v27 == -9223372036854775808 else v27
-        f50 = -1 if v28 == -9223372036854775808 else v28
-        f51 = v29
-        z52 = buf[pos]
+        z32 = buf[pos]
         pos += 1
-        if pos + z52 > end:
-            raise _truncated("Ticker24hFullResponse.symbol", z52)
-        t53 = str(buf[pos : pos + z52], "utf-8")
-        pos += z52
-        s54 = t53
+        if pos + z32 > end:
+            raise _truncated("Ticker24hFullResponse.symbol", z32)
+        t33 = str(buf[pos : pos + z32], "utf-8")
+        pos += z32
         g3.append(
             _Ticker24hr(
-                price_change=f32,
-                price_change_percent=f33,
-                weighted_avg_price=f34,
-                prev_close_price=f35,
-                last_price=f36,
-                last_qty=f37,
-                bid_price=f38,
-                bid_qty=f39,
-                ask_price=f40,
-                ask_qty=f41,
-                open_price=f42,
-                high_price=f43,
-                low_price=f44,
-                volume=f45,
-                quote_volume=f46,
-                open_time=f47,
-                close_time=f48,
-                first_id=f49,
-                last_id=f50,
-                count=f51,
-                symbol=s54,
+                price_change=(_Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x30)),
+                price_change_percent=(_Decimal("0.0") if v8 != v8 else _Decimal(f"{v8:.3f}")),
+                weighted_avg_price=(_Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x30)),
+                prev_close_price=(_Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x30)),
+                last_price=(_Decimal("0") if v11 == -9223372036854775808 else _mul(v11, x30)),
+                last_qty=(
+                    _UNSET
+                    if v13 == -9223372036854775808 and v12 == 0
+                    else _mul((v12 if v13 == 0 else v13 << 64 | v12), x31)
+                ),
+                bid_price=(_Decimal("0") if v14 == -9223372036854775808 else _mul(v14, x30)),
+                bid_qty=_mul(v15, x31),
+                ask_price=(_Decimal("0") if v16 == -9223372036854775808 else _mul(v16, x30)),
+                ask_qty=_mul(v17, x31),
+                open_price=(_Decimal("0") if v18 == -9223372036854775808 else _mul(v18, x30)),
+                high_price=(_Decimal("0") if v19 == -9223372036854775808 else _mul(v19, x30)),
+                low_price=(_Decimal("0") if v20 == -9223372036854775808 else _mul(v20, x30)),
+                volume=(
+                    _missing()
+                    if v22 == -9223372036854775808 and v21 == 0
+                    else _mul((v21 if v22 == 0 else v22 << 64 | v21), x31)
+                ),
+                quote_volume=(
+                    _missing()
+                    if v24 == -9223372036854775808 and v23 == 0
+                    else _mul((v23 if v24 == 0 else v24 << 64 | v23), x30)
+                ),
+                open_time=v25 // 1000,
+                close_time=v26 // 1000,
+                first_id=(-1 if v27 == -9223372036854775808 else v27),
+                last_id=(-1 if v28 == -9223372036854775808 else v28),
+                count=v29,
+                symbol=t33,
             )
         )
     return g3
@@ -3843,37 +3365,29 @@ def _r207_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int,
     x16 = _SCALE[v1]
     x17 = _SCALE[v2]
     pos = pos + block_length
-    f18 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x16)
-    f19 = _Decimal("0") if v4 == -9223372036854775808 else _mul(v4, x16)
-    f20 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x16)
-    f21 = _Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x16)
-    f22 = _missing() if v8 == -9223372036854775808 and v7 == 0 else _mul((v7 if v8 == 0 else v8 << 64 | v7), x17)
-    f23 = _missing() if v10 == -9223372036854775808 and v9 == 0 else _mul((v9 if v10 == 0 else v10 << 64 | v9), x16)
-    f24 = v11 // 1000
-    f25 = v12 // 1000
-    f26 = -1 if v13 == -9223372036854775808 else v13
-    f27 = -1 if v14 == -9223372036854775808 else v14
-    f28 = v15
-    z29 = buf[pos]
+    z18 = buf[pos]
     pos += 1
-    if pos + z29 > end:
-        raise _truncated("Ticker24hSymbolMiniResponse.symbol", z29)
-    t30 = str(buf[pos : pos + z29], "utf-8")
-    pos += z29
-    s31 = t30
+    if pos + z18 > end:
+        raise _truncated("Ticker24hSymbolMiniResponse.symbol", z18)
+    t19 = str(buf[pos : pos + z18], "utf-8")
+    pos += z18
     return _Ticker24hr(
-        open_price=f18,
-        high_price=f19,
-        low_price=f20,
-        last_price=f21,
-        volume=f22,
-        quote_volume=f23,
-        open_time=f24,
-        close_time=f25,
-        first_id=f26,
-        last_id=f27,
-        count=f28,
-        symbol=s31,
+        open_price=(_Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x16)),
+        high_price=(_Decimal("0") if v4 == -9223372036854775808 else _mul(v4, x16)),
+        low_price=(_Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x16)),
+        last_price=(_Decimal("0") if v6 == -9223372036854775808 else _mul(v6, x16)),
+        volume=(
+            _missing() if v8 == -9223372036854775808 and v7 == 0 else _mul((v7 if v8 == 0 else v8 << 64 | v7), x17)
+        ),
+        quote_volume=(
+            _missing() if v10 == -9223372036854775808 and v9 == 0 else _mul((v9 if v10 == 0 else v10 << 64 | v9), x16)
+        ),
+        open_time=v11 // 1000,
+        close_time=v12 // 1000,
+        first_id=(-1 if v13 == -9223372036854775808 else v13),
+        last_id=(-1 if v14 == -9223372036854775808 else v14),
+        count=v15,
+        symbol=t19,
     )
 
 
@@ -3896,46 +3410,34 @@ def _r208_ticker24hrresult(buf: bytes | memoryview, pos: int, block_length: int,
         x20 = _SCALE[v5]
         x21 = _SCALE[v6]
         pos = a4 + n1
-        f22 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x20)
-        f23 = _Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x20)
-        f24 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x20)
-        f25 = _Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x20)
-        f26 = (
-            _missing()
-            if v12 == -9223372036854775808 and v11 == 0
-            else _mul((v11 if v12 == 0 else v12 << 64 | v11), x21)
-        )
-        f27 = (
-            _missing()
-            if v14 == -9223372036854775808 and v13 == 0
-            else _mul((v13 if v14 == 0 else v14 << 64 | v13), x20)
-        )
-        f28 = v15 // 1000
-        f29 = v16 // 1000
-        f30 = -1 if v17 == -9223372036854775808 else v17
-        f31 = -1 if v18 == -9223372036854775808 else v18
-        f32 = v19
-        z33 = buf[pos]
+        z22 = buf[pos]
         pos += 1
-        if pos + z33 > end:
-            raise _truncated("Ticker24hMiniResponse.symbol", z33)
-        t34 = str(buf[pos : pos + z33], "utf-8")
-        pos += z33
-        s35 = t34
+        if pos + z22 > end:
+            raise _truncated("Ticker24hMiniResponse.symbol", z22)
+        t23 = str(buf[pos : pos + z22], "utf-8")
+        pos += z22
         g3.append(
             _Ticker24hr(
-                open_price=f22,
-                high_price=f23,
-                low_price=f24,
-                last_price=f25,
-                volume=f26,
-                quote_volume=f27,
-                open_time=f28,
-                close_time=f29,
-                first_id=f30,
-                last_id=f31,
-                count=f32,
-                symbol=s35,
+                open_price=(_Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x20)),
+                high_price=(_Decimal("0") if v8 == -9223372036854775808 else _mul(v8, x20)),
+                low_price=(_Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x20)),
+                last_price=(_Decimal("0") if v10 == -9223372036854775808 else _mul(v10, x20)),
+                volume=(
+                    _missing()
+                    if v12 == -9223372036854775808 and v11 == 0
+                    else _mul((v11 if v12 == 0 else v12 << 64 | v11), x21)
+                ),
+                quote_volume=(
+                    _missing()
+                    if v14 == -9223372036854775808 and v13 == 0
+                    else _mul((v13 if v14 == 0 else v14 << 64 | v13), x20)
+                ),
+                open_time=v15 // 1000,
+                close_time=v16 // 1000,
+                first_id=(-1 if v17 == -9223372036854775808 else v17),
+                last_id=(-1 if v18 == -9223372036854775808 else v18),
+                count=v19,
+                symbol=t23,
             )
         )
     return g3
@@ -3952,18 +3454,19 @@ def _r211_booktickerresult(buf: bytes | memoryview, pos: int, block_length: int,
     x7 = _SCALE[v1]
     x8 = _SCALE[v2]
     pos = pos + block_length
-    f9 = _Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x7)
-    f10 = _mul(v4, x8)
-    f11 = _Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x7)
-    f12 = _mul(v6, x8)
-    z13 = buf[pos]
+    z9 = buf[pos]
     pos += 1
-    if pos + z13 > end:
-        raise _truncated("BookTickerSymbolResponse.symbol", z13)
-    t14 = str(buf[pos : pos + z13], "utf-8")
-    pos += z13
-    s15 = t14
-    return _BookTicker(bid_price=f9, bid_qty=f10, ask_price=f11, ask_qty=f12, symbol=s15)
+    if pos + z9 > end:
+        raise _truncated("BookTickerSymbolResponse.symbol", z9)
+    t10 = str(buf[pos : pos + z9], "utf-8")
+    pos += z9
+    return _BookTicker(
+        bid_price=(_Decimal("0") if v3 == -9223372036854775808 else _mul(v3, x7)),
+        bid_qty=_mul(v4, x8),
+        ask_price=(_Decimal("0") if v5 == -9223372036854775808 else _mul(v5, x7)),
+        ask_qty=_mul(v6, x8),
+        symbol=t10,
+    )
 
 
 def _r212_booktickerresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
@@ -3985,18 +3488,21 @@ def _r212_booktickerresult(buf: bytes | memoryview, pos: int, block_length: int,
         x11 = _SCALE[v5]
         x12 = _SCALE[v6]
         pos = a4 + n1
-        f13 = _Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x11)
-        f14 = _mul(v8, x12)
-        f15 = _Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x11)
-        f16 = _mul(v10, x12)
-        z17 = buf[pos]
+        z13 = buf[pos]
         pos += 1
-        if pos + z17 > end:
-            raise _truncated("BookTickerResponse.symbol", z17)
-        t18 = str(buf[pos : pos + z17], "utf-8")
-        pos += z17
-        s19 = t18
-        g3.append(_BookTicker(bid_price=f13, bid_qty=f14, ask_price=f15, ask_qty=f16, symbol=s19))
+        if pos + z13 > end:
+            raise _truncated("BookTickerResponse.symbol", z13)
+        t14 = str(buf[pos : pos + z13], "utf-8")
+        pos += z13
+        g3.append(
+            _BookTicker(
+                bid_price=(_Decimal("0") if v7 == -9223372036854775808 else _mul(v7, x11)),
+                bid_qty=_mul(v8, x12),
+                ask_price=(_Decimal("0") if v9 == -9223372036854775808 else _mul(v9, x11)),
+                ask_qty=_mul(v10, x12),
+                symbol=t14,
+            )
+        )
     return g3
 
 
@@ -4010,15 +3516,13 @@ def _r209_pricetickerresult(buf: bytes | memoryview, pos: int, block_length: int
         v1, v2 = _older(buf, pos, block_length, version, _O83)
     x3 = _SCALE[v1]
     pos = pos + block_length
-    f4 = _Decimal("0") if v2 == -9223372036854775808 else _mul(v2, x3)
-    z5 = buf[pos]
+    z4 = buf[pos]
     pos += 1
-    if pos + z5 > end:
-        raise _truncated("PriceTickerSymbolResponse.symbol", z5)
-    t6 = str(buf[pos : pos + z5], "utf-8")
-    pos += z5
-    s7 = t6
-    return _PriceTicker(price=f4, symbol=s7)
+    if pos + z4 > end:
+        raise _truncated("PriceTickerSymbolResponse.symbol", z4)
+    t5 = str(buf[pos : pos + z4], "utf-8")
+    pos += z4
+    return _PriceTicker(price=(_Decimal("0") if v2 == -9223372036854775808 else _mul(v2, x3)), symbol=t5)
 
 
 def _r102_servertime(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
@@ -4030,8 +3534,7 @@ def _r102_servertime(buf: bytes | memoryview, pos: int, block_length: int, versi
     else:  # an older or shorter block: only what it holds
         (v1,) = _older(buf, pos, block_length, version, _O13)
     pos = pos + block_length
-    f2 = v1 // 1000
-    return _ServerTime(server_time=f2)
+    return _ServerTime(server_time=v1 // 1000)
 
 
 def _r202_tradesaggregateresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
@@ -4137,8 +3640,7 @@ def _r503_subscription(buf: bytes | memoryview, pos: int, block_length: int, ver
     else:  # an older or shorter block: only what it holds
         (v1,) = _older(buf, pos, block_length, version, _O89)
     pos = pos + block_length
-    f2 = _missing() if v1 is _ABSENT or v1 == 65535 else v1
-    return _Subscription(subscription_id=f2)
+    return _Subscription(subscription_id=(_missing() if v1 is _ABSENT or v1 == 65535 else v1))
 
 
 def _r504_emptyresult(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
@@ -4159,17 +3661,18 @@ def _e601_balanceupdate(buf: bytes | memoryview, pos: int, block_length: int, ve
         v1, v2, v3, v4, v5 = _older(buf, pos, block_length, version, _O91)
     x6 = _SCALE[v3]
     pos = pos + block_length
-    f7 = v1 // 1000
-    f8 = _UNSET if v2 == -9223372036854775808 else v2 // 1000
-    f9 = _mul(v4, x6)
-    z10 = buf[pos]
+    z7 = buf[pos]
     pos += 1
-    if pos + z10 > end:
-        raise _truncated("BalanceUpdateEvent.asset", z10)
-    t11 = str(buf[pos : pos + z10], "utf-8")
-    pos += z10
-    s12 = t11
-    return _BalanceUpdate(event_time=f7, clear_time=f8, delta=f9, asset=s12), (None if v5 == 65535 else v5)
+    if pos + z7 > end:
+        raise _truncated("BalanceUpdateEvent.asset", z7)
+    t8 = str(buf[pos : pos + z7], "utf-8")
+    pos += z7
+    return _BalanceUpdate(
+        event_time=v1 // 1000,
+        clear_time=(_UNSET if v2 == -9223372036854775808 else v2 // 1000),
+        delta=_mul(v4, x6),
+        asset=t8,
+    ), (None if v5 == 65535 else v5)
 
 
 def _e602_eventstreamterminated(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
@@ -4181,8 +3684,7 @@ def _e602_eventstreamterminated(buf: bytes | memoryview, pos: int, block_length:
     else:  # an older or shorter block: only what it holds
         v1, v2 = _older(buf, pos, block_length, version, _O93)
     pos = pos + block_length
-    f3 = v1 // 1000
-    return _EventStreamTerminated(event_time=f3), (None if v2 == 65535 else v2)
+    return _EventStreamTerminated(event_time=v1 // 1000), (None if v2 == 65535 else v2)
 
 
 def _e603_executionreport(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
@@ -4307,153 +3809,98 @@ def _e603_executionreport(buf: bytes | memoryview, pos: int, block_length: int, 
     x56 = _SCALE[v4]
     x57 = _SCALE[v5]
     pos = pos + block_length
-    f58 = v1 // 1000
-    f59 = v2 // 1000
-    f60 = -1 if v6 == -9223372036854775808 else v6 // 1000
-    f61 = _UNSET if v7 == -9223372036854775808 else v7 // 1000
-    f62 = v8
-    f63 = -1 if v9 == -9223372036854775808 else v9
-    f64 = _mul(v10, x56)
-    f65 = _mul(v11, x55)
-    f66 = _mul(v12, x55)
-    f67 = _mul(v13, x56)
-    f68 = _mul(v14, x55)
-    f69 = _E18[v15]
-    f70 = _E19[v16]
-    f71 = _E17[v17]
-    f72 = _E96[v18]
-    f73 = _E16[v19]
-    f74 = -1 if v20 == -9223372036854775808 else v20
-    f75 = v21
-    f76 = _mul(v22, x56)
-    f77 = _mul(v23, x55)
-    f78 = _mul(v24, x56)
-    f79 = _mul(v25, x55)
-    f80 = _mul(v26, x55)
-    f81 = _mul(v27, x57)
-    f82 = _BOOL[v28]
-    f83 = _BOOL[v29]
-    f84 = _BOOL[v30]
-    f85 = _E62[v31]
-    f86 = _E21[v32]
-    f87 = _E20[v34]
-    f88 = _BOOL[v35]
-    f89 = _UNSET if v36 == -9223372036854775808 else v36
-    f90 = _UNSET if v37 == 18446744073709551615 else v37
-    f91 = _UNSET if v38 == -9223372036854775808 else v38 // 1000
-    f92 = _UNSET if v39 == -9223372036854775808 else v39
-    f93 = _mul(v40, x56)
-    f94 = _UNSET if v41 == -9223372036854775808 else _mul(v41, x56)
-    f95 = _UNSET if v42 == -9223372036854775808 else v42
-    f96 = _UNSET if v43 == -9223372036854775808 else _mul(v43, x56)
-    f97 = _UNSET if v44 == -9223372036854775808 else _mul(v44, x55)
-    f98 = _UNSET if v45 == -9223372036854775808 else _mul(v45, x55)
-    f99 = _UNSET if v46 == -2147483648 else v46
-    f100 = _UNSET if v47 == -9223372036854775808 else v47
-    f101 = _UNSET if v48 == -9223372036854775808 else v48
-    f102 = _UNSET if v50 is _ABSENT or v50 == 255 else _E22[v50]
-    f103 = _UNSET if v51 is _ABSENT or v51 == 255 else _E23[v51]
-    f104 = _UNSET if v52 is _ABSENT or v52 == 255 else v52
-    f105 = _UNSET if v53 is _ABSENT or v53 == -9223372036854775808 else _mul(v53, x55)
-    f106 = _UNSET if v54 is _ABSENT or v54 == 255 else _E24[v54]
-    z107 = buf[pos]
+    z58 = buf[pos]
     pos += 1
-    if pos + z107 > end:
-        raise _truncated("ExecutionReportEvent.symbol", z107)
-    t108 = str(buf[pos : pos + z107], "utf-8")
-    pos += z107
-    s109 = t108
-    z110 = buf[pos]
+    if pos + z58 > end:
+        raise _truncated("ExecutionReportEvent.symbol", z58)
+    t59 = str(buf[pos : pos + z58], "utf-8")
+    pos += z58
+    z60 = buf[pos]
     pos += 1
-    if pos + z110 > end:
-        raise _truncated("ExecutionReportEvent.clientOrderId", z110)
-    t111 = str(buf[pos : pos + z110], "utf-8")
-    pos += z110
-    s112 = t111
-    z113 = buf[pos]
+    if pos + z60 > end:
+        raise _truncated("ExecutionReportEvent.clientOrderId", z60)
+    t61 = str(buf[pos : pos + z60], "utf-8")
+    pos += z60
+    z62 = buf[pos]
     pos += 1
-    if pos + z113 > end:
-        raise _truncated("ExecutionReportEvent.origClientOrderId", z113)
-    t114 = str(buf[pos : pos + z113], "utf-8")
-    pos += z113
-    s115 = _UNSET if t114 == "" else t114
-    z116 = buf[pos]
+    if pos + z62 > end:
+        raise _truncated("ExecutionReportEvent.origClientOrderId", z62)
+    t63 = str(buf[pos : pos + z62], "utf-8")
+    pos += z62
+    z64 = buf[pos]
     pos += 1
-    if pos + z116 > end:
-        raise _truncated("ExecutionReportEvent.commissionAsset", z116)
-    t117 = str(buf[pos : pos + z116], "utf-8")
-    pos += z116
-    s118 = _UNSET if t117 == "" else t117
-    z119 = buf[pos]
+    if pos + z64 > end:
+        raise _truncated("ExecutionReportEvent.commissionAsset", z64)
+    t65 = str(buf[pos : pos + z64], "utf-8")
+    pos += z64
+    z66 = buf[pos]
     pos += 1
-    if pos + z119 > end:
-        raise _truncated("ExecutionReportEvent.rejectReason", z119)
-    t120 = str(buf[pos : pos + z119], "utf-8")
-    pos += z119
-    s121 = _UNSET if t120 == "" else t120
-    z122 = buf[pos]
+    if pos + z66 > end:
+        raise _truncated("ExecutionReportEvent.rejectReason", z66)
+    t67 = str(buf[pos : pos + z66], "utf-8")
+    pos += z66
+    z68 = buf[pos]
     pos += 1
-    if pos + z122 > end:
-        raise _truncated("ExecutionReportEvent.counterSymbol", z122)
-    t123 = str(buf[pos : pos + z122], "utf-8")
-    pos += z122
-    s124 = _UNSET if t123 == "" else t123
+    if pos + z68 > end:
+        raise _truncated("ExecutionReportEvent.counterSymbol", z68)
+    t69 = str(buf[pos : pos + z68], "utf-8")
+    pos += z68
     return _ExecutionReport(
-        event_time=f58,
-        transaction_time=f59,
-        order_creation_time=f60,
-        working_time=f61,
-        order_id=f62,
-        order_list_id=f63,
-        quantity=f64,
-        price=f65,
-        quote_order_quantity=f66,
-        iceberg_quantity=f67,
-        stop_price=f68,
-        order_type=f69,
-        side=f70,
-        time_in_force=f71,
-        execution_type=f72,
-        order_status=f73,
-        trade_id=f74,
-        execution_id=f75,
-        cumulative_filled_quantity=f76,
-        cumulative_quote_quantity=f77,
-        last_executed_quantity=f78,
-        last_executed_price=f79,
-        last_quote_quantity=f80,
-        commission_amount=f81,
-        is_working=f82,
-        is_maker=f83,
-        ignore=f84,
-        match_type=f85,
-        self_trade_prevention_mode=f86,
-        working_floor=f87,
-        used_sor=f88,
-        allocation_id=f89,
-        trailing_delta=f90,
-        trailing_time=f91,
-        trade_group_id=f92,
-        prevented_quantity=f93,
-        last_prevented_quantity=f94,
-        prevented_match_id=f95,
-        prevented_execution_quantity=f96,
-        prevented_execution_price=f97,
-        prevented_execution_quote_quantity=f98,
-        strategy_type=f99,
-        strategy_id=f100,
-        counter_order_id=f101,
-        peg_price_type=f102,
-        peg_offset_type=f103,
-        peg_offset_value=f104,
-        pegged_price=f105,
-        expiry_reason=f106,
-        symbol=s109,
-        client_order_id=s112,
-        orig_client_order_id=s115,
-        commission_asset=s118,
-        reject_reason=s121,
-        counter_symbol=s124,
+        event_time=v1 // 1000,
+        transaction_time=v2 // 1000,
+        order_creation_time=(-1 if v6 == -9223372036854775808 else v6 // 1000),
+        working_time=(_UNSET if v7 == -9223372036854775808 else v7 // 1000),
+        order_id=v8,
+        order_list_id=(-1 if v9 == -9223372036854775808 else v9),
+        quantity=_mul(v10, x56),
+        price=_mul(v11, x55),
+        quote_order_quantity=_mul(v12, x55),
+        iceberg_quantity=_mul(v13, x56),
+        stop_price=_mul(v14, x55),
+        order_type=_E18[v15],
+        side=_E19[v16],
+        time_in_force=_E17[v17],
+        execution_type=_E96[v18],
+        order_status=_E16[v19],
+        trade_id=(-1 if v20 == -9223372036854775808 else v20),
+        execution_id=v21,
+        cumulative_filled_quantity=_mul(v22, x56),
+        cumulative_quote_quantity=_mul(v23, x55),
+        last_executed_quantity=_mul(v24, x56),
+        last_executed_price=_mul(v25, x55),
+        last_quote_quantity=_mul(v26, x55),
+        commission_amount=_mul(v27, x57),
+        is_working=_BOOL[v28],
+        is_maker=_BOOL[v29],
+        ignore=_BOOL[v30],
+        match_type=_E62[v31],
+        self_trade_prevention_mode=_E21[v32],
+        working_floor=_E20[v34],
+        used_sor=_BOOL[v35],
+        allocation_id=(_UNSET if v36 == -9223372036854775808 else v36),
+        trailing_delta=(_UNSET if v37 == 18446744073709551615 else v37),
+        trailing_time=(_UNSET if v38 == -9223372036854775808 else v38 // 1000),
+        trade_group_id=(_UNSET if v39 == -9223372036854775808 else v39),
+        prevented_quantity=_mul(v40, x56),
+        last_prevented_quantity=(_UNSET if v41 == -9223372036854775808 else _mul(v41, x56)),
+        prevented_match_id=(_UNSET if v42 == -9223372036854775808 else v42),
+        prevented_execution_quantity=(_UNSET if v43 == -9223372036854775808 else _mul(v43, x56)),
+        prevented_execution_price=(_UNSET if v44 == -9223372036854775808 else _mul(v44, x55)),
+        prevented_execution_quote_quantity=(_UNSET if v45 == -9223372036854775808 else _mul(v45, x55)),
+        strategy_type=(_UNSET if v46 == -2147483648 else v46),
+        strategy_id=(_UNSET if v47 == -9223372036854775808 else v47),
+        counter_order_id=(_UNSET if v48 == -9223372036854775808 else v48),
+        peg_price_type=(_UNSET if v50 is _ABSENT or v50 == 255 else _E22[v50]),
+        peg_offset_type=(_UNSET if v51 is _ABSENT or v51 == 255 else _E23[v51]),
+        peg_offset_value=(_UNSET if v52 is _ABSENT or v52 == 255 else v52),
+        pegged_price=(_UNSET if v53 is _ABSENT or v53 == -9223372036854775808 else _mul(v53, x55)),
+        expiry_reason=(_UNSET if v54 is _ABSENT or v54 == 255 else _E24[v54]),
+        symbol=t59,
+        client_order_id=t61,
+        orig_client_order_id=(_UNSET if t63 == "" else t63),
+        commission_asset=(_UNSET if t65 == "" else t65),
+        reject_reason=(_UNSET if t67 == "" else t67),
+        counter_symbol=(_UNSET if t69 == "" else t69),
     ), (None if v49 == 65535 else v49)
 
 
@@ -4467,17 +3914,15 @@ def _e604_externallockupdate(buf: bytes | memoryview, pos: int, block_length: in
         v1, v2, v3, v4, v5 = _older(buf, pos, block_length, version, _O91)
     x6 = _SCALE[v3]
     pos = pos + block_length
-    f7 = v1 // 1000
-    f8 = v2 // 1000
-    f9 = _mul(v4, x6)
-    z10 = buf[pos]
+    z7 = buf[pos]
     pos += 1
-    if pos + z10 > end:
-        raise _truncated("ExternalLockUpdateEvent.asset", z10)
-    t11 = str(buf[pos : pos + z10], "utf-8")
-    pos += z10
-    s12 = t11
-    return _ExternalLockUpdate(event_time=f7, transaction_time=f8, delta=f9, asset=s12), (None if v5 == 65535 else v5)
+    if pos + z7 > end:
+        raise _truncated("ExternalLockUpdateEvent.asset", z7)
+    t8 = str(buf[pos : pos + z7], "utf-8")
+    pos += z7
+    return _ExternalLockUpdate(event_time=v1 // 1000, transaction_time=v2 // 1000, delta=_mul(v4, x6), asset=t8), (
+        None if v5 == 65535 else v5
+    )
 
 
 def _e606_liststatus(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
@@ -4489,72 +3934,60 @@ def _e606_liststatus(buf: bytes | memoryview, pos: int, block_length: int, versi
     else:  # an older or shorter block: only what it holds
         v1, v2, v3, v4, v5, v6, v7 = _older(buf, pos, block_length, version, _O98)
     pos = pos + block_length
-    f8 = v1 // 1000
-    f9 = v2 // 1000
-    f10 = v3
-    f11 = _E9[v4]
-    f12 = _E10[v5]
-    f13 = _E11[v6]
-    n14, c15 = _D50.unpack_from(buf, pos)
+    n8, c9 = _D50.unpack_from(buf, pos)
     pos += _D50.size
-    g16: list[Any] = []
-    for _ in range(c15):
-        if pos + n14 > end:
-            raise _truncated("ListStatusEvent.orders", c15)
-        a17 = pos
-        if n14 >= 8:
-            (v18,) = _S12.unpack_from(buf, a17)
+    g10: list[Any] = []
+    for _ in range(c9):
+        if pos + n8 > end:
+            raise _truncated("ListStatusEvent.orders", c9)
+        a11 = pos
+        if n8 >= 8:
+            (v12,) = _S12.unpack_from(buf, a11)
         else:  # an older or shorter block: only what it holds
-            (v18,) = _older(buf, a17, n14, version, _O13)
-        pos = a17 + n14
-        f19 = v18
-        z20 = buf[pos]
+            (v12,) = _older(buf, a11, n8, version, _O13)
+        pos = a11 + n8
+        z13 = buf[pos]
         pos += 1
-        if pos + z20 > end:
-            raise _truncated("ListStatusEvent.orders.symbol", z20)
-        t21 = str(buf[pos : pos + z20], "utf-8")
-        pos += z20
-        s22 = t21
-        z23 = buf[pos]
+        if pos + z13 > end:
+            raise _truncated("ListStatusEvent.orders.symbol", z13)
+        t14 = str(buf[pos : pos + z13], "utf-8")
+        pos += z13
+        z15 = buf[pos]
         pos += 1
-        if pos + z23 > end:
-            raise _truncated("ListStatusEvent.orders.clientOrderId", z23)
-        t24 = str(buf[pos : pos + z23], "utf-8")
-        pos += z23
-        s25 = t24
-        g16.append(_ListStatusLeg(order_id=f19, symbol=s22, client_order_id=s25))
-    z26 = buf[pos]
+        if pos + z15 > end:
+            raise _truncated("ListStatusEvent.orders.clientOrderId", z15)
+        t16 = str(buf[pos : pos + z15], "utf-8")
+        pos += z15
+        g10.append(_ListStatusLeg(order_id=v12, symbol=t14, client_order_id=t16))
+    z17 = buf[pos]
     pos += 1
-    if pos + z26 > end:
-        raise _truncated("ListStatusEvent.symbol", z26)
-    t27 = str(buf[pos : pos + z26], "utf-8")
-    pos += z26
-    s28 = t27
-    z29 = buf[pos]
+    if pos + z17 > end:
+        raise _truncated("ListStatusEvent.symbol", z17)
+    t18 = str(buf[pos : pos + z17], "utf-8")
+    pos += z17
+    z19 = buf[pos]
     pos += 1
-    if pos + z29 > end:
-        raise _truncated("ListStatusEvent.listClientOrderId", z29)
-    t30 = str(buf[pos : pos + z29], "utf-8")
-    pos += z29
-    s31 = t30
-    z32 = buf[pos]
+    if pos + z19 > end:
+        raise _truncated("ListStatusEvent.listClientOrderId", z19)
+    t20 = str(buf[pos : pos + z19], "utf-8")
+    pos += z19
+    z21 = buf[pos]
     pos += 1
-    if pos + z32 > end:
-        raise _truncated("ListStatusEvent.rejectReason", z32)
-    t33 = str(buf[pos : pos + z32], "utf-8")
-    pos += z32
-    s34 = _UNSET if t33 == "" else t33
+    if pos + z21 > end:
+        raise _truncated("ListStatusEvent.rejectReason", z21)
+    t22 = str(buf[pos : pos + z21], "utf-8")
+    pos += z21
     return _ListStatus(
-        event_time=f8,
-        transaction_time=f9,
-        order_list_id=f10,
-        contingency_type=f11,
-        list_status_type=f12,
-        list_order_status=f13,
-        orders=g16,
-        symbol=s28,
-        list_client_order_id=s31,
-        list_reject_reason=s34,
+        event_time=v1 // 1000,
+        transaction_time=v2 // 1000,
+        order_list_id=v3,
+        contingency_type=_E9[v4],
+        list_status_type=_E10[v5],
+        list_order_status=_E11[v6],
+        orders=g10,
+        symbol=t18,
+        list_client_order_id=t20,
+        list_reject_reason=(_UNSET if t22 == "" else t22),
     ), (None if v7 == 65535 else v7)
 
 
@@ -4567,32 +4000,29 @@ def _e607_outboundaccountposition(buf: bytes | memoryview, pos: int, block_lengt
     else:  # an older or shorter block: only what it holds
         v1, v2, v3 = _older(buf, pos, block_length, version, _O100)
     pos = pos + block_length
-    f4 = v1 // 1000
-    f5 = v2 // 1000
-    n6, c7 = _D2.unpack_from(buf, pos)
+    n4, c5 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g8: list[Any] = []
-    for _ in range(c7):
-        if pos + n6 > end:
-            raise _truncated("OutboundAccountPositionEvent.balances", c7)
-        a9 = pos
-        if n6 >= 17:
-            v10, v11, v12 = _S69.unpack_from(buf, a9)
+    g6: list[Any] = []
+    for _ in range(c5):
+        if pos + n4 > end:
+            raise _truncated("OutboundAccountPositionEvent.balances", c5)
+        a7 = pos
+        if n4 >= 17:
+            v8, v9, v10 = _S69.unpack_from(buf, a7)
         else:  # an older or shorter block: only what it holds
-            v10, v11, v12 = _older(buf, a9, n6, version, _O70)
-        x13 = _SCALE[v10]
-        pos = a9 + n6
-        f14 = _mul(v11, x13)
-        f15 = _mul(v12, x13)
-        z16 = buf[pos]
+            v8, v9, v10 = _older(buf, a7, n4, version, _O70)
+        x11 = _SCALE[v8]
+        pos = a7 + n4
+        z12 = buf[pos]
         pos += 1
-        if pos + z16 > end:
-            raise _truncated("OutboundAccountPositionEvent.balances.asset", z16)
-        t17 = str(buf[pos : pos + z16], "utf-8")
-        pos += z16
-        s18 = t17
-        g8.append(_BalanceEntry(free=f14, locked=f15, asset=s18))
-    return _OutboundAccountPosition(event_time=f4, last_update_time=f5, balances=g8), (None if v3 == 65535 else v3)
+        if pos + z12 > end:
+            raise _truncated("OutboundAccountPositionEvent.balances.asset", z12)
+        t13 = str(buf[pos : pos + z12], "utf-8")
+        pos += z12
+        g6.append(_BalanceEntry(free=_mul(v9, x11), locked=_mul(v10, x11), asset=t13))
+    return _OutboundAccountPosition(event_time=v1 // 1000, last_update_time=v2 // 1000, balances=g6), (
+        None if v3 == 65535 else v3
+    )
 
 
 RESULTS: dict[str, dict[int, Callable[[bytes | memoryview, int, int, int, int], Any]]] = {

@@ -130,28 +130,27 @@ def _r200_depthresult(buf: bytes | memoryview, pos: int, block_length: int, vers
     x4 = _SCALE[v2]
     x5 = _SCALE[v3]
     pos = pos + block_length
-    f6 = v1
-    n7, c8 = _D2.unpack_from(buf, pos)
+    n6, c7 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    e10 = pos + n7 * c8
-    if e10 > end:
-        raise _truncated("DepthResponse.bids", c8)
-    if n7 >= 16:
-        g9 = [_PriceLevel(_mul(v11, x4), _mul(v12, x5)) for v11, v12 in _rows(_S3, buf, pos, n7, c8)]
+    e9 = pos + n6 * c7
+    if e9 > end:
+        raise _truncated("DepthResponse.bids", c7)
+    if n6 >= 16:
+        g8 = [_PriceLevel(_mul(v10, x4), _mul(v11, x5)) for v10, v11 in _rows(_S3, buf, pos, n6, c7)]
     else:  # older or shorter entries: only what they hold
-        g9 = [_PriceLevel(_mul(v11, x4), _mul(v12, x5)) for v11, v12 in _older_rows(buf, pos, n7, c8, version, _O4)]
-    pos = e10
-    n13, c14 = _D2.unpack_from(buf, pos)
+        g8 = [_PriceLevel(_mul(v10, x4), _mul(v11, x5)) for v10, v11 in _older_rows(buf, pos, n6, c7, version, _O4)]
+    pos = e9
+    n12, c13 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    e16 = pos + n13 * c14
-    if e16 > end:
-        raise _truncated("DepthResponse.asks", c14)
-    if n13 >= 16:
-        g15 = [_PriceLevel(_mul(v17, x4), _mul(v18, x5)) for v17, v18 in _rows(_S3, buf, pos, n13, c14)]
+    e15 = pos + n12 * c13
+    if e15 > end:
+        raise _truncated("DepthResponse.asks", c13)
+    if n12 >= 16:
+        g14 = [_PriceLevel(_mul(v16, x4), _mul(v17, x5)) for v16, v17 in _rows(_S3, buf, pos, n12, c13)]
     else:  # older or shorter entries: only what they hold
-        g15 = [_PriceLevel(_mul(v17, x4), _mul(v18, x5)) for v17, v18 in _older_rows(buf, pos, n13, c14, version, _O4)]
-    pos = e16
-    return _DepthResult(last_update_id=f6, bids=g9, asks=g15)
+        g14 = [_PriceLevel(_mul(v16, x4), _mul(v17, x5)) for v16, v17 in _older_rows(buf, pos, n12, c13, version, _O4)]
+    pos = e15
+    return _DepthResult(last_update_id=v1, bids=g8, asks=g14)
 
 
 def _r302_orderresponse(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
@@ -169,55 +168,49 @@ def _r302_orderresponse(buf: bytes | memoryview, pos: int, block_length: int, ve
     x33 = _SCALE[v1]
     x34 = _SCALE[v2]
     pos = pos + block_length
-    f35 = v3
-    f36 = _E7[v10]
-    n37, c38 = _D2.unpack_from(buf, pos)
+    n35, c36 = _D2.unpack_from(buf, pos)
     pos += _D2.size
-    g39: list[Any] = []
-    for _ in range(c38):
-        if pos + n37 > end:
-            raise _truncated("NewOrderFullResponse.fills", c38)
-        a40 = pos
-        if n37 >= 42:
-            v41, _, v43, v44, _, _, _ = _S8.unpack_from(buf, a40)
+    g37: list[Any] = []
+    for _ in range(c36):
+        if pos + n35 > end:
+            raise _truncated("NewOrderFullResponse.fills", c36)
+        a38 = pos
+        if n35 >= 42:
+            v39, _, v41, v42, _, _, _ = _S8.unpack_from(buf, a38)
         else:  # an older or shorter block: only what it holds
-            v41, _, v43, v44, _, _, _ = _older(buf, a40, n37, version, _O9)
-        x48 = _SCALE[v41]
-        pos = a40 + n37
-        f49 = _mul(v43, x33)
-        f50 = _mul(v44, x34)
+            v39, _, v41, v42, _, _, _ = _older(buf, a38, n35, version, _O9)
+        x46 = _SCALE[v39]
+        pos = a38 + n35
+        z47 = buf[pos]
+        pos += 1
+        if pos + z47 > end:
+            raise _truncated("NewOrderFullResponse.fills.commissionAsset", z47)
+        pos += z47
+        g37.append(_OrderResponseFillsItem(price=_mul(v41, x33), qty=_mul(v42, x34)))
+    n49, c50 = _D2.unpack_from(buf, pos)
+    pos += _D2.size
+    for _ in range(c50):
+        pos += n49
         z51 = buf[pos]
         pos += 1
         if pos + z51 > end:
-            raise _truncated("NewOrderFullResponse.fills.commissionAsset", z51)
+            raise _truncated("NewOrderFullResponse.preventedMatches.makerSymbol", z51)
         pos += z51
-        g39.append(_OrderResponseFillsItem(price=f49, qty=f50))
-    n53, c54 = _D2.unpack_from(buf, pos)
-    pos += _D2.size
-    for _ in range(c54):
-        pos += n53
-        z55 = buf[pos]
-        pos += 1
-        if pos + z55 > end:
-            raise _truncated("NewOrderFullResponse.preventedMatches.makerSymbol", z55)
-        pos += z55
         if pos > end:
-            raise _truncated("NewOrderFullResponse.preventedMatches", c54)
-    z57 = buf[pos]
+            raise _truncated("NewOrderFullResponse.preventedMatches", c50)
+    z53 = buf[pos]
     pos += 1
-    if pos + z57 > end:
-        raise _truncated("NewOrderFullResponse.symbol", z57)
-    t58 = str(buf[pos : pos + z57], "utf-8")
-    pos += z57
-    s59 = t58
-    z60 = buf[pos]
+    if pos + z53 > end:
+        raise _truncated("NewOrderFullResponse.symbol", z53)
+    t54 = str(buf[pos : pos + z53], "utf-8")
+    pos += z53
+    z55 = buf[pos]
     pos += 1
-    if pos + z60 > end:
-        raise _truncated("NewOrderFullResponse.clientOrderId", z60)
-    t61 = str(buf[pos : pos + z60], "utf-8")
-    pos += z60
-    s62 = t61
-    return _OrderResponse(order_id=f35, status=f36, fills=g39, symbol=s59, client_order_id=s62)
+    if pos + z55 > end:
+        raise _truncated("NewOrderFullResponse.clientOrderId", z55)
+    t56 = str(buf[pos : pos + z55], "utf-8")
+    pos += z55
+    return _OrderResponse(order_id=v3, status=_E7[v10], fills=g37, symbol=t54, client_order_id=t56)
 
 
 def _e601_balanceupdate(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:
@@ -230,16 +223,13 @@ def _e601_balanceupdate(buf: bytes | memoryview, pos: int, block_length: int, ve
         v1, _, v3, v4, v5 = _older(buf, pos, block_length, version, _O11)
     x6 = _SCALE[v3]
     pos = pos + block_length
-    f7 = v1 // 1000
-    f8 = _mul(v4, x6)
-    z9 = buf[pos]
+    z7 = buf[pos]
     pos += 1
-    if pos + z9 > end:
-        raise _truncated("BalanceUpdateEvent.asset", z9)
-    t10 = str(buf[pos : pos + z9], "utf-8")
-    pos += z9
-    s11 = t10
-    return _BalanceUpdate(event_time=f7, delta=f8, asset=s11), (None if v5 == 65535 else v5)
+    if pos + z7 > end:
+        raise _truncated("BalanceUpdateEvent.asset", z7)
+    t8 = str(buf[pos : pos + z7], "utf-8")
+    pos += z7
+    return _BalanceUpdate(event_time=v1 // 1000, delta=_mul(v4, x6), asset=t8), (None if v5 == 65535 else v5)
 
 
 RESULTS: dict[str, dict[int, Callable[[bytes | memoryview, int, int, int, int], Any]]] = {
