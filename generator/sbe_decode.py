@@ -11,8 +11,9 @@ A message whose JSON answer is reshaped by the runtime (`binance_ws.sbe._JSON_SH
 one holding a value this stage cannot build directly (a nested message, a tagged union),
 gets no decoder here and keeps the table-driven path; the module lists them (`NOT_DIRECT`).
 
-Money values are built in one place, `money()`: change it to change how every decoder
-builds a Decimal field.
+Money values are built in one place: `money()` (from a mantissa and its exponent's scale),
+with `money_from_text()` for the rare value that starts as text (a `jsonDefault`, a float
+field); change them to change how every decoder builds a Decimal field.
 """
 
 from __future__ import annotations
@@ -88,6 +89,12 @@ def money(mantissa: str, scale: str) -> str:
     (`0.00100000`). `_mul` is a Context with room for 128-bit mantissas (never rounds).
     """
     return f"_mul({mantissa}, {scale})"
+
+
+def money_from_text(text: str) -> str:
+    """The expression of a money value from the expression of its JSON text (a layout's
+    `jsonDefault`, a float field's three decimals)."""
+    return f"_Decimal({text})"
 
 
 def money_text(mantissa: str, exponent: str) -> str:
@@ -229,7 +236,7 @@ def _json_default(f: tuple[Any, ...], target: str) -> str | None:
     if default is None:
         return None
     if target == "decimal":
-        return f"_Decimal({str(default)!r})"
+        return money_from_text(repr(str(default)))
     if target == "str":
         return repr(str(default))
     if target in ("int", "bool") and isinstance(default, int | bool):
@@ -368,7 +375,7 @@ class _Message:
             expr = f"_bits({table}, {raw})"
         elif kind == "float":
             if target == "decimal":
-                expr = f'_Decimal(f"{{{raw}:.3f}}")'
+                expr = money_from_text(f'f"{{{raw}:.3f}}"')
             elif target == "str":
                 expr = f'f"{{{raw}:.3f}}"'
             else:

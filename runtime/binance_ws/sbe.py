@@ -2,10 +2,16 @@
 
 With `response_format="sbe"` the server answers in binary frames: a `WebSocketResponse`
 envelope (status, rate limits, request id) around one response message, and user-data
-events as their own messages. `Decoder`
-reads them with the layout tables generated from the project's SBE layout document
-(`generated/.../_sbe.py`) into the same JSON-shaped values the JSON API sends, so the
-result goes through the same typed decoding (same Structs, same exceptions).
+events as their own messages. `Decoder` reads the envelope straight, then the result:
+
+- with the generated straight-line decoders (`generated/.../_sbe_decode.py`, its `direct`
+  argument), built directly into the method's result Structs (a `DecodedFrame`): the same
+  Structs the JSON answer decodes into;
+- otherwise (a message the generator leaves to it, a value a direct decoder does not take,
+  `Decoder(tables)` alone) with the layout tables (`generated/.../_sbe.py`) into the
+  JSON-shaped values the JSON API sends, which go through the same typed decoding.
+
+`message()` (JSON-shaped values of one message) and `frame()` are the entry points.
 
 Schema evolution as the SBE standard requires: each message's and group's block length
 is read from the wire (trailing fields a newer version added are skipped), fields of a
