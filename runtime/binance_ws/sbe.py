@@ -417,18 +417,22 @@ class Decoder:
         error: ErrorBody | None = None
         body = _NULL
         try:
-            inner = None
-            if stop - start >= HEADER.size:
-                inner_length, inner, inner_schema, inner_version = HEADER.unpack_from(data, start)
+            inner_length, inner, inner_schema, inner_version = (
+                HEADER.unpack_from(data, start) if stop - start >= HEADER.size else (0, None, None, 0)
+            )
             if inner == ERROR:
                 error = self._error(self.message(memoryview(data)[start:stop])[1])
             elif method is not None and method.takes_sbe:
                 body = msgspec.Raw(data[start:stop])  # the numeric fast path reads the message itself
             else:
                 wire = method.wire if method is not None else None
-                direct = self._direct.get(wire) if wire is not None else None
+                direct = self._direct.get(wire) if method is not None and wire is not None else None
                 # Only for the result type they build (the runtime's own `time` call has its own).
-                decode = direct[1].get(inner) if direct is not None and method.result is direct[0] else None
+                decode = (
+                    direct[1].get(inner)
+                    if direct is not None and method is not None and inner is not None and method.result is direct[0]
+                    else None
+                )
                 if decode is not None and inner_schema == self.schema_id:
                     try:
                         value = decode(data, start + HEADER.size, inner_length, inner_version, stop)
