@@ -93,3 +93,14 @@ def test_direct_decoders_are_deterministic_and_cover_every_unreshaped_answer() -
         606,
         607,
     ]  # allocationReport, serverShutdown: not in the union (UnknownEvent)
+
+
+def test_the_generator_leaves_to_the_table_path_what_the_runtime_reshapes() -> None:
+    """A message the runtime reshapes for JSON (`_JSON_SHAPE`) must get no direct decoder (it would
+    skip the reshaping): the generator's list and the runtime's are the same."""
+    from binance_ws import sbe as runtime_sbe
+    from generator.sbe_decode import LIST_OF_ONE, ROW_TAILS, SHAPED
+
+    shapes = runtime_sbe._JSON_SHAPE  # pyright: ignore[reportPrivateUsage]
+    assert SHAPED | set(ROW_TAILS) == set(shapes)  # klines: its twelfth "0" is written by the decoder
+    assert set(LIST_OF_ONE) == set(runtime_sbe._LIST_OF_ONE)  # pyright: ignore[reportPrivateUsage]
