@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import emit, ir, load, models, render, sbe, streams
+from . import emit, ir, load, models, render, sbe, sbe_decode, streams
 
 
 def generate(spec: Path, *, package: str = "binance_spot_ws", sbe_layouts: Path | None = None) -> dict[str, str]:
@@ -18,15 +18,22 @@ def generate(spec: Path, *, package: str = "binance_spot_ws", sbe_layouts: Path 
 
     A top-level `x-streams: <file>` names the market-data streams document (a path
     relative to the spec); its subscriptions and event types are generated alongside.
-    With a directory of SBE layouts (`spec/sbe/`), the package gets `_sbe.py` too.
+    With a directory of SBE layouts (`spec/sbe/`), the package gets `_sbe.py` (the layout
+    tables) and `_sbe_decode.py` (straight-line decoders into the result types) too.
     """
     document = load.document(spec)
     api = ir.build(document, package=package)
     sbe_files = (
         {} if sbe_layouts is None else sbe.files(sbe_layouts, models.HEADER.format(spec=f"sbe/{sbe.DEFAULT_LAYOUT}"))
     )
-    files = render.package(api, streams_of(document), sbe=bool(sbe_files), sbe_stream="_sbe_stream.py" in sbe_files)
-    return emit.formatted(files | sbe_files)
+    package_files = render.package(
+        api, streams_of(document), sbe=bool(sbe_files), sbe_stream="_sbe_stream.py" in sbe_files
+    )
+    if sbe_files and sbe_layouts is not None:
+        sbe_files |= sbe_decode.files(
+            sbe_layouts, api, package_files, models.HEADER.format(spec=f"sbe/{sbe.DEFAULT_LAYOUT}")
+        )
+    return emit.formatted(package_files | sbe_files)
 
 
 def streams_of(document: load.Document) -> streams.Streams | None:

@@ -25,6 +25,7 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
     _errors = ERRORS
     _method_table = _methods.METHODS
     _sbe_layout = _sbe
+    _sbe_direct = "binance_spot_ws._sbe_decode"  # imported when a client asks for SBE
 
     async def ping(
         self,

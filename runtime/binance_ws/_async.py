@@ -18,6 +18,7 @@ import collections
 import contextlib
 import contextvars
 import copy
+import importlib
 import itertools
 import logging
 import math
@@ -55,7 +56,7 @@ from .ratelimit import Policy, RateLimiter
 from .sbe import Decoder as SbeDecoder
 from .sbe import SbeError, sbe_url
 from .signing import Signer
-from .wire import Frame
+from .wire import DecodedFrame, Frame
 
 if TYPE_CHECKING:
     import httpx
@@ -248,6 +249,7 @@ class AsyncConnection(Generic[E]):
     #: How to connect, said when a method is called on a client that is not connected.
     _connect_hint = "call `async with AsyncClient(...)` or `await client.connect()` first"
     _sbe_layout: Any = None  # set by the generated client: its SBE layout tables (`_sbe`)
+    _sbe_direct: Any = None  # ... and its straight-line SBE decoders (`_sbe_decode`, or its module name)
     _method_table: Mapping[str, Method[Any, Any]] = {}  # set by the generated client: wire name -> Method
 
     def __init__(
@@ -281,7 +283,10 @@ class AsyncConnection(Generic[E]):
         if self.response_format == "sbe":
             if self._sbe_layout is None:
                 raise ValueError("response_format='sbe' needs a generated client with SBE layouts (binance_spot_ws)")
-            self._sbe = SbeDecoder(self._sbe_layout)
+            direct = self._sbe_direct
+            self._sbe = SbeDecoder(
+                self._sbe_layout, importlib.import_module(direct) if isinstance(direct, str) else direct
+            )
             self.url = sbe_url(self.url, self._sbe.schema_id, self._sbe.schema_version)
         self.protocol = Protocol(options.key(key), recv_window=options.recv_window(recv_window), errors=self._errors)
         self.timeout: float = options.seconds("timeout", timeout)  # type: ignore[assignment]
@@ -868,7 +873,7 @@ class AsyncConnection(Generic[E]):
     def _on_parsed(self, link: _Link, frame: Frame) -> None:
         if len(frame.event):
             if link.deliver_events:
-                self._on_event(link, frame.event)
+                self._on_event(link, frame.event, frame.value if type(frame) is DecodedFrame else None)
             return
         if frame.rateLimits:
             self.rate_limiter.update(frame.rateLimits, self.now_ms())
@@ -1002,7 +1007,8 @@ class AsyncConnection(Generic[E]):
         elif subscribed:
             link.gap_settled = True
 
-    def _on_event(self, link: _Link, raw: msgspec.Raw) -> None:
+    def _on_event(self, link: _Link, raw: msgspec.Raw, decoded: Any = None) -> None:
+        """`decoded`: the event already built (an SBE event), else it is decoded from `raw` (JSON)."""
         data = bytes(raw)
         seen = self._recent_seen
         if data in seen:
@@ -1015,7 +1021,7 @@ class AsyncConnection(Generic[E]):
         self._settle_gap(link)
         event: E | StreamGap | UnknownEvent
         try:
-            event = self._decode_event(data)
+            event = decoded if decoded is not None else self._decode_event(data)
         except (msgspec.DecodeError, RecursionError, ValueError) as exc:
             log.warning("undecodable user-data event (%d bytes) replaced by a gap: %s", len(data), describe(exc))
             event = StreamGap("undecodable")

@@ -24,6 +24,7 @@ import msgspec
 from .sbe import HEADER, Decoder, SbeError
 
 _I64 = struct.Struct("<q")
+_NUMPY_TYPES = {8: "<i8", 1: "i1"}  # as mantissa() reads them: signed
 
 
 class Column:
@@ -65,12 +66,14 @@ class Column:
         return [self.mantissa(i) for i in range(self.count)]
 
     def to_numpy(self) -> Any:
-        """The mantissas as a numpy int64 array viewing the same memory (int64 columns only)."""
+        """The mantissas as a numpy array viewing the same memory: int64 (int8 for the one-byte
+        flags of SBE trades); a 128-bit column has none (TypeError: use `mantissas()`)."""
         np: Any = importlib.import_module("numpy")  # optional: only this method needs it
 
-        if self.size != 8:
-            raise TypeError("a 128-bit column has no int64 view; use mantissas()")
-        return np.ndarray((self.count,), dtype="<i8", buffer=self.buffer, offset=self.offset, strides=(self.stride,))
+        dtype = _NUMPY_TYPES.get(self.size)
+        if dtype is None:
+            raise TypeError("a 128-bit column has no numpy integer view; use mantissas()")
+        return np.ndarray((self.count,), dtype=dtype, buffer=self.buffer, offset=self.offset, strides=(self.stride,))
 
     def __repr__(self) -> str:
         return f"Column({self.count} values, exponent={self.exponent})"

@@ -186,6 +186,14 @@ class Method(Generic[P, R]):
             decoder = self._decoder = msgspec.json.Decoder(self.result)
         return decoder
 
+    @property
+    def takes_sbe(self) -> bool:
+        """Whether its result decoder reads an SBE result message itself (the numeric fast path)."""
+        decoder = self._decoder
+        return (
+            decoder is not None and type(decoder) is not msgspec.json.Decoder and getattr(decoder, "wants_sbe", False)
+        )
+
     def __repr__(self) -> str:
         return f"Method({self.wire!r}, security={self.security.value}, weight={self.weight.base})"
 

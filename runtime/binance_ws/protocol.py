@@ -32,7 +32,16 @@ from .errors import (
 from .fallback import decode_with_fallbacks
 from .method import Method
 from .signing import Signer
-from .wire import FRAME_DECODER, ErrorBody, Frame, encode_request, format_decimal, signature_payload, wire_params
+from .wire import (
+    FRAME_DECODER,
+    DecodedFrame,
+    ErrorBody,
+    Frame,
+    encode_request,
+    format_decimal,
+    signature_payload,
+    wire_params,
+)
 
 # Unique without a random draw per order: a random per-process part plus a counter.
 _PROCESS_PART = secrets.token_hex(6)
@@ -176,6 +185,8 @@ class Protocol:
             if not 200 <= frame.status < 300:
                 return self._unexpected(call, frame, "the answer has no status" if not frame.status else "no result")
             try:
+                if type(frame) is DecodedFrame:
+                    return frame.value  # an SBE answer, built straight into the result type
                 return method.decoder.decode(frame.result)
             except msgspec.ValidationError as exc:
                 try:

@@ -2,10 +2,16 @@
 
 With `response_format="sbe"` the server answers in binary frames: a `WebSocketResponse`
 envelope (status, rate limits, request id) around one response message, and user-data
-events as their own messages. `Decoder`
-reads them with the layout tables generated from the project's SBE layout document
-(`generated/.../_sbe.py`) into the same JSON-shaped values the JSON API sends, so the
-result goes through the same typed decoding (same Structs, same exceptions).
+events as their own messages. `Decoder` reads the envelope straight, then the result:
+
+- with the generated straight-line decoders (`generated/.../_sbe_decode.py`, its `direct`
+  argument), built directly into the method's result Structs (a `DecodedFrame`): the same
+  Structs the JSON answer decodes into;
+- otherwise (a message the generator leaves to it, a value a direct decoder does not take,
+  `Decoder(tables)` alone) with the layout tables (`generated/.../_sbe.py`) into the
+  JSON-shaped values the JSON API sends, which go through the same typed decoding.
+
+`message()` (JSON-shaped values of one message) and `frame()` are the entry points.
 
 Schema evolution as the SBE standard requires: each message's and group's block length
 is read from the wire (trailing fields a newer version added are skipped), fields of a
@@ -27,7 +33,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import msgspec
 
 from .errors import BinanceError
-from .wire import ErrorBody, Frame, RateLimit
+from .wire import DecodedFrame, ErrorBody, Frame, RateLimit
 
 #: `struct` format of each SBE primitive (little-endian, no padding).
 FORMATS = {
@@ -56,6 +62,9 @@ NULLS: dict[str, Any] = {
 }
 MANTISSA128_NULL = -(2**127)
 HEADER = struct.Struct("<HHHH")  # blockLength, templateId, schemaId, version
+_FLAG = struct.Struct("<B")
+_NULL = msgspec.Raw(b"null")
+_NO_EVENT = msgspec.Raw(b"")
 
 ENVELOPE = 50  # WebSocketResponse
 ERROR = 100  # ErrorResponse
@@ -64,6 +73,11 @@ NON_REPRESENTABLE_MESSAGE = 999
 
 class SbeError(BinanceError):
     """An SBE payload that cannot be decoded (truncated, unknown template, other schema)."""
+
+
+class Fallback(Exception):
+    """Internal: a generated decoder leaves this message to the table-driven path (which then
+    raises the typed problem, e.g. NonRepresentable, or decodes it the JSON way)."""
 
 
 class NonRepresentable(SbeError):
@@ -163,7 +177,9 @@ class _Block:
 class Decoder:
     """SBE payloads -> JSON-shaped values and frames, from a generated `_sbe` table module."""
 
-    def __init__(self, tables: ModuleType) -> None:
+    def __init__(self, tables: ModuleType, direct: ModuleType | None = None) -> None:
+        """`tables`: the generated `_sbe` layout tables; `direct`: the generated `_sbe_decode`
+        module (straight-line decoders into the result Structs), or None for the table path only."""
         self.schema_id: int = tables.SCHEMA_ID
         self.schema_version: int = tables.SCHEMA_VERSION
         self.enums: Mapping[str, Mapping[int, str | None]] = tables.ENUMS
@@ -171,6 +187,16 @@ class Decoder:
         self.messages = {tid: (spec[0], _Block(spec[0], spec[2])) for tid, spec in tables.MESSAGES.items()}
         self.events: Mapping[int, str] = tables.EVENTS
         self._encode = msgspec.json.Encoder().encode
+        #: wire -> (the result type the decoders build, {template: decoder})
+        self._direct: Mapping[str, tuple[Any, Mapping[int, Callable[..., Any]]]] = {}
+        self._direct_events: Mapping[int, Callable[..., tuple[Any, int | None]]] = {}
+        # Decoders made for other tables (a client asking for an older schema) are not used.
+        if direct is not None and (direct.SCHEMA_ID, direct.SCHEMA_VERSION) == (self.schema_id, self.schema_version):
+            self._direct = {wire: (direct.RESULT_TYPES[wire], found) for wire, found in direct.RESULTS.items()}
+            self._direct_events = direct.EVENTS
+        # A schema of answers has the envelope; the market-data streams' schema has none.
+        envelope = self.messages.get(ENVELOPE)
+        self._envelope_reader = None if envelope is None else _EnvelopeReader(envelope[1], self.enums)
 
     # -- values -----------------------------------------------------------------------------
 
@@ -375,77 +401,87 @@ class Decoder:
         decoded (`NonRepresentable`, malformed) still reaches its request: then `problem`
         is set and the frame carries no result.
         """
-        buf = memoryview(data)
-        if len(buf) < HEADER.size:
-            raise SbeError(f"truncated SBE frame ({len(buf)} bytes)")
-        block_length, template, _schema_id, version = HEADER.unpack_from(buf, 0)
+        if len(data) < HEADER.size:
+            raise SbeError(f"truncated SBE frame ({len(data)} bytes)")
+        block_length, template, _schema_id, version = HEADER.unpack_from(data, 0)
         if template in self.events:
-            return self._event(buf, template), False, None
-        if template != ENVELOPE:
+            return self._event(data, memoryview(data), template), False, None
+        if template != ENVELOPE or self._envelope_reader is None:
             raise SbeError(f"SBE frame is neither a WebSocketResponse nor an event (template {template})")
-        _, block = self.messages[ENVELOPE]
         try:
-            envelope = self._envelope(block, buf, block_length, version)
+            deprecated, status, limits, request_id, start, stop = self._envelope_reader.read(
+                data, block_length, version
+            )
         except (struct.error, IndexError, UnicodeDecodeError, KeyError) as exc:
             raise SbeError(f"malformed SBE WebSocketResponse: {exc}") from None
-        request_id: int | str | None = envelope.get("id")
-        if isinstance(request_id, str) and request_id.isdigit() and request_id.isascii():
-            request_id = int(request_id)
-        elif request_id == "":
-            request_id = None
-        limits = [
-            RateLimit(r["rateLimitType"], r["interval"], r["intervalNum"], r["limit"], r.get("count", 0))
-            for r in envelope.get("rateLimits", ())
-        ]
         method = method_of(request_id) if method_of is not None else None
-        wire = method.wire if method is not None else None
-        wants_sbe = getattr(method.decoder, "wants_sbe", False) if method is not None else False
-        status = envelope["status"]
-        deprecated = bool(envelope.get("sbeSchemaIdVersionDeprecated"))
-        result: memoryview = envelope["result"]
         problem: BaseException | None = None
         error: ErrorBody | None = None
-        body = msgspec.Raw(b"null")
+        body = _NULL
         try:
-            value: Any
-            inner, value = self.message(result) if len(result) else ("", None)
-            if inner == "ErrorResponse":
-                error = self._error(value)
-            elif wants_sbe:  # the numeric fast path reads the message itself
-                body = msgspec.Raw(bytes(result))
+            inner_length, inner, inner_schema, inner_version = (
+                HEADER.unpack_from(data, start) if stop - start >= HEADER.size else (0, None, None, 0)
+            )
+            if inner == ERROR:
+                error = self._error(self.message(memoryview(data)[start:stop])[1])
+            elif method is not None and method.takes_sbe:
+                body = msgspec.Raw(data[start:stop])  # the numeric fast path reads the message itself
             else:
-                shape = _JSON_SHAPE.get(inner)
-                if shape is not None:
-                    value = shape(value, now_ms)
-                if wire in _LIST_OF_ONE and isinstance(value, dict):
-                    value = [cast("dict[str, Any]", value)]
-                body = msgspec.Raw(self._encode(value))
+                wire = method.wire if method is not None else None
+                direct = self._direct.get(wire) if method is not None and wire is not None else None
+                # Only for the result type they build (the runtime's own `time` call has its own).
+                decode = (
+                    direct[1].get(inner)
+                    if direct is not None and method is not None and inner is not None and method.result is direct[0]
+                    else None
+                )
+                if decode is not None and inner_schema == self.schema_id:
+                    try:
+                        value = decode(data, start + HEADER.size, inner_length, inner_version, stop)
+                    except (Fallback, KeyError, struct.error, IndexError, UnicodeDecodeError):
+                        pass  # a NonRepresentable value, a missing field, a malformed block: the table path says
+                    else:  # (positional: id, status, result, error, rateLimits, event, subscriptionId, value)
+                        decoded = DecodedFrame(request_id, status, _NULL, None, limits or None, _NO_EVENT, None, value)
+                        return decoded, deprecated, None
+                body = self._json_result(memoryview(data)[start:stop], wire, now_ms)
         except SbeError as exc:
             problem = exc
+        except (struct.error, IndexError, UnicodeDecodeError) as exc:
+            problem = SbeError(f"malformed SBE result: {exc}")
         frame = Frame(id=request_id, status=status, result=body, error=error, rateLimits=limits or None)
         return frame, deprecated, problem
 
-    def _event(self, buf: memoryview, template: int) -> Frame:
-        """A user-data event: the same `{"subscriptionId", "event"}` frame JSON sessions get."""
+    def _json_result(self, result: memoryview, wire: str | None, now_ms: int) -> msgspec.Raw:
+        """The result the table-driven way: its JSON value, as the JSON API sends it."""
+        value: Any
+        inner, value = self.message(result) if len(result) else ("", None)
+        shape = _JSON_SHAPE.get(inner)
+        if shape is not None:
+            value = shape(value, now_ms)
+        if wire in _LIST_OF_ONE and isinstance(value, dict):
+            value = [cast("dict[str, Any]", value)]
+        return msgspec.Raw(self._encode(value))
+
+    def _event(self, data: bytes, buf: memoryview, template: int) -> Frame:
+        """A user-data event: the same `{"subscriptionId", "event"}` frame JSON sessions get.
+
+        With a generated decoder the frame carries the event already built (`DecodedFrame.value`)
+        and the SBE bytes as `event` (what duplicate detection compares).
+        """
+        decode = self._direct_events.get(template)
+        if decode is not None:
+            block_length, _template, schema_id, version = HEADER.unpack_from(buf, 0)
+            if schema_id == self.schema_id:
+                try:
+                    event, subscription = decode(data, HEADER.size, block_length, version, len(data))
+                except (Fallback, KeyError, struct.error, IndexError, UnicodeDecodeError):
+                    pass  # the table path decides (and reports what is wrong)
+                else:
+                    return DecodedFrame(event=msgspec.Raw(data), subscriptionId=subscription, value=event)
         _, value = self.message(buf)
         subscription = value.pop("subscriptionId", None)
         event = {"e": self.events[template], **value}
         return Frame(event=msgspec.Raw(self._encode(event)), subscriptionId=subscription)
-
-    def _envelope(self, block: _Block, buf: memoryview, block_length: int, version: int) -> dict[str, Any]:
-        """The envelope with its `result` left as bytes (decoded separately)."""
-        head = _Block.__new__(_Block)
-        for slot in _Block.__slots__:
-            setattr(head, slot, getattr(block, slot))
-        head.data = tuple(d for d in block.data if d[2] == "string")
-        value: dict[str, Any]
-        value, pos = self._block(head, buf, HEADER.size, block_length, version, {}, len(buf))
-        (size,) = struct.unpack_from("<I", buf, pos)
-        pos += 4
-        if pos + size > len(buf):
-            raise SbeError("truncated SBE WebSocketResponse.result")
-        value["result"] = buf[pos : pos + size]
-        return value
 
     @staticmethod
     def _error(value: Any) -> ErrorBody:
@@ -454,6 +490,85 @@ class Decoder:
             timing = {k: value[k] for k in ("serverTime", "retryAfter") if k in value}
             data = timing or None
         return ErrorBody(code=value["code"], msg=value.get("msg", ""), data=data)
+
+
+class _EnvelopeReader:
+    """The `WebSocketResponse` envelope, read straight: (deprecated, status, rate limits, id, result).
+
+    Offsets and formats come from the layout tables; the block and entry lengths from the wire
+    (a newer version's longer ones are skipped). The result is left as a view (decoded separately).
+    """
+
+    def __init__(self, block: _Block, enums: Mapping[str, Mapping[int, str | None]]) -> None:
+        by_json = {f[1]: f for f in block.fields}
+        deprecated, status = by_json["sbeSchemaIdVersionDeprecated"], by_json["status"]
+        self.block = block
+        self.status = struct.Struct(f"<{FORMATS[status[4]]}")
+        self.status_at = status[3]
+        self.deprecated_at = deprecated[3]
+        ((_, _, _, _, dimension, entry),) = block.groups
+        self.dimension = dimension
+        self.entry = entry.struct
+        self.entry_fields = tuple(f[1] for f in entry.fields)
+        self.entry_enums = tuple(enums[f[8]] if f[2] == "enum" else None for f in entry.fields)
+        (ident, result) = block.data
+        self.id_length, self.result_length = ident[3], result[3]
+        # The block as this schema has it and the group's dimension, in one unpack.
+        self.front = struct.Struct(
+            self.block.struct.format + f"{block.length - block.struct.size}x" + dimension.format.lstrip("<")
+        )
+        self.front_fields = (block.fields.index(deprecated), block.fields.index(status))
+
+    def read(
+        self, buf: bytes | memoryview, block_length: int, version: int
+    ) -> tuple[bool, int, list[RateLimit], int | str | None, int, int]:
+        """(deprecated, status, rate limits, request id, where the result message starts, where it ends)."""
+        pos = HEADER.size
+        end = len(buf)
+        if pos + block_length > end or block_length < self.block.struct.size:
+            raise SbeError(f"truncated SBE WebSocketResponse: block of {block_length} bytes")
+        if block_length == self.block.length:
+            values = self.front.unpack_from(buf, pos)
+            deprecated = values[self.front_fields[0]] == 1
+            status = values[self.front_fields[1]]
+            entry_length, count = values[-2], values[-1]
+            pos += block_length + self.dimension.size
+        else:  # a newer version's longer block
+            deprecated = _FLAG.unpack_from(buf, pos + self.deprecated_at)[0] == 1
+            (status,) = self.status.unpack_from(buf, pos + self.status_at)
+            pos += block_length
+            entry_length, count = self.dimension.unpack_from(buf, pos)
+            pos += self.dimension.size
+        if pos + entry_length * count > end or (count and entry_length < self.entry.size):
+            raise SbeError("truncated SBE WebSocketResponse.rateLimits")
+        limits: list[RateLimit] = []
+        kind_names, interval_names = self.entry_enums[0], self.entry_enums[1]
+        assert kind_names is not None and interval_names is not None
+        for at in range(pos, pos + entry_length * count, entry_length):
+            kind, interval, interval_num, limit, current = self.entry.unpack_from(buf, at)
+            kind_name, interval_name = kind_names.get(kind), interval_names.get(interval)
+            if kind_name is None or interval_name is None:
+                raise NonRepresentable(
+                    "WebSocketResponse.rateLimits", "rateLimitType" if kind_name is None else "interval"
+                )
+            limits.append(RateLimit(kind_name, interval_name, interval_num, limit, current))
+        pos += entry_length * count
+        (size,) = self.id_length.unpack_from(buf, pos)
+        pos += self.id_length.size
+        if pos + size > end:
+            raise SbeError("truncated SBE WebSocketResponse.id")
+        text = str(buf[pos : pos + size], "utf-8")
+        pos += size
+        request_id: int | str | None = text
+        if text.isdigit() and text.isascii():
+            request_id = int(text)
+        elif text == "":
+            request_id = None
+        (size,) = self.result_length.unpack_from(buf, pos)
+        pos += self.result_length.size
+        if pos + size > end:
+            raise SbeError("truncated SBE WebSocketResponse.result")
+        return deprecated, status, limits, request_id, pos, pos + size
 
 
 def _klines(value: Any, now_ms: int) -> Any:

@@ -49,6 +49,13 @@ class Frame(msgspec.Struct, frozen=True, gc=False):
     subscriptionId: int | None = None
 
 
+class DecodedFrame(Frame, frozen=True, gc=False):
+    """A frame whose result (or event) is already built: `value` (an SBE answer decoded straight
+    into the result Structs). Never decoded from JSON: only the SBE decoder makes one."""
+
+    value: Any = None
+
+
 FRAME_DECODER = msgspec.json.Decoder(Frame)
 _ENCODER = msgspec.json.Encoder()
 

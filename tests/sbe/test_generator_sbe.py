@@ -61,3 +61,46 @@ def test_a_bad_layout_is_a_located_spec_error(tmp_path: Path, edit: str, problem
 
 def test_no_layouts_no_sbe_module(tmp_path: Path) -> None:
     assert sbe.files(tmp_path, "# header") == {}
+
+
+def test_direct_decoders_are_deterministic_and_cover_every_unreshaped_answer() -> None:
+    """`_sbe_decode.py` comes out the same twice; the probe of the rendered types leaves nothing
+    imported; every method answer gets a direct decoder except the reshaped ones."""
+    import sys
+
+    from binance_spot_ws import _sbe_decode
+    from generator import generate
+    from generator.sbe_decode import LIST_OF_ONE, SHAPED
+
+    spec = LAYOUTS.parent / "binance-spot-ws.asyncapi.yaml"
+    first = generate(spec, sbe_layouts=LAYOUTS)["_sbe_decode.py"]
+    assert not [name for name in sys.modules if name.startswith("_sbe_probe")]
+    assert generate(spec, sbe_layouts=LAYOUTS)["_sbe_decode.py"] == first
+    shaped = {t for t, (name, _, _) in _sbe.MESSAGES.items() if name in SHAPED}
+    for wire, templates in _sbe.METHODS.items():
+        if wire not in _sbe_decode.RESULTS and wire not in _sbe_decode.NOT_DIRECT:
+            continue  # not a method of this API
+        direct = set(_sbe_decode.RESULTS.get(wire, {}))
+        kept = set(_sbe_decode.NOT_DIRECT.get(wire, ()))
+        assert direct | kept == {t for t, _ in templates}, wire
+        if wire not in LIST_OF_ONE:
+            assert kept <= shaped | {104, 105, 307}, wire  # rules and filters (unions), cancelReplace (nested)
+    assert sorted(_sbe_decode.EVENTS) == [
+        601,
+        602,
+        603,
+        604,
+        606,
+        607,
+    ]  # allocationReport, serverShutdown: not in the union (UnknownEvent)
+
+
+def test_the_generator_leaves_to_the_table_path_what_the_runtime_reshapes() -> None:
+    """A message the runtime reshapes for JSON (`_JSON_SHAPE`) must get no direct decoder (it would
+    skip the reshaping): the generator's list and the runtime's are the same."""
+    from binance_ws import sbe as runtime_sbe
+    from generator.sbe_decode import LIST_OF_ONE, ROW_TAILS, SHAPED
+
+    shapes = runtime_sbe._JSON_SHAPE  # pyright: ignore[reportPrivateUsage]
+    assert SHAPED | set(ROW_TAILS) == set(shapes)  # klines: its twelfth "0" is written by the decoder
+    assert set(LIST_OF_ONE) == set(runtime_sbe._LIST_OF_ONE)  # pyright: ignore[reportPrivateUsage]
