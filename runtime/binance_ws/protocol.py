@@ -32,7 +32,7 @@ from .errors import (
 from .fallback import decode_with_fallbacks
 from .method import Method
 from .signing import Signer
-from .wire import FRAME_DECODER, ErrorBody, Frame, encode_request, format_decimal, signature_payload, wire_params
+from .wire import FRAME_DECODER, ErrorBody, Frame, checked_params, encode_request, format_decimal, signature_payload
 
 # Unique without a random draw per order: a random per-process part plus a counter.
 _PROCESS_PART = secrets.token_hex(6)
@@ -101,6 +101,8 @@ class Call:
     client_order_id: str | None
     weight: int
     request_id: int | None = None  # of the last frame sent for it (the shells set it)
+    #: Every value is a str or an int (the signature payload writes them as they are).
+    plain: bool = False
 
 
 class Protocol:
@@ -126,9 +128,10 @@ class Protocol:
             if type(return_rate_limits) is not bool:
                 raise ParamError(method.wire, "return_rate_limits", f"expected a bool, got {return_rate_limits!r:.40}")
             args = {k: v for k, v in args.items() if k != RETURN_RATE_LIMITS}
-        params = wire_params(method, args)
+        params, plain = checked_params(method, args)
         if return_rate_limits is not msgspec.UNSET:
             params[RETURN_RATE_LIMITS] = return_rate_limits
+            plain = False
         client_order_id = None
         if method.client_id_param is not None:
             client_order_id = params.get(method.client_id_param)
@@ -137,26 +140,28 @@ class Protocol:
                 client_order_id = new_client_order_id(self.client_id_prefix)
                 params[method.client_id_param] = client_order_id
         if (
-            method.security.signed
-            and self.recv_window is not None
+            self.recv_window is not None
+            and method.signed
             and "recvWindow" not in params
             and method.params is not None
             and "recvWindow" in method.wire_to_python
         ):
             params["recvWindow"] = self.recv_window
-        return Call(method, params, client_order_id, method.weight.of(params))
+        weight = method.weight
+        return Call(method, params, client_order_id, weight.of(params) if weight.rules else weight.base, plain=plain)
 
     def frame(self, request_id: int | str, call: Call, now_ms: int, *, logged_on: bool = False) -> str:
         """The text frame for `call`, signed with a fresh timestamp if the method needs it."""
         params = call.params
         method = call.method
-        if method.security.signed and method.signing != "session":
+        if method.signed and method.signing != "session":
             params = {**params, "timestamp": now_ms}
             if not logged_on or method.signing == "always":
-                if self.key is None:
+                key = self.key
+                if key is None:
                     raise BinanceError(f"{method.wire} needs an API key: pass key=... to the client")
-                params["apiKey"] = self.key.api_key
-                params["signature"] = self.key.sign(signature_payload(params))
+                params["apiKey"] = key.api_key
+                params["signature"] = key.sign(signature_payload(params, plain=call.plain))
         return encode_request(request_id, method.wire, params)
 
     @staticmethod
