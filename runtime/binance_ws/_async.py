@@ -54,7 +54,7 @@ from .ratelimit import Policy, RateLimiter
 from .sbe import Decoder as SbeDecoder
 from .sbe import SbeError, sbe_url
 from .signing import Signer
-from .wire import Frame
+from .wire import FRAME_DECODER, Frame
 
 if TYPE_CHECKING:
     import httpx
@@ -858,16 +858,15 @@ class AsyncConnection(Generic[E]):
 
     def _on_frame(self, link: _Link, text: str | bytes) -> None:
         """Handle one frame in the reader. Never raises: a hostile frame must not end the link."""
-        if type(text) is bytes:
+        if isinstance(text, bytes):
             if wire_log.isEnabledFor(logging.DEBUG):
                 wire_log.debug("link %d recv %d bytes of SBE", link.number, len(text))
             self._on_binary(link, text)
             return
-        assert isinstance(text, str)
         if wire_log.isEnabledFor(logging.DEBUG):
             wire_log.debug("link %d recv %s", link.number, redact(text))
         try:
-            frame = Protocol.parse(text)
+            frame = FRAME_DECODER.decode(text)  # (Protocol.parse)
         except (msgspec.DecodeError, RecursionError) as exc:  # ValidationError is a DecodeError
             self._on_undecodable(link, text, exc)
             return
@@ -947,29 +946,30 @@ class AsyncConnection(Generic[E]):
             entry[1].set_exception(_Undecodable(problem))
 
     def _handle(self, link: _Link, frame: Frame) -> None:
-        """`_on_parsed`, and a request whose answer it cannot handle fails instead of the reader."""
+        """Deliver an event, or hand an answer to its request (after counting its rate limits).
+
+        A request whose answer cannot be handled fails, instead of the reader.
+        """
         try:
-            self._on_parsed(link, frame)
+            if len(frame.event):
+                if link.deliver_events:
+                    self._on_event(link, frame.event)
+                return
+            if frame.rateLimits:
+                self.rate_limiter.update(frame.rateLimits, int(time.time() * 1000) + self.clock_offset_ms)
+            request_id = frame.id
+            entry = link.pending.pop(request_id, None) if type(request_id) is int else None
+            if entry is None:
+                if request_id is None and frame.error is not None and frame.error.code == -2015:
+                    log.warning("session logon revoked by the server (-2015)")
+                    link.logged_on = False
+                return
+            future = entry[1]
+            if not future.done():
+                future.set_result(frame)
         except Exception as exc:
             log.error("frame from the server could not be handled, ignored: %s", describe(exc))
             self._fail_request(link, frame.id, f"{type(exc).__name__} handling the answer")
-
-    def _on_parsed(self, link: _Link, frame: Frame) -> None:
-        if len(frame.event):
-            if link.deliver_events:
-                self._on_event(link, frame.event)
-            return
-        if frame.rateLimits:
-            self.rate_limiter.update(frame.rateLimits, self.now_ms())
-        entry = link.pending.pop(frame.id, None) if isinstance(frame.id, int) else None
-        if entry is None:
-            if frame.id is None and frame.error is not None and frame.error.code == -2015:
-                log.warning("session logon revoked by the server (-2015)")
-                link.logged_on = False
-            return
-        future = entry[1]
-        if not future.done():
-            future.set_result(frame)
 
     async def _close_link(self, link: _Link) -> None:
         self._links.discard(link)

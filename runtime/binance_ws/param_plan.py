@@ -116,11 +116,13 @@ class Plan:
 
     __slots__ = ("checks", "plain", "required")
 
+    required: frozenset[str]
+
     def __init__(self, params: type[msgspec.Struct], render_decimal: Callable[[Decimal], str]) -> None:
         info = cast(inspect.StructType, inspect.type_info(params))
         fields: tuple[inspect.Field, ...] = info.fields
         self.checks: dict[str, Check | None] = {f.encode_name: _check_for(f.type, render_decimal) for f in fields}
-        self.required = tuple(f.encode_name for f in fields if f.required)
+        self.required = frozenset(f.encode_name for f in fields if f.required)
         #: Every value the plan renders is a str or an int: the signature payload can format
         #: them as they are (`wire.signature_payload(..., plain=True)`).
         self.plain = _bool not in self.checks.values() and not {"signature", "timestamp", "apiKey"} & set(self.checks)
@@ -128,14 +130,15 @@ class Plan:
     def render(self, given: Mapping[str, Any]) -> dict[str, Any] | None:
         """The wire parameters sorted by name (UNSET ones left out), or None if the full path
         must handle `given`."""
-        for name in self.required:
-            if given.get(name, _UNSET) is _UNSET:
-                return None
+        if not given.keys() >= self.required:
+            return None
         checks = self.checks
         out: dict[str, Any] = {}
         for name in sorted(given):
             value = given[name]
             if value is _UNSET:
+                if name in self.required:
+                    return None
                 continue
             check = checks.get(name)
             if check is None:
