@@ -102,3 +102,32 @@ async def test_a_slot_handed_to_a_caller_cancelled_before_it_ran_goes_to_the_nex
     assert await slots.wait(0.01) is False  # none freed in time
     slots.release()  # the waiter that gave up is skipped: the slot is free again
     assert slots.free == 1
+
+
+async def test_requests_still_unanswered_count_against_the_limit(hmac_key: HmacKey) -> None:
+    """The client counts what it sent before any answer says so: with 2 of 5 used, three more
+    go out unanswered and the sixth is refused (rate_limit="raise"), with nothing sent."""
+
+    def reply(request: dict[str, Any]) -> list[str]:
+        if len(server.requests) > 1:
+            return []  # the rest stay unanswered
+        limits = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "DAY", "intervalNum": 1, "limit": 5, "count": 2}]
+        return [answer(request, rateLimits=limits)]
+
+    async with (
+        scripted_server(reply) as server,
+        AsyncClient(url=server.url, key=hmac_key, keepalive_interval=None, rate_limit="raise") as client,
+    ):
+        await client.time()  # 2 of 5 used
+        hanging = [asyncio.create_task(client.time()) for _ in range(3)]  # 3, 4, 5
+        for _ in range(500):
+            if len(server.requests) == 4:
+                break
+            await asyncio.sleep(0.01)
+        assert len(server.requests) == 4
+        with pytest.raises(RateLimited, match="not sent"):
+            await client.time()
+        for task in hanging:
+            task.cancel()
+        await asyncio.gather(*hanging, return_exceptions=True)
+        assert len(server.requests) == 4
