@@ -119,7 +119,17 @@ class Protocol:
         self.key = key
         self.errors = errors or ErrorTable()
         self.recv_window = None if recv_window is None else format_decimal(Decimal(recv_window))
-        self.client_id_prefix = client_id_prefix
+        self.client_id_prefix = client_id_prefix  # (a property: also sets the ids' fixed head)
+
+    @property
+    def client_id_prefix(self) -> str:
+        """How the client order ids the SDK sets begin (`new_client_order_id`'s prefix)."""
+        return self._client_id_prefix
+
+    @client_id_prefix.setter
+    def client_id_prefix(self, prefix: str) -> None:
+        self._client_id_prefix = prefix
+        self._client_id_head = f"{prefix}{_PROCESS_PART}x"  # new_client_order_id's, before the counter
 
     def prepare(self, method: Method[Any, Any], args: Mapping[str, Any]) -> Call:
         """Validate and render the arguments (raises ParamError, nothing sent)."""
@@ -137,7 +147,7 @@ class Protocol:
             client_order_id = params.get(method.client_id_param)
             if client_order_id is None:
                 # Always set one: it is the handle for reconciliation if the outcome is unknown.
-                client_order_id = new_client_order_id(self.client_id_prefix)
+                client_order_id = f"{self._client_id_head}{next(_COUNTER):x}"  # new_client_order_id()
                 params[method.client_id_param] = client_order_id
         if (
             self.recv_window is not None
