@@ -474,9 +474,10 @@ class AsyncConnection(Generic[E]):
                 else:
                     frame: Frame | None = None
                     now_ms = int(time.time() * 1000) + self.clock_offset_ms
-                    request_id = call.request_id = next(self._ids)
+                    request_id = next(self._ids)
                     text = self.protocol.frame(request_id, call, now_ms, logged_on=link.logged_on)
                     if not self.rate_limiter.admit(call.weight, 1 if call.client_order_id else 0, now_ms):
+                        call.request_id = request_id
                         if wire_log.isEnabledFor(logging.DEBUG):
                             wire_log.debug("link %d send %s", link.number, redact(text))
                         future: asyncio.Future[Frame] = loop.create_future()
