@@ -357,6 +357,7 @@ class AsyncConnection(Generic[E]):
         self._closed = asyncio.Event()
         self._ids = itertools.count(1)
         self._active: _Link | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by connect()
         self._ready = asyncio.Event()
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
@@ -394,6 +395,7 @@ class AsyncConnection(Generic[E]):
 
     async def connect(self) -> None:
         """Open the first connection (raises `TransportError` if it fails), then supervise."""
+        self._loop = asyncio.get_running_loop()
         if self._http_client is None and self._transport == "httpx-ws":
             from ._transport_httpx import new_http_client
 
@@ -456,7 +458,9 @@ class AsyncConnection(Generic[E]):
         the general loop, from the point reached: nothing is sent twice, nothing is lost.
         """
         call = self.protocol.prepare(method, args)  # ParamError here: nothing sent
-        loop = asyncio.get_running_loop()
+        loop = self._loop  # the one it connected on: asyncio.get_running_loop() makes a getpid() system call
+        if loop is None:
+            loop = asyncio.get_running_loop()
         started = loop.time()
         timeout = _TIMEOUT.get()
         deadline = started + (self.timeout if timeout is None else timeout)
