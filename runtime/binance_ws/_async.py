@@ -24,7 +24,6 @@ import logging
 import math
 import random
 import re
-import sys
 import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Generator, Mapping
@@ -56,7 +55,7 @@ from .ratelimit import Policy, RateLimiter
 from .sbe import Decoder as SbeDecoder
 from .sbe import SbeError, sbe_url
 from .signing import Signer
-from .wire import DecodedFrame, Frame
+from .wire import FRAME_DECODER, DecodedFrame, Frame
 
 if TYPE_CHECKING:
     import httpx
@@ -144,6 +143,53 @@ def _pending_method(link: _Link, request_id: Any) -> Method[Any, Any] | None:
 def _wake(waiter: asyncio.Future[bool] | None, due: bool = False) -> None:
     if waiter is not None and not waiter.done():
         waiter.set_result(due)
+
+
+class _Slots:
+    """The `max_in_flight` bound: a count of free slots, and callers waiting for one in order.
+
+    A slot freed while callers wait goes straight to the first of them, so `free` is only
+    above 0 when nobody waits and a caller that finds one free takes it without a wait.
+    """
+
+    __slots__ = ("_waiters", "free")
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self._waiters: collections.deque[asyncio.Future[bool]] = collections.deque()
+
+    def release(self) -> None:
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():  # (one that gave up or was cancelled is skipped)
+                waiter.set_result(True)
+                return
+        self.free += 1
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for a slot; True: the caller holds one (and releases it)."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self._waiters.append(waiter)
+        timer = loop.call_later(max(0.0, timeout), _give_up, waiter)
+        try:
+            return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled() and waiter.result():
+                self.release()  # handed a slot, but cancelled before taking it: pass it on
+            raise
+        finally:
+            timer.cancel()
+
+
+def _give_up(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
+
+
+#: `_result`: the call may be sent again once the clock is synced (a -1021 answer).
+_RESYNC: Any = object()
 
 
 class _Link:
@@ -303,7 +349,7 @@ class AsyncConnection(Generic[E]):
         self._http_client = http_client
         self._owns_http_client = http_client is None
         self._max_in_flight = options.count("max_in_flight", max_in_flight)
-        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._slots = _Slots(max_in_flight)
         self._keepalive = (
             options.seconds("keepalive_interval", keepalive_interval, optional=True),
             options.seconds("keepalive_timeout", keepalive_timeout, optional=True),
@@ -322,6 +368,7 @@ class AsyncConnection(Generic[E]):
         self._closed = asyncio.Event()
         self._ids = itertools.count(1)
         self._active: _Link | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by connect()
         self._ready = asyncio.Event()
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
@@ -360,6 +407,7 @@ class AsyncConnection(Generic[E]):
 
     async def connect(self) -> None:
         """Open the first connection (raises `TransportError` if it fails), then supervise."""
+        self._loop = asyncio.get_running_loop()
         if self._http_client is None and self._transport == "httpx-ws":
             from ._transport_httpx import new_http_client
 
@@ -414,19 +462,67 @@ class AsyncConnection(Generic[E]):
     # -- requests --------------------------------------------------------------------------
 
     async def _request(self, method: Method[Any, R], args: Mapping[str, Any]) -> R:
+        """Validate `args` (ParamError: nothing sent), send the call and return its result.
+
+        The common case runs in this one coroutine: a free `max_in_flight` slot, a link that
+        takes requests and room in the rate limits, so the request is framed, counted, sent
+        and awaited here. Anything else (no link yet, a limit to wait for, a frame the link
+        refused, a resend after a lost connection, a clock resync) continues in `_perform`,
+        the general loop, from the point reached: nothing is sent twice, nothing is lost.
+        """
         call = self.protocol.prepare(method, args)  # ParamError here: nothing sent
+        loop = self._loop  # the one it connected on: asyncio.get_running_loop() makes a getpid() system call
+        if loop is None:
+            loop = asyncio.get_running_loop()
+        started = loop.time()
         timeout = _TIMEOUT.get()
-        started = asyncio.get_running_loop().time()
         deadline = started + (self.timeout if timeout is None else timeout)
         hook = self._on_request
-        slots = self._in_flight
+        slots = self._slots
         try:
-            if slots.locked():
-                await self._wait_for_slot(call, deadline)
+            if slots.free:
+                slots.free -= 1  # a free slot: taken without a wait
             else:
-                await slots.acquire()  # free: no wait, no checkpoint
+                await self._wait_for_slot(call, deadline)
             try:
-                result = await self._perform(call, deadline)
+                link = self._active
+                if link is None or not link.usable or self._closing or not self._ready.is_set() or link.closed.is_set():
+                    result = await self._perform(call, deadline)  # waits for a link
+                else:
+                    frame: Frame | None = None
+                    now_ms = int(time.time() * 1000) + self.clock_offset_ms
+                    request_id = next(self._ids)
+                    text = self.protocol.frame(request_id, call, now_ms, logged_on=link.logged_on)
+                    if not self.rate_limiter.admit(call.weight, 1 if call.client_order_id else 0, now_ms):
+                        call.request_id = request_id
+                        if wire_log.isEnabledFor(logging.DEBUG):
+                            wire_log.debug("link %d send %s", link.number, redact(text))
+                        future: asyncio.Future[Frame] = loop.create_future()
+                        pending = link.pending
+                        pending[request_id] = (call, future, deadline)
+                        try:
+                            try:
+                                await link.send(text)
+                            except Exception as exc:
+                                raise self._send_failed(link, call, exc) from None
+                            link.watch(deadline)
+                            frame = await future
+                        except (_NotSent, _Lost) as exc:
+                            self._check_resend(call, exc)  # raises unless it may go on the next link
+                        except _Expired:
+                            raise self._expired(call) from None
+                        except _Undecodable as exc:
+                            raise self._undecodable(call, exc) from None
+                        finally:
+                            pending.pop(request_id, None)
+                    # else: a rate limit to wait for (nothing counted, nothing sent)
+                    if frame is None:
+                        result = await self._perform(call, deadline)
+                    else:
+                        result = self._result(call, link, frame, resync=True)
+                        if result is _RESYNC:
+                            await self.sync_clock()
+                            result = await self._perform(call, deadline, resynced=True)
             finally:
                 slots.release()
         except BaseException as exc:
@@ -449,19 +545,7 @@ class AsyncConnection(Generic[E]):
 
     async def _wait_for_slot(self, call: Call, deadline: float) -> None:
         """Wait for one of the `max_in_flight` slots, but not past the call's deadline."""
-        remaining = deadline - asyncio.get_running_loop().time()
-        # Not wait_for: before 3.12 it can time out after the acquire succeeded and leak the slot.
-        acquire = asyncio.ensure_future(self._in_flight.acquire())
-        try:
-            await asyncio.wait({acquire}, timeout=max(0.0, remaining))
-        finally:
-            if not acquire.done():
-                acquire.cancel()
-                await asyncio.wait({acquire})
-            got = not acquire.cancelled() and acquire.exception() is None
-            if got and sys.exc_info()[0] is not None:
-                self._in_flight.release()  # we are being cancelled: give the slot back
-        if not got:
+        if not await self._slots.wait(deadline - asyncio.get_running_loop().time()):
             raise RequestTimeout(
                 f"{call.method.wire}: not sent: {self._max_in_flight} requests (max_in_flight) "
                 "were in flight until its deadline"
@@ -474,8 +558,10 @@ class AsyncConnection(Generic[E]):
         )
         return await self._request(raw, dict(params or {}))
 
-    async def _perform(self, call: Call, deadline: float) -> Any:
-        resynced = False
+    async def _perform(self, call: Call, deadline: float, *, resynced: bool = False) -> Any:
+        """Send `call` until it is answered: waits for a link and for the rate limits, sends
+        a frame the link refused and a retry-safe call whose link dropped again on the next
+        link, and retries once with a synced clock after -1021."""
         while True:
             link = self._ready_link()
             if link is None or self._closing:
@@ -486,26 +572,15 @@ class AsyncConnection(Generic[E]):
                 continue  # time passed: check the connection again
             try:
                 frame = await self._exchange(link, call, deadline, now_ms)
-            except _NotSent:
-                continue  # nothing went out: even an order goes on the next connection (_wait_ready raises if closing)
-            except _Lost:
-                if call.method.retry_safe:
-                    if self._closing:
-                        raise ConnectionClosed(f"{call.method.wire}: the client was closed") from None
-                    continue  # sent again, re-signed, on the next connection
-                raise self._unknown(call, "connection lost") from None
-            outcome = self.protocol.outcome(call, frame)
-            if isinstance(outcome, BaseException):
-                if isinstance(outcome, ApiError):
-                    self._after_error(outcome)
-                    if outcome.code == -1021 and not resynced:
-                        # Rejected before execution: safe to retry once with a synced clock.
-                        resynced = True
-                        await self.sync_clock()
-                        continue
-                raise outcome
-            self._after_success(call, link)
-            return outcome
+            except (_NotSent, _Lost) as exc:
+                self._check_resend(call, exc)
+                continue  # nothing went out, or a retry-safe call: again, re-signed, on the next link
+            result = self._result(call, link, frame, resync=not resynced)
+            if result is _RESYNC:
+                resynced = True
+                await self.sync_clock()
+                continue
+            return result
 
     async def _exchange(self, link: _Link, call: Call, deadline: float, now_ms: int | None = None) -> Frame:
         """Send `call` on `link` and wait for its response frame."""
@@ -524,31 +599,63 @@ class AsyncConnection(Generic[E]):
             try:
                 self.rate_limiter.spend(call.weight, 1 if call.client_order_id else 0, now_ms)
                 await link.send(frame_text)
-            except NotSent:
-                link.pending.pop(request_id, None)
-                link.usable = False  # new requests wait for the next connection
-                raise _NotSent() from None
             except Exception as exc:
-                # A failed write may still have put bytes on the wire.
-                link.pending.pop(request_id, None)
-                if call.method.retry_safe:
-                    raise _Lost() from exc
-                raise self._unknown(call, f"send failed: {type(exc).__name__}") from None
+                raise self._send_failed(link, call, exc) from None
             link.watch(deadline)
             try:
                 return await future
             except _Expired:
-                if call.method.retry_safe:
-                    raise RequestTimeout(f"{call.method.wire}: no answer in time") from None
-                raise self._unknown(call, "timeout") from None
+                raise self._expired(call) from None
             except _Undecodable as exc:
-                if call.method.retry_safe:
-                    if exc.args and isinstance(exc.args[0], SbeError):
-                        raise exc.args[0] from None  # e.g. NonRepresentable: typed, with its field
-                    raise BinanceError(f"{call.method.wire}: undecodable answer from the server ({exc})") from None
-                raise self._unknown(call, f"undecodable answer ({exc})") from None
+                raise self._undecodable(call, exc) from None
         finally:
             link.pending.pop(request_id, None)
+
+    # What went wrong with one attempt, the same for the fast path and `_perform`:
+
+    def _send_failed(self, link: _Link, call: Call, exc: Exception) -> BaseException:
+        if isinstance(exc, NotSent):
+            link.usable = False  # new requests wait for the next connection
+            return _NotSent()
+        # A failed write may still have put bytes on the wire.
+        if call.method.retry_safe:
+            return _Lost()
+        return self._unknown(call, f"send failed: {type(exc).__name__}")
+
+    def _check_resend(self, call: Call, exc: _NotSent | _Lost) -> None:
+        """Return if `call` may go again on the next link; else raise why not."""
+        if isinstance(exc, _NotSent):
+            return  # nothing went out: even an order goes on the next connection (_wait_ready raises if closing)
+        if not call.method.retry_safe:
+            raise self._unknown(call, "connection lost") from None
+        if self._closing:
+            raise ConnectionClosed(f"{call.method.wire}: the client was closed") from None
+
+    def _expired(self, call: Call) -> BinanceError:
+        if call.method.retry_safe:
+            return RequestTimeout(f"{call.method.wire}: no answer in time")
+        return self._unknown(call, "timeout")
+
+    def _undecodable(self, call: Call, exc: _Undecodable) -> BinanceError:
+        if call.method.retry_safe:
+            if exc.args and isinstance(exc.args[0], SbeError):
+                return exc.args[0]  # e.g. NonRepresentable: typed, with its field
+            return BinanceError(f"{call.method.wire}: undecodable answer from the server ({exc})")
+        return self._unknown(call, f"undecodable answer ({exc})")
+
+    def _result(self, call: Call, link: _Link, frame: Frame, *, resync: bool) -> Any:
+        """The call's result after its session effect, or its error raised; `_RESYNC`: a
+        -1021 (rejected before execution) that may be sent again once the clock is synced."""
+        outcome = self.protocol.outcome(call, frame)
+        if isinstance(outcome, BaseException):
+            if isinstance(outcome, ApiError):
+                self._after_error(outcome)
+                if outcome.code == -1021 and resync:
+                    return _RESYNC
+            raise outcome
+        if call.method.session_effect is not None:
+            self._after_success(call, link)
+        return outcome
 
     def _unknown(self, call: Call, reason: str) -> UnknownExecutionStatus:
         return UnknownExecutionStatus(
@@ -774,16 +881,15 @@ class AsyncConnection(Generic[E]):
 
     def _on_frame(self, link: _Link, text: str | bytes) -> None:
         """Handle one frame in the reader. Never raises: a hostile frame must not end the link."""
-        if type(text) is bytes:
+        if isinstance(text, bytes):
             if wire_log.isEnabledFor(logging.DEBUG):
                 wire_log.debug("link %d recv %d bytes of SBE", link.number, len(text))
             self._on_binary(link, text)
             return
-        assert isinstance(text, str)
         if wire_log.isEnabledFor(logging.DEBUG):
             wire_log.debug("link %d recv %s", link.number, redact(text))
         try:
-            frame = Protocol.parse(text)
+            frame = FRAME_DECODER.decode(text)  # (Protocol.parse)
         except (msgspec.DecodeError, RecursionError) as exc:  # ValidationError is a DecodeError
             self._on_undecodable(link, text, exc)
             return
@@ -863,29 +969,30 @@ class AsyncConnection(Generic[E]):
             entry[1].set_exception(_Undecodable(problem))
 
     def _handle(self, link: _Link, frame: Frame) -> None:
-        """`_on_parsed`, and a request whose answer it cannot handle fails instead of the reader."""
+        """Deliver an event, or hand an answer to its request (after counting its rate limits).
+
+        A request whose answer cannot be handled fails, instead of the reader.
+        """
         try:
-            self._on_parsed(link, frame)
+            if len(frame.event):
+                if link.deliver_events:
+                    self._on_event(link, frame.event, frame.value if type(frame) is DecodedFrame else None)
+                return
+            if frame.rateLimits:
+                self.rate_limiter.update(frame.rateLimits, int(time.time() * 1000) + self.clock_offset_ms)
+            request_id = frame.id
+            entry = link.pending.pop(request_id, None) if type(request_id) is int else None
+            if entry is None:
+                if request_id is None and frame.error is not None and frame.error.code == -2015:
+                    log.warning("session logon revoked by the server (-2015)")
+                    link.logged_on = False
+                return
+            future = entry[1]
+            if not future.done():
+                future.set_result(frame)
         except Exception as exc:
             log.error("frame from the server could not be handled, ignored: %s", describe(exc))
             self._fail_request(link, frame.id, f"{type(exc).__name__} handling the answer")
-
-    def _on_parsed(self, link: _Link, frame: Frame) -> None:
-        if len(frame.event):
-            if link.deliver_events:
-                self._on_event(link, frame.event, frame.value if type(frame) is DecodedFrame else None)
-            return
-        if frame.rateLimits:
-            self.rate_limiter.update(frame.rateLimits, self.now_ms())
-        entry = link.pending.pop(frame.id, None) if isinstance(frame.id, int) else None
-        if entry is None:
-            if frame.id is None and frame.error is not None and frame.error.code == -2015:
-                log.warning("session logon revoked by the server (-2015)")
-                link.logged_on = False
-            return
-        future = entry[1]
-        if not future.done():
-            future.set_result(frame)
 
     async def _close_link(self, link: _Link) -> None:
         self._links.discard(link)

@@ -114,6 +114,7 @@ class Method(Generic[P, R]):
         "retry_safe",
         "security",
         "session_effect",
+        "signed",
         "signing",
         "weight",
         "wire",
@@ -140,6 +141,7 @@ class Method(Generic[P, R]):
         self.params = params
         self.result = result
         self.security = security
+        self.signed = security.signed  #: (read per request: a plain attribute, not the enum's property)
         self.weight = weight if isinstance(weight, Weight) else Weight(weight)
         self.retry_safe = retry_safe
         self.deprecated = deprecated

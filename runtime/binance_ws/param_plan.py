@@ -23,6 +23,7 @@ from msgspec import inspect
 #: A field's check: the rendered value, or _NO when the full path must decide.
 Check = Callable[[Any], Any]
 _NO: Any = object()
+_UNSET = msgspec.UNSET
 
 
 def _str(value: Any) -> Any:
@@ -51,7 +52,12 @@ def _bounded_int(kind: inspect.IntType) -> Check:
 
 def _decimal(render: Callable[[Decimal], str]) -> Check:
     def check(value: Any) -> Any:
-        return render(value) if type(value) is Decimal and value.is_finite() else _NO
+        if type(value) is not Decimal or not value.is_finite():
+            return _NO
+        # str() writes plain notation (what `render` gives) unless the exponent is positive or
+        # the number is below 1e-6 (then it writes an exponent: `render` decides), and is faster.
+        text = str(value)
+        return text if "E" not in text and text != "-0" else render(value)
 
     return check
 
@@ -108,26 +114,36 @@ def _check_for(kind: Any, render_decimal: Callable[[Decimal], str]) -> Check | N
 class Plan:
     """Checks for every field of one params Struct (wire name -> check, None: full path)."""
 
-    __slots__ = ("checks", "required")
+    __slots__ = ("checks", "plain", "required")
+
+    required: frozenset[str]
 
     def __init__(self, params: type[msgspec.Struct], render_decimal: Callable[[Decimal], str]) -> None:
         info = cast(inspect.StructType, inspect.type_info(params))
         fields: tuple[inspect.Field, ...] = info.fields
         self.checks: dict[str, Check | None] = {f.encode_name: _check_for(f.type, render_decimal) for f in fields}
-        self.required = tuple(f.encode_name for f in fields if f.required)
+        self.required = frozenset(f.encode_name for f in fields if f.required)
+        #: Every value the plan renders is a str or an int: the signature payload can format
+        #: them as they are (`wire.signature_payload(..., plain=True)`).
+        self.plain = _bool not in self.checks.values() and not {"signature", "timestamp", "apiKey"} & set(self.checks)
 
     def render(self, given: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The wire parameters sorted by name, or None if the full path must handle `given`."""
-        for name in self.required:
-            if name not in given:
-                return None
+        """The wire parameters sorted by name (UNSET ones left out), or None if the full path
+        must handle `given`."""
+        if not given.keys() >= self.required:
+            return None
         checks = self.checks
         out: dict[str, Any] = {}
         for name in sorted(given):
+            value = given[name]
+            if value is _UNSET:
+                if name in self.required:
+                    return None
+                continue
             check = checks.get(name)
             if check is None:
                 return None
-            value = check(given[name])
+            value = check(value)
             if value is _NO:
                 return None
             out[name] = value

@@ -37,10 +37,10 @@ from .wire import (
     DecodedFrame,
     ErrorBody,
     Frame,
+    checked_params,
     encode_request,
     format_decimal,
     signature_payload,
-    wire_params,
 )
 
 # Unique without a random draw per order: a random per-process part plus a counter.
@@ -110,6 +110,8 @@ class Call:
     client_order_id: str | None
     weight: int
     request_id: int | None = None  # of the last frame sent for it (the shells set it)
+    #: Every value is a str or an int (the signature payload writes them as they are).
+    plain: bool = False
 
 
 class Protocol:
@@ -126,7 +128,17 @@ class Protocol:
         self.key = key
         self.errors = errors or ErrorTable()
         self.recv_window = None if recv_window is None else format_decimal(Decimal(recv_window))
-        self.client_id_prefix = client_id_prefix
+        self.client_id_prefix = client_id_prefix  # (a property: also sets the ids' fixed head)
+
+    @property
+    def client_id_prefix(self) -> str:
+        """How the client order ids the SDK sets begin (`new_client_order_id`'s prefix)."""
+        return self._client_id_prefix
+
+    @client_id_prefix.setter
+    def client_id_prefix(self, prefix: str) -> None:
+        self._client_id_prefix = prefix
+        self._client_id_head = f"{prefix}{_PROCESS_PART}x"  # new_client_order_id's, before the counter
 
     def prepare(self, method: Method[Any, Any], args: Mapping[str, Any]) -> Call:
         """Validate and render the arguments (raises ParamError, nothing sent)."""
@@ -135,37 +147,40 @@ class Protocol:
             if type(return_rate_limits) is not bool:
                 raise ParamError(method.wire, "return_rate_limits", f"expected a bool, got {return_rate_limits!r:.40}")
             args = {k: v for k, v in args.items() if k != RETURN_RATE_LIMITS}
-        params = wire_params(method, args)
+        params, plain = checked_params(method, args)
         if return_rate_limits is not msgspec.UNSET:
             params[RETURN_RATE_LIMITS] = return_rate_limits
+            plain = False
         client_order_id = None
         if method.client_id_param is not None:
             client_order_id = params.get(method.client_id_param)
             if client_order_id is None:
                 # Always set one: it is the handle for reconciliation if the outcome is unknown.
-                client_order_id = new_client_order_id(self.client_id_prefix)
+                client_order_id = f"{self._client_id_head}{next(_COUNTER):x}"  # new_client_order_id()
                 params[method.client_id_param] = client_order_id
         if (
-            method.security.signed
-            and self.recv_window is not None
+            self.recv_window is not None
+            and method.signed
             and "recvWindow" not in params
             and method.params is not None
             and "recvWindow" in method.wire_to_python
         ):
             params["recvWindow"] = self.recv_window
-        return Call(method, params, client_order_id, method.weight.of(params))
+        weight = method.weight
+        return Call(method, params, client_order_id, weight.of(params) if weight.rules else weight.base, plain=plain)
 
     def frame(self, request_id: int | str, call: Call, now_ms: int, *, logged_on: bool = False) -> str:
         """The text frame for `call`, signed with a fresh timestamp if the method needs it."""
         params = call.params
         method = call.method
-        if method.security.signed and method.signing != "session":
+        if method.signed and method.signing != "session":
             params = {**params, "timestamp": now_ms}
             if not logged_on or method.signing == "always":
-                if self.key is None:
+                key = self.key
+                if key is None:
                     raise BinanceError(f"{method.wire} needs an API key: pass key=... to the client")
-                params["apiKey"] = self.key.api_key
-                params["signature"] = self.key.sign(signature_payload(params))
+                params["apiKey"] = key.api_key
+                params["signature"] = key.sign(signature_payload(params, plain=call.plain))
         return encode_request(request_id, method.wire, params)
 
     @staticmethod

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import os
 import sys
 from pathlib import Path
@@ -31,6 +30,11 @@ class Signer(Protocol):
     def sign(self, payload: bytes) -> str: ...
 
 
+_BLOCK = 64  # SHA-256 block size, bytes
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
 def _masked(api_key: str) -> str:
     return f"{api_key[:6]}…" if len(api_key) > 6 else "…"
 
@@ -38,21 +42,30 @@ def _masked(api_key: str) -> str:
 class HmacKey:
     """An HMAC-SHA256 API key (secret key string from Binance)."""
 
-    __slots__ = ("_api_key", "_mac")
+    __slots__ = ("_api_key", "_inner", "_outer")
 
     def __init__(self, api_key: str, secret: str | bytes) -> None:
         self._api_key = api_key
-        # Keyed once; each signature starts from a copy (no key schedule per request).
-        self._mac = hmac.new(secret.encode() if isinstance(secret, str) else bytes(secret), digestmod=hashlib.sha256)
+        # HMAC (RFC 2104) keyed once: the inner and outer SHA-256 states after the padded key.
+        # Each signature continues copies of them: no key schedule and no `hmac.HMAC` wrapper
+        # per request. Only these hash states hold the secret (never the secret itself).
+        key = secret.encode() if isinstance(secret, str) else bytes(secret)
+        if len(key) > _BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK, b"\0")
+        self._inner = hashlib.sha256(key.translate(_IPAD))
+        self._outer = hashlib.sha256(key.translate(_OPAD))
 
     @property
     def api_key(self) -> str:
         return self._api_key
 
     def sign(self, payload: bytes) -> str:
-        mac = self._mac.copy()
-        mac.update(payload)
-        return mac.hexdigest()
+        inner = self._inner.copy()
+        inner.update(payload)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def __repr__(self) -> str:
         return f"HmacKey(api_key='{_masked(self._api_key)}')"

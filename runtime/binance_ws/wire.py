@@ -111,20 +111,26 @@ def wire_params(method: Method[Any, Any], args: Mapping[str, Any]) -> dict[str, 
     Raises:
         ParamError: naming the Python parameter, before anything is sent.
     """
-    given = {k: v for k, v in args.items() if v is not _UNSET}
-    if method.params is None:
-        return _rendered(method, given)
+    return checked_params(method, args)[0]
+
+
+def checked_params(method: Method[Any, Any], args: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """`wire_params`, and whether every value is a str or an int (`signature_payload`'s `plain`)."""
+    params = method.params
+    if params is None:
+        return _rendered(method, {k: v for k, v in args.items() if v is not _UNSET}), False
     plan = method.plan
     if plan is None:
-        plan = method.plan = Plan(method.params, format_decimal)
-    out: dict[str, Any] | None = plan.render(given)  # plain values: checked and rendered directly
+        plan = method.plan = Plan(params, format_decimal)
+    out: dict[str, Any] | None = plan.render(args)  # plain values: checked and rendered directly
+    plain = plan.plain
     if out is None:
-        out = full_params(method, given)
+        out, plain = full_params(method, {k: v for k, v in args.items() if v is not _UNSET}), False
     for group in method.require_one_of:
         if not any(name in out for name in group):
             names = " or ".join(method.wire_to_python.get(n, n) for n in group)
             raise ParamError(method.wire, names, "one of these parameters is required")
-    return out
+    return out, plain
 
 
 def full_params(method: Method[Any, Any], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -171,8 +177,14 @@ def payload_value(value: Any) -> str:
     return _ENCODER.encode(value).decode()
 
 
-def signature_payload(params: Mapping[str, Any]) -> bytes:
-    """All parameters but `signature`, sorted by name, `key=value` joined by `&`, UTF-8."""
+def signature_payload(params: Mapping[str, Any], *, plain: bool = False) -> bytes:
+    """All parameters but `signature`, sorted by name, `key=value` joined by `&`, UTF-8.
+
+    `plain`: the caller knows every value is a str or an int and no key is `signature`
+    (as `checked_params` says of what a plan rendered): each value is written as it is.
+    """
+    if plain:
+        return "&".join([f"{key}={params[key]}" for key in sorted(params)]).encode()
     return "&".join(f"{key}={payload_value(params[key])}" for key in sorted(params) if key != "signature").encode()
 
 

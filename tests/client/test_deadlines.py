@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from binance_spot_ws import AsyncClient, HmacKey, RateLimited, RequestTimeout
+from binance_ws._async import _Slots
 from binance_ws_emulator import Emulator
 from tests.client._helpers import limit_buy
 from tests.client._scripted import answer, scripted_server
@@ -83,4 +84,50 @@ async def test_a_call_cancelled_while_waiting_for_a_slot_leaves_the_slots_whole(
         await asyncio.gather(*busy)
         emulator.faults.delay_ms = 0
         await asyncio.gather(client.time(), client.time())
-        assert client._in_flight._value == 2  # neither leaked nor released twice
+        assert client._slots.free == 2  # neither leaked nor released twice
+
+
+async def test_a_slot_handed_to_a_caller_cancelled_before_it_ran_goes_to_the_next() -> None:
+    slots = _Slots(1)
+    slots.free -= 1  # the only slot is taken
+    first = asyncio.create_task(slots.wait(5))
+    second = asyncio.create_task(slots.wait(5))
+    await asyncio.sleep(0)  # both wait now
+    slots.release()  # handed to the first waiter...
+    first.cancel()  # ...cancelled before it could run: it must pass the slot on
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await second is True
+    assert slots.free == 0  # the second holds it
+    assert await slots.wait(0.01) is False  # none freed in time
+    slots.release()  # the waiter that gave up is skipped: the slot is free again
+    assert slots.free == 1
+
+
+async def test_requests_still_unanswered_count_against_the_limit(hmac_key: HmacKey) -> None:
+    """The client counts what it sent before any answer says so: with 2 of 5 used, three more
+    go out unanswered and the sixth is refused (rate_limit="raise"), with nothing sent."""
+
+    def reply(request: dict[str, Any]) -> list[str]:
+        if len(server.requests) > 1:
+            return []  # the rest stay unanswered
+        limits = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "DAY", "intervalNum": 1, "limit": 5, "count": 2}]
+        return [answer(request, rateLimits=limits)]
+
+    async with (
+        scripted_server(reply) as server,
+        AsyncClient(url=server.url, key=hmac_key, keepalive_interval=None, rate_limit="raise") as client,
+    ):
+        await client.time()  # 2 of 5 used
+        hanging = [asyncio.create_task(client.time()) for _ in range(3)]  # 3, 4, 5
+        for _ in range(500):
+            if len(server.requests) == 4:
+                break
+            await asyncio.sleep(0.01)
+        assert len(server.requests) == 4
+        with pytest.raises(RateLimited, match="not sent"):
+            await client.time()
+        for task in hanging:
+            task.cancel()
+        await asyncio.gather(*hanging, return_exceptions=True)
+        assert len(server.requests) == 4

@@ -131,3 +131,22 @@ class _Colour(enum.Enum):
 def test_the_plan_leaves_unusual_values_to_the_full_path(annotation: Any, value: Any) -> None:
     params = msgspec.defstruct("P", [("x", annotation)])
     assert Plan(params, format_decimal).render({"x": value}) is None
+
+
+_ANY_DECIMAL = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.builds(
+        lambda sign, digits, exponent: Decimal((sign, tuple(digits), exponent)),
+        st.integers(0, 1),
+        st.lists(st.integers(0, 9), min_size=1, max_size=30),
+        st.integers(-40, 40),
+    ),
+)
+
+
+@given(_ANY_DECIMAL)
+def test_a_decimal_renders_as_format_decimal_does(value: Decimal) -> None:
+    """The plan writes a Decimal with str() where that gives plain notation (faster); never
+    anything else than `format_decimal` gives: no exponent, no "-0"."""
+    params = msgspec.defstruct("P", [("x", Decimal)])
+    assert Plan(params, format_decimal).render({"x": value}) == {"x": format_decimal(value)}

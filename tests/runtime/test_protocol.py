@@ -169,6 +169,47 @@ def test_a_late_response_does_not_forget_requests_still_in_flight() -> None:
     assert limiter.usage()["REQUEST_WEIGHT/1MINUTE"] == (3, 100)
 
 
+def test_admit_counts_what_fits_and_refuses_the_rest_until_the_interval_ends() -> None:
+    limiter = RateLimiter("wait")
+    minute = 60_000 * 1000
+    limiter.update(
+        [RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100, 90), RateLimit("ORDERS", "SECOND", 10, 3, 1)], minute + 10
+    )
+    assert limiter.admit(4, 1, minute + 20) == 0  # full check: room 10 weight, 2 orders
+    assert limiter.admit(4, 1, minute + 30) == 0  # from the cached room
+    assert limiter.admit(1, 1, minute + 40) == 10_000 - 40  # no order left until the 10 s interval ends
+    assert limiter.usage() == {"REQUEST_WEIGHT/1MINUTE": (98, 100), "ORDERS/10SECOND": (3, 3)}  # refused: not counted
+    assert limiter.admit(3, 0, minute + 50) == 60_000 - 50  # 98 + 3 > 100
+    assert limiter.admit(2, 0, minute + 60) == 0
+    assert limiter.admit(0, 0, minute + 70) == 0  # a request that costs nothing always fits
+    assert limiter.admit(1, 1, minute + 10_000) > 0  # orders free again, but the minute is full
+    assert limiter.admit(1, 1, minute + 60_000) == 0  # next minute: both buckets start over
+    assert limiter.usage() == {"REQUEST_WEIGHT/1MINUTE": (1, 100), "ORDERS/10SECOND": (1, 3)}
+    limiter.block(minute + 61_000, banned=False)
+    assert limiter.admit(1, 0, minute + 60_500) == 500  # a 429's retryAfter stops the cached path too
+    assert limiter.admit(1, 0, minute + 61_000) == 0
+
+
+def test_admit_starts_a_new_interval_even_with_room_left_in_the_old_one() -> None:
+    limiter = RateLimiter("wait")
+    minute = 60_000 * 1000
+    limiter.update([RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100, 90)], minute + 10)
+    assert limiter.admit(4, 0, minute + 20) == 0
+    assert limiter.admit(4, 0, minute + 60_005) == 0
+    assert limiter.usage()["REQUEST_WEIGHT/1MINUTE"] == (4, 100)  # not 98: the minute rolled over
+    assert [limiter.admit(32, 0, minute + 60_010) for _ in range(4)] == [0, 0, 0, 60_000 - 10]
+
+
+def test_admit_with_policy_off_counts_but_only_a_block_stops_it() -> None:
+    limiter = RateLimiter("off")
+    minute = 60_000 * 1000
+    limiter.update([RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 10, 10)], minute + 10)
+    assert [limiter.admit(5, 0, minute + 20) for _ in range(3)] == [0, 0, 0]
+    assert limiter.usage()["REQUEST_WEIGHT/1MINUTE"] == (25, 10)
+    limiter.block(minute + 1_000, banned=False)
+    assert limiter.admit(1, 0, minute + 30) == 970
+
+
 @pytest.mark.parametrize(
     ("signing", "logged_on", "sent"),
     [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -200,6 +202,20 @@ def test_one_key_signs_every_vector_in_any_order() -> None:
     payloads = [(signature_payload({**params, "signature": "x"}), signature) for params, _, signature in VECTORS]
     for built, signature in [*payloads, *reversed(payloads), *payloads]:
         assert key.sign(built) == signature
+
+
+@pytest.mark.parametrize("length", [0, 1, 32, 63, 64, 65, 100, 200])
+@given(payload=st.binary(max_size=300))
+def test_hmac_matches_the_standard_library_for_any_key_length(length: int, payload: bytes) -> None:
+    """The docs' secret is 64 bytes (one SHA-256 block); shorter keys are padded and longer
+    ones hashed first, as RFC 2104 says."""
+    secret = bytes(range(256))[-length:] if length else b""
+    expected = hmac.new(secret, payload, hashlib.sha256).hexdigest()
+    assert HmacKey("k", secret).sign(payload) == expected
+    assert (
+        HmacKey("k", secret.decode("latin-1")).sign(payload)
+        == hmac.new(secret.decode("latin-1").encode(), payload, hashlib.sha256).hexdigest()
+    )
 
 
 def test_percent_encoded_payload_differs() -> None:
