@@ -28,6 +28,8 @@ from typing import Any
 
 import msgspec
 
+from binance_ws.sbe import FORMATS as _FORMATS  # the runtime decoder's own table: one source
+
 from . import sbe
 from .ir import Api
 from .render import ENV
@@ -50,19 +52,6 @@ LIST_OF_ONE = frozenset({"sor.order.place"})
 #: JSON positions an SBE row does not carry: the value the JSON answer has there (klines' unused twelfth).
 ROW_TAILS = {"KlinesResponse": ('"0"',)}
 
-_FORMATS = {
-    "char": "c",
-    "int8": "b",
-    "uint8": "B",
-    "int16": "h",
-    "uint16": "H",
-    "int32": "i",
-    "uint32": "I",
-    "int64": "q",
-    "uint64": "Q",
-    "float": "f",
-    "double": "d",
-}
 #: A 128-bit mantissa as its low (unsigned) and high (signed) 64-bit halves, little-endian.
 _WIDE = "Qq"
 _NULLS = {
