@@ -519,7 +519,7 @@ class _Builder:
         enum = target.get("enum")
         kind = target.get("type")
         kinds = set(kind) if isinstance(kind, list) else {kind}
-        if enum is None and not kinds & {"string", "integer", "boolean"}:
+        if enum is None and (not kinds & {"string", "integer", "boolean"} or target.get("format") == "decimal"):
             raise self.doc.error(pointer, "a condition reads a string, integer, boolean or enum parameter")
         for i, value in enumerate(values):
             if isinstance(enum, list):
@@ -532,7 +532,7 @@ class _Builder:
                 or ("integer" in kinds and isinstance(value, int) and not isinstance(value, bool))
                 or ("boolean" in kinds and isinstance(value, bool))
             )
-            if not fits or ("string" in kinds and target.get("format") == "decimal"):
+            if not fits:
                 raise self.doc.error(f"{pointer}/{i}", f"{value!r} does not fit the parameter's type")
 
     def _one_or_many(self, spec: Any, pointer: str, params: tuple[Param, ...], result: Any) -> OneOrMany | None:
