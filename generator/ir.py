@@ -16,7 +16,7 @@ from typing import Any
 
 from . import naming, recursion, shape
 from .load import Document
-from .shape import METHOD_EXTENSIONS
+from .shape import METHOD_EXTENSIONS, closest
 
 #: Managed by the runtime (signing); never method arguments.
 RUNTIME_PARAMS = frozenset({"apiKey", "signature", "timestamp"})
@@ -67,6 +67,20 @@ class Method:
     docstring: str
     #: `x-one-or-many`: typed overloads, one result for the `one` parameter, a list otherwise.
     one_or_many: OneOrMany | None = None
+    #: `x-require-if`: parameters required or forbidden by another parameter's value.
+    require_if: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One `x-require-if` rule: when `param` has one of `values`, `require` and `forbid` apply."""
+
+    param: str  # wire name of the parameter whose value decides
+    values: tuple[Any, ...]
+    require: tuple[tuple[str, ...], ...]  # one name: required; several: at least one of them
+    forbid: tuple[str, ...]
+    expr: str  # the runtime's `RequireIf(...)`, for the template
+    doc: str  # one line for the docstring (Python names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +415,7 @@ class _Builder:
             for wire_name in group:
                 if wire_name not in wire_names:
                     raise self.doc.error(f"{ptr}/x-require-one-of", f"{wire_name!r} is not a parameter")
+        require_if = self._require_if(ext.get("x-require-if") or [], f"{ptr}/x-require-if", params, params_schema)
         weight_expr, weight_doc = self._weight(ext.get("x-weight", 1), f"{ptr}/x-weight", params_schema)
         named_id = ext.get("x-client-id-param")
         if named_id is not None and named_id not in wire_names:
@@ -440,8 +455,85 @@ class _Builder:
                 session_effect=effect,
                 docstring="",
                 one_or_many=one_or_many,
+                require_if=require_if,
             )
             yield _with_docstring(method, description, ptr)
+
+    def _require_if(
+        self, rules: list[dict[str, Any]], pointer: str, params: tuple[Param, ...], schema: dict[str, Any]
+    ) -> tuple[Condition, ...]:
+        """`x-require-if` (shape checked): every name a parameter, every value one the parameter can take."""
+        by_wire = {p.wire: p for p in params}
+        props: dict[str, Any] = schema.get("properties") or {}
+        out: list[Condition] = []
+        for index, rule in enumerate(rules):
+            at = f"{pointer}/{index}"
+            param = str(rule["param"])
+            if param not in by_wire:
+                raise self.doc.error(f"{at}/param", f"{param!r} is not a parameter{closest(param, by_wire)}")
+            values = tuple(rule["in"])
+            self._condition_values(props[param], values, f"{at}/in")
+            require = tuple((n,) if isinstance(n, str) else tuple(str(x) for x in n) for n in rule.get("require") or [])
+            forbid = tuple(str(n) for n in rule.get("forbid") or [])
+            named = [(f"{at}/require/{i}", n) for i, group in enumerate(require) for n in group]
+            named += [(f"{at}/forbid/{i}", n) for i, n in enumerate(forbid)]
+            for where, name in named:
+                if name not in by_wire:
+                    raise self.doc.error(where, f"{name!r} is not a parameter{closest(name, by_wire)}")
+                if name == param:
+                    raise self.doc.error(where, f"{name!r} is the parameter the condition reads")
+            for i, group in enumerate(require):
+                if len(group) == 1 and by_wire[group[0]].required:
+                    raise self.doc.error(f"{at}/require/{i}", f"{group[0]!r} is always required: the rule adds nothing")
+                if set(group) & set(forbid):
+                    raise self.doc.error(f"{at}/forbid", f"{sorted(set(group) & set(forbid))[0]!r} is required too")
+            py = {p.wire: p.name for p in params}
+            expr_args = [repr(param), repr(values)]
+            if require:
+                expr_args.append(f"require={require!r}")
+            if forbid:
+                expr_args.append(f"forbid={forbid!r}")
+            shown = ", ".join(str(v) for v in values)
+            parts = []
+            if require:
+                parts.append("needs " + ", ".join(" or ".join(py[n] for n in group) for group in require))
+            if forbid:
+                parts.append("takes no " + ", ".join(py[n] for n in forbid))
+            out.append(
+                Condition(
+                    param=param,
+                    values=values,
+                    require=require,
+                    forbid=forbid,
+                    expr=f"RequireIf({', '.join(expr_args)})",
+                    doc=f"{py[param]} {shown}: {'; '.join(parts)}.",
+                )
+            )
+        return tuple(out)
+
+    def _condition_values(self, node: Any, values: tuple[Any, ...], pointer: str) -> None:
+        """Each value fits the parameter: one of its `enum`, and of its scalar type."""
+        target, _ = self.doc.deref(node, pointer)
+        if not isinstance(target, dict):
+            raise self.doc.error(pointer, "the parameter's schema must be a mapping")
+        enum = target.get("enum")
+        kind = target.get("type")
+        kinds = set(kind) if isinstance(kind, list) else {kind}
+        if enum is None and (not kinds & {"string", "integer", "boolean"} or target.get("format") == "decimal"):
+            raise self.doc.error(pointer, "a condition reads a string, integer, boolean or enum parameter")
+        for i, value in enumerate(values):
+            if isinstance(enum, list):
+                if value not in enum:
+                    hint = closest(str(value), [str(v) for v in enum])
+                    raise self.doc.error(f"{pointer}/{i}", f"{value!r} is not one of the parameter's values{hint}")
+                continue
+            fits = (
+                ("string" in kinds and isinstance(value, str))
+                or ("integer" in kinds and isinstance(value, int) and not isinstance(value, bool))
+                or ("boolean" in kinds and isinstance(value, bool))
+            )
+            if not fits:
+                raise self.doc.error(f"{pointer}/{i}", f"{value!r} does not fit the parameter's type")
 
     def _one_or_many(self, spec: Any, pointer: str, params: tuple[Param, ...], result: Any) -> OneOrMany | None:
         """`x-one-or-many: {one: symbol, many: symbols}` on a method whose result is `oneOf: [X, array of X]`."""
@@ -737,6 +829,11 @@ def _with_docstring(method: Method, description: str, pointer: str) -> Method:
     lines += ["", f"`{method.wire}` · security {method.security} · weight {method.weight_doc} · {retry}."]
     if method.deprecated:
         lines += ["", "Deprecated by Binance."]
+    if method.require_if:
+        lines += ["", "Checked before sending (a ParamError otherwise):", ""]
+        for condition in method.require_if:
+            wrapped = textwrap.wrap(condition.doc, 86)
+            lines += ["- " + wrapped[0], *("  " + w for w in wrapped[1:])]
     lines += ["", "Args:"]
     for param in (*method.params, RETURN_RATE_LIMITS):
         text = param.doc or ("Required." if param.required else "Optional.")

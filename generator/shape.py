@@ -100,7 +100,7 @@ class _Checker:
             elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
                 node = node[int(part)]
             else:
-                close = _closest(part, node if isinstance(node, dict) else ())
+                close = closest(part, node if isinstance(node, dict) else ())
                 self.fail(pointer, f"dangling $ref {ref!r}: nothing at this path{close}")
         return node
 
@@ -153,7 +153,7 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def _closest(name: str, choices: Iterable[Any]) -> str:
+def closest(name: str, choices: Iterable[Any]) -> str:
     found = difflib.get_close_matches(name, [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean {found[0]!r}?)" if found else ""
 
@@ -209,7 +209,7 @@ def _regex(ch: _Checker, value: Any, pointer: str) -> None:
 def _choice(*values: str) -> Shape:
     def shape(ch: _Checker, value: Any, pointer: str) -> None:
         if value not in values:
-            hint = _closest(str(value), values) if isinstance(value, str) else ""
+            hint = closest(str(value), values) if isinstance(value, str) else ""
             ch.fail(pointer, f"{_label(pointer)} {value!r} is not one of {', '.join(values)}{hint}")
 
     return shape
@@ -265,7 +265,7 @@ def _record(
                 fields[key](ch, entry, at)
             elif closed or str(key).startswith("x-"):
                 kind = "extension" if str(key).startswith("x-") else "key"
-                ch.fail(at, f"unknown {kind} {key!r} in {_label(pointer)}{_closest(str(key), fields)}")
+                ch.fail(at, f"unknown {kind} {key!r} in {_label(pointer)}{closest(str(key), fields)}")
         if then is not None:
             then(ch, value, pointer)
 
@@ -292,7 +292,7 @@ def _type_keyword(ch: _Checker, value: Any, pointer: str) -> None:
         at = f"{pointer}/{index}" if isinstance(value, list) else pointer
         if not isinstance(kind, str) or kind not in TYPES:
             shown = repr(kind) if isinstance(kind, str) else _describe(kind)
-            hint = _closest(kind, TYPES) if isinstance(kind, str) else ""
+            hint = closest(kind, TYPES) if isinstance(kind, str) else ""
             ch.fail(at, f"type {shown} is not a JSON Schema type{hint}; one of {', '.join(TYPES)}")
     if isinstance(value, list) and (not value or len(set(value)) != len(value)):
         ch.fail(pointer, "type must be a type name or a non-empty list of distinct type names")
@@ -301,7 +301,7 @@ def _type_keyword(ch: _Checker, value: Any, pointer: str) -> None:
 def _format(ch: _Checker, value: Any, pointer: str) -> None:
     _string(ch, value, pointer)
     if value not in FORMATS:
-        ch.fail(pointer, f"unknown format {value!r}{_closest(value, FORMATS)}; one of {', '.join(FORMATS)}")
+        ch.fail(pointer, f"unknown format {value!r}{closest(value, FORMATS)}; one of {', '.join(FORMATS)}")
 
 
 def _additional(ch: _Checker, value: Any, pointer: str) -> None:
@@ -331,7 +331,7 @@ def _schema_rules(ch: _Checker, node: dict[str, Any], pointer: str) -> None:
             if name not in properties:
                 ch.fail(
                     f"{pointer}/required/{index}",
-                    f"required property {name!r} is not among the properties{_closest(name, properties)}",
+                    f"required property {name!r} is not among the properties{closest(name, properties)}",
                 )
     if "default" in node:
         _default_fits(ch, node, pointer)
@@ -483,6 +483,34 @@ _RULE = _record(
     then=_rule_rules,
 )
 _WEIGHT = _record({"base": _count, "rules": _list_of(_RULE)}, required=("base",), what=" ({base, rules})")
+
+
+def _required_entry(ch: _Checker, value: Any, pointer: str) -> None:
+    """`require` lists names; a list of names in it means "one of these"."""
+    if isinstance(value, list):
+        _list_of(_string, unique=True, what=" of names")(ch, value, pointer)
+        if len(value) < 2:
+            ch.fail(pointer, f"{_label(pointer)}: a list here means one of several names; give at least two")
+    else:
+        _string(ch, value, pointer)
+
+
+def _condition_rules(ch: _Checker, rule: dict[str, Any], pointer: str) -> None:
+    if not rule.get("require") and not rule.get("forbid"):
+        ch.fail(pointer, "a condition needs `require` or `forbid` (or both)")
+
+
+_CONDITION = _record(
+    {
+        "param": _string,
+        "in": _list_of(_scalar, nonempty=True, unique=True, what=" of values"),
+        "require": _list_of(_required_entry, unique=True, what=" of names (or lists of names: one of them)"),
+        "forbid": _list_of(_string, unique=True, what=" of names"),
+    },
+    required=("param", "in"),
+    what=" ({param, in, require, forbid})",
+    then=_condition_rules,
+)
 _REF_ONLY = _record({"$ref": _string}, required=("$ref",), what=" ({$ref: ...})")
 #: The method metadata, on a request message (2.x) or an operation (3.x).
 _EXTENSIONS: dict[str, Shape] = {
@@ -492,6 +520,7 @@ _EXTENSIONS: dict[str, Shape] = {
     "x-retry-safe": _boolean,
     "x-deprecated": _boolean,
     "x-require-one-of": _list_of(_list_of(_string, nonempty=True, unique=True), nonempty=True, what=" of name lists"),
+    "x-require-if": _list_of(_CONDITION, nonempty=True, what=" of {param, in, require, forbid}"),
     "x-signing": _choice(*SIGNING),
     "x-session-effect": _choice(*SESSION_EFFECTS),
     "x-client-id-param": _string,

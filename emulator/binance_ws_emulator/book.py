@@ -17,6 +17,7 @@ WORKING_TYPE = {
     "TAKE_PROFIT_LIMIT": "LIMIT",
 }
 STOP_TYPES = frozenset(WORKING_TYPE)
+LIMIT_PRICED = frozenset({"LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})  # types with a limit price
 
 #: TRAILING_DELTA filter (BIPS) and ICEBERG_PARTS filter, the same on every symbol.
 MIN_TRAILING_DELTA, MAX_TRAILING_DELTA = 10, 2000

@@ -18,6 +18,14 @@ class EmulatorError(Exception):
         return cls(400, -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
 
     @classmethod
+    def not_required(cls, name: str) -> EmulatorError:
+        return cls(400, -1106, f"Parameter '{name}' sent when not required.")
+
+    @classmethod
+    def one_of(cls, first: str, second: str) -> EmulatorError:
+        return cls(400, -1102, f"Param '{first}' or '{second}' must be sent, but both were empty/null!")
+
+    @classmethod
     def illegal(cls, name: str) -> EmulatorError:
         return cls(400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9A-Za-z._-]+$'.")
 

@@ -862,6 +862,18 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
 
         `order.place` · security TRADE · weight 1 · never sent twice; outcome-unknown errors carry the client order id.
 
+        Checked before sending (a ParamError otherwise):
+
+        - type LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs time_in_force.
+        - type LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs price or
+          peg_price_type.
+        - type LIMIT, LIMIT_MAKER, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT:
+          needs quantity; takes no quote_order_qty.
+        - type MARKET: needs quantity or quote_order_qty.
+        - type STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: needs stop_price or
+          trailing_delta.
+        - type LIMIT, LIMIT_MAKER, MARKET: takes no trailing_delta.
+
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             side: Order side.
@@ -963,6 +975,18 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
         and price.
 
         `order.test` · security TRADE · weight 1 (depends on parameters) · retried after a lost connection.
+
+        Checked before sending (a ParamError otherwise):
+
+        - type LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs time_in_force.
+        - type LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs price or
+          peg_price_type.
+        - type LIMIT, LIMIT_MAKER, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT:
+          needs quantity; takes no quote_order_qty.
+        - type MARKET: needs quantity or quote_order_qty.
+        - type STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: needs stop_price or
+          trailing_delta.
+        - type LIMIT, LIMIT_MAKER, MARKET: takes no trailing_delta.
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
@@ -1125,6 +1149,18 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
         TAKE_PROFIT_LIMIT also timeInForce and price.
 
         `order.cancelReplace` · security TRADE · weight 1 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Checked before sending (a ParamError otherwise):
+
+        - type LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs time_in_force.
+        - type LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs price or
+          peg_price_type.
+        - type LIMIT, LIMIT_MAKER, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT:
+          needs quantity; takes no quote_order_qty.
+        - type MARKET: needs quantity or quote_order_qty.
+        - type STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: needs stop_price or
+          trailing_delta.
+        - type LIMIT, LIMIT_MAKER, MARKET: takes no trailing_delta.
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
@@ -1422,6 +1458,19 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
 
         `orderList.place.oco` · security TRADE · weight 1 · never sent twice; outcome-unknown errors carry the client order id.
 
+        Checked before sending (a ParamError otherwise):
+
+        - above_type STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs above_time_in_force.
+        - above_type LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs above_price or
+          above_peg_price_type.
+        - above_type STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: needs
+          above_stop_price or above_trailing_delta.
+        - below_type STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs below_time_in_force.
+        - below_type LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs below_price or
+          below_peg_price_type.
+        - below_type STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: needs
+          below_stop_price or below_trailing_delta.
+
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             side: Order side.
@@ -1565,6 +1614,15 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
         The pending order is placed once the working order is fully filled.
 
         `orderList.place.oto` · security TRADE · weight 1 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Checked before sending (a ParamError otherwise):
+
+        - working_type LIMIT: needs working_time_in_force.
+        - pending_type LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs pending_time_in_force.
+        - pending_type LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs
+          pending_price or pending_peg_price_type.
+        - pending_type STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: needs
+          pending_stop_price or pending_trailing_delta.
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
@@ -1718,6 +1776,22 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
         """Place a one-triggers-a-one-cancels-the-other order list.
 
         `orderList.place.otoco` · security TRADE · weight 1 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Checked before sending (a ParamError otherwise):
+
+        - working_type LIMIT: needs working_time_in_force.
+        - pending_above_type STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs
+          pending_above_time_in_force.
+        - pending_above_type LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs
+          pending_above_price or pending_above_peg_price_type.
+        - pending_above_type STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: needs
+          pending_above_stop_price or pending_above_trailing_delta.
+        - pending_below_type STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs
+          pending_below_time_in_force.
+        - pending_below_type LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs
+          pending_below_price or pending_below_peg_price_type.
+        - pending_below_type STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: needs
+          pending_below_stop_price or pending_below_trailing_delta.
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
@@ -1896,6 +1970,15 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
 
         `orderList.place.opo` · security TRADE · weight 1 · never sent twice; outcome-unknown errors carry the client order id.
 
+        Checked before sending (a ParamError otherwise):
+
+        - working_type LIMIT: needs working_time_in_force.
+        - pending_type LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs pending_time_in_force.
+        - pending_type LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs
+          pending_price or pending_peg_price_type.
+        - pending_type STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: needs
+          pending_stop_price or pending_trailing_delta.
+
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             working_type: Order type.
@@ -2045,6 +2128,22 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
         """Place a one-pays-the-other OCO order list.
 
         `orderList.place.opoco` · security TRADE · weight 1 · never sent twice; outcome-unknown errors carry the client order id.
+
+        Checked before sending (a ParamError otherwise):
+
+        - working_type LIMIT: needs working_time_in_force.
+        - pending_above_type STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs
+          pending_above_time_in_force.
+        - pending_above_type LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs
+          pending_above_price or pending_above_peg_price_type.
+        - pending_above_type STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: needs
+          pending_above_stop_price or pending_above_trailing_delta.
+        - pending_below_type STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs
+          pending_below_time_in_force.
+        - pending_below_type LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT: needs
+          pending_below_price or pending_below_peg_price_type.
+        - pending_below_type STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: needs
+          pending_below_stop_price or pending_below_trailing_delta.
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
@@ -2240,6 +2339,11 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
 
         `sor.order.place` · security TRADE · weight 1 · never sent twice; outcome-unknown errors carry the client order id.
 
+        Checked before sending (a ParamError otherwise):
+
+        - type LIMIT: needs time_in_force, price.
+        - type MARKET: takes no time_in_force, price.
+
         Args:
             symbol: Trading pair, e.g. BTCUSDT.
             side: Order side.
@@ -2311,6 +2415,11 @@ class AsyncClient(AsyncConnection[types.UserDataEvent]):
         """Test smart order routing placement.
 
         `sor.order.test` · security TRADE · weight 1 (depends on parameters) · retried after a lost connection.
+
+        Checked before sending (a ParamError otherwise):
+
+        - type LIMIT: needs time_in_force, price.
+        - type MARKET: takes no time_in_force, price.
 
         Args:
             symbol: Trading pair, e.g. BTCUSDT.

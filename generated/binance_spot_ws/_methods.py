@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from binance_ws import Method, Security, Weight, WeightRule
+from binance_ws import Method, RequireIf, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "9c27e92521488f225728814c26acf05d3560df5576a2c1a69f0e89836886fe5d"
+SPEC_SHA256: Final = "d8de7fc911f81c45211b3d1135c03cb41f9838e34606ae8b340b871a60e40a4f"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",
@@ -282,6 +282,27 @@ ORDER_PLACE: Final[Method[types.OrderPlaceParams, types.OrderResponse]] = Method
     security=Security.TRADE,
     weight=Weight(1),
     retry_safe=False,
+    require_if=(
+        RequireIf("type", ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"), require=(("timeInForce",),)),
+        RequireIf(
+            "type",
+            ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
+            require=(("price", "pegPriceType"),),
+        ),
+        RequireIf(
+            "type",
+            ("LIMIT", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("quantity",),),
+            forbid=("quoteOrderQty",),
+        ),
+        RequireIf("type", ("MARKET",), require=(("quantity", "quoteOrderQty"),)),
+        RequireIf(
+            "type",
+            ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("stopPrice", "trailingDelta"),),
+        ),
+        RequireIf("type", ("LIMIT", "LIMIT_MAKER", "MARKET"), forbid=("trailingDelta",)),
+    ),
     client_id_param="newClientOrderId",
 )
 
@@ -292,6 +313,27 @@ ORDER_TEST: Final[Method[types.OrderTestParams, types.OrderTestResult]] = Method
     security=Security.TRADE,
     weight=Weight(1, (WeightRule("computeCommissionRates", weight=20, equals=True),), {}),
     retry_safe=True,
+    require_if=(
+        RequireIf("type", ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"), require=(("timeInForce",),)),
+        RequireIf(
+            "type",
+            ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
+            require=(("price", "pegPriceType"),),
+        ),
+        RequireIf(
+            "type",
+            ("LIMIT", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("quantity",),),
+            forbid=("quoteOrderQty",),
+        ),
+        RequireIf("type", ("MARKET",), require=(("quantity", "quoteOrderQty"),)),
+        RequireIf(
+            "type",
+            ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("stopPrice", "trailingDelta"),),
+        ),
+        RequireIf("type", ("LIMIT", "LIMIT_MAKER", "MARKET"), forbid=("trailingDelta",)),
+    ),
 )
 
 ORDER_CANCEL: Final[Method[types.OrderCancelParams, types.CancelResult]] = Method(
@@ -321,6 +363,27 @@ ORDER_CANCEL_REPLACE: Final[Method[types.OrderCancelReplaceParams, types.CancelR
             "cancelOrderId",
             "cancelOrigClientOrderId",
         ),
+    ),
+    require_if=(
+        RequireIf("type", ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"), require=(("timeInForce",),)),
+        RequireIf(
+            "type",
+            ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
+            require=(("price", "pegPriceType"),),
+        ),
+        RequireIf(
+            "type",
+            ("LIMIT", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("quantity",),),
+            forbid=("quoteOrderQty",),
+        ),
+        RequireIf("type", ("MARKET",), require=(("quantity", "quoteOrderQty"),)),
+        RequireIf(
+            "type",
+            ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("stopPrice", "trailingDelta"),),
+        ),
+        RequireIf("type", ("LIMIT", "LIMIT_MAKER", "MARKET"), forbid=("trailingDelta",)),
     ),
     client_id_param="newClientOrderId",
     error_data=types.CancelReplaceErrorData,
@@ -374,6 +437,30 @@ ORDER_LIST_PLACE_OCO: Final[Method[types.OrderListPlaceOcoParams, types.OrderLis
     security=Security.TRADE,
     weight=Weight(1),
     retry_safe=False,
+    require_if=(
+        RequireIf("aboveType", ("STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"), require=(("aboveTimeInForce",),)),
+        RequireIf(
+            "aboveType",
+            ("LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
+            require=(("abovePrice", "abovePegPriceType"),),
+        ),
+        RequireIf(
+            "aboveType",
+            ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("aboveStopPrice", "aboveTrailingDelta"),),
+        ),
+        RequireIf("belowType", ("STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"), require=(("belowTimeInForce",),)),
+        RequireIf(
+            "belowType",
+            ("LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
+            require=(("belowPrice", "belowPegPriceType"),),
+        ),
+        RequireIf(
+            "belowType",
+            ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("belowStopPrice", "belowTrailingDelta"),),
+        ),
+    ),
     client_id_param="listClientOrderId",
 )
 
@@ -384,6 +471,20 @@ ORDER_LIST_PLACE_OTO: Final[Method[types.OrderListPlaceOtoParams, types.OrderLis
     security=Security.TRADE,
     weight=Weight(1),
     retry_safe=False,
+    require_if=(
+        RequireIf("workingType", ("LIMIT",), require=(("workingTimeInForce",),)),
+        RequireIf("pendingType", ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"), require=(("pendingTimeInForce",),)),
+        RequireIf(
+            "pendingType",
+            ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingPrice", "pendingPegPriceType"),),
+        ),
+        RequireIf(
+            "pendingType",
+            ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingStopPrice", "pendingTrailingDelta"),),
+        ),
+    ),
     client_id_param="listClientOrderId",
 )
 
@@ -394,6 +495,35 @@ ORDER_LIST_PLACE_OTOCO: Final[Method[types.OrderListPlaceOtocoParams, types.Orde
     security=Security.TRADE,
     weight=Weight(1),
     retry_safe=False,
+    require_if=(
+        RequireIf("workingType", ("LIMIT",), require=(("workingTimeInForce",),)),
+        RequireIf(
+            "pendingAboveType", ("STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"), require=(("pendingAboveTimeInForce",),)
+        ),
+        RequireIf(
+            "pendingAboveType",
+            ("LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingAbovePrice", "pendingAbovePegPriceType"),),
+        ),
+        RequireIf(
+            "pendingAboveType",
+            ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingAboveStopPrice", "pendingAboveTrailingDelta"),),
+        ),
+        RequireIf(
+            "pendingBelowType", ("STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"), require=(("pendingBelowTimeInForce",),)
+        ),
+        RequireIf(
+            "pendingBelowType",
+            ("LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingBelowPrice", "pendingBelowPegPriceType"),),
+        ),
+        RequireIf(
+            "pendingBelowType",
+            ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingBelowStopPrice", "pendingBelowTrailingDelta"),),
+        ),
+    ),
     client_id_param="listClientOrderId",
 )
 
@@ -404,6 +534,20 @@ ORDER_LIST_PLACE_OPO: Final[Method[types.OrderListPlaceOpoParams, types.OrderLis
     security=Security.TRADE,
     weight=Weight(1),
     retry_safe=False,
+    require_if=(
+        RequireIf("workingType", ("LIMIT",), require=(("workingTimeInForce",),)),
+        RequireIf("pendingType", ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"), require=(("pendingTimeInForce",),)),
+        RequireIf(
+            "pendingType",
+            ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingPrice", "pendingPegPriceType"),),
+        ),
+        RequireIf(
+            "pendingType",
+            ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingStopPrice", "pendingTrailingDelta"),),
+        ),
+    ),
     client_id_param="listClientOrderId",
 )
 
@@ -414,6 +558,35 @@ ORDER_LIST_PLACE_OPOCO: Final[Method[types.OrderListPlaceOpocoParams, types.Orde
     security=Security.TRADE,
     weight=Weight(1),
     retry_safe=False,
+    require_if=(
+        RequireIf("workingType", ("LIMIT",), require=(("workingTimeInForce",),)),
+        RequireIf(
+            "pendingAboveType", ("STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"), require=(("pendingAboveTimeInForce",),)
+        ),
+        RequireIf(
+            "pendingAboveType",
+            ("LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingAbovePrice", "pendingAbovePegPriceType"),),
+        ),
+        RequireIf(
+            "pendingAboveType",
+            ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingAboveStopPrice", "pendingAboveTrailingDelta"),),
+        ),
+        RequireIf(
+            "pendingBelowType", ("STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"), require=(("pendingBelowTimeInForce",),)
+        ),
+        RequireIf(
+            "pendingBelowType",
+            ("LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingBelowPrice", "pendingBelowPegPriceType"),),
+        ),
+        RequireIf(
+            "pendingBelowType",
+            ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"),
+            require=(("pendingBelowStopPrice", "pendingBelowTrailingDelta"),),
+        ),
+    ),
     client_id_param="listClientOrderId",
 )
 
@@ -439,6 +612,10 @@ SOR_ORDER_PLACE: Final[Method[types.SorOrderPlaceParams, types.SorOrderPlaceResu
     security=Security.TRADE,
     weight=Weight(1),
     retry_safe=False,
+    require_if=(
+        RequireIf("type", ("LIMIT",), require=(("timeInForce",), ("price",))),
+        RequireIf("type", ("MARKET",), forbid=("timeInForce", "price")),
+    ),
     client_id_param="newClientOrderId",
 )
 
@@ -449,6 +626,10 @@ SOR_ORDER_TEST: Final[Method[types.SorOrderTestParams, types.OrderTestResult]] =
     security=Security.TRADE,
     weight=Weight(1, (WeightRule("computeCommissionRates", weight=20, equals=True),), {}),
     retry_safe=True,
+    require_if=(
+        RequireIf("type", ("LIMIT",), require=(("timeInForce",), ("price",))),
+        RequireIf("type", ("MARKET",), forbid=("timeInForce", "price")),
+    ),
 )
 
 ACCOUNT_STATUS: Final[Method[types.AccountStatusParams, types.Account]] = Method(

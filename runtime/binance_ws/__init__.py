@@ -11,6 +11,7 @@ import logging
 from ._async import PRODUCTION, TESTNET, AsyncConnection, ReconnectPolicy
 from ._model import Model, asdict, lazy_money
 from ._sync import Connection
+from .conditions import RequireIf
 from .errors import (
     ApiError,
     AuthError,
@@ -90,6 +91,7 @@ __all__ = [
     "ReconnectPolicy",
     "RequestInfo",
     "RequestTimeout",
+    "RequireIf",
     "RsaKey",
     "SbeError",
     "Security",

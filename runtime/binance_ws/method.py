@@ -12,6 +12,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
+from .conditions import Conditions, RequireIf, compile_conditions
+
 P = TypeVar("P")
 R = TypeVar("R")
 
@@ -105,10 +107,12 @@ class Method(Generic[P, R]):
         "_decimal_params",
         "_decoder",
         "client_id_param",
+        "conditions",
         "deprecated",
         "error_data",
         "params",
         "plan",
+        "require_if",
         "require_one_of",
         "result",
         "retry_safe",
@@ -132,6 +136,7 @@ class Method(Generic[P, R]):
         retry_safe: bool = True,
         deprecated: bool = False,
         require_one_of: tuple[tuple[str, ...], ...] = (),
+        require_if: tuple[RequireIf, ...] = (),
         client_id_param: str | None = None,
         signing: Signing = "request",
         session_effect: SessionEffect | None = None,
@@ -146,6 +151,10 @@ class Method(Generic[P, R]):
         self.retry_safe = retry_safe
         self.deprecated = deprecated
         self.require_one_of = require_one_of
+        #: `x-require-if`: parameters another parameter's value requires or forbids ...
+        self.require_if = require_if
+        #: ... merged per (parameter, value), as `wire.checked_params` reads them per request.
+        self.conditions: Conditions = compile_conditions(require_if)
         self.client_id_param = client_id_param
         self.signing: Signing = signing
         self.session_effect: SessionEffect | None = session_effect

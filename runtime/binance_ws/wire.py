@@ -130,6 +130,13 @@ def checked_params(method: Method[Any, Any], args: Mapping[str, Any]) -> tuple[d
         if not any(name in out for name in group):
             names = " or ".join(method.wire_to_python.get(n, n) for n in group)
             raise ParamError(method.wire, names, "one of these parameters is required")
+    conditions = method.conditions  # x-require-if: parameters another parameter's value requires or forbids
+    if conditions:
+        shape = tuple(out)  # what the rules read: which names are given (in order: the plan sorts them)
+        for param, cases in conditions:
+            case = cases.get(out.get(param))
+            if case is not None and shape not in case.passed:
+                case.check(method.wire, method.wire_to_python, param, out, shape)
     return out, plain
 
 

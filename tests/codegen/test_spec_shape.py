@@ -79,7 +79,7 @@ CASES = [
     (
         "key-given-twice",
         edited(DEPTH_PROPERTIES, DEPTH_PROPERTIES + "        limit: {type: string}\n"),
-        r"DepthParams/properties/limit: key 'limit' is given twice \(first on line 107\)",
+        r"DepthParams/properties/limit: key 'limit' is given twice \(first on line 110\)",
         "limit: {type: string}",
     ),
     (

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from ..book import LIMIT_PRICED, STOP_TYPES
 from ..errors import EmulatorError
 from .base import Request, check_span, limit_param, method
 from .reports import cancel_report, list_query, order_report
@@ -15,6 +17,7 @@ def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) 
         return prefix + name[0].upper() + name[1:] if prefix else name
 
     type_ = req.text(key("type"), required=True)
+    _leg_mandatory(req, type_, key)
     return {
         **_strategy(req, prefix),
         "type": type_,
@@ -26,6 +29,18 @@ def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) 
         "tif": req.text(key("timeInForce")) or "GTC",
         "client_id": req.text(key("clientOrderId")),
     }
+
+
+def _leg_mandatory(req: Request, type_: str | None, key: Callable[[str], str]) -> None:
+    """What the leg's type makes mandatory, as for a single order (`order.place`): timeInForce for
+    the LIMIT types, a price (or a peg) for the priced ones, stopPrice or trailingDelta for stops."""
+    given = req.params
+    if type_ in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and key("timeInForce") not in given:
+        raise EmulatorError.mandatory(key("timeInForce"))
+    if type_ in LIMIT_PRICED and key("price") not in given and key("pegPriceType") not in given:
+        raise EmulatorError.mandatory(key("price"))
+    if type_ in STOP_TYPES and key("stopPrice") not in given and key("trailingDelta") not in given:
+        raise EmulatorError.one_of(key("stopPrice"), key("trailingDelta"))
 
 
 def _strategy(req: Request, prefix: str) -> dict[str, int | None]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..accounts import MAKER_COMMISSION, TAKER_COMMISSION
-from ..book import MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, Order
+from ..book import LIMIT_PRICED, MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, Order
 from ..errors import EmulatorError
 from ..symbols import SymbolInfo
 from .base import Request, fmt, method
@@ -15,9 +15,6 @@ from .order_lists import cancel_list_report
 from .reports import cancel_report, conditional_fields, order_report, query_report
 
 ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
-
-
-LIMIT_PRICED = frozenset({"LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})  # types with a limit price
 
 
 ORDER_PARAMS = (
@@ -71,6 +68,8 @@ def validate_order(req: Request) -> dict[str, Any]:
             raise EmulatorError(400, -1106, "Parameter 'quoteOrderQty' sent when not required.")
     elif quantity is None:
         raise EmulatorError.mandatory("quantity")
+    elif quote_qty is not None:  # quoteOrderQty is for MARKET orders only
+        raise EmulatorError.not_required("quoteOrderQty")
     if type_ in STOP_TYPES and "stopPrice" not in req.params and "trailingDelta" not in req.params:
         raise EmulatorError(400, -1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!")
     iceberg_qty = req.decimal("icebergQty")
@@ -441,6 +440,10 @@ SOR_PARAMS = (
 def _sor_args(req: Request) -> dict[str, Any]:
     if req.params.get("type") not in ("LIMIT", "MARKET"):
         raise EmulatorError(400, -1116, "Invalid orderType.")
+    if req.params.get("type") == "MARKET":
+        for name in ("timeInForce", "price"):  # for LIMIT orders only
+            if name in req.params:
+                raise EmulatorError.not_required(name)
     return validate_order(req)
 
 

@@ -85,6 +85,11 @@ class Client(Connection[types.UserDataEvent]):
 
         `order.place` · security TRADE · weight 1 · never sent twice; outcome-unknown errors carry the client order id.
 
+        Checked before sending (a ParamError otherwise):
+
+        - type LIMIT, LIMIT_MAKER: needs price, quantity.
+        - type MARKET: needs quantity or price; takes no new_client_order_id.
+
         Args:
             symbol: Required.
             side: Required.

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from binance_ws import Method, Security, Weight, WeightRule
+from binance_ws import Method, RequireIf, Security, Weight, WeightRule
 
 from . import types
 
-SPEC_SHA256: Final = "bf259f5c2ab3ca4b26dc0d19f64b845d531fa1cb7ee753f16c9284bf611c09db"
+SPEC_SHA256: Final = "7704b5f533af690b75af2643d7d484a7c0b3340a344c370dfc601c13d539dc05"
 
 PING: Final[Method[None, types.EmptyResult]] = Method(
     "ping",
@@ -50,6 +50,10 @@ ORDER_PLACE: Final[Method[types.OrderPlaceParams, types.OrderResponse]] = Method
     security=Security.TRADE,
     weight=Weight(1),
     retry_safe=False,
+    require_if=(
+        RequireIf("type", ("LIMIT", "LIMIT_MAKER"), require=(("price",), ("quantity",))),
+        RequireIf("type", ("MARKET",), require=(("quantity", "price"),), forbid=("newClientOrderId",)),
+    ),
     client_id_param="newClientOrderId",
 )
 
