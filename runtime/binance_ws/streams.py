@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import itertools
 import logging
 import random
@@ -726,7 +727,7 @@ class StreamsConnection:
                 self._keepalive,
                 self._max_message,
                 opened,
-                lambda t: self._on_frame(conn, t),
+                functools.partial(self._on_frame, conn),
                 headers=self._headers,
             )
         except asyncio.CancelledError:

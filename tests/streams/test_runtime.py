@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -394,3 +395,26 @@ def test_the_blocking_variant_fails_the_connect_at_the_timeout_too() -> None:
         trades = streams.trade("BTCUSDT")
         with pytest.raises(TransportError, match="timed out"):
             trades.ready(10)
+
+
+@pytest.mark.parametrize("transport", ["httpx-ws", "websockets", "picows"])
+async def test_frames_reach_the_handler_straight_from_the_transport(
+    transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No wrapper in between (a lambda cost one more Python frame per incoming frame)."""
+    from binance_ws.streams import StreamsConnection
+
+    handler = StreamsConnection._on_frame  # pyright: ignore[reportPrivateUsage]
+    callers: list[str] = []
+
+    def recording(self: StreamsConnection, conn: Any, text: str | bytes) -> None:
+        callers.append(sys._getframe(1).f_globals["__name__"])  # pyright: ignore[reportPrivateUsage]
+        handler(self, conn, text)
+
+    monkeypatch.setattr(StreamsConnection, "_on_frame", recording)
+    async with StreamServer() as server, MarketStreams(url=server.url, transport=transport) as streams:  # type: ignore[arg-type]
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 7))
+        await take(trades, 1)
+    assert callers and all(name.startswith("binance_ws._transport") for name in callers), callers
