@@ -487,3 +487,42 @@ async def test_the_average_price_weighs_the_trades_of_the_last_5_minutes() -> No
             assert average == {"mins": 5, "price": last["price"], "closeTime": last["time"]}
             pushed = await pushed_since(later)
             assert (pushed["w"], pushed["T"]) == (last["price"], last["time"])
+
+
+class _TickingEmulator(Emulator):
+    """The clock moves on by 1 ms at every read: whatever one operation times twice shows it."""
+
+    ticks = 0
+
+    def now_ms(self) -> int:
+        self.ticks += 1
+        return super().now_ms() + self.ticks
+
+
+async def test_one_placement_has_one_transaction_time_in_its_answer_events_and_trades() -> None:
+    """A taker crossing several levels: `transactTime`, `workingTime`, the trades' times and
+    every executionReport's `T` (the taker's and its makers') are one value."""
+    async with _TickingEmulator(seed=1) as emulator:
+        async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+            await subscribe(stream)
+            makers = []
+            for price in ("50000.01", "50000.02", "50000.03"):  # below the market maker's asks
+                makers.append((await ok(ws, "order.place", limit_order("SELL", price, "0.01"), sign=True))["orderId"])
+            for order_id in makers:
+                await event_where(stream, lambda e, order_id=order_id: e.get("i") == order_id)  # resting: NEW
+            taker = limit_order("BUY", "50000.10", "0.05", selfTradePreventionMode="NONE", newOrderRespType="FULL")
+            placed = await ok(ws, "order.place", taker, sign=True)
+            assert len({f["price"] for f in placed["fills"]}) == 4  # three levels of ours, one of the market maker
+            reports: list[dict[str, Any]] = []
+            while len(reports) < 5 + 3:  # the taker's NEW and four TRADEs, a TRADE of each maker
+                reports.append(await event_where(stream, lambda e: e["e"] == "executionReport"))
+            mine = [e for e in reports if e["i"] == placed["orderId"]]
+            assert [e["x"] for e in mine] == ["NEW", "TRADE", "TRADE", "TRADE", "TRADE"]
+            assert sorted({e["i"] for e in reports if e["i"] != placed["orderId"]}) == makers
+            trades = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}, sign=True)
+            recent = await ok(ws, "trades.recent", {"symbol": "BTCUSDT", "limit": 4})
+            assert [t["id"] for t in recent] == [t["id"] for t in trades]
+            times = {placed["transactTime"], placed["workingTime"]}
+            times |= {e["T"] for e in reports} | {e["W"] for e in mine}
+            times |= {t["time"] for t in trades} | {t["time"] for t in recent}
+            assert len(times) == 1, times
