@@ -18,6 +18,7 @@ from .accounts import MARKET_MAKER
 from .auth import DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET, ApiKey, KeyKind, make_key
 from .book import STOP_TYPES, ZERO, Fill, Order
 from .errors import EmulatorError
+from .matching import one_time
 from .order_list_engine import OrderListEngine
 from .symbols import DEFAULT_SYMBOLS, SymbolInfo
 
@@ -86,6 +87,7 @@ class Exchange(OrderListEngine):
             used_sor=used_sor,
         )
 
+    @one_time
     def _place(
         self,
         account: str,
@@ -144,6 +146,7 @@ class Exchange(OrderListEngine):
         self._trigger_stops(symbol)
         return result
 
+    @one_time
     def cancel(
         self,
         account: str,
@@ -165,6 +168,7 @@ class Exchange(OrderListEngine):
         self._withdraw(order, cancel_id or self.new_client_order_id())
         return order
 
+    @one_time
     def amend(self, order: Order, new_qty: Decimal, client_order_id: str) -> int:
         """Reduce an open order's quantity keeping its place in the queue (order.amend.keepPriority):
         the released part is unlocked, the order takes `client_order_id`; the execution id."""

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from . import sbe_stream_encode as sbe
+from .average_price import average_price
 from .book import Book, Trade
 from .klines import KLINE_MS, figures, open_time
 from .stream_hub import INTERVALS, WINDOWS, StreamHub
@@ -222,18 +223,16 @@ class MarketFeed:
             if hub.wanted(f"{low}@ticker_{window}"):
                 hub.publish(f"{low}@ticker_{window}", self.window_ticker(symbol, book, window, now))
         if hub.wanted(f"{low}@avgPrice"):
-            trades = book.trades[-50:]
-            volume = sum((t.qty for t in trades), ZERO)
-            price = sum((t.qty * t.price for t in trades), ZERO) / volume if volume else self._last(symbol, book)
+            avg = average_price(book.trades, now, self.mids[symbol])
             hub.publish(
                 f"{low}@avgPrice",
                 {
                     "e": "avgPrice",
                     "E": now,
                     "s": symbol,
-                    "i": "5m",
-                    "w": _fmt(price),
-                    "T": trades[-1].time_ms if trades else now,
+                    "i": f"{avg.mins}m",
+                    "w": _fmt(avg.price),
+                    "T": avg.close_time,
                 },
             )
         if hub.wanted(f"{low}@referencePrice"):

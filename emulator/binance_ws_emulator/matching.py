@@ -8,11 +8,12 @@ self-trade prevention, settlement and stop orders (sans-IO, the clock injected).
 
 from __future__ import annotations
 
+import functools
 import random
 import string
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .accounts import MAKER_COMMISSION, MARKET_MAKER, STARTING_BALANCES, TAKER_COMMISSION, Account
 from .book import STOP_TYPES, ZERO, Book, Fill, Order, Trade
@@ -22,10 +23,33 @@ from .order_index import OrderIndex
 from .symbols import SymbolInfo
 from .user_data import UserDataEvents
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_M = TypeVar("_M", bound="Matching")
+
+
+def one_time(operation: Callable[Concatenate[_M, _P], _R]) -> Callable[Concatenate[_M, _P], _R]:
+    """An operation of the exchange (a placement, a cancel...) at one transaction time: every
+    clock read inside it, nested operations included, gets the time it started, so its answer
+    (`transactTime`, `workingTime`), its trades and its events (`T`) agree, as on Binance."""
+
+    @functools.wraps(operation)
+    def timed(self: _M, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if self.transaction_time is not None:
+            return operation(self, *args, **kwargs)  # part of an operation under way
+        self.transaction_time = self.clock()
+        try:
+            return operation(self, *args, **kwargs)
+        finally:
+            self.transaction_time = None
+
+    return timed
+
 
 class Matching:
     def __init__(self, *, seed: int, symbols: tuple[SymbolInfo, ...], now_ms: Callable[[], int]) -> None:
-        self.now_ms = now_ms
+        self.clock = now_ms
+        self.transaction_time: int | None = None  # while an operation runs (`one_time`): its time
         self.random = random.Random(seed)
         self.symbols = {s.symbol: s for s in symbols}
         self.market = MarketObservers()
@@ -33,7 +57,7 @@ class Matching:
         self.accounts: dict[str, Account] = {}
         self.index = OrderIndex()
         self.orders = self.index.orders  # order id -> order (read-only outside the index)
-        self.events = UserDataEvents(now_ms, self.account)
+        self.events = UserDataEvents(self.now_ms, self.account)
         self.listeners = self.events.listeners  # user-data listeners: (account, event)
         self.account_trades: list[dict[str, Any]] = []
         self.stops: dict[str, list[Order]] = {}  # untriggered stop orders, per symbol
@@ -43,6 +67,10 @@ class Matching:
         self._alloc_ids = {s.symbol: iter(range(1 << 62)) for s in symbols}  # per symbol, from 0
         self._order_ids = iter(range(1, 1 << 62))
         self._trade_ids = {s.symbol: iter(range(1, 1 << 62)) for s in symbols}  # per symbol, as on Binance
+
+    def now_ms(self) -> int:
+        """The time: within an operation, its transaction time (`one_time`), else the clock's."""
+        return self.clock() if self.transaction_time is None else self.transaction_time
 
     def account(self, name: str) -> Account:
         """The account of this name (created with the starting balances on first use)."""

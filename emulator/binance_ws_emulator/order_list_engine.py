@@ -9,7 +9,7 @@ from typing import Any
 
 from .book import STOP_TYPES, ZERO, Fill, Order
 from .errors import EmulatorError
-from .matching import Matching
+from .matching import Matching, one_time
 from .symbols import SymbolInfo
 
 
@@ -18,6 +18,7 @@ class OrderListEngine(Matching):
         super().__init__(seed=seed, symbols=symbols, now_ms=now_ms)
         self.order_lists: dict[int, dict[str, Any]] = {}  # list id -> its status record
 
+    @one_time
     def place_list(
         self,
         account: str,
@@ -125,6 +126,7 @@ class OrderListEngine(Matching):
         order.status, order.expiry_reason, order.update_ms = "EXPIRED", reason, self.now_ms()
         self.events.execution_report(order, "EXPIRED")
 
+    @one_time
     def cancel_list(self, account: str, list_id: int, cancel_id: str | None = None) -> list[Order]:
         """Cancel every open leg of a list; `cancel_id` identifies the cancel (generated if None)."""
         record = self.order_lists.get(list_id)

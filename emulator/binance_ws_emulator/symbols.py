@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .average_price import AVG_PRICE_MINS
 from .book import MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA
 
 
@@ -90,7 +91,7 @@ class SymbolInfo:
                     "applyMinToMarket": True,
                     "maxNotional": f"{self.max_notional:.8f}",
                     "applyMaxToMarket": self.apply_max_to_market,
-                    "avgPriceMins": 5,
+                    "avgPriceMins": AVG_PRICE_MINS,
                 },
                 {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
             ],

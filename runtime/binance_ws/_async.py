@@ -18,6 +18,7 @@ import collections
 import contextlib
 import contextvars
 import copy
+import functools
 import importlib
 import itertools
 import logging
@@ -865,7 +866,7 @@ class AsyncConnection(Generic[E]):
                 self._keepalive,
                 self._max_message_size,
                 opened,
-                lambda text: self._on_frame(link, text),
+                functools.partial(self._on_frame, link),
             )
         except asyncio.CancelledError:
             link.error = link.error or ConnectionClosed("closed")

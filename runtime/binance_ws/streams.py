@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import itertools
 import logging
 import random
@@ -702,8 +703,9 @@ class StreamsConnection:
             opened.cancel()
             closed.cancel()
         if not conn.opened.is_set() or conn.closed.is_set():
+            # Why, taken before the connection is cancelled (which would say only "closed").
+            reason = (conn.error if conn.closed.is_set() else None) or TimeoutError("connect timed out")
             await self._close_conn(conn)
-            reason = conn.error or TimeoutError("connect timed out")
             hint = ""
             if self._sbe is not None and _refused_status(reason) in (400, 401, 403):
                 hint = " (the SBE streams need the API key of an Ed25519 key Binance knows, in X-MBX-APIKEY)"
@@ -725,7 +727,7 @@ class StreamsConnection:
                 self._keepalive,
                 self._max_message,
                 opened,
-                lambda t: self._on_frame(conn, t),
+                functools.partial(self._on_frame, conn),
                 headers=self._headers,
             )
         except asyncio.CancelledError:

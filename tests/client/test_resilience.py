@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -329,3 +331,23 @@ async def test_a_server_that_never_answers_the_upgrade_fails_the_connect_at_the_
         assert not client._links  # pyright: ignore[reportPrivateUsage]
         for writer in held:
             writer.close()
+
+
+@pytest.mark.parametrize("transport", ["httpx-ws", "websockets", "picows"])
+async def test_frames_reach_the_handler_straight_from_the_transport(
+    emulator: Emulator, transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No wrapper in between (a lambda cost one more Python frame per incoming frame)."""
+    from binance_ws._async import AsyncConnection
+
+    handler = AsyncConnection._on_frame  # pyright: ignore[reportPrivateUsage]
+    callers: list[str] = []
+
+    def recording(self: AsyncConnection[Any], link: Any, text: str | bytes) -> None:
+        callers.append(sys._getframe(1).f_globals["__name__"])  # pyright: ignore[reportPrivateUsage]
+        handler(self, link, text)
+
+    monkeypatch.setattr(AsyncConnection, "_on_frame", recording)
+    async with AsyncClient(url=emulator.url, transport=transport) as client:  # type: ignore[arg-type]
+        await client.ping()
+    assert callers and all(name.startswith("binance_ws._transport") for name in callers), callers

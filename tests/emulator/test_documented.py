@@ -1,10 +1,14 @@
 """Behaviour the official docs describe that the local exchange reproduces (raw frames over a
 real socket, signed by hand): SOR allocations, reference prices, strategy ids, executionReport
-fields, order-list answers, filters, weights, prevented matches, ticker windows, commission."""
+fields, order-list answers, filters, weights, prevented matches, ticker windows, commission,
+average price."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from decimal import Decimal
+from typing import Any
 
 from websockets.asyncio.client import connect
 
@@ -431,3 +435,94 @@ async def test_the_trade_history_kept_is_bounded(emulator: Emulator) -> None:
         emulator.market_trade("BTCUSDT", "SELL", str(above + 1))  # through the bids, down to bob's
         status = await ok(ws, "order.status", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}, sign=True)
         assert status["status"] == "FILLED"
+
+
+async def test_the_average_price_weighs_the_trades_of_the_last_5_minutes() -> None:
+    """avgPrice and `<symbol>@avgPrice` (the CHANGELOG's average price calculation): the
+    quantity-weighted price of the trades of the last 5 minutes (`closeTime`/`T`: the last
+    trade's time); with no trade in the window, the last trade before it, price and time."""
+    minute = 60_000
+    async with Emulator(seed=1, clock_offset_ms=-60 * minute) as emulator:  # seeded trades an hour ago
+        emulator.clock_offset_ms = -7 * minute
+        emulator.market_trade("BTCUSDT", "BUY", "0.5")  # outside the window by the time it is asked
+        emulator.clock_offset_ms = -3 * minute
+        emulator.market_trade("BTCUSDT", "SELL", "0.3")  # inside: several levels, several prices
+        emulator.clock_offset_ms = -1 * minute
+        emulator.market_trade("BTCUSDT", "BUY", "0.4")
+        emulator.clock_offset_ms = 0
+        stream_url = emulator.stream_url + "/ws/btcusdt@avgPrice"
+        async with connect(emulator.url) as ws, connect(stream_url) as stream:
+
+            async def pushed_since(since: int) -> dict[str, Any]:
+                while True:  # the stream's next average computed after `since`
+                    event = json.loads(await asyncio.wait_for(stream.recv(), 5))
+                    if event["E"] >= since:
+                        return event
+
+            def vwap(trades: list[dict[str, Any]]) -> Decimal:
+                quote = sum((Decimal(t["price"]) * Decimal(t["qty"]) for t in trades), Decimal(0))
+                return (quote / sum((Decimal(t["qty"]) for t in trades), Decimal(0))).quantize(Decimal("0.00000001"))
+
+            recent = await ok(ws, "trades.recent", {"symbol": "BTCUSDT", "limit": 1000})
+            asked_at = emulator.now_ms()
+            inside = [t for t in recent if t["time"] > asked_at - 5 * minute]
+            assert len(inside) >= 4 and len(recent) - len(inside) >= 6  # seeded and 7-minute-old trades left out
+            assert len({t["price"] for t in inside}) > 1
+            average = await ok(ws, "avgPrice", {"symbol": "BTCUSDT"})
+            assert average == {"mins": 5, "price": f"{vwap(inside)}", "closeTime": recent[-1]["time"]}
+            assert vwap(inside) != vwap(recent[-50:])  # not the last 50 trades
+            pushed = await pushed_since(asked_at)
+            assert (pushed["s"], pushed["i"], pushed["w"], pushed["T"]) == (
+                "BTCUSDT",
+                "5m",
+                average["price"],
+                recent[-1]["time"],
+            )
+
+            emulator.clock_offset_ms = 10 * minute  # the last trade is 11 minutes old: none in the window
+            later = emulator.now_ms()
+            last = recent[-1]
+            assert last["price"] != f"{vwap(inside)}"
+            average = await ok(ws, "avgPrice", {"symbol": "BTCUSDT"})
+            assert average == {"mins": 5, "price": last["price"], "closeTime": last["time"]}
+            pushed = await pushed_since(later)
+            assert (pushed["w"], pushed["T"]) == (last["price"], last["time"])
+
+
+class _TickingEmulator(Emulator):
+    """The clock moves on by 1 ms at every read: whatever one operation times twice shows it."""
+
+    ticks = 0
+
+    def now_ms(self) -> int:
+        self.ticks += 1
+        return super().now_ms() + self.ticks
+
+
+async def test_one_placement_has_one_transaction_time_in_its_answer_events_and_trades() -> None:
+    """A taker crossing several levels: `transactTime`, `workingTime`, the trades' times and
+    every executionReport's `T` (the taker's and its makers') are one value."""
+    async with _TickingEmulator(seed=1) as emulator:
+        async with connect(emulator.url) as ws, connect(emulator.url) as stream:
+            await subscribe(stream)
+            makers = []
+            for price in ("50000.01", "50000.02", "50000.03"):  # below the market maker's asks
+                makers.append((await ok(ws, "order.place", limit_order("SELL", price, "0.01"), sign=True))["orderId"])
+            for order_id in makers:
+                await event_where(stream, lambda e, order_id=order_id: e.get("i") == order_id)  # resting: NEW
+            taker = limit_order("BUY", "50000.10", "0.05", selfTradePreventionMode="NONE", newOrderRespType="FULL")
+            placed = await ok(ws, "order.place", taker, sign=True)
+            assert len({f["price"] for f in placed["fills"]}) == 4  # three levels of ours, one of the market maker
+            reports: list[dict[str, Any]] = []
+            while len(reports) < 5 + 3:  # the taker's NEW and four TRADEs, a TRADE of each maker
+                reports.append(await event_where(stream, lambda e: e["e"] == "executionReport"))
+            mine = [e for e in reports if e["i"] == placed["orderId"]]
+            assert [e["x"] for e in mine] == ["NEW", "TRADE", "TRADE", "TRADE", "TRADE"]
+            assert sorted({e["i"] for e in reports if e["i"] != placed["orderId"]}) == makers
+            trades = await ok(ws, "myTrades", {"symbol": "BTCUSDT", "orderId": placed["orderId"]}, sign=True)
+            recent = await ok(ws, "trades.recent", {"symbol": "BTCUSDT", "limit": 4})
+            assert [t["id"] for t in recent] == [t["id"] for t in trades]
+            times = {placed["transactTime"], placed["workingTime"]}
+            times |= {e["T"] for e in reports} | {e["W"] for e in mine}
+            times |= {t["time"] for t in trades} | {t["time"] for t in recent}
+            assert len(times) == 1, times

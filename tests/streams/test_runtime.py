@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +20,7 @@ from binance_spot_ws import (
     ReconnectPolicy,
     StreamControlError,
     StreamGap,
+    TransportError,
     stream_types,
 )
 from binance_ws.events import ConnectionState
@@ -362,3 +367,54 @@ async def test_rotation_before_the_lifetime_ends_loses_nothing() -> None:
         items = await take(trades, 150)
         assert server.opened >= 3  # rotated at least twice
         assert [getattr(i, "trade_id", i) for i in items] == list(range(1, 151))  # no gap, no repeat
+
+
+@contextlib.contextmanager
+def never_answering_server() -> Iterator[str]:
+    """A port that takes connections (the kernel's backlog) and never answers the upgrade."""
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        yield f"ws://127.0.0.1:{listening.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("transport", ["httpx-ws", "websockets", "picows"])
+async def test_a_server_that_never_answers_the_upgrade_fails_the_connect_at_the_timeout(transport: str) -> None:
+    """The subscription fails with TransportError saying the connect timed out (it said
+    'ConnectionClosed: closed': the reason was read after cancelling the connection)."""
+    with never_answering_server() as url:
+        async with MarketStreams(url=url, timeout=0.3, transport=transport) as streams:  # type: ignore[arg-type]
+            trades = streams.trade("BTCUSDT")
+            with pytest.raises(TransportError, match="timed out"):
+                await trades.ready(10)
+            assert streams.connections == 0 and not streams._shards  # pyright: ignore[reportPrivateUsage]
+
+
+def test_the_blocking_variant_fails_the_connect_at_the_timeout_too() -> None:
+    from binance_spot_ws import BlockingMarketStreams
+
+    with never_answering_server() as url, BlockingMarketStreams(url=url, timeout=0.3) as streams:
+        trades = streams.trade("BTCUSDT")
+        with pytest.raises(TransportError, match="timed out"):
+            trades.ready(10)
+
+
+@pytest.mark.parametrize("transport", ["httpx-ws", "websockets", "picows"])
+async def test_frames_reach_the_handler_straight_from_the_transport(
+    transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No wrapper in between (a lambda cost one more Python frame per incoming frame)."""
+    from binance_ws.streams import StreamsConnection
+
+    handler = StreamsConnection._on_frame  # pyright: ignore[reportPrivateUsage]
+    callers: list[str] = []
+
+    def recording(self: StreamsConnection, conn: Any, text: str | bytes) -> None:
+        callers.append(sys._getframe(1).f_globals["__name__"])  # pyright: ignore[reportPrivateUsage]
+        handler(self, conn, text)
+
+    monkeypatch.setattr(StreamsConnection, "_on_frame", recording)
+    async with StreamServer() as server, MarketStreams(url=server.url, transport=transport) as streams:  # type: ignore[arg-type]
+        trades = streams.trade("BTCUSDT")
+        await trades.ready(5)
+        server.publish("btcusdt@trade", trade("BTCUSDT", 7))
+        await take(trades, 1)
+    assert callers and all(name.startswith("binance_ws._transport") for name in callers), callers

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from ..average_price import average_price
 from ..book import ZERO
 from ..errors import EmulatorError
 from ..klines import KLINE_MS, figures, open_time
@@ -277,10 +278,8 @@ def _last(req: Request, symbol: str) -> Decimal:
 def avg_price(req: Request) -> dict[str, Any]:
     req.known("symbol")
     symbol = req.symbol()
-    trades = _trades(req, symbol)[-50:]
-    volume = sum((t.qty for t in trades), ZERO)
-    price = sum((t.qty * t.price for t in trades), ZERO) / volume if volume else _last(req, symbol)
-    return {"mins": 5, "price": fmt(price), "closeTime": trades[-1].time_ms if trades else req.exchange.now_ms()}
+    avg = average_price(_trades(req, symbol), req.exchange.now_ms(), req.exchange.symbols[symbol].mid)
+    return {"mins": avg.mins, "price": fmt(avg.price), "closeTime": avg.close_time}
 
 
 def _ticker(req: Request, symbol: str, full: bool, day: bool, window: tuple[int, int] | None = None) -> dict[str, Any]:
