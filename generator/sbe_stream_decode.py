@@ -130,7 +130,7 @@ class _StreamMessage(_Message):
         lists: dict[str, str] = {}  # group name -> the variable of its list
         entry: tuple[dict[str, tuple[Any, ...]], dict[str, str], str] | None = None  # the per-event group
         for g in groups:
-            name, _json, since, _omit, _length, _count, inner = g
+            name, _json, since, _omit, _length, _count, _block = g
             if since > 0:
                 raise Unmapped(f"{where}.{name}: a group since version {since}")
             if name == per_event:

@@ -75,11 +75,14 @@ class StreamDecoder:
         self._decoder = Decoder(tables)
         self.schema_id: int = tables.SCHEMA_ID
         self._unit = 1 if microseconds else 1000
-        #: template id -> (SBE stream name after `<symbol>@`, the event type, decoder); only
-        #: decoders made for these tables are used.
-        self._direct: dict[int, tuple[str, Any, Any]] = {}
-        if direct is not None and (direct.SCHEMA_ID, direct.SCHEMA_VERSION) == (tables.SCHEMA_ID, tables.SCHEMA_VERSION):
-            self._direct = dict(direct.STREAMS)
+        #: template id -> (SBE stream name after `<symbol>@`, the event type, decoder, the stream
+        #: name of each symbol seen); only decoders made for these tables are used.
+        self._direct: dict[int, tuple[str, Any, Any, dict[str, str]]] = {}
+        if direct is not None and (direct.SCHEMA_ID, direct.SCHEMA_VERSION) == (
+            tables.SCHEMA_ID,
+            tables.SCHEMA_VERSION,
+        ):
+            self._direct = {t: (suffix, kind, decode, {}) for t, (suffix, kind, decode) in direct.STREAMS.items()}
         self._encode = msgspec.json.Encoder().encode
         self._microseconds = microseconds
         # Offsets of each message's root timestamps (the decoder gives milliseconds).
@@ -97,12 +100,17 @@ class StreamDecoder:
         found = self._direct.get(template)
         if found is None or schema_id != self.schema_id:
             return None
-        suffix, event_type, decode = found
+        suffix, event_type, decode, names = found
         try:
             symbol, events = decode(data, HEADER.size, block_length, version, len(data), self._unit)
         except (Fallback, KeyError, struct.error, IndexError, UnicodeDecodeError):
             return None  # the table path decides (and reports what is wrong)
-        return f"{symbol.lower()}@{suffix}", event_type, events
+        stream = names.get(symbol)
+        if stream is None:
+            if len(names) >= 4096:
+                names.clear()  # bounded, whatever the server sends
+            stream = names[symbol] = f"{symbol.lower()}@{suffix}"
+        return stream, event_type, events
 
     def payloads(self, data: bytes) -> list[tuple[str, str]]:
         """The JSON streams' payloads in one binary frame. Raises `SbeError` if it does not decode."""

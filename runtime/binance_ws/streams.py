@@ -557,9 +557,10 @@ class StreamsConnection:
                 found = self._sbe.decoded(text)
                 if found is not None:
                     stream, event_type, decoded = found
-                    # The events as they are, unless a subscription of the stream wants other
-                    # values (`subscribe_raw`): then all of them get the JSON payloads.
-                    if all(sub._decoder.type is event_type for sub in self._subs.get(stream, ())):
+                    for sub in self._subs.get(stream, ()):
+                        if sub._decoder.type is not event_type:
+                            break  # it wants other values (`subscribe_raw`): all get the JSON payloads
+                    else:  # the events as they are
                         for event in decoded:
                             self._on_event(conn, stream, event)
                         return

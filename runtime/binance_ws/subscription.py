@@ -121,7 +121,8 @@ class Subscription(Generic[E]):
             await self._wakeup.wait()
         item = queue.popleft()
         if item.__class__ is not str:
-            return item  # a gap marker, or an event decoded already (SBE)
+            taken: E | StreamGap = item  # a gap marker, or an event decoded already (SBE)
+            return taken
         try:
             return self._decoder.decode(item)
         except msgspec.ValidationError as exc:
