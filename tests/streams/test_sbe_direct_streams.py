@@ -105,80 +105,81 @@ def _text(value: Decimal) -> str:
     return str(value)
 
 
+#: The crafted frames' symbol: the local exchange has no book for it, so its streams carry only them.
+SYM = "TESTUSDT"
+
+
 def crafted() -> dict[str, list[bytes]]:
     """Frames of every SBE stream message: several trades in one, coarse and fine exponents,
-    zero quantities (removed levels), and each message again as a newer schema version."""
-    sym = "BTCUSDT"
-    three = encode.trades(sym, trades(9_000_001, ["50000.10", "50000.25", "50001"]), EVENT_MS, _text)
-    coarse = encode.trades(sym, trades(9_000_004, ["5E+4", "6E+4"], "2E+2"), EVENT_MS, _text)  # exponents > 0
-    best = encode.best_bid_ask(sym, 777, ("49999.99000000", "0.00000001", "50000.01", "12.5"), EVENT_MS)
+    zero quantities (removed levels), microseconds past the millisecond, and each message
+    again as a newer schema version."""
+    three = encode.trades(SYM, trades(9_000_001, ["50000.10", "50000.25", "50001"]), EVENT_MS, _text)
+    coarse = encode.trades(SYM, trades(9_000_004, ["5E+4", "6E+4"], "2E+2"), EVENT_MS, _text)  # exponents > 0
+    best = encode.best_bid_ask(SYM, 777, ("49999.99000000", "0.00000001", "50000.01", "12.5"), EVENT_MS)
     bids = [["49999.99", "1.5"], ["49999.98", "0"], ["49999.00", "0.00000001"]]
     asks = [["50000.01", "0"], ["50000.02", "3.25"]]
-    top = encode.depth_snapshot(sym, 778, bids, asks, EVENT_MS)
-    diff = encode.depth_diff(sym, 779, 781, bids, asks, EVENT_MS)
+    top = encode.depth_snapshot(SYM, 778, bids, asks, EVENT_MS)
+    diff = encode.depth_diff(SYM, 779, 781, bids, asks, EVENT_MS)
     levels = [{"price": p, "qty": q} for p, q in bids]
+    future_trades = newer(
+        encode.TRADES,
+        {
+            "eventTime": EVENT_MS,
+            "transactTime": EVENT_MS - 5,
+            "symbol": SYM,
+            "trades": [
+                {"id": 9_000_010 + i, "price": p, "qty": "0.5", "isBuyerMaker": i == 0}
+                for i, p in enumerate(("50002.5", "50003"))
+            ],
+        },
+    )
+    future_best = {
+        "eventTime": EVENT_MS,
+        "bookUpdateId": 780,
+        "bidPrice": "49999.5",
+        "bidQty": "1",
+        "askPrice": "50000.5",
+        "askQty": "2",
+        "symbol": SYM,
+    }
+    future_top = {"eventTime": EVENT_MS, "bookUpdateId": 782, "bids": levels, "asks": [], "symbol": SYM}
+    future_diff = {
+        "eventTime": EVENT_MS,
+        "firstBookUpdateId": 782,
+        "lastBookUpdateId": 783,
+        "bids": [],
+        "asks": levels,
+        "symbol": SYM,
+    }
     return {
-        "btcusdt@trade": [
-            three,
-            coarse,
-            newer(
-                encode.TRADES,
-                {
-                    "eventTime": EVENT_MS,
-                    "transactTime": EVENT_MS - 5,
-                    "symbol": sym,
-                    "trades": [
-                        {"id": 9_000_010 + i, "price": p, "qty": "0.5", "isBuyerMaker": i == 0}
-                        for i, p in enumerate(("50002.5", "50003"))
-                    ],
-                },
-            ),
-        ],
-        "btcusdt@bestBidAsk": [
-            best,
-            newer(
-                encode.BEST_BID_ASK,
-                {
-                    "eventTime": EVENT_MS,
-                    "bookUpdateId": 780,
-                    "bidPrice": "49999.5",
-                    "bidQty": "1",
-                    "askPrice": "50000.5",
-                    "askQty": "2",
-                    "symbol": sym,
-                },
-            ),
-        ],
-        "btcusdt@depth20": [
-            top,
-            newer(
-                encode.DEPTH_SNAPSHOT,
-                {"eventTime": EVENT_MS, "bookUpdateId": 782, "bids": levels, "asks": [], "symbol": sym},
-            ),
-        ],
-        "btcusdt@depth": [
-            diff,
-            newer(
-                encode.DEPTH_DIFF,
-                {
-                    "eventTime": EVENT_MS,
-                    "firstBookUpdateId": 782,
-                    "lastBookUpdateId": 783,
-                    "bids": [],
-                    "asks": levels,
-                    "symbol": sym,
-                },
-            ),
-        ],
+        "testusdt@trade": [with_micros(f, 0, 8) for f in (three, coarse, future_trades)],  # eventTime, transactTime
+        "testusdt@bestBidAsk": [best, newer(encode.BEST_BID_ASK, future_best)],
+        "testusdt@depth20": [top, newer(encode.DEPTH_SNAPSHOT, future_top)],
+        "testusdt@depth": [with_micros(f, 0) for f in (diff, newer(encode.DEPTH_DIFF, future_diff))],
     }
 
 
-def subscriptions(streams: MarketStreams) -> dict[str, Any]:
+EXPECTED = {  # events per crafted frame
+    "testusdt@trade": [3, 2, 2],
+    "testusdt@bestBidAsk": [1, 1],
+    "testusdt@depth20": [1, 1],
+    "testusdt@depth": [1, 1],
+}
+TYPES = {
+    "trade": stream_types.Trade,
+    "bestBidAsk": stream_types.BookTicker,
+    "depth20": stream_types.PartialDepth,
+    "depth": stream_types.DepthUpdate,
+}
+
+
+def subscriptions(streams: MarketStreams, symbol: str) -> dict[str, Any]:
+    low = symbol.lower()
     return {
-        "btcusdt@trade": streams.trade("BTCUSDT"),
-        "btcusdt@bestBidAsk": streams.book_ticker("BTCUSDT"),
-        "btcusdt@depth20": streams.depth("BTCUSDT", 20),
-        "btcusdt@depth": streams.diff_depth("BTCUSDT"),
+        f"{low}@trade": streams.trade(symbol),
+        f"{low}@bestBidAsk": streams.book_ticker(symbol),
+        f"{low}@depth20": streams.depth(symbol, 20),
+        f"{low}@depth": streams.diff_depth(symbol),
     }
 
 
@@ -205,25 +206,28 @@ async def take(sub: Any, count: int) -> list[Any]:
     return out
 
 
-EXPECTED = {  # events per crafted frame
-    "btcusdt@trade": [3, 2, 2],
-    "btcusdt@bestBidAsk": [1, 1],
-    "btcusdt@depth20": [1, 1],
-    "btcusdt@depth": [1, 1],
-}
-TYPES = {
-    "btcusdt@trade": stream_types.Trade,
-    "btcusdt@bestBidAsk": stream_types.BookTicker,
-    "btcusdt@depth20": stream_types.PartialDepth,
-    "btcusdt@depth": stream_types.DepthUpdate,
-}
+async def until_done(sub: Any, done: Any) -> list[Any]:
+    out = await take(sub, 1)
+    while not done(out[-1]):
+        out += await take(sub, 1)
+    return out
+
+
+async def settled(exchange: Emulator, subs: list[Any]) -> None:
+    """Two flushes of the exchange's feed, then what they published taken: from here on both
+    connections get the same events (each listened to all its streams before)."""
+    ticks = exchange.feed.ticks
+    while exchange.feed.ticks < ticks + 2:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    for sub in subs:
+        while sub.queued:
+            await sub.next()
 
 
 @pytest.mark.parametrize("time_unit", [None, "MICROSECOND"])
 async def test_direct_and_table_paths_give_equal_events(exchange: Emulator, time_unit: str | None) -> None:
     frames = crafted()
-    frames["btcusdt@trade"] = [with_micros(f, 0, 8) for f in frames["btcusdt@trade"]]  # eventTime, transactTime
-    frames["btcusdt@depth"] = [with_micros(f, 0) for f in frames["btcusdt@depth"]]
     options: dict[str, Any] = {"response_format": "sbe", "api_key": KEY, "time_unit": time_unit}
     async with (
         MarketStreams(url=exchange.sbe_stream_url, **options) as direct,
@@ -231,8 +235,10 @@ async def test_direct_and_table_paths_give_equal_events(exchange: Emulator, time
         AsyncClient(url=exchange.url, key=HmacKey(DOCS_HMAC_API_KEY, DOCS_HMAC_SECRET)) as client,
     ):
         direct_calls, table_calls = counted(direct), counted(table)
-        fast, slow = subscriptions(direct), subscriptions(table)
-        for sub in (*fast.values(), *slow.values()):
+        fast, slow = subscriptions(direct, SYM), subscriptions(table, SYM)
+        fast_btc, slow_btc = subscriptions(direct, "BTCUSDT"), subscriptions(table, "BTCUSDT")
+        every = [*fast.values(), *slow.values(), *fast_btc.values(), *slow_btc.values()]
+        for sub in every:
             await sub.ready(10)
         for stream, made in frames.items():
             inject(exchange, stream, *made)
@@ -240,33 +246,29 @@ async def test_direct_and_table_paths_give_equal_events(exchange: Emulator, time
             got, want = await take(fast[stream], sum(counts)), await take(slow[stream], sum(counts))
             assert got == want
             assert money_of(got) == money_of(want)
-            assert all(type(event) is TYPES[stream] for event in got)
+            assert all(type(event) is TYPES[stream.partition("@")[2]] for event in got)
         # The engine's own events too: a taker order filling at several levels (one SBE trade
         # message for the match), the book ticker and both depth streams after it.
+        await settled(exchange, every)
         engine = exchange.exchange.books["BTCUSDT"]
         known = len(engine.trades)
         await client.order_place(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=D("0.6"))
-        made = len(engine.trades) - known
-        assert made > 1
-        got, want = await take(fast["btcusdt@trade"], made), await take(slow["btcusdt@trade"], made)
-        assert money_of(got) == money_of(want) and [t.trade_id for t in got] == [
-            t.trade_id for t in engine.trades[known:]
-        ]
+        made = [t.trade_id for t in engine.trades[known:]]
+        assert len(made) > 1
+        got, want = await take(fast_btc["btcusdt@trade"], len(made)), await take(slow_btc["btcusdt@trade"], len(made))
+        assert money_of(got) == money_of(want) and [t.trade_id for t in got] == made
         final = engine.update_id
         for stream, done in (
             ("btcusdt@bestBidAsk", lambda e: e.update_id == final),
             ("btcusdt@depth", lambda e: e.final_update_id == final),
             ("btcusdt@depth20", lambda e: e.last_update_id == final),
         ):
-            got = [await take(fast[stream], 1)]
-            while not done(got[-1][0]):
-                got.append(await take(fast[stream], 1))
-            want = [await take(slow[stream], 1)]
-            while not done(want[-1][0]):
-                want.append(await take(slow[stream], 1))
-            if stream == "btcusdt@depth20":  # periodic: the two connections may see different flushes
+            got, want = await until_done(fast_btc[stream], done), await until_done(slow_btc[stream], done)
+            if stream == "btcusdt@depth20":  # a snapshot each flush: compare the one both wait for
                 got, want = got[-1:], want[-1:]
             assert money_of(got) == money_of(want)
+            assert all(type(event) is TYPES[stream.partition("@")[2]] for event in got)
+        assert all(sub.queued == 0 for sub in (*fast.values(), *slow.values()))  # nothing more, nothing twice
 
     assert direct_calls == []  # every frame took the direct decoders
     assert len(table_calls) >= sum(len(f) for f in frames.values())
@@ -274,7 +276,7 @@ async def test_direct_and_table_paths_give_equal_events(exchange: Emulator, time
 
 async def test_microseconds_and_newer_versions_as_the_wire_has_them(exchange: Emulator) -> None:
     """Values checked against the frame, not only against the table path."""
-    sym = "ETHUSDT"
+    sym = SYM
     fine = with_micros(encode.trades(sym, trades(5, ["2500.5", "2500.75"]), EVENT_MS, _text), 0, 8)
     future = newer(
         encode.DEPTH_DIFF,
@@ -295,8 +297,8 @@ async def test_microseconds_and_newer_versions_as_the_wire_has_them(exchange: Em
         subs = [us.trade(sym), ms.trade(sym), us.diff_depth(sym), ms.diff_depth(sym)]
         for sub in subs:
             await sub.ready(10)
-        inject(exchange, "ethusdt@trade", fine)
-        inject(exchange, "ethusdt@depth", future)
+        inject(exchange, "testusdt@trade", fine)
+        inject(exchange, "testusdt@depth", future)
         in_us, in_ms = await take(subs[0], 2), await take(subs[1], 2)
         assert [t.event_time for t in in_us] == [EVENT_MS * 1000 + SUB_MS] * 2
         assert [t.trade_time for t in in_us] == [(EVENT_MS - 5) * 1000 + SUB_MS] * 2
