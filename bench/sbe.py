@@ -13,6 +13,16 @@ executionReport event) it builds the same answer as a JSON frame and as an SBE f
 - fast:  the numeric fast path (`binance_ws.fast` columns; market data only), from SBE
 - fastj: the numeric fast path from JSON
 
+Then the SBE market-data streams: the same events as a JSON combined-stream frame and as an
+SBE frame (the local exchange's encoder), each through `MarketStreams`' own frame handler
+into a subscription and taken from it typed, as `async for` does (no socket):
+
+- json:  the JSON stream (the payload cut out of the frame, decoded by msgspec when taken)
+- sbe:   the SBE stream: the generated straight-line decoders (`_sbe_stream_decode`) build
+         the events in the frame handler
+- table: the table-driven path it replaced (JSON payload texts, then the JSON decoder): the
+         fallback for a message the direct decoders leave, and what `subscribe_raw` gets
+
 Ratios are against `json` (lower is better); no sockets. `--e2e` adds end-to-end pipelined
 throughput (100 in flight) of `depth` (100 levels) and `order.place` (FULL) against a canned
 responder in its own process that answers in JSON or SBE as the URL asks, both transports.
@@ -42,6 +52,8 @@ from binance_ws import fast  # noqa: E402
 from binance_ws.sbe import Decoder  # noqa: E402
 from binance_ws.wire import FRAME_DECODER, DecodedFrame  # noqa: E402
 from binance_ws_emulator import sbe_encode  # noqa: E402
+from binance_ws_emulator import sbe_stream_encode as sbe_stream  # noqa: E402
+from binance_ws_emulator.book import Trade  # noqa: E402
 
 RATE_LIMITS = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000, "count": 7}]
 
@@ -251,6 +263,136 @@ def main() -> None:
         print(f"  {r['payload']:16} bytes {r['sbe B'] / r['json B']:.2f}x   " + "   ".join(parts))
 
 
+# -- market-data streams ------------------------------------------------------------------------
+
+
+def _levels(count: int, start: float, step: float) -> list[list[str]]:
+    return [[f"{start + i * step:.8f}", f"{0.001 * (i + 1):.8f}"] for i in range(count)]
+
+
+def stream_cases() -> list[tuple[str, str, str, list[str], bytes]]:
+    """(label, method, SBE stream, JSON payload texts, SBE frame): the same events both ways."""
+    from decimal import Decimal
+
+    event_ms, symbol = 1_700_000_000_123, "BTCUSDT"
+
+    def trades(count: int) -> tuple[list[str], bytes]:
+        made = [
+            Trade(7_000_000 + i, Decimal("50123.45") + i, Decimal("0.01234"), event_ms - 1, i % 2 == 0)
+            for i in range(count)
+        ]
+        texts = [
+            json.dumps(
+                {
+                    "e": "trade",
+                    "E": event_ms,
+                    "s": symbol,
+                    "t": t.trade_id,
+                    "p": f"{t.price:.8f}",
+                    "q": f"{t.qty:.8f}",
+                    "T": t.time_ms,
+                    "m": t.is_buyer_maker,
+                    "M": True,
+                },
+                separators=(",", ":"),
+            )
+            for t in made
+        ]
+        return texts, sbe_stream.trades(symbol, made, event_ms, lambda v: f"{v:.8f}")
+
+    best = ("50123.45000000", "1.25000000", "50123.46000000", "0.75000000")
+    book = {"u": 2731179239, "s": symbol, "b": best[0], "B": best[1], "a": best[2], "A": best[3]}
+    bids20, asks20 = _levels(20, 50123.45, -0.01), _levels(20, 50123.46, 0.01)
+    partial = {"lastUpdateId": 2731179239, "bids": bids20, "asks": asks20}
+    diff = {"e": "depthUpdate", "E": event_ms, "s": symbol, "U": 2731179200, "u": 2731179239, "b": bids20, "a": asks20}
+    compact = {"separators": (",", ":")}
+    one, one_sbe = trades(1)
+    three, three_sbe = trades(3)
+    return [
+        ("trade", "trade", "btcusdt@trade", one, one_sbe),
+        ("trade x3 (1 msg)", "trade", "btcusdt@trade", three, three_sbe),
+        (
+            "bestBidAsk",
+            "book_ticker",
+            "btcusdt@bookTicker",
+            [json.dumps(book, **compact)],  # type: ignore[arg-type]
+            sbe_stream.best_bid_ask(symbol, 2731179239, best, event_ms),
+        ),
+        (
+            "depth20",
+            "depth",
+            "btcusdt@depth20@100ms",
+            [json.dumps(partial, **compact)],  # type: ignore[arg-type]
+            sbe_stream.depth_snapshot(symbol, 2731179239, bids20, asks20, event_ms),
+        ),
+        (
+            "diff 40 levels",
+            "diff_depth",
+            "btcusdt@depth",
+            [json.dumps(diff, **compact)],  # type: ignore[arg-type]
+            sbe_stream.depth_diff(symbol, 2731179200, 2731179239, bids20, asks20, event_ms),
+        ),
+    ]
+
+
+def streams_main() -> None:
+    from binance_spot_ws import MarketStreams
+    from binance_ws.streams import _Conn, _Shard  # pyright: ignore[reportPrivateUsage]
+
+    class TablePath(MarketStreams):
+        _sbe_direct = None  # the table-driven path only
+
+    def subscribe(streams: MarketStreams, method: str) -> Any:
+        if method == "depth":
+            return streams.depth("BTCUSDT", 20, **({} if streams.response_format == "sbe" else {"speed_ms": 100}))
+        return getattr(streams, method)("BTCUSDT")
+
+    def handler(streams: MarketStreams, method: str) -> Callable[[str | bytes], list[Any]]:
+        """Frame in, typed events out: the frame handler, then what `Subscription.next` does."""
+        sub = subscribe(streams, method)
+        conn = _Conn(_Shard(), {sub.stream})
+        on_frame, queue, decode = streams._on_frame, sub._queue, sub._decoder.decode  # pyright: ignore[reportPrivateUsage]
+
+        def run(frame: str | bytes) -> list[Any]:
+            on_frame(conn, frame)
+            out = [item if item.__class__ is not str else decode(item) for item in queue]
+            queue.clear()
+            return out
+
+        return run
+
+    rows = []
+    for label, method, json_stream, texts, binary in stream_cases():
+        as_json = handler(MarketStreams(), method)
+        direct = handler(MarketStreams(response_format="sbe", api_key="bench"), method)
+        table = handler(TablePath(response_format="sbe", api_key="bench"), method)
+        frames = [f'{{"stream":"{json_stream}","data":{text}}}' for text in texts]
+        events = [e for f in frames for e in as_json(f)]
+        assert direct(binary) == table(binary) == events and len(events) == len(texts), label
+        row = {
+            "payload": label,
+            "json B": sum(len(f) for f in frames),
+            "sbe B": len(binary),
+            **timed_together(
+                {
+                    "json": lambda frames=frames, run=as_json: [run(f) for f in frames],
+                    "sbe": lambda binary=binary, run=direct: run(binary),
+                    "table": lambda binary=binary, run=table: run(binary),
+                }
+            ),
+        }
+        rows.append(row)
+    print("\nmarket-data streams, per SBE message (its JSON frames), frame handler to typed event:")
+    print(
+        f"{'payload':16} {'JSON B':>8} {'SBE B':>8} {'json us':>9} {'sbe us':>9} {'table us':>9}   sbe/json table/json"
+    )
+    for r in rows:
+        print(
+            f"{r['payload']:16} {r['json B']:8d} {r['sbe B']:8d} {r['json']:9.2f} {r['sbe']:9.2f} {r['table']:9.2f}"
+            f"   {r['sbe'] / r['json']:7.2f}x {r['table'] / r['json']:9.2f}x"
+        )
+
+
 # -- end to end --------------------------------------------------------------------------------
 
 _ID = re.compile(rb'"id":\s*(\d+)')
@@ -338,5 +480,6 @@ def e2e() -> None:
 
 if __name__ == "__main__":
     main()
+    streams_main()
     if "--e2e" in sys.argv:
         e2e()

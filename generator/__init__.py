@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import emit, ir, load, models, render, sbe, sbe_decode, streams
+from . import emit, ir, load, models, render, sbe, sbe_decode, sbe_stream_decode, streams
 
 
 def generate(spec: Path, *, package: str = "binance_spot_ws", sbe_layouts: Path | None = None) -> dict[str, str]:
@@ -19,7 +19,8 @@ def generate(spec: Path, *, package: str = "binance_spot_ws", sbe_layouts: Path 
     A top-level `x-streams: <file>` names the market-data streams document (a path
     relative to the spec); its subscriptions and event types are generated alongside.
     With a directory of SBE layouts (`spec/sbe/`), the package gets `_sbe.py` (the layout
-    tables) and `_sbe_decode.py` (straight-line decoders into the result types) too.
+    tables) and `_sbe_decode.py` (straight-line decoders into the result types) too, and with
+    market-data streams and their SBE layout, `_sbe_stream.py` and `_sbe_stream_decode.py`.
     """
     document = load.document(spec)
     api = ir.build(document, package=package)
@@ -32,6 +33,9 @@ def generate(spec: Path, *, package: str = "binance_spot_ws", sbe_layouts: Path 
     if sbe_files and sbe_layouts is not None:
         sbe_files |= sbe_decode.files(
             sbe_layouts, api, package_files, models.HEADER.format(spec=f"sbe/{sbe.DEFAULT_LAYOUT}")
+        )
+        sbe_files |= sbe_stream_decode.files(
+            sbe_layouts, package_files, api.package, models.HEADER.format(spec=f"sbe/{sbe.STREAM_LAYOUT}")
         )
     return emit.formatted(package_files | sbe_files)
 

@@ -38,15 +38,18 @@ def package(api: Api, streams: Streams | None = None, *, sbe: bool = False, sbe_
         "py.typed": "",
     }
     if streams is not None:
-        files.update(streams_package(streams, sbe=sbe_stream))
+        files.update(streams_package(streams, sbe=sbe_stream, package=api.package))
     return files
 
 
-def streams_package(streams: Streams, *, sbe: bool = False) -> dict[str, str]:
-    """The market-data stream files, from the streams document (`sbe`: with the SBE streams' layout)."""
+def streams_package(streams: Streams, *, sbe: bool = False, package: str = "binance_spot_ws") -> dict[str, str]:
+    """The market-data stream files, from the streams document (`sbe`: with the SBE streams' layout
+    and their direct decoders, `_sbe_stream_decode.py` of `package`)."""
     header = models.HEADER.format(spec=streams.spec_name)
     return {
-        "_streams.py": ENV.get_template("streams.py.jinja").render(streams=streams, header=header, sbe=sbe),
+        "_streams.py": ENV.get_template("streams.py.jinja").render(
+            streams=streams, header=header, sbe=sbe, package=package
+        ),
         "stream_types.py": models.with_lazy_money(
             ENV.get_template("stream_types.py.jinja").render(streams=streams, header=header)
         ),

@@ -98,8 +98,11 @@ _LAZY_MONEY_CALL = re.compile(r"\n# Money of results[^\n]*\nlazy_money\(\n.*?\)\
 
 
 @contextlib.contextmanager
-def probed(files: dict[str, str], package: str) -> Iterator[pytypes.ModuleType]:
-    """The rendered `_aliases.py` and `types.py` executed in throwaway modules: yields `types`.
+def probed(
+    files: dict[str, str], package: str, parts: tuple[str, ...] = ("_aliases", "types")
+) -> Iterator[pytypes.ModuleType]:
+    """The rendered `_aliases.py` and `types.py` (or the modules `parts` names, in that order)
+    executed in throwaway modules: yields the last one.
 
     They are registered in `sys.modules` (under a private name) only while in use, so that
     `msgspec.inspect` can resolve their annotations; nothing is imported from disk.
@@ -110,7 +113,7 @@ def probed(files: dict[str, str], package: str) -> Iterator[pytypes.ModuleType]:
     sys.modules[name] = root
     try:
         made: dict[str, pytypes.ModuleType] = {}
-        for part in ("_aliases", "types"):
+        for part in parts:
             source = files.get(f"{part}.py")
             if source is None:
                 continue
@@ -123,7 +126,7 @@ def probed(files: dict[str, str], package: str) -> Iterator[pytypes.ModuleType]:
             setattr(root, part, module)
             exec(compile(source, f"<{package}/{part}.py>", "exec"), module.__dict__)
             made[part] = module
-        yield made["types"]
+        yield made[parts[-1]]
     finally:
         for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
             del sys.modules[key]
@@ -247,6 +250,9 @@ class _Scope:
 
 
 class _Message:
+    #: The expression dividing a timestamp's microseconds: results and events are in milliseconds.
+    time_divisor = "1000"
+
     def __init__(self, out: _Out, tables: dict[str, Any], message_name: str) -> None:
         self.out = out
         self.tables = tables
@@ -342,7 +348,7 @@ class _Message:
                 raise Unmapped(f"timestamp {f[0]} as {target}")
             if optional:
                 absent.append(f"{raw} == {_NULLS['int64']}")
-            expr = f"{raw} // 1000"
+            expr = f"{raw} // {self.time_divisor}"
         elif kind == "int":
             if target != "int":
                 raise Unmapped(f"int {f[0]} as {target}")

@@ -123,6 +123,7 @@ class MarketStreams(StreamsConnection):
 
     _limits = STREAM_LIMITS
     _sbe_layout = _sbe_stream
+    _sbe_direct = "binance_spot_ws._sbe_stream_decode"  # imported when SBE streams are asked for
 
     def agg_trade(self, symbol: str, *, buffer: int | None = None) -> Subscription[stream_types.AggTrade]:
         """Aggregate trades: `{symbol}@aggTrade`.

@@ -100,6 +100,8 @@ def rows(
     packed: struct.Struct, buf: bytes | memoryview, pos: int, length: int, count: int
 ) -> Iterable[tuple[Any, ...]]:
     """The unpacked entries of a group of `count` entries, `length` bytes each, from `pos`."""
+    if count == 1:  # (one trade of a stream message, one fill): no view, no iterator
+        return (packed.unpack_from(buf, pos),)
     if length == packed.size:
         return packed.iter_unpack(memoryview(buf)[pos : pos + length * count])
     unpack = packed.unpack_from

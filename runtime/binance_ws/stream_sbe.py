@@ -3,8 +3,14 @@
 Binance serves four streams in SBE (schema `spot_stream` 1:0), each the counterpart of a
 JSON stream; events arrive in binary frames (control answers and `serverShutdown` stay
 JSON text). This module maps the names both ways and turns each binary frame into the
-payloads the JSON stream would have sent, so the same typed events, handover and
-`OrderBook` logic serve both:
+JSON stream's events, so the same typed events, handover and `OrderBook` logic serve both:
+
+- `decoded()`: with the generated straight-line decoders (`generated/.../_sbe_stream_decode.py`,
+  the `direct` argument), the typed events themselves, built from the frame with no JSON in
+  between;
+- `payloads()`: otherwise (a message or value the direct decoders leave to it, no `direct`,
+  and for `subscribe_raw`) the payload texts the JSON stream would have sent, through the
+  layout tables; decoded as JSON events are.
 
 | JSON stream (method)                  | SBE stream          | SBE message              | event         |
 |---------------------------------------|---------------------|--------------------------|---------------|
@@ -30,7 +36,7 @@ from typing import Any
 import msgspec
 
 from .errors import ParamError
-from .sbe import HEADER, Decoder
+from .sbe import HEADER, Decoder, Fallback
 
 _JSON_TO_SBE = re.compile(
     r"(?P<symbol>[^@]+)@(?:(?P<trade>trade)|(?P<book>bookTicker|bestBidAsk)|depth(?P<levels>\d+)?(?:@100ms)?)"
@@ -60,10 +66,23 @@ def sbe_stream_name(stream: str) -> str:
 
 
 class StreamDecoder:
-    """Binary frames of an SBE stream connection -> (stream name, JSON payload text) pairs."""
+    """Binary frames of an SBE stream connection -> the stream name and its events, typed
+    (`decoded`) or as JSON payload texts (`payloads`)."""
 
-    def __init__(self, tables: ModuleType, *, microseconds: bool = False) -> None:
+    def __init__(self, tables: ModuleType, *, microseconds: bool = False, direct: ModuleType | None = None) -> None:
+        """`tables`: the generated `_sbe_stream` layout tables; `direct`: the generated
+        `_sbe_stream_decode` module (straight-line decoders into the events), or None."""
         self._decoder = Decoder(tables)
+        self.schema_id: int = tables.SCHEMA_ID
+        self._unit = 1 if microseconds else 1000
+        #: template id -> (SBE stream name after `<symbol>@`, the event type, decoder, the stream
+        #: name of each symbol seen); only decoders made for these tables are used.
+        self._direct: dict[int, tuple[str, Any, Any, dict[str, str]]] = {}
+        if direct is not None and (direct.SCHEMA_ID, direct.SCHEMA_VERSION) == (
+            tables.SCHEMA_ID,
+            tables.SCHEMA_VERSION,
+        ):
+            self._direct = {t: (suffix, kind, decode, {}) for t, (suffix, kind, decode) in direct.STREAMS.items()}
         self._encode = msgspec.json.Encoder().encode
         self._microseconds = microseconds
         # Offsets of each message's root timestamps (the decoder gives milliseconds).
@@ -71,7 +90,29 @@ class StreamDecoder:
             spec[0]: {f[0]: f[3] for f in spec[2][1] if f[2] == "timestamp"} for spec in tables.MESSAGES.values()
         }
 
-    def events(self, data: bytes) -> list[tuple[str, str]]:
+    def decoded(self, data: bytes) -> tuple[str, Any, list[Any]] | None:
+        """(stream name, event type, the typed events) of one binary frame, built directly; None
+        when the direct decoders leave the frame to `payloads()` (no decoder for its message, a
+        NonRepresentable value, another schema). Raises `SbeError` for a truncated message."""
+        if len(data) < HEADER.size:
+            return None
+        block_length, template, schema_id, version = HEADER.unpack_from(data)
+        found = self._direct.get(template)
+        if found is None or schema_id != self.schema_id:
+            return None
+        suffix, event_type, decode, names = found
+        try:
+            symbol, events = decode(data, HEADER.size, block_length, version, len(data), self._unit)
+        except (Fallback, KeyError, struct.error, IndexError, UnicodeDecodeError):
+            return None  # the table path decides (and reports what is wrong)
+        stream = names.get(symbol)
+        if stream is None:
+            if len(names) >= 4096:
+                names.clear()  # bounded, whatever the server sends
+            stream = names[symbol] = f"{symbol.lower()}@{suffix}"
+        return stream, event_type, events
+
+    def payloads(self, data: bytes) -> list[tuple[str, str]]:
         """The JSON streams' payloads in one binary frame. Raises `SbeError` if it does not decode."""
         name, value = self._decoder.message(data)
         if self._microseconds:

@@ -29,6 +29,7 @@ import asyncio
 import collections
 import contextlib
 import functools
+import importlib
 import itertools
 import logging
 import random
@@ -134,10 +135,12 @@ class _Handover:
     """Make-before-break for the streams of one shard: from `old` to `new`, stream by stream."""
 
     def __init__(self, streams: set[str], buffer: int) -> None:
+        # Events as delivered: JSON payload texts, or the SBE streams' events already decoded
+        # (Structs, compared by value: both connections' frames decode to equal events).
         self.waiting = set(streams)  # not switched yet
-        self.held: dict[str, collections.deque[str]] = {s: collections.deque() for s in streams}
-        self.seen_old: dict[str, collections.deque[str]] = {s: collections.deque(maxlen=256) for s in streams}
-        self.replay: dict[str, collections.deque[str]] = {}  # switched; the new one still repeats these
+        self.held: dict[str, collections.deque[Any]] = {s: collections.deque() for s in streams}
+        self.seen_old: dict[str, collections.deque[Any]] = {s: collections.deque(maxlen=256) for s in streams}
+        self.replay: dict[str, collections.deque[Any]] = {}  # switched; the new one still repeats these
         self.buffer = buffer
         self.done = asyncio.Event()
         if not streams:
@@ -229,6 +232,7 @@ class StreamsConnection:
 
     _limits = StreamLimits()  # the generated class sets the spec's values
     _sbe_layout: Any = None  # set by the generated class: the SBE streams' layout tables (`_sbe_stream`)
+    _sbe_direct: Any = None  # ... and their straight-line decoders (`_sbe_stream_decode`, or its module name)
 
     def __init__(
         self,
@@ -261,7 +265,12 @@ class StreamsConnection:
             self._headers = [("X-MBX-APIKEY", _sbe_api_key(api_key))]
             if self._sbe_layout is None:
                 raise ValueError("response_format='sbe' needs the generated MarketStreams (binance_spot_ws)")
-            self._sbe = StreamDecoder(self._sbe_layout, microseconds=time_unit == "MICROSECOND")
+            direct = self._sbe_direct
+            self._sbe = StreamDecoder(
+                self._sbe_layout,
+                microseconds=time_unit == "MICROSECOND",
+                direct=importlib.import_module(direct) if isinstance(direct, str) else direct,
+            )
         elif api_key is not None:
             raise ParamError("MarketStreams", "api_key", "only the SBE streams take an API key (response_format='sbe')")
         if url is None:
@@ -546,7 +555,17 @@ class StreamsConnection:
                 log.warning("binary frame from the stream server ignored (%d bytes)", len(text))
                 return
             try:
-                events = self._sbe.events(text)
+                found = self._sbe.decoded(text)
+                if found is not None:
+                    stream, event_type, decoded = found
+                    for sub in self._subs.get(stream, ()):
+                        if sub._decoder.type is not event_type:
+                            break  # it wants other values (`subscribe_raw`): all get the JSON payloads
+                    else:  # the events as they are
+                        for event in decoded:
+                            self._on_event(conn, stream, event)
+                        return
+                events = self._sbe.payloads(text)
             except (SbeError, KeyError, TypeError) as exc:
                 log.warning("undecodable SBE frame from the stream server ignored (%d bytes): %s", len(text), exc)
                 return
@@ -587,7 +606,8 @@ class StreamsConnection:
         else:
             future.set_result(msgspec.json.decode(frame.result) if frame.result else None)
 
-    def _on_event(self, conn: _Conn, stream: str, data: str) -> None:
+    def _on_event(self, conn: _Conn, stream: str, data: Any) -> None:
+        """`data`: a JSON payload text, or an event already decoded (SBE)."""
         if stream == SERVER_SHUTDOWN:
             self._server_shutdown(conn)
             return
@@ -602,7 +622,7 @@ class StreamsConnection:
             for sub in subs:
                 sub._push(data)
 
-    def _handover_frame(self, conn: _Conn, handover: _Handover, stream: str, data: str) -> None:
+    def _handover_frame(self, conn: _Conn, handover: _Handover, stream: str, data: Any) -> None:
         held = handover.held[stream]
         replay = handover.replay.get(stream)
         if conn.role == "old":
@@ -653,7 +673,7 @@ class StreamsConnection:
             self._deliver(stream, item)
         handover.switched(stream)
 
-    def _deliver(self, stream: str, data: str) -> None:
+    def _deliver(self, stream: str, data: Any) -> None:
         for sub in self._subs.get(stream, ()):
             sub._push(data)
 

@@ -2,6 +2,9 @@
 # (the stream classes of these modules work as one unit: connections push into subscriptions.)
 """One stream subscription: a bounded queue of frames, decoded when the consumer takes them.
 
+Items are JSON payload texts (decoded as the subscription's event type when taken) or, from
+the SBE streams, events the connection decoded already (handed over as they are).
+
 Backpressure: at most `buffer` events wait per subscription. When a slow consumer
 lets it fill up, newer events are dropped (not queued) and a `StreamGap("overflow")`
 takes their place, so memory stays bounded and the consumer knows what it missed.
@@ -14,7 +17,7 @@ import asyncio
 import collections
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
 
@@ -49,7 +52,7 @@ class Subscription(Generic[E]):
         self.dropped = 0  # events dropped because the consumer fell behind
         self._owner = owner
         self._decoder = decoder
-        self._queue: collections.deque[str | StreamGap] = collections.deque()  # payloads as received
+        self._queue: collections.deque[Any] = collections.deque()  # payloads as received, events, gaps
         self._max = buffer
         self._overflowed = False
         self._wakeup = asyncio.Event()
@@ -62,7 +65,8 @@ class Subscription(Generic[E]):
 
     # -- fed by the connection -------------------------------------------------------------
 
-    def _push(self, data: str) -> None:
+    def _push(self, data: Any) -> None:
+        """A JSON payload text, or an event decoded already (of this subscription's type)."""
         queue = self._queue
         if len(queue) >= self._max:
             self._overflowed = True
@@ -116,8 +120,9 @@ class Subscription(Generic[E]):
             self._wakeup.clear()
             await self._wakeup.wait()
         item = queue.popleft()
-        if isinstance(item, StreamGap):
-            return item
+        if item.__class__ is not str:
+            taken: E | StreamGap = item  # a gap marker, or an event decoded already (SBE)
+            return taken
         try:
             return self._decoder.decode(item)
         except msgspec.ValidationError as exc:

@@ -104,3 +104,35 @@ def test_the_generator_leaves_to_the_table_path_what_the_runtime_reshapes() -> N
     shapes = runtime_sbe._JSON_SHAPE  # pyright: ignore[reportPrivateUsage]
     assert SHAPED | set(ROW_TAILS) == set(shapes)  # klines: its twelfth "0" is written by the decoder
     assert set(LIST_OF_ONE) == set(runtime_sbe._LIST_OF_ONE)  # pyright: ignore[reportPrivateUsage]
+
+
+def test_stream_decoders_are_deterministic_and_leave_what_they_cannot_map(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_sbe_stream_decode.py` comes out the same twice (the probe leaves nothing imported); an
+    event field whose SBE source is missing or of another kind sends that message to the table
+    path (`NOT_DIRECT`, no decoder) and leaves the others direct."""
+    import sys
+
+    from generator import sbe_stream_decode
+
+    generated = Path(__file__).resolve().parents[2] / "generated" / "binance_spot_ws"
+    package = {"stream_types.py": (generated / "stream_types.py").read_text()}
+
+    def render() -> str:
+        return sbe_stream_decode.files(LAYOUTS, package, "binance_spot_ws", "# header")["_sbe_stream_decode.py"]
+
+    first = render()
+    assert not [name for name in sys.modules if name.startswith("_sbe_probe")]
+    assert render() == first
+    assert "NOT_DIRECT: tuple[str, ...] = ()" in first
+    assert all(f"def _s{template}_" in first for template in (10000, 10001, 10002, 10003))
+    events = dict(sbe_stream_decode.EVENTS)
+    suffix, event, group, sources = events["TradesStreamEvent"]
+    events["TradesStreamEvent"] = (suffix, event, group, {**sources, "T": "tradeTime"})  # no such SBE field
+    suffix, event, group, sources = events["BestBidAskStreamEvent"]
+    events["BestBidAskStreamEvent"] = (suffix, event, group, {**sources, "b": "eventTime"})  # a time as money
+    monkeypatch.setattr(sbe_stream_decode, "EVENTS", events)
+    broken = render()
+    assert "NOT_DIRECT: tuple[str, ...] = ('BestBidAskStreamEvent', 'TradesStreamEvent')" in broken
+    assert "def _s10000_" not in broken and "def _s10001_" not in broken
+    assert "def _s10002_" in broken and "def _s10003_" in broken
+    assert sbe_stream_decode.files(LAYOUTS, {}, "binance_spot_ws", "# header") == {}  # no streams, no module
