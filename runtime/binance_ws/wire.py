@@ -7,8 +7,10 @@ and sent, so the signature always covers exactly what goes on the wire.
 from __future__ import annotations
 
 import enum
+import functools
 import math
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -191,8 +193,35 @@ def signature_payload(params: Mapping[str, Any], *, plain: bool = False) -> byte
     (as `checked_params` says of what a plan rendered): each value is written as it is.
     """
     if plain:
-        return "&".join([f"{key}={params[key]}" for key in sorted(params)]).encode()
+        shape = tuple(params)
+        found = _PLAIN_SHAPES.get(shape)
+        if found is None:
+            found = _plain_shape(shape)
+        text: str = found[1] % found[0](params)
+        return text.encode()
     return "&".join(f"{key}={payload_value(params[key])}" for key in sorted(params) if key != "signature").encode()
+
+
+#: The parameter names of a plain payload, in the order given -> (a getter of the values in
+#: sorted order, the `key=%s&...` template): sorting and joining once per shape, not per call.
+_PLAIN_SHAPES: dict[tuple[str, ...], tuple[Any, str]] = {}
+
+
+def _plain_shape(shape: tuple[str, ...]) -> tuple[Any, str]:
+    keys = sorted(shape)
+    getter: Callable[[Mapping[str, Any]], Any]
+    if len(keys) > 1:
+        getter = operator.itemgetter(*keys)  # a tuple of the values, sorted by name
+    else:
+        getter = functools.partial(_values, keys)
+    found = (getter, "&".join(f"{key.replace('%', '%%')}=%s" for key in keys))
+    if len(shape) > 1 and len(_PLAIN_SHAPES) < 1024:  # (the shapes a program uses are few)
+        _PLAIN_SHAPES[shape] = found
+    return found
+
+
+def _values(keys: list[str], params: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(params[key] for key in keys)
 
 
 def encode_request(request_id: int | str, method: str, params: Mapping[str, Any]) -> str:

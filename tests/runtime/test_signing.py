@@ -306,3 +306,22 @@ def test_known_decimal_renderings() -> None:
     assert format_decimal(Decimal("0.01000000")) == "0.01000000"  # trailing zeros kept: they are signed as sent
     assert format_decimal(Decimal("1E+3")) == "1000"
     assert os.sep  # keep the import list honest
+
+
+@given(
+    st.dictionaries(
+        st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ%", min_size=1, max_size=12),
+        st.one_of(st.integers(), st.text(max_size=20)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_the_plain_payload_is_the_general_one(params: dict[str, object]) -> None:
+    # The plain path keeps one template per parameter shape: every shape, every value, any order.
+    params.pop("signature", None)
+    if params:
+        expected = signature_payload(params)
+        assert signature_payload(params, plain=True) == expected
+        reordered = dict(reversed(list(params.items())))
+        assert signature_payload(reordered, plain=True) == expected  # a shape of its own, the same payload
+        assert signature_payload(params, plain=True) == expected  # and the cached one again
