@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..accounts import MAKER_COMMISSION, TAKER_COMMISSION
+from ..average_price import average_price
 from ..book import LIMIT_PRICED, MAX_ICEBERG_PARTS, MAX_TRAILING_DELTA, MIN_TRAILING_DELTA, STOP_TYPES, Order
 from ..errors import EmulatorError
 from ..symbols import SymbolInfo
@@ -96,7 +97,11 @@ def validate_order(req: Request) -> dict[str, Any]:
     if quantity is not None:
         if quantity < info.min_qty or quantity > info.max_qty or quantity % info.step_size != 0:
             raise EmulatorError(400, -1013, "Filter failure: LOT_SIZE")
-    reference = price if price is not None else req.exchange.books[symbol].last_price() or info.mid
+    if type_ == "MARKET":  # no price: the average price over the filter's avgPriceMins (filters.md)
+        book = req.exchange.books[symbol]
+        reference = average_price(book.trades, req.exchange.now_ms(), info.mid).price
+    else:
+        reference = price if price is not None else req.exchange.books[symbol].last_price() or info.mid
     notional = quote_qty if quote_qty is not None else reference * (quantity or 0)
     if notional < info.min_notional:  # applyMinToMarket: true
         raise EmulatorError(400, -1013, "Filter failure: NOTIONAL")
