@@ -40,11 +40,17 @@ class OrderListEngine(Matching):
             self.check_client_id(account, client_id)
         if list_client_id is not None and self.index.open_list_with_client_id(account, list_client_id):
             raise EmulatorError(400, -2010, "Duplicate order sent.")
+        book = self.books[symbol]
+        for leg in legs[:pending_from]:  # a working leg pegged now needs a book side to peg to
+            peg = leg.get("peg")
+            if peg and leg["type"] not in STOP_TYPES and book.peg_price(leg["side"], peg[0], peg[2] or 0) is None:
+                raise EmulatorError(400, -2010, "Order book liquidity is too low for this pegged order.")
         list_id = len(self.order_lists) + 1
         now = self.now_ms()
         orders: list[Order] = []
         for index, leg in enumerate(legs):
             price = leg["price"] if leg["price"] is not None else ZERO
+            peg = leg.get("peg")
             order = Order(
                 symbol,
                 next(self._order_ids),
@@ -53,9 +59,10 @@ class OrderListEngine(Matching):
                 leg["side"],
                 leg["type"],
                 leg["tif"],
-                price,
+                ZERO if peg else price,  # a pegged leg gets its price when it starts working
                 leg["qty"],
                 now,
+                client_price=price,
                 update_ms=now,
                 working_ms=-1,
                 stop_price=leg["stop"] or ZERO,
@@ -65,6 +72,8 @@ class OrderListEngine(Matching):
                 strategy_id=leg.get("strategy_id"),
                 strategy_type=leg.get("strategy_type"),
             )
+            if peg:
+                order.peg_price_type, order.peg_offset_type, order.peg_offset_value = peg
             self.index.add(order)
             orders.append(order)
         record: dict[str, Any] = {
@@ -94,7 +103,14 @@ class OrderListEngine(Matching):
     def _activate(self, order: Order) -> tuple[Order, list[Fill]]:
         order.working_ms = self.now_ms()
         if order.type in STOP_TYPES:
-            return self._park_stop(order)
+            return self._park_stop(order)  # a pegged stop-limit leg is pegged when it triggers
+        if order.peg_price_type:
+            try:
+                order.price = self._pegged_price(order)
+            except EmulatorError:
+                order.status = "EXPIRED"  # nothing to peg to when the leg starts working
+                self.events.execution_report(order, "EXPIRED")
+                return order, []
         return self._execute(order, check_balance=True)
 
     def _list_progress(self, order: Order) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from ..book import LIMIT_PRICED, STOP_TYPES
 from ..errors import EmulatorError
 from .base import Request, check_span, limit_param, method
+from .pegs import peg_instructions
 from .reports import cancel_report, list_query, order_report
 
 
@@ -18,6 +19,7 @@ def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) 
 
     type_ = req.text(key("type"), required=True)
     _leg_mandatory(req, type_, key)
+    tif = req.text(key("timeInForce")) or "GTC"
     return {
         **_strategy(req, prefix),
         "type": type_,
@@ -26,8 +28,9 @@ def _leg(req: Request, prefix: str, side: str | None, quantity: Decimal | None) 
         "stop": req.decimal(key("stopPrice")),
         "trailing": req.integer(key("trailingDelta")) or 0,
         "qty": quantity if quantity is not None else req.decimal(key("quantity"), required=True),
-        "tif": req.text(key("timeInForce")) or "GTC",
+        "tif": tif,
         "client_id": req.text(key("clientOrderId")),
+        "peg": peg_instructions(req, str(type_), tif, key),
     }
 
 

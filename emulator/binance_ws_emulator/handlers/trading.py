@@ -13,6 +13,7 @@ from ..errors import EmulatorError
 from ..symbols import SymbolInfo
 from .base import Request, fmt, method
 from .order_lists import cancel_list_report
+from .pegs import peg_instructions
 from .reports import cancel_report, conditional_fields, order_report, query_report
 
 ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
@@ -57,7 +58,7 @@ def validate_order(req: Request) -> dict[str, Any]:
     client_id = req.text("newClientOrderId")
     if type_ in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and tif is None:
         raise EmulatorError.mandatory("timeInForce")
-    peg = _peg(req, str(type_), tif)
+    peg = peg_instructions(req, str(type_), tif)
     if type_ in LIMIT_PRICED and price is None and peg is None:
         raise EmulatorError.mandatory("price")
     if type_ == "MARKET":
@@ -132,32 +133,6 @@ def _price_passes(info: SymbolInfo, price: Decimal) -> bool:
         and (not info.max_price or price <= info.max_price)
         and (not info.tick_size or price % info.tick_size == 0)
     )
-
-
-def _peg(req: Request, type_: str, tif: str | None) -> tuple[str, str | None, int | None] | None:
-    """pegPriceType / pegOffsetType / pegOffsetValue, checked as the docs describe."""
-    peg_type = req.text("pegPriceType")
-    offset_type = req.text("pegOffsetType")
-    offset_value = req.integer("pegOffsetValue")
-    if offset_type is not None and offset_type != "PRICE_LEVEL":
-        raise EmulatorError(400, -1211, "Invalid pegOffsetType.")
-    if (offset_type is None) != (offset_value is None):
-        raise EmulatorError.mandatory("pegOffsetValue" if offset_value is None else "pegOffsetType")
-    if offset_value is not None and not 0 <= offset_value <= 100:
-        raise EmulatorError(400, -1130, "Data sent for parameter 'pegOffsetValue' is not valid.")
-    if peg_type is None:
-        if offset_type is not None:
-            raise EmulatorError.mandatory("pegPriceType")
-        return None
-    if peg_type not in ("PRIMARY_PEG", "MARKET_PEG"):
-        raise EmulatorError(400, -1210, "Invalid pegPriceType.")
-    if type_ in ("MARKET", "STOP_LOSS", "TAKE_PROFIT"):
-        raise EmulatorError(400, -2010, "This order type may not use pegged price.")
-    if (peg_type == "PRIMARY_PEG" and type_ == "LIMIT" and (tif or "GTC") != "GTC") or (
-        peg_type == "MARKET_PEG" and type_ == "LIMIT_MAKER"
-    ):
-        raise EmulatorError(400, -2010, "This price peg cannot be used with this order type.")
-    return peg_type, offset_type, offset_value
 
 
 def _stp_mode(req: Request) -> str | None:
