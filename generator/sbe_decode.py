@@ -28,7 +28,8 @@ from typing import Any
 
 import msgspec
 
-from binance_ws.sbe import FORMATS as _FORMATS  # the runtime decoder's own table: one source
+from binance_ws.sbe import FORMATS as _FORMATS  # the runtime decoder's own tables: one source
+from binance_ws.sbe import NULLS as _NULLS
 
 from . import sbe
 from .ir import Api
@@ -54,16 +55,6 @@ ROW_TAILS = {"KlinesResponse": ('"0"',)}
 
 #: A 128-bit mantissa as its low (unsigned) and high (signed) 64-bit halves, little-endian.
 _WIDE = "Qq"
-_NULLS = {
-    "int8": -(2**7),
-    "uint8": 2**8 - 1,
-    "int16": -(2**15),
-    "uint16": 2**16 - 1,
-    "int32": -(2**31),
-    "uint32": 2**32 - 1,
-    "int64": -(2**63),
-    "uint64": 2**64 - 1,
-}
 
 
 class Unmapped(Exception):
