@@ -63,6 +63,12 @@ def render(api: Api) -> str:
 _MONEY = re.compile(r"(?:Annotated\[)?Decimal(?=[,\] |]|$)")
 
 
+_LAZY_MONEY_COMMENT = (
+    "# Money of results and events: stored as the wire text, read as Decimal (see binance_ws.lazy_money)."
+)
+_LAZY_MONEY_CALL = re.compile(rf"\n{re.escape(_LAZY_MONEY_COMMENT)}\nlazy_money\(\n.*?\)\n", re.S)
+
+
 def with_lazy_money(source: str, *, exclude: Iterable[str] = ()) -> str:
     """`source` with a `lazy_money(...)` call after its Structs: those with a money field,
     but the `exclude`d ones (request parameters keep eager Decimals: they are validated
@@ -83,8 +89,13 @@ def with_lazy_money(source: str, *, exclude: Iterable[str] = ()) -> str:
     if not found:
         raise ValueError("generated module does not import binance_ws.Model")
     listed = "".join(f"    {name},\n" for name in names)
-    comment = "# Money of results and events: stored as the wire text, read as Decimal (see binance_ws.lazy_money)."
-    return f"{source.rstrip()}\n\n\n{comment}\nlazy_money(\n{listed})\n"
+    return f"{source.rstrip()}\n\n\n{_LAZY_MONEY_COMMENT}\nlazy_money(\n{listed})\n"
+
+
+def without_lazy_money(source: str) -> str:
+    """`source` (a module `with_lazy_money` wrote) without its `lazy_money(...)` call: the
+    Structs as declared, money annotated `Decimal` (what the SBE decoder writer inspects)."""
+    return _LAZY_MONEY_CALL.sub("\n", source)
 
 
 def params_structs(api: Api) -> set[str]:

@@ -31,7 +31,7 @@ import msgspec
 from binance_ws.sbe import FORMATS as _FORMATS  # the runtime decoder's own tables: one source
 from binance_ws.sbe import NULLS as _NULLS
 
-from . import sbe
+from . import models, sbe
 from .ir import Api
 from .render import ENV
 
@@ -85,9 +85,6 @@ def money_text(mantissa: str, exponent: str) -> str:
 # -- the result types, from the rendered types.py -------------------------------------------------
 
 
-_LAZY_MONEY_CALL = re.compile(r"\n# Money of results[^\n]*\nlazy_money\(\n.*?\)\n", re.S)
-
-
 @contextlib.contextmanager
 def probed(
     files: dict[str, str], package: str, parts: tuple[str, ...] = ("_aliases", "types")
@@ -111,7 +108,7 @@ def probed(
             source = source.replace(f"from {package}.", f"from {name}.")
             # The declared types: lazy money keeps `Decimal` annotations (a decoder stores the
             # Decimal it builds from the mantissa, the cheapest value a money field takes).
-            source = _LAZY_MONEY_CALL.sub("\n", source)
+            source = models.without_lazy_money(source)
             module = pytypes.ModuleType(f"{name}.{part}")
             sys.modules[module.__name__] = module
             setattr(root, part, module)

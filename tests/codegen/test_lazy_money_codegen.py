@@ -64,3 +64,11 @@ def test_the_real_spec_lists_no_struct_that_parameters_use() -> None:
     listed = set(_listed(models.render(api)))
     assert listed and not listed & params
     assert {"OrderResponse", "ExecutionReport", "Fill", "Balance"} <= listed
+
+
+def test_without_lazy_money_gives_back_the_declared_structs() -> None:
+    # The SBE decoder writer inspects the Structs as declared (money annotated Decimal).
+    lazy = models.with_lazy_money(SOURCE)
+    declared = models.without_lazy_money(lazy)
+    assert "lazy_money(" not in declared.replace("import Model, lazy_money", "")
+    assert declared.rstrip() == SOURCE.replace("import Model", "import Model, lazy_money").rstrip()
