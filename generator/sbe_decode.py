@@ -691,17 +691,24 @@ def _function(
             result = writer.build(block, target, message_name, 1, _Scope({}), "pos", "block_length")
     except Unmapped:
         return None
-    body = _unused_as_underscore(_without_unread_scales(fn.lines, result), result)
+    head = f"def {name}(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:"
+    emit_function(out, [head], f"{message_name} -> {_describe(target)}.", message_name, fn.lines, result)
+    return name
+
+
+def emit_function(out: _Out, head: list[str], doc: str, message_name: str, body: list[str], result: str) -> None:
+    """One decoder function into `out`: its `def` lines, docstring, the block-length check, the
+    body (scales and values nothing reads dropped) and `return result`."""
+    body = _unused_as_underscore(_without_unread_scales(body, result), result)
     lines = [
-        f"def {name}(buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int) -> Any:",
-        f'    """{message_name} -> {_describe(target)}."""',
+        *head,
+        f'    """{doc}"""',
         "    if pos + block_length > end:",
         f"        raise _truncated({message_name!r}, block_length)",
         *body,
         f"    return {result}",
     ]
     out.functions.append("\n".join(lines))
-    return name
 
 
 def _without_unread_scales(lines: list[str], result: str) -> list[str]:

@@ -40,8 +40,7 @@ from .sbe_decode import (
     _Out,
     _Scope,
     _type_info,
-    _unused_as_underscore,
-    _without_unread_scales,
+    emit_function,
     probed,
 )
 
@@ -245,18 +244,13 @@ def _function(out: _Out, tables: dict[str, Any], template: int, event: Any, mapp
     except Unmapped:
         return None
     name = f"_s{template}_{re.sub(r'(?<=[a-z0-9])(?=[A-Z])', '_', message_name).lower()}"
-    body = _unused_as_underscore(_without_unread_scales(writer.fn.lines, result), result)
-    lines = [
+    head = [
         f"def {name}(",
         "    buf: bytes | memoryview, pos: int, block_length: int, version: int, end: int, unit: int",
         ") -> tuple[str, list[Any]]:",
-        f'    """{message_name} -> (symbol, [{_describe(event)}{", ..." if per_event else ""}])."""',
-        "    if pos + block_length > end:",
-        f"        raise _truncated({message_name!r}, block_length)",
-        *body,
-        f"    return {result}",
     ]
-    out.functions.append("\n".join(lines))
+    doc = f"{message_name} -> (symbol, [{_describe(event)}{', ...' if per_event else ''}])."
+    emit_function(out, head, doc, message_name, writer.fn.lines, result)
     return name
 
 
